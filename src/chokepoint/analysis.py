@@ -1,0 +1,292 @@
+"""``analyze``: every metric for every node, choke points ranked, as typed result objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .chokepoints import DEFAULT_MIN_CONCENTRATION, DEFAULT_MIN_DEPENDENCE, criteria, impacts
+from .countries import is_country, suggest_country
+from .errors import AnalysisError
+from .graph import COST_SHARE, SHARES, build_graph, final_products, shares_year
+from .metrics import countries_to_75, exposure, hhi, import_hhi, split_shares, top_supplier
+from .model import Chain
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["FIELDS", "Analysis", "NodeMetrics", "analyze", "resolve_perspective"]
+
+#: The keys of each node in the JSON output, in order (CSV adds ``exposure_XX`` columns).
+FIELDS = (
+    "id",
+    "name",
+    "stage",
+    "dependence",
+    "hhi",
+    "import_hhi",
+    "top_supplier",
+    "top_share",
+    "countries_to_75",
+    "total_dependence",
+    "exposure",
+    "chokepoint",
+    "impact",
+    "reasons",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeMetrics:
+    """Every metric of one node; direct metrics are None (n/a) for a node without shares."""
+
+    id: str
+    name: str
+    stage: str
+    dependence: float | None
+    hhi: float | None
+    import_hhi: float | None
+    top_supplier: str | None
+    top_share: float | None
+    countries_to_75: int | None
+    total_dependence: float
+    exposure: dict[str, float]
+    chokepoint: bool
+    impact: float | None
+    reasons: tuple[str, ...] = ()
+    impact_on: str | None = None
+    sources: tuple[str, ...] = ()
+    estimate: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The node's JSON object, keys in :data:`FIELDS` order."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "stage": self.stage,
+            "dependence": self.dependence,
+            "hhi": self.hhi,
+            "import_hhi": self.import_hhi,
+            "top_supplier": self.top_supplier,
+            "top_share": self.top_share,
+            "countries_to_75": self.countries_to_75,
+            "total_dependence": self.total_dependence,
+            "exposure": dict(self.exposure),
+            "chokepoint": self.chokepoint,
+            "impact": self.impact,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The result of :func:`analyze`: node metrics in stage order and the assumptions made."""
+
+    chain: Chain
+    perspective: str
+    year: int
+    nodes: tuple[NodeMetrics, ...]
+    assumptions: tuple[str, ...] = ()
+    min_dependence: float = DEFAULT_MIN_DEPENDENCE
+    min_concentration: float = DEFAULT_MIN_CONCENTRATION
+    finals: tuple[str, ...] = field(default=())
+
+    def chokepoints(self) -> list[NodeMetrics]:
+        """Flagged nodes ranked by impact (then dependence, then id)."""
+        flagged = [n for n in self.nodes if n.chokepoint]
+        return sorted(flagged, key=lambda n: (-(n.impact or 0.0), -(n.dependence or 0.0), n.id))
+
+    def node(self, node_id: str) -> NodeMetrics:
+        """The metrics of one node (``KeyError`` when absent)."""
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``chokepoint analyze --format json`` (a stable contract)."""
+        return {
+            "chain": self.chain.name,
+            "title": self.chain.title,
+            "perspective": self.perspective,
+            "year": self.year,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "assumptions": list(self.assumptions),
+        }
+
+
+def resolve_perspective(
+    chain: Chain, perspective: str | None
+) -> tuple[str, frozenset[str], list[str]]:
+    """Check a perspective choice; return it, its domestic keys and the assumptions it implies.
+
+    Raises
+    ------
+    AnalysisError
+        For an unknown code, or another economy on a chain that describes one economy's market.
+    """
+    who = perspective or chain.perspective
+    if who not in chain.regions and not is_country(who):
+        guess = suggest_country(who, tuple(chain.regions))
+        hint = f"; did you mean '{guess}'?" if guess else ""
+        msg = f"unknown perspective '{who}'{hint} (an ISO 3166-1 alpha-2 code or a region of the chain)"
+        raise AnalysisError(msg)
+    if who != chain.perspective and not chain.is_global:
+        msg = (
+            f"chain '{chain.name}' gives shares of {chain.perspective}'s own market; they say nothing "
+            f"about {who}'s market, so --perspective {who} is refused (only chains with "
+            "`market: global` describe world shares that any economy can be measured against)"
+        )
+        raise AnalysisError(msg)
+    keys = chain.members(who)
+    assumptions: list[str] = []
+    for region, members in chain.regions.items():
+        if who in members and region != who:
+            used = [n.id for n in chain.nodes if n.shares and region in n.shares]
+            if used:
+                assumptions.append(
+                    f"region {region} includes {who} but is counted as foreign at {', '.join(used)}"
+                )
+    return who, keys, assumptions
+
+
+def analyze(
+    chain: Chain,
+    *,
+    perspective: str | None = None,
+    year: int | None = None,
+    strict: bool = False,
+    min_dependence: float = DEFAULT_MIN_DEPENDENCE,
+    min_concentration: float = DEFAULT_MIN_CONCENTRATION,
+    graph: nx.DiGraph[str] | None = None,
+) -> Analysis:
+    """Compute dependence, concentration, exposure and choke points for every node.
+
+    Parameters
+    ----------
+    chain
+        The chain to analyse.
+    perspective
+        The economy whose dependence is measured (default: the chain's). Another economy is
+        allowed only when the chain describes world market shares (``market: global``).
+    year
+        Use ``history`` shares of that year where nodes have them.
+    strict
+        Refuse nodes without shares instead of counting them as domestic.
+    min_dependence, min_concentration
+        Choke-point thresholds (defaults 0.5 and 0.4, after EU SWD(2021) 352).
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    AnalysisError
+        Bad perspective or year, a singular exposure system, or unknown shares under ``strict``.
+
+    Examples
+    --------
+    >>> from chokepoint import load_chain
+    >>> result = analyze(load_chain("robots"))
+    >>> result.node("reducers").top_supplier
+    'JP'
+    """
+    for value, name in (
+        (min_dependence, "min-dependence"),
+        (min_concentration, "min-concentration"),
+    ):
+        if not 0 <= value <= 1:
+            msg = f"--{name} {value} is outside [0, 1]"
+            raise AnalysisError(msg)
+    who, keys, assumptions = resolve_perspective(chain, perspective)
+    used_year, missing = shares_year(chain, year)
+    if missing:
+        assumptions.append(
+            f"{len(missing)} node(s) have no figures for {used_year}; their {chain.year} shares "
+            f"were used: {', '.join(missing)}"
+        )
+    graph = graph if graph is not None else build_graph(chain, used_year)
+    splits = {n: split_shares(graph.nodes[n][SHARES], keys) for n in graph}
+    unknown = [n for n, s in splits.items() if not s.known]
+    if unknown and strict:
+        msg = (
+            f"--strict: no shares known for {', '.join(unknown)}; add shares (with a source) or "
+            "drop --strict to count them as domestic"
+        )
+        raise AnalysisError(msg)
+    if unknown:
+        assumptions.append(
+            f"no shares known for {', '.join(unknown)}: direct metrics n/a; counted as domestic "
+            "(s_P = 1) in total dependence, exposure and impact"
+        )
+    no_cost = sorted(
+        f"{i}->{n}" for i, n, data in graph.edges(data=True) if data[COST_SHARE] is None
+    )
+    if no_cost:
+        assumptions.append(
+            f"inputs without a cost share weigh 0 in exposure and total dependence: {', '.join(no_cost)}"
+        )
+    exposures, total = exposure(graph, keys)
+    finals = final_products(graph)
+    impact = impacts(graph, splits, finals)
+    names = {n.id: n.name for n in chain.nodes}
+    stage_rank = {s: k for k, s in enumerate(chain.stages)}
+    results = []
+    for node in sorted(chain.nodes, key=lambda n: stage_rank[n.stage]):
+        split = splits[node.id]
+        if split.known:
+            dep: float | None = split.dependence
+            con: float | None = import_hhi(split)
+            h: float | None = hhi(split)
+            top, share = top_supplier(split)
+            c75 = countries_to_75(split)
+        else:
+            dep = con = h = share = None
+            top, c75 = None, None
+        dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
+        flagged = dep_ok and con_ok
+        hit = impact[node.id]
+        reasons: list[str] = []
+        if flagged and dep is not None and con is not None:
+            reasons.append(
+                f"dependence {dep:.0%} >= {min_dependence:.0%} and import concentration "
+                f"(HHI) {con:.2f} >= {min_concentration:.2f}"
+            )
+        if hit is not None and top is not None and share is not None:
+            value, final = hit
+            reasons.append(
+                f"{top} supplies {share:.0%} of {node.name}; if {top} stops supplying it, "
+                f"{who}'s {names[final]} output falls by {value:.0%}"
+            )
+        results.append(
+            NodeMetrics(
+                id=node.id,
+                name=node.name,
+                stage=node.stage,
+                dependence=dep,
+                hhi=h,
+                import_hhi=con,
+                top_supplier=top,
+                top_share=share,
+                countries_to_75=c75,
+                total_dependence=total[node.id],
+                exposure=exposures[node.id],
+                chokepoint=flagged,
+                impact=hit[0] if hit else None,
+                reasons=tuple(reasons),
+                impact_on=hit[1] if hit else None,
+                sources=node.source,
+                estimate=node.estimate,
+            )
+        )
+    return Analysis(
+        chain=chain,
+        perspective=who,
+        year=used_year,
+        nodes=tuple(results),
+        assumptions=tuple(assumptions),
+        min_dependence=min_dependence,
+        min_concentration=min_concentration,
+        finals=tuple(finals),
+    )

@@ -1,0 +1,58 @@
+"""Exceptions raised by the chokepoint core; the CLI turns them into messages and exit code 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AnalysisError",
+    "ChainError",
+    "ChainNotFoundError",
+    "ChokepointError",
+    "OutputError",
+    "Problem",
+    "ScenarioError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in an input file, located by file, line, column and key path."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class ChokepointError(Exception):
+    """Base class of every error that bad input (not a bug) can cause; exit code 2."""
+
+
+class ChainError(ChokepointError):
+    """A chain file is invalid; ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ChainNotFoundError(ChokepointError):
+    """A chain name or path matches no file."""
+
+
+class AnalysisError(ChokepointError):
+    """An analysis cannot be computed as asked (bad perspective, singular system, strict mode)."""
+
+
+class ScenarioError(ChokepointError):
+    """A scenario names an unknown origin or node, or a severity outside [0, 1]."""
+
+
+class OutputError(ChokepointError):
+    """An output file cannot be written (missing folder, no permission)."""

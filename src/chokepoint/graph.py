@@ -1,0 +1,101 @@
+"""Model -> networkx DiGraph, built once and read by every algorithm.
+
+Edges run from an input to the node that uses it (``reducers -> robot-bodies``), so that
+"upstream" is "predecessor". Attribute names are defined here once and used everywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import AnalysisError
+from .model import Chain
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = [
+    "COST_SHARE",
+    "ESSENTIAL",
+    "NAME",
+    "SHARES",
+    "STAGE",
+    "SUBSTITUTABILITY",
+    "build_graph",
+    "final_products",
+    "shares_year",
+]
+
+# node attributes
+NAME = "name"
+STAGE = "stage"
+SHARES = "shares"  #: Mapping[origin, share] or None when unknown
+SUBSTITUTABILITY = "substitutability"
+# edge attributes
+COST_SHARE = "cost_share"  #: float, or None when the source gives none
+ESSENTIAL = "essential"
+
+
+def shares_year(chain: Chain, year: int | None) -> tuple[int, list[str]]:
+    """Check a ``--year`` choice; return the year used and the nodes without figures for it.
+
+    Raises
+    ------
+    AnalysisError
+        When no node has figures for ``year``.
+    """
+    if year is None or year == chain.year:
+        return chain.year, []
+    covered = [n.id for n in chain.nodes if year in n.history]
+    if not covered:
+        years = sorted({y for n in chain.nodes for y in n.history} | {chain.year})
+        msg = (
+            f"chain '{chain.name}' has no figures for {year}; years with figures: "
+            f"{', '.join(map(str, years))}"
+        )
+        raise AnalysisError(msg)
+    missing = [n.id for n in chain.nodes if n.shares is not None and year not in n.history]
+    return year, missing
+
+
+def build_graph(chain: Chain, year: int | None = None) -> nx.DiGraph[str]:
+    """Build the chain's directed graph: one node per chain node, one edge per input.
+
+    Parameters
+    ----------
+    chain
+        The checked chain.
+    year
+        Use ``history[year]`` as the shares of nodes that have it (others keep their shares).
+
+    Returns
+    -------
+    networkx.DiGraph
+        Node attributes :data:`NAME`, :data:`STAGE`, :data:`SHARES`, :data:`SUBSTITUTABILITY`;
+        edge attributes :data:`COST_SHARE` and :data:`ESSENTIAL`. Graph attributes ``chain`` and
+        ``year``. Self-inputs become self-loops.
+    """
+    import networkx as nx
+
+    graph: nx.DiGraph[str] = nx.DiGraph(chain=chain.name, year=year or chain.year)
+    for node in chain.nodes:
+        graph.add_node(
+            node.id,
+            **{
+                NAME: node.name,
+                STAGE: node.stage,
+                SHARES: node.shares_for(year),
+                SUBSTITUTABILITY: node.substitutability,
+            },
+        )
+    for node in chain.nodes:
+        for item in node.inputs:
+            graph.add_edge(
+                item.node, node.id, **{COST_SHARE: item.cost_share, ESSENTIAL: item.essential}
+            )
+    return graph
+
+
+def final_products(graph: nx.DiGraph[str]) -> list[str]:
+    """Return the nodes that feed no node but themselves, in graph order."""
+    return [n for n in graph if all(s == n for s in graph.successors(n))]

@@ -1,0 +1,183 @@
+"""The typed model of a chain file (format v1): frozen dataclasses, no I/O, no printing.
+
+The loader (:mod:`chokepoint.loader`) builds these from YAML, JSON or CSV after checking every rule
+of ``docs/chain-format.md``; everything downstream (graph, metrics, scenarios, export) reads only
+these objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = [
+    "OTHER",
+    "Chain",
+    "Cut",
+    "Input",
+    "Node",
+    "ScenarioSpec",
+    "Shock",
+    "Source",
+    "StageFigure",
+    "Supplier",
+]
+
+#: The share key for known foreign origins that are not named individually.
+OTHER = "other"
+
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A publication that figures cite: ``title``, ``publisher`` and ``year`` are required."""
+
+    id: str
+    title: str
+    publisher: str
+    year: int
+    url: str | None = None
+    locator: str | None = None
+    authors: str | None = None
+    note: str | None = None
+
+    def citation(self) -> str:
+        """Return a one-line citation: authors, title, publisher, year, locator."""
+        parts = [p for p in (self.authors, self.title, self.publisher, str(self.year)) if p]
+        text = ", ".join(parts)
+        if self.locator:
+            text += f", {self.locator}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """An input ``node`` of a producer, with its cost share (``None`` when unknown)."""
+
+    node: str
+    cost_share: float | None = None
+    essential: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Supplier:
+    """A firm that supplies a node, with its headquarters country and, where known, its share."""
+
+    firm: str
+    country: str
+    share: float | None = None
+    year: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One product or activity of the chain.
+
+    ``shares`` maps an origin (ISO code, region name or :data:`OTHER`) to its share of the supply of
+    the market the chain describes; ``None`` when no figure is known. Shares sum to at most 1; the
+    rest is unattributed.
+    """
+
+    id: str
+    name: str
+    stage: str
+    shares: Mapping[str, float] | None = None
+    year: int | None = None
+    source: tuple[str, ...] = ()
+    estimate: bool = False
+    note: str | None = None
+    substitutability: float = 0.0
+    history: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
+    suppliers: tuple[Supplier, ...] = ()
+    inputs: tuple[Input, ...] = ()
+    line: int = 0
+
+    def shares_for(self, year: int | None) -> Mapping[str, float] | None:
+        """Return the shares of ``year`` from ``history`` if given there, else the node's shares."""
+        if year is not None and year in self.history:
+            return self.history[year]
+        return self.shares
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """Origin ``origin`` stops delivering ``severity`` of its supply of ``nodes`` (empty: every node)."""
+
+    origin: str
+    severity: float
+    nodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Shock:
+    """The perspective's own production of ``node`` loses ``severity`` of its capacity."""
+
+    node: str
+    severity: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioSpec:
+    """A named disruption scenario: origin cuts, capacity shocks and substitutability overrides."""
+
+    name: str
+    title: str
+    cuts: tuple[Cut, ...] = ()
+    shocks: tuple[Shock, ...] = ()
+    substitution: Mapping[str, float] = field(default_factory=dict)
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageFigure:
+    """Economic figures of one stage in one period (R&D and subsidy intensity, margins), sourced."""
+
+    stage: str
+    period: str
+    source: tuple[str, ...]
+    rd_intensity: float | None = None
+    subsidy_intensity: float | None = None
+    subsidy_amount: float | None = None
+    amount_unit: str | None = None
+    profit_margin: float | None = None
+    estimate: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A whole supply chain as described by one chain file."""
+
+    name: str
+    title: str
+    perspective: str
+    year: int
+    stages: tuple[str, ...]
+    nodes: tuple[Node, ...]
+    market: str | None = None
+    description: str | None = None
+    regions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    scenarios: Mapping[str, ScenarioSpec] = field(default_factory=dict)
+    stage_data: tuple[StageFigure, ...] = ()
+    path: str | None = None
+    format: int = 1
+
+    @property
+    def is_global(self) -> bool:
+        """True when the shares describe the world market rather than the perspective's own."""
+        return self.market == "global"
+
+    def node(self, node_id: str) -> Node:
+        """Return the node with id ``node_id`` (``KeyError`` when absent)."""
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def members(self, origin: str) -> frozenset[str]:
+        """Return the origin itself plus, for a region, its member countries."""
+        return frozenset((origin, *self.regions.get(origin, ())))
