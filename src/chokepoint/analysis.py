@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from .chokepoints import DEFAULT_MIN_CONCENTRATION, DEFAULT_MIN_DEPENDENCE, criteria, impacts
 from .countries import is_country, suggest_country
 from .errors import AnalysisError
-from .graph import COST_SHARE, SHARES, build_graph, final_products, shares_year
-from .metrics import countries_to_75, exposure, hhi, import_hhi, split_shares, top_supplier
+from .graph import COST_SHARE
+from .metrics import countries_to_75, exposure, hhi, import_hhi, top_supplier
 from .model import Chain
 
 if TYPE_CHECKING:
-    import networkx as nx
+    pass
 
 __all__ = ["FIELDS", "Analysis", "NodeMetrics", "analyze", "resolve_perspective"]
 
@@ -158,7 +158,6 @@ def analyze(
     strict: bool = False,
     min_dependence: float = DEFAULT_MIN_DEPENDENCE,
     min_concentration: float = DEFAULT_MIN_CONCENTRATION,
-    graph: nx.DiGraph[str] | None = None,
 ) -> Analysis:
     """Compute dependence, concentration, exposure and choke points for every node.
 
@@ -199,15 +198,11 @@ def analyze(
         if not 0 <= value <= 1:
             msg = f"--{name} {value} is outside [0, 1]"
             raise AnalysisError(msg)
-    who, keys, assumptions = resolve_perspective(chain, perspective)
-    used_year, missing = shares_year(chain, year)
-    if missing:
-        assumptions.append(
-            f"{len(missing)} node(s) have no figures for {used_year}; their {chain.year} shares "
-            f"were used: {', '.join(missing)}"
-        )
-    graph = graph if graph is not None else build_graph(chain, used_year)
-    splits = {n: split_shares(graph.nodes[n][SHARES], keys) for n in graph}
+    from .scenarios import prepare
+
+    prepared = prepare(chain, perspective, year)
+    graph, splits, who = prepared.graph, prepared.splits, prepared.perspective
+    assumptions = list(prepared.assumptions)
     unknown = [n for n, s in splits.items() if not s.known]
     if unknown and strict:
         msg = (
@@ -215,11 +210,6 @@ def analyze(
             "drop --strict to count them as domestic"
         )
         raise AnalysisError(msg)
-    if unknown:
-        assumptions.append(
-            f"no shares known for {', '.join(unknown)}: direct metrics n/a; counted as domestic "
-            "(s_P = 1) in total dependence, exposure and impact"
-        )
     no_cost = sorted(
         f"{i}->{n}" for i, n, data in graph.edges(data=True) if data[COST_SHARE] is None
     )
@@ -227,9 +217,9 @@ def analyze(
         assumptions.append(
             f"inputs without a cost share weigh 0 in exposure and total dependence: {', '.join(no_cost)}"
         )
-    exposures, total = exposure(graph, keys)
-    finals = final_products(graph)
-    impact = impacts(graph, splits, finals)
+    exposures, total = exposure(graph, prepared.domestic_keys)
+    finals = prepared.finals
+    impact = impacts(graph, splits, finals, prepared.order)
     names = {n.id: n.name for n in chain.nodes}
     stage_rank = {s: k for k, s in enumerate(chain.stages)}
     results = []
@@ -283,7 +273,7 @@ def analyze(
     return Analysis(
         chain=chain,
         perspective=who,
-        year=used_year,
+        year=graph.graph["year"],
         nodes=tuple(results),
         assumptions=tuple(assumptions),
         min_dependence=min_dependence,

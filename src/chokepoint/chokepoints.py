@@ -47,6 +47,7 @@ def impacts(
     graph: nx.DiGraph[str],
     splits: Mapping[str, OriginSplit],
     finals: list[str],
+    order: list[list[str]] | None = None,
 ) -> dict[str, tuple[float, str] | None]:
     r"""For every node with a named foreign supplier: the largest final-product loss and where.
 
@@ -55,7 +56,7 @@ def impacts(
     substitutability. Returns ``{node: (impact, final product)}``, None for nodes without a named
     foreign supplier.
     """
-    order = components_in_order(graph)
+    order = order if order is not None else components_in_order(graph)
     out: dict[str, tuple[float, str] | None] = {}
     for n in graph:
         supplier, share = top_supplier(splits[n])

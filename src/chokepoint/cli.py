@@ -223,6 +223,220 @@ def schema(
         write_atomic(output, text)
 
 
+# ------------------------------------------------------------------------------------------
+# Analysis and scenarios
+
+PerspectiveOption = Annotated[
+    str | None,
+    typer.Option(
+        "--perspective",
+        "-p",
+        help="The economy whose dependence is measured (default: the chain's). Another economy only "
+        "for chains of world market shares (market: global).",
+    ),
+]
+YearOption = Annotated[
+    int | None, typer.Option("--year", "-y", help="Use the nodes' `history` shares of this year.")
+]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        "-m",
+        help="leontief: fixed proportions, a producer falls to its scarcest essential input "
+        "(default); linear: inoperability input-output, losses add up by cost share.",
+    ),
+]
+CutOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cut",
+        "-c",
+        help="ORIGIN[:NODE[,NODE]]=SEVERITY: the origin stops delivering that fraction of its "
+        "supply (of those nodes, or of every node). Repeatable; regions allowed. E.g. JP:reducers=1.",
+    ),
+]
+ShockOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--shock",
+        "-s",
+        help="NODE=SEVERITY: the perspective's own production of NODE loses that fraction. Repeatable.",
+    ),
+]
+SubstitutionOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--substitution",
+        help="NODE=VALUE: override the node's substitutability (share of lost imports replaced).",
+    ),
+]
+
+
+def _model(value: str) -> Any:
+    from .scenarios import MODELS
+
+    if value not in MODELS:
+        _fail(f"error: unknown --model '{value}'; choose one of: {', '.join(MODELS)}")
+    return value
+
+
+@_command("analyze")
+def analyze(
+    chain: ChainArg,
+    perspective: PerspectiveOption = None,
+    year: YearOption = None,
+    format: FormatOption = Format.table,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top", "-n", min=1, help="Rank at most this many choke points in the table."
+        ),
+    ] = 10,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse nodes without shares instead of counting them domestic."
+        ),
+    ] = False,
+    min_dependence: Annotated[
+        float,
+        typer.Option(
+            "--min-dependence", help="Choke-point threshold on import dependence (EU: 0.5)."
+        ),
+    ] = 0.5,
+    min_concentration: Annotated[
+        float,
+        typer.Option("--min-concentration", help="Choke-point threshold on import HHI (EU: 0.4)."),
+    ] = 0.4,
+) -> None:
+    """Import dependence, concentration, propagated exposure and ranked choke points per node."""
+    from . import render
+    from .analysis import analyze as run
+    from .loader import load_chain
+
+    result = run(
+        load_chain(chain),
+        perspective=perspective,
+        year=year,
+        strict=strict,
+        min_dependence=min_dependence,
+        min_concentration=min_concentration,
+    )
+    render.analysis(result, format.value, top=top)
+
+
+def _scenario_from_options(
+    cut: list[str] | None, shock: list[str] | None, substitution: list[str] | None
+) -> Any:
+    from .scenarios import Scenario, parse_cut, parse_shock, parse_substitution
+
+    return Scenario(
+        cuts=tuple(parse_cut(c) for c in cut or ()),
+        shocks=tuple(parse_shock(s) for s in shock or ()),
+        substitution=dict(parse_substitution(s) for s in substitution or ()),
+    )
+
+
+@_command("scenario")
+def scenario(
+    chain: ChainArg,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="A named scenario of the chain file (see `chokepoint show CHAIN`)."),
+    ] = None,
+    cut: CutOption = None,
+    shock: ShockOption = None,
+    substitution: SubstitutionOption = None,
+    model: ModelOption = "leontief",
+    perspective: PerspectiveOption = None,
+    year: YearOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Run a disruption scenario: every node's loss, split into import and domestic parts.
+
+    Combine a named scenario with --cut/--shock/--substitution options, or give only options.
+    """
+    from . import render
+    from .loader import load_chain
+    from .scenarios import Scenario, run_scenario
+
+    loaded = load_chain(chain)
+    extra = _scenario_from_options(cut, shock, substitution)
+    if name is not None:
+        if name not in loaded.scenarios:
+            from .errors import ScenarioError
+
+            names = ", ".join(loaded.scenarios) or "none defined"
+            msg = f"unknown scenario '{name}' in chain '{loaded.name}' (scenarios: {names})"
+            raise ScenarioError(msg)
+        spec = Scenario.from_spec(loaded.scenarios[name]).plus(extra)
+    elif not (extra.cuts or extra.shocks):
+        names = ", ".join(loaded.scenarios) or "none defined"
+        _fail(
+            f"error: give a scenario name ({names}) or at least one --cut or --shock, "
+            "e.g. --cut JP:reducers=1"
+        )
+        return
+    else:
+        spec = extra
+    result = run_scenario(loaded, spec, perspective=perspective, model=_model(model), year=year)
+    render.scenario(result, loaded, format.value)
+
+
+@_command("sweep")
+def sweep(
+    chain: ChainArg,
+    cut: Annotated[
+        str | None,
+        typer.Option(
+            "--cut", "-c", help="ORIGIN[:NODE] to cut at each severity, e.g. JP:reducers."
+        ),
+    ] = None,
+    over: Annotated[
+        str | None,
+        typer.Option(
+            "--over",
+            help="origins: cut each foreign origin in turn (every node); nodes: cut each node's top "
+            "foreign supplier in turn. Uses one --severity value.",
+        ),
+    ] = None,
+    severity: Annotated[
+        str,
+        typer.Option(
+            "--severity",
+            help="START:STOP:STEP (both ends included) or one value; default 0:1:0.1 with --cut, 1 with --over.",
+        ),
+    ] = "",
+    model: ModelOption = "leontief",
+    perspective: PerspectiveOption = None,
+    year: YearOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Final-product losses over a range of severities, or over origins or nodes in turn."""
+    from . import render
+    from .loader import load_chain
+    from .scenarios import parse_severities, sweep_cuts
+
+    if (cut is None) == (over is None):
+        _fail("error: give either --cut ORIGIN[:NODE] or --over origins|nodes")
+    if over is not None and over not in ("origins", "nodes"):
+        _fail(f"error: --over '{over}' must be 'origins' or 'nodes'")
+    default = "0:1:0.1" if cut is not None else "1"
+    severities = parse_severities(severity or default)
+    loaded = load_chain(chain)
+    result = sweep_cuts(
+        loaded,
+        cut=cut,
+        over=over,
+        severities=severities,
+        perspective=perspective,
+        model=_model(model),
+        year=year,
+    )
+    render.sweep(result, loaded, format.value)
+
+
 def main() -> None:
     """Entry point of the ``chokepoint`` console script."""
     app(prog_name="chokepoint")

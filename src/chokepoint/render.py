@@ -18,6 +18,9 @@ from .model import OTHER, Chain
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .analysis import Analysis
+    from .scenarios import ScenarioResult, SweepResult
+
 __all__ = [
     "chain_list",
     "console",
@@ -200,3 +203,254 @@ def show_chain(chain: Chain, fmt: str) -> None:
         out.print("[bold]Sources[/bold]")
         for source in chain.sources.values():
             out.print(escape(f"  [{source.id}] {source.citation()}"))
+
+
+# ------------------------------------------------------------------------------------------
+# analyze
+
+
+def _bar(value: float | None, width: int = 6) -> str:
+    if value is None:
+        return ""
+    filled = round(max(0.0, min(1.0, value)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _dep_style(value: float | None) -> str:
+    if value is None:
+        return "dim"
+    if value >= 0.75:
+        return "red"
+    if value >= 0.5:
+        return "yellow"
+    return "green"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def analysis_rows(result: Analysis) -> tuple[list[dict[str, Any]], list[str]]:
+    """CSV rows of an analysis (exposure flattened as ``exposure_XX``) and their field names."""
+    from .analysis import FIELDS
+
+    origins = sorted({c for n in result.nodes for c in n.exposure})
+    fields = [f for f in FIELDS if f != "exposure"]
+    fields = (
+        fields[: fields.index("total_dependence") + 1]
+        + [f"exposure_{c}" for c in origins]
+        + fields[fields.index("total_dependence") + 1 :]
+    )
+    rows = []
+    for node in result.nodes:
+        row = {k: v for k, v in node.to_dict().items() if k != "exposure"}
+        row.update({f"exposure_{c}": node.exposure.get(c) for c in origins})
+        rows.append(row)
+    return rows, fields
+
+
+def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
+    """Render ``chokepoint analyze``: one table in stage order, choke points, sources, assumptions."""
+    if fmt == "json":
+        emit_json(result.to_dict())
+        return
+    if fmt == "csv":
+        rows, fields = analysis_rows(result)
+        emit_csv(rows, fields)
+        return
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+
+    chain = result.chain
+    out = console()
+    market = "world market shares" if chain.is_global else f"shares of {chain.perspective}'s market"
+    table = Table(
+        title=f"{chain.title}: dependence of {origin_label(result.perspective, chain)}, "
+        f"{result.year} ({market})",
+        title_justify="left",
+        caption="dep = 1 - domestic share; imp.HHI = concentration of imports; c75 = origins to "
+        "reach 75%; total = incl. inputs; impact = worst final-product loss if the top "
+        "supplier stops; * estimate",
+        caption_justify="left",
+        expand=False,
+        pad_edge=False,
+    )
+    table.add_column("stage", style="cyan", no_wrap=True)
+    table.add_column("node", no_wrap=True, max_width=22)
+    table.add_column("dep", justify="right", no_wrap=True)
+    table.add_column("top supplier", no_wrap=True)
+    table.add_column("imp.HHI", justify="right")
+    table.add_column("c75", justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("impact", justify="right")
+    previous = None
+    for node in result.nodes:
+        stage = node.stage if node.stage != previous else ""
+        previous = node.stage
+        name = node.id + ("*" if node.estimate else "")
+        name = f"[bold red]⚑ {escape(name)}[/bold red]" if node.chokepoint else escape(name)
+        dep = (
+            f"[{_dep_style(node.dependence)}]{_bar(node.dependence)} {fmt_pct(node.dependence)}"
+            f"[/{_dep_style(node.dependence)}]"
+            if node.dependence is not None
+            else "[dim]n/a[/dim]"
+        )
+        supplier = (
+            f"{node.top_supplier} {fmt_pct(node.top_share)}"
+            if node.top_supplier
+            else "[dim]-[/dim]"
+        )
+        table.add_row(
+            stage,
+            name,
+            dep,
+            supplier,
+            _num(node.import_hhi),
+            str(node.countries_to_75) if node.countries_to_75 is not None else "-",
+            fmt_pct(node.total_dependence),
+            fmt_pct(node.impact) if node.impact is not None else "-",
+        )
+    out.print(table)
+    ranked = result.chokepoints()
+    if ranked:
+        lines = []
+        for rank, node in enumerate(ranked[:top], start=1):
+            why = node.reasons[-1] if node.reasons else ""
+            lines.append(
+                f"[bold]{rank}. {escape(node.name)}[/bold] ({node.id}, {node.stage}): "
+                f"impact {fmt_pct(node.impact)}\n   {escape(why)}"
+            )
+        if len(ranked) > top:
+            lines.append(f"[dim]... {len(ranked) - top} more (--top {len(ranked)})[/dim]")
+        criteria = (
+            f"dependence >= {result.min_dependence:.0%} and import HHI >= "
+            f"{result.min_concentration:.2f} (EU SWD(2021) 352)"
+        )
+        out.print(
+            Panel(
+                "\n".join(lines),
+                title=f"Choke points, ranked by impact: {criteria}",
+                title_align="left",
+                expand=False,
+            )
+        )
+    else:
+        out.print("No choke points at these thresholds.")
+    cited = [s for s in chain.sources.values() if any(s.id in n.sources for n in result.nodes)]
+    if cited:
+        out.print("[bold]Sources[/bold]")
+        for source in cited:
+            out.print(escape(f"  [{source.id}] {source.citation()}"), overflow="fold")
+    if result.assumptions:
+        out.print("[bold]Assumptions[/bold]")
+        for text in result.assumptions:
+            out.print(escape(f"  - {text}"), overflow="fold")
+
+
+# ------------------------------------------------------------------------------------------
+# scenarios
+
+
+def scenario(result: ScenarioResult, chain: Chain, fmt: str) -> None:
+    """Render ``chokepoint scenario``: final products first, then every node's loss."""
+    if fmt == "json":
+        emit_json(result.to_dict())
+        return
+    if fmt == "csv":
+        rows = [
+            {
+                "id": n.id,
+                "stage": n.stage,
+                "final": n.id in dict(result.final),
+                "loss": n.loss,
+                "import_loss": n.import_loss,
+                "domestic_loss": n.domestic_loss,
+            }
+            for n in result.nodes
+        ]
+        emit_csv(rows, ["id", "stage", "final", "loss", "import_loss", "domestic_loss"])
+        return
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+
+    out = console()
+    names = {n.id: n.name for n in chain.nodes}
+    spec = result.scenario
+    what = [
+        f"{c.origin} cuts {fmt_pct(c.severity)} of "
+        + (", ".join(c.nodes) if c.nodes else "every node")
+        for c in spec.cuts
+    ] + [f"{s.node} loses {fmt_pct(s.severity)} of domestic capacity" for s in spec.shocks]
+    what += [f"substitutability of {k} = {v:g}" for k, v in spec.substitution.items()]
+    heading = spec.title or "; ".join(what)
+    finals = "\n".join(
+        f"[bold]{escape(names[node])}[/bold] ({node}): output falls by "
+        f"[bold red]{fmt_pct(loss, 1)}[/bold red]"
+        for node, loss in result.final
+    )
+    out.print(
+        Panel(
+            finals or "no final products",
+            title=f"{escape(heading)} ({result.model} model, {result.perspective})",
+            title_align="left",
+            expand=False,
+        )
+    )
+    if spec.title and what:
+        out.print("[dim]" + escape("; ".join(what)) + "[/dim]")
+    table = Table(title_justify="left", pad_edge=False)
+    table.add_column("stage", style="cyan", no_wrap=True)
+    table.add_column("node", no_wrap=True)
+    table.add_column("loss", justify="right", no_wrap=True)
+    table.add_column("import part", justify="right")
+    table.add_column("domestic part", justify="right")
+    previous = None
+    for n in result.nodes:
+        stage = n.stage if n.stage != previous else ""
+        previous = n.stage
+        style = _dep_style(n.loss) if n.loss > 0 else "dim"
+        table.add_row(
+            stage,
+            escape(n.id),
+            f"[{style}]{_bar(n.loss)} {fmt_pct(n.loss, 1)}[/{style}]",
+            fmt_pct(n.import_loss, 1),
+            fmt_pct(n.domestic_loss, 1),
+        )
+    out.print(table)
+    for text in result.assumptions:
+        out.print(escape(f"  - {text}"), overflow="fold")
+
+
+def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
+    """Render ``chokepoint sweep``: one row per scenario, one column per final product."""
+    if fmt == "json":
+        emit_json(result.to_dict())
+        return
+    if fmt == "csv":
+        rows = [
+            {"severity": r.severity, "origin": r.origin, "node": r.node, "final": f, "loss": q}
+            for r in result.rows
+            for f, q in r.final
+        ]
+        emit_csv(rows, ["severity", "origin", "node", "final", "loss"])
+        return
+    from rich.table import Table
+
+    finals = [f for f, _ in result.rows[0].final] if result.rows else []
+    table = Table(
+        title=f"{chain.title}: final-product loss for {result.perspective} ({result.model} model)",
+        title_justify="left",
+        pad_edge=False,
+    )
+    table.add_column("origin", no_wrap=True)
+    table.add_column("node", no_wrap=True)
+    table.add_column("severity", justify="right")
+    for f in finals:
+        table.add_column(f, justify="right")
+    for r in result.rows:
+        table.add_row(
+            r.origin, r.node or "(all)", fmt_pct(r.severity), *(fmt_pct(q, 1) for _, q in r.final)
+        )
+    console().print(table)

@@ -49,7 +49,12 @@ __all__ = [
     "parse_shock",
     "parse_substitution",
     "propagate_losses",
+    "SweepResult",
+    "SweepRow",
+    "parse_severities",
+    "prepare",
     "run_scenario",
+    "sweep_cuts",
 ]
 
 LossModel = Literal["leontief", "linear"]
@@ -366,6 +371,63 @@ def propagate_losses(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What every scenario on one chain, perspective and year shares: graph, splits, order."""
+
+    chain: Chain
+    perspective: str
+    domestic_keys: frozenset[str]
+    graph: nx.DiGraph[str]
+    splits: Mapping[str, OriginSplit]
+    order: list[list[str]]
+    finals: list[str]
+    assumptions: tuple[str, ...]
+
+    def run(self, scenario: Scenario, model: LossModel) -> dict[str, tuple[float, float, float]]:
+        """Check and propagate one scenario; return ``{node: (loss, import, domestic)}``."""
+        check_scenario(scenario, self.chain, self.splits, self.domestic_keys)
+        imported = import_losses(
+            self.graph, self.splits, scenario.cuts, scenario.substitution, self.chain.regions
+        )
+        shocks: dict[str, float] = {}
+        for shock in scenario.shocks:
+            shocks[shock.node] = max(shocks.get(shock.node, 0.0), shock.severity)
+        return propagate_losses(self.graph, self.splits, imported, shocks, model, self.order)
+
+
+def prepare(chain: Chain, perspective: str | None = None, year: int | None = None) -> Prepared:
+    """Resolve perspective and year, build the graph and split every node's shares once."""
+    from .analysis import resolve_perspective
+    from .graph import build_graph, shares_year
+
+    who, domestic_keys, assumptions = resolve_perspective(chain, perspective)
+    used_year, missing = shares_year(chain, year)
+    if missing:
+        assumptions.append(
+            f"{len(missing)} node(s) have no figures for {used_year}; their {chain.year} shares "
+            f"were used: {', '.join(missing)}"
+        )
+    graph = build_graph(chain, used_year)
+    splits = {n: split_shares(graph.nodes[n][SHARES], domestic_keys) for n in graph}
+    unknown = [n for n, s in splits.items() if not s.known]
+    if unknown:
+        assumptions.append(
+            f"no shares known for {', '.join(unknown)}: direct metrics n/a; counted as domestic "
+            "(s_P = 1) when propagating"
+        )
+    return Prepared(
+        chain,
+        who,
+        domestic_keys,
+        graph,
+        splits,
+        components_in_order(graph),
+        final_products(graph),
+        tuple(assumptions),
+    )
+
+
 def run_scenario(
     chain: Chain,
     scenario: Scenario | str,
@@ -373,7 +435,6 @@ def run_scenario(
     perspective: str | None = None,
     model: LossModel = "leontief",
     year: int | None = None,
-    graph: nx.DiGraph[str] | None = None,
 ) -> ScenarioResult:
     """Run a scenario (or a named scenario of the chain) and return every node's loss.
 
@@ -394,52 +455,145 @@ def run_scenario(
     ------
     ScenarioError
         For unknown origins, nodes or scenario names, or severities outside [0, 1].
-
-    Examples
-    --------
-    >>> from chokepoint import load_chain
-    >>> result = run_scenario(load_chain("robots"), "japan-components")
-    >>> result.final[0][1] > 0
-    True
     """
-    from .analysis import resolve_perspective
-    from .graph import build_graph, shares_year
-
     if isinstance(scenario, str):
         if scenario not in chain.scenarios:
             names = ", ".join(chain.scenarios) or "none defined"
             msg = f"unknown scenario '{scenario}' in chain '{chain.name}' (scenarios: {names})"
             raise ScenarioError(msg)
         scenario = Scenario.from_spec(chain.scenarios[scenario])
-    who, domestic_keys, assumptions = resolve_perspective(chain, perspective)
-    used_year, missing = shares_year(chain, year)
-    if missing:
-        assumptions.append(
-            f"{len(missing)} node(s) have no figures for {used_year}; their {chain.year} shares "
-            f"were used: {', '.join(missing)}"
-        )
-    graph = graph if graph is not None else build_graph(chain, used_year)
-    splits = {n: split_shares(graph.nodes[n][SHARES], domestic_keys) for n in graph}
-    check_scenario(scenario, chain, splits, domestic_keys)
-    unknown = [n for n, s in splits.items() if not s.known]
-    if unknown:
-        assumptions.append(
-            f"no shares known for {', '.join(unknown)}: counted as domestic production"
-        )
-    others = [n for n, s in splits.items() if s.other > 0]
-    if scenario.cuts and others:
-        assumptions.append(
-            f"`{OTHER}` shares (unnamed foreign origins) are never cut: {', '.join(others)}"
-        )
-    imported = import_losses(graph, splits, scenario.cuts, scenario.substitution, chain.regions)
-    shocks: dict[str, float] = {}
-    for shock in scenario.shocks:
-        shocks[shock.node] = max(shocks.get(shock.node, 0.0), shock.severity)
-    values = propagate_losses(graph, splits, imported, shocks, model)
+    prepared = prepare(chain, perspective, year)
+    values = prepared.run(scenario, model)
     stages = {s: k for k, s in enumerate(chain.stages)}
     nodes = tuple(
         NodeLoss(n.id, n.stage, *values[n.id])
         for n in sorted(chain.nodes, key=lambda n: stages[n.stage])
     )
-    final = tuple((n, values[n][0]) for n in final_products(graph))
-    return ScenarioResult(chain.name, who, model, scenario, nodes, final, tuple(assumptions))
+    final = tuple((n, values[n][0]) for n in prepared.finals)
+    assumptions = list(prepared.assumptions)
+    others = [n for n, s in prepared.splits.items() if s.other > 0]
+    if scenario.cuts and others:
+        assumptions.append(
+            f"`{OTHER}` shares (unnamed foreign origins) are never cut: {', '.join(others)}"
+        )
+    return ScenarioResult(
+        chain.name, prepared.perspective, model, scenario, nodes, final, tuple(assumptions)
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Sweeps
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """One scenario of a sweep: a cut of ``origin`` (of ``node``, or every node when None)."""
+
+    severity: float
+    origin: str
+    node: str | None
+    final: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """Final-product losses for each scenario of a sweep."""
+
+    chain: str
+    perspective: str
+    model: LossModel
+    rows: tuple[SweepRow, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``chokepoint sweep --format json``."""
+        return {
+            "chain": self.chain,
+            "perspective": self.perspective,
+            "model": self.model,
+            "rows": [
+                {
+                    "severity": r.severity,
+                    "origin": r.origin,
+                    "node": r.node,
+                    "final": [{"id": n, "loss": q} for n, q in r.final],
+                }
+                for r in self.rows
+            ],
+        }
+
+
+def parse_severities(text: str) -> tuple[float, ...]:
+    """Parse ``START:STOP:STEP`` (both ends included) or a single value.
+
+    >>> parse_severities("0:1:0.25")
+    (0.0, 0.25, 0.5, 0.75, 1.0)
+    >>> parse_severities("0.3")
+    (0.3,)
+    """
+    parts = text.split(":")
+    if len(parts) == 1:
+        return (_severity(parts[0], "--severity"),)
+    if len(parts) != 3:
+        msg = f"--severity '{text}' must be START:STOP:STEP (e.g. 0:1:0.1) or one value"
+        raise ScenarioError(msg)
+    start, stop = (_severity(p, "--severity") for p in parts[:2])
+    try:
+        step = float(parts[2])
+    except ValueError:
+        step = 0.0
+    if step <= 0 or stop < start:
+        msg = f"--severity '{text}': STEP must be > 0 and START <= STOP"
+        raise ScenarioError(msg)
+    count = int(round((stop - start) / step))
+    values = [round(start + k * step, 12) for k in range(count + 1)]
+    if values[-1] < stop - 1e-9:
+        values.append(stop)
+    return tuple(min(v, stop) for v in values)
+
+
+def sweep_cuts(
+    chain: Chain,
+    *,
+    cut: str | None = None,
+    over: Literal["origins", "nodes"] | str | None = None,
+    severities: tuple[float, ...] = (1.0,),
+    perspective: str | None = None,
+    model: LossModel = "leontief",
+    year: int | None = None,
+) -> SweepResult:
+    """Run one cut at several severities, or each origin / each node's top supplier in turn.
+
+    Parameters
+    ----------
+    cut
+        ``ORIGIN`` or ``ORIGIN:NODE[,NODE]`` cut at every severity.
+    over
+        ``origins``: each foreign origin cut at every node; ``nodes``: each node's top foreign
+        supplier cut at that node.
+    """
+    from .metrics import top_supplier
+
+    prepared = prepare(chain, perspective, year)
+    plans: list[tuple[str, tuple[str, ...]]] = []
+    if cut is not None:
+        parsed = parse_cut(f"{cut}=1") if "=" not in cut else parse_cut(cut)
+        plans.append((parsed.origin, parsed.nodes))
+    elif over == "origins":
+        origins = sorted({c for s in prepared.splits.values() for c in s.foreign})
+        plans.extend((c, ()) for c in origins)
+    elif over == "nodes":
+        for n in chain.nodes:
+            supplier, _ = top_supplier(prepared.splits[n.id])
+            if supplier is not None:
+                plans.append((supplier, (n.id,)))
+    else:
+        msg = "give a cut (ORIGIN[:NODE]) or over='origins' or over='nodes'"
+        raise ScenarioError(msg)
+    rows = []
+    for origin, nodes in plans:
+        for severity in severities:
+            values = prepared.run(Scenario(cuts=(Cut(origin, severity, nodes),)), model)
+            final = tuple((f, values[f][0]) for f in prepared.finals)
+            node = ",".join(nodes) if nodes else None
+            rows.append(SweepRow(severity, origin, node, final))
+    return SweepResult(chain.name, prepared.perspective, model, tuple(rows))
