@@ -1,0 +1,296 @@
+"""Known-answer tests of `analyze`: every metric of three small chains, worked out by hand.
+
+Each chain is written out in the test so that the arithmetic in the comments can be checked
+against it. Notation: D dependence, X exposure, T total dependence, w cost share.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from chokepoint import analyze, load_chain
+from chokepoint.errors import AnalysisError
+
+HEADER = """\
+format: 1
+name: {name}
+title: Test chain {name}
+perspective: CN
+year: 2020
+{extra}
+stages: {stages}
+sources:
+  s: {{title: Hand-made test figures, publisher: chokepoint tests, year: 2025}}
+nodes:
+"""
+
+
+def write_chain(tmp_path: Path, name: str, nodes: str, stages: str, extra: str = "") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        HEADER.format(name=name, stages=stages, extra=extra)
+        + textwrap.indent(textwrap.dedent(nodes), "  "),
+        encoding="utf-8",
+    )
+    return path
+
+
+# --- Chain A: a cycle (a <-> b) and a self-input (a -> a) ------------------------------------
+CYCLE = """\
+- id: a
+  name: Node A
+  stage: up
+  shares: {CN: 0.5, JP: 0.5}
+  source: s
+  inputs: [{node: b, cost_share: 0.5}, {node: a, cost_share: 0.2}]
+- id: b
+  name: Node B
+  stage: up
+  shares: {CN: 0.8, US: 0.2}
+  source: s
+  inputs: [{node: a, cost_share: 0.25}]
+- id: c
+  name: Node C
+  stage: down
+  shares: {CN: 1.0}
+  source: s
+  inputs: [{node: a, cost_share: 0.5}]
+"""
+
+
+@pytest.fixture
+def cycle(tmp_path: Path) -> Path:
+    return write_chain(tmp_path, "cycle", CYCLE, "[up, down]")
+
+
+def test_cycle_direct_metrics(cycle: Path) -> None:
+    result = analyze(load_chain(cycle))
+    a, b, c = (result.node(n) for n in "abc")
+    # a: D = 1 - 0.5; HHI = 0.5^2 + 0.5^2; import HHI = (0.5/0.5)^2; c75: 0.5 + 0.5 >= 0.75 -> 2
+    assert (a.dependence, a.hhi, a.import_hhi) == pytest.approx((0.5, 0.5, 1.0))
+    assert (a.top_supplier, a.top_share, a.countries_to_75) == ("JP", 0.5, 2)
+    # b: D = 0.2; HHI = 0.64 + 0.04; import HHI = (0.2/0.2)^2; c75: 0.8 alone -> 1
+    assert (b.dependence, b.hhi, b.import_hhi) == pytest.approx((0.2, 0.68, 1.0))
+    assert (b.top_supplier, b.top_share, b.countries_to_75) == ("US", 0.2, 1)
+    # c: fully domestic: D = 0, import HHI 0 by definition, no supplier
+    assert (c.dependence, c.hhi, c.import_hhi) == pytest.approx((0.0, 1.0, 0.0))
+    assert (c.top_supplier, c.top_share, c.countries_to_75) == (None, None, 1)
+
+
+def test_cycle_exposure_solves_the_linear_system(cycle: Path) -> None:
+    result = analyze(load_chain(cycle))
+    a, b, c = (result.node(n) for n in "abc")
+    # JP: Xa = 0.5 + 0.5 (0.5 Xb + 0.2 Xa), Xb = 0.8 * 0.25 Xa = 0.2 Xa -> Xa = 0.5 / 0.85
+    assert a.exposure["JP"] == pytest.approx(0.5 / 0.85)
+    assert b.exposure["JP"] == pytest.approx(0.2 * 0.5 / 0.85)
+    # US: Xb = 0.2 + 0.2 Xa, Xa = 0.25 Xb + 0.1 Xa -> Xa = 0.05 / 0.85
+    assert a.exposure["US"] == pytest.approx(0.05 / 0.85)
+    assert b.exposure["US"] == pytest.approx(0.2 + 0.2 * 0.05 / 0.85)
+    # T: Ta = 0.55 / 0.85, Tb = 0.2 + 0.2 Ta; c takes half of a
+    assert a.total_dependence == pytest.approx(0.55 / 0.85)
+    assert b.total_dependence == pytest.approx(0.2 + 0.2 * 0.55 / 0.85)
+    assert c.total_dependence == pytest.approx(0.5 * 0.55 / 0.85)
+    assert c.exposure == pytest.approx({"JP": 0.5 * 0.5 / 0.85, "US": 0.5 * 0.05 / 0.85})
+
+
+def test_cycle_chokepoints_and_impact(cycle: Path) -> None:
+    result = analyze(load_chain(cycle))
+    a, b, c = (result.node(n) for n in "abc")
+    assert [n.id for n in result.chokepoints()] == ["a"]
+    # JP cut at a: qa = 0.5 + 0.5 max(qb, qa) -> 1 (the self-input feeds the loss back); qc = qa
+    assert a.impact == pytest.approx(1.0)
+    # US cut at b: qb = 0.2 + 0.8 qa, qa = 0.5 qb -> qb = 1/3, qa = 1/6 = qc
+    assert b.impact == pytest.approx(1 / 6)
+    assert c.impact is None
+    assert not b.chokepoint
+    assert result.finals == ("c",)
+
+
+def test_singular_cycle_is_reported(tmp_path: Path) -> None:
+    path = write_chain(
+        tmp_path,
+        "singular",
+        """\
+        - id: a
+          name: A
+          stage: up
+          shares: {CN: 1.0}
+          source: s
+          inputs: [{node: a, cost_share: 1.0}]
+        """,
+        "[up]",
+    )
+    with pytest.raises(AnalysisError, match="singular on the cycle a"):
+        analyze(load_chain(path))
+
+
+# --- Chain B: unattributed remainders, `other`, a region, an inessential input -----------------
+REMAINDERS = """\
+- id: x
+  name: X
+  stage: up
+  shares: {CN: 0.1, JP: 0.3, DE: 0.2, other: 0.25}
+  source: s
+- id: y
+  name: Y
+  stage: up
+  shares: {EU: 0.6, US: 0.1, CN: 0.2}
+  source: s
+- id: z
+  name: Z
+  stage: down
+  shares: {CN: 0.7, other: 0.3}
+  source: s
+  inputs: [{node: x, cost_share: 0.4}, {node: y, cost_share: 0.3, essential: false}]
+"""
+
+
+@pytest.fixture
+def remainders(tmp_path: Path) -> Path:
+    return write_chain(tmp_path, "rem", REMAINDERS, "[up, down]", "regions: {EU: [DE, FR]}")
+
+
+def test_remainders_direct_metrics(remainders: Path) -> None:
+    result = analyze(load_chain(remainders))
+    x, y, z = (result.node(n) for n in "xyz")
+    # x: unattributed 0.15 and other 0.25 stay in D = 0.9 but not in the HHIs
+    assert x.dependence == pytest.approx(0.9)
+    assert x.hhi == pytest.approx(0.01 + 0.09 + 0.04)
+    assert x.import_hhi == pytest.approx((0.3 / 0.9) ** 2 + (0.2 / 0.9) ** 2)
+    assert (x.top_supplier, x.top_share) == ("JP", 0.3)
+    assert x.countries_to_75 is None  # 0.3 + 0.2 + 0.1 = 0.6 never reaches 0.75
+    assert not x.chokepoint  # import HHI 0.16 < 0.4
+    # y: the region EU is one origin
+    assert y.dependence == pytest.approx(0.8)
+    assert y.hhi == pytest.approx(0.36 + 0.01 + 0.04)
+    assert y.import_hhi == pytest.approx(0.5625 + 0.015625)
+    assert (y.top_supplier, y.countries_to_75, y.chokepoint) == ("EU", 2, True)
+    # z: only `other` abroad: dependent but no named supplier
+    assert (z.dependence, z.import_hhi, z.top_supplier, z.countries_to_75) == (
+        pytest.approx(0.3),
+        0.0,
+        None,
+        None,
+    )
+
+
+def test_remainders_propagation(remainders: Path) -> None:
+    z = analyze(load_chain(remainders)).node("z")
+    # T = 0.3 + 0.7 (0.4 * 0.9 + 0.3 * 0.8) = 0.72 (inessential inputs still carry cost weight)
+    assert z.total_dependence == pytest.approx(0.72)
+    assert z.exposure == pytest.approx(
+        {"JP": 0.7 * 0.4 * 0.3, "DE": 0.7 * 0.4 * 0.2, "EU": 0.7 * 0.3 * 0.6, "US": 0.7 * 0.3 * 0.1}
+    )
+
+
+def test_remainders_impact_ignores_inessential_inputs(remainders: Path) -> None:
+    result = analyze(load_chain(remainders))
+    # JP cut at x: qx = 0.3, z falls to its scarcest essential input: 0.7 * 0.3
+    assert result.node("x").impact == pytest.approx(0.21)
+    # EU cut at y: y is inessential to z, so nothing reaches the final product
+    assert result.node("y").impact == pytest.approx(0.0)
+    assert result.node("z").impact is None
+
+
+def test_other_perspective_refused_for_own_market_chain(remainders: Path) -> None:
+    with pytest.raises(AnalysisError, match="CN's own market; they say nothing about DE's market"):
+        analyze(load_chain(remainders), perspective="DE")
+
+
+def test_global_chain_takes_any_perspective(tmp_path: Path) -> None:
+    path = write_chain(
+        tmp_path, "glob", REMAINDERS, "[up, down]", "market: global\nregions: {EU: [DE, FR]}"
+    )
+    chain = load_chain(path)
+    de = analyze(chain, perspective="DE")
+    # x from DE's side: domestic 0.2, foreign CN 0.1 and JP 0.3
+    assert de.node("x").dependence == pytest.approx(0.8)
+    assert de.node("x").import_hhi == pytest.approx((0.1 / 0.8) ** 2 + (0.3 / 0.8) ** 2)
+    assert any("region EU includes DE" in a for a in de.assumptions)
+    eu = analyze(chain, perspective="EU")
+    # the region's own key and its members are all domestic
+    assert eu.node("x").dependence == pytest.approx(0.8)
+    assert eu.node("y").dependence == pytest.approx(0.4)
+    with pytest.raises(AnalysisError, match="did you mean 'JP'"):
+        analyze(chain, perspective="JPN")
+
+
+# --- Chain C: six tiers, a node without shares ------------------------------------------------
+TIERS = """\
+- {id: t1, name: T1, stage: s1, shares: {CN: 0.4, KR: 0.6}, source: s}
+- {id: t2, name: T2, stage: s2, shares: {CN: 0.9, JP: 0.1}, source: s, inputs: [{node: t1, cost_share: 0.5}]}
+- {id: t3, name: T3, stage: s3, shares: {CN: 1.0}, source: s, inputs: [{node: t2, cost_share: 0.5}]}
+- {id: t4, name: T4, stage: s4, shares: {CN: 0.5, US: 0.5}, source: s, inputs: [{node: t3, cost_share: 1.0}]}
+- {id: t5, name: T5, stage: s5, inputs: [{node: t4, cost_share: 0.8}]}
+- {id: t6, name: T6, stage: s6, shares: {CN: 0.6, JP: 0.4}, source: s, inputs: [{node: t5, cost_share: 0.5}]}
+"""
+
+
+@pytest.fixture
+def tiers(tmp_path: Path) -> Path:
+    return write_chain(tmp_path, "tiers", TIERS, "[s1, s2, s3, s4, s5, s6]")
+
+
+def test_tiers_exposure_accumulates(tiers: Path) -> None:
+    result = analyze(load_chain(tiers))
+    expected_kr = [0.6, 0.27, 0.135, 0.0675, 0.054, 0.0162]
+    expected_jp = [0.0, 0.1, 0.05, 0.025, 0.02, 0.406]
+    expected_t = [0.6, 0.37, 0.185, 0.5925, 0.474, 0.5422]
+    for k, node in enumerate(result.nodes):
+        assert node.exposure.get("KR", 0.0) == pytest.approx(expected_kr[k])
+        assert node.exposure.get("JP", 0.0) == pytest.approx(expected_jp[k])
+        assert node.total_dependence == pytest.approx(expected_t[k])
+    assert result.node("t6").exposure["US"] == pytest.approx(0.12)
+
+
+def test_tiers_node_without_shares(tiers: Path) -> None:
+    result = analyze(load_chain(tiers))
+    t5 = result.node("t5")
+    assert (t5.dependence, t5.hhi, t5.import_hhi, t5.top_supplier, t5.impact) == (None,) * 5
+    assert any("no shares known for t5" in a for a in result.assumptions)
+    with pytest.raises(AnalysisError, match="--strict: no shares known for t5"):
+        analyze(load_chain(tiers), strict=True)
+
+
+def test_tiers_chokepoints_ranked_by_impact(tiers: Path) -> None:
+    result = analyze(load_chain(tiers))
+    # impacts: t1 0.6 -> 0.54 -> 0.54 -> 0.27 -> 0.27 -> 0.162; t4 0.5 -> 0.5 -> 0.3; t6 0.4
+    assert result.node("t1").impact == pytest.approx(0.162)
+    assert result.node("t2").impact == pytest.approx(0.03)
+    assert result.node("t4").impact == pytest.approx(0.3)
+    assert result.node("t6").impact == pytest.approx(0.4)
+    assert [n.id for n in result.chokepoints()] == ["t4", "t1"]
+    assert result.node("t4").reasons == (
+        "dependence 50% >= 50% and import concentration (HHI) 1.00 >= 0.40",
+        "US supplies 50% of T4; if US stops supplying it, CN's T6 output falls by 30%",
+    )
+    looser = analyze(load_chain(tiers), min_dependence=0.35)
+    assert [n.id for n in looser.chokepoints()] == ["t6", "t4", "t1"]
+
+
+def test_year_uses_history(tmp_path: Path) -> None:
+    path = write_chain(
+        tmp_path,
+        "hist",
+        """\
+        - id: r
+          name: R
+          stage: up
+          shares: {CN: 0.3, JP: 0.7}
+          history: {2014: {CN: 0.1, JP: 0.9}}
+          source: s
+        - {id: q, name: Q, stage: up, shares: {CN: 0.5, US: 0.5}, source: s}
+        """,
+        "[up]",
+    )
+    chain = load_chain(path)
+    old = analyze(chain, year=2014)
+    assert old.year == 2014
+    assert old.node("r").dependence == pytest.approx(0.9)
+    assert old.node("q").dependence == pytest.approx(0.5)
+    assert any("their 2020 shares were used: q" in a for a in old.assumptions)
+    with pytest.raises(AnalysisError, match="no figures for 2010; years with figures: 2014, 2020"):
+        analyze(chain, year=2010)
