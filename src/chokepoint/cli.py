@@ -437,6 +437,58 @@ def sweep(
     render.sweep(result, loaded, format.value)
 
 
+# ------------------------------------------------------------------------------------------
+# Trends, stages and sources
+
+
+@_command("trend")
+def trend(
+    chain: ChainArg,
+    node: Annotated[
+        str | None, typer.Argument(help="Only this node (default: every node with history).")
+    ] = None,
+    perspective: PerspectiveOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Dependence and top supplier per year, wherever a node has `history`."""
+    from . import render
+    from .loader import load_chain
+    from .reports import trend as run
+
+    loaded = load_chain(chain)
+    render.trend(run(loaded, node, perspective), loaded, format.value)
+
+
+@_command("stages")
+def stages(
+    chain: ChainArg,
+    perspective: PerspectiveOption = None,
+    year: YearOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Per stage: nodes, mean and max dependence, choke points, and R&D, subsidy and margin figures."""
+    from . import render
+    from .analysis import analyze as run
+    from .loader import load_chain
+    from .reports import stage_summary
+
+    loaded = load_chain(chain)
+    render.stages(
+        stage_summary(run(loaded, perspective=perspective, year=year)), loaded, format.value
+    )
+
+
+@_command("sources")
+def sources(chain: ChainArg, format: FormatOption = Format.table) -> None:
+    """Every source of a chain with the figures it supports."""
+    from . import render
+    from .loader import load_chain
+    from .reports import source_usage
+
+    loaded = load_chain(chain)
+    render.sources(source_usage(loaded), loaded, format.value)
+
+
 def main() -> None:
     """Entry point of the ``chokepoint`` console script."""
     app(prog_name="chokepoint")

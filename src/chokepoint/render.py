@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .analysis import Analysis
+    from .reports import SourceUse, StagesResult, TrendResult
     from .scenarios import ScenarioResult, SweepResult
 
 __all__ = [
@@ -454,3 +455,162 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
             r.origin, r.node or "(all)", fmt_pct(r.severity), *(fmt_pct(q, 1) for _, q in r.final)
         )
     console().print(table)
+
+
+# ------------------------------------------------------------------------------------------
+# trend, stages, sources
+
+
+def trend(result: TrendResult, chain: Chain, fmt: str) -> None:
+    """Render ``chokepoint trend``: one row per node and year."""
+    if fmt == "json":
+        emit_json(result.to_dict())
+        return
+    rows = result.to_dict()["rows"]
+    if fmt == "csv":
+        emit_csv(rows, ["node", "year", "dependence", "top_supplier", "top_share"])
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"{chain.title}: dependence of {result.perspective} over time",
+        title_justify="left",
+        pad_edge=False,
+    )
+    for column in ("node", "year", "dependence", "top supplier"):
+        table.add_column(column, justify="right" if column in ("year", "dependence") else "left")
+    previous = None
+    for r in result.rows:
+        name = r.node if r.node != previous else ""
+        previous = r.node
+        supplier = f"{r.top_supplier} {fmt_pct(r.top_share)}" if r.top_supplier else "-"
+        style = _dep_style(r.dependence)
+        table.add_row(
+            name,
+            str(r.year),
+            f"[{style}]{_bar(r.dependence)} {fmt_pct(r.dependence)}[/{style}]",
+            supplier,
+        )
+    console().print(table)
+
+
+def _figures_text(figures: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    est = "*" if figures.get("estimate") else ""
+    for key in ("rd_intensity", "subsidy_intensity", "profit_margin"):
+        if key in figures:
+            out[key] = fmt_pct(figures[key], 1) + est
+    if "subsidy_amount" in figures:
+        unit = figures.get("amount_unit") or ""
+        out["subsidy_amount"] = f"{figures['subsidy_amount']:g} {unit}".strip() + est
+    return out
+
+
+def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
+    """Render ``chokepoint stages``: dependence and choke points beside R&D and subsidy figures."""
+    if fmt == "json":
+        emit_json(result.to_dict())
+        return
+    if fmt == "csv":
+        rows = []
+        for s in result.stages:
+            base = {
+                "stage": s.stage,
+                "nodes": s.nodes,
+                "mean_dependence": s.mean_dependence,
+                "max_dependence": s.max_dependence,
+                "chokepoints": list(s.chokepoints),
+            }
+            if not s.data:
+                rows.append(base)
+            for period, figures in s.data.items():
+                rows.append(
+                    {**base, "period": period, **{k: figures.get(k) for k in _STAGE_FIGURES}}
+                )
+        emit_csv(
+            rows,
+            [
+                "stage",
+                "nodes",
+                "mean_dependence",
+                "max_dependence",
+                "chokepoints",
+                "period",
+                *_STAGE_FIGURES,
+            ],
+        )
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(
+        title=f"{chain.title}: stages seen from {result.perspective}",
+        title_justify="left",
+        caption="R&D and subsidy intensity: share of sales; * estimate. Figures by period.",
+        caption_justify="left",
+        pad_edge=False,
+    )
+    table.add_column("stage", style="cyan", no_wrap=True)
+    table.add_column("nodes", justify="right")
+    table.add_column("mean dep", justify="right")
+    table.add_column("max dep", justify="right")
+    table.add_column("choke points")
+    table.add_column("R&D")
+    table.add_column("subsidy int.")
+    table.add_column("subsidies")
+    for s in result.stages:
+        cells: dict[str, list[str]] = {
+            "rd_intensity": [],
+            "subsidy_intensity": [],
+            "subsidy_amount": [],
+        }
+        for period, figures in s.data.items():
+            for key, text in _figures_text(figures).items():
+                if key in cells:
+                    cells[key].append(f"{period}: {text}")
+        choke = ", ".join(s.chokepoints)
+        table.add_row(
+            s.stage,
+            str(s.nodes),
+            fmt_pct(s.mean_dependence),
+            fmt_pct(s.max_dependence),
+            f"[bold red]{escape(choke)}[/bold red]" if choke else "-",
+            escape("\n".join(cells["rd_intensity"])) or "-",
+            escape("\n".join(cells["subsidy_intensity"])) or "-",
+            escape("\n".join(cells["subsidy_amount"])) or "-",
+        )
+    console().print(table)
+
+
+_STAGE_FIGURES = (
+    "rd_intensity",
+    "subsidy_intensity",
+    "subsidy_amount",
+    "amount_unit",
+    "profit_margin",
+    "estimate",
+    "source",
+)
+
+
+def sources(uses: tuple[SourceUse, ...], chain: Chain, fmt: str) -> None:
+    """Render ``chokepoint sources``: each source and the figures it supports."""
+    rows = [
+        {"id": u.id, "citation": u.citation, "url": u.url, "supports": list(u.supports)}
+        for u in uses
+    ]
+    if fmt == "json":
+        emit_json({"chain": chain.name, "sources": rows})
+        return
+    if fmt == "csv":
+        emit_csv(rows, ["id", "citation", "url", "supports"])
+        return
+    from rich.markup import escape
+
+    out = console()
+    out.print(f"[bold]{escape(chain.title)}[/bold]: {len(uses)} sources")
+    for u in uses:
+        out.print(escape(f"[{u.id}] {u.citation}"), overflow="fold")
+        if u.url:
+            out.print(f"  {escape(u.url)}", overflow="fold")
+        out.print("  supports: " + escape(", ".join(u.supports)), overflow="fold", style="dim")
