@@ -17,8 +17,18 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _commands() -> dict[str, Any]:
-    group = typer.main.get_command(app)
-    return dict(group.commands)  # type: ignore[attr-defined]
+    """Every command by its full name (``import eto`` for a command of a sub-group)."""
+    found: dict[str, Any] = {}
+    stack: list[tuple[str, Any]] = [("", typer.main.get_command(app))]
+    while stack:
+        prefix, group = stack.pop()
+        for name, command in group.commands.items():
+            full = f"{prefix}{name}"
+            if hasattr(command, "commands"):
+                stack.append((f"{full} ", command))
+            else:
+                found[full] = command
+    return found
 
 
 def test_there_are_commands() -> None:

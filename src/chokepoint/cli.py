@@ -68,7 +68,7 @@ def _fail(message: str, code: int = EXIT_INPUT) -> None:
     raise typer.Exit(code)
 
 
-def _command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
+def _command(*args: Any, parent: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:
     """Register a command whose :class:`ChokepointError` becomes a message and exit code 2."""
 
     def decorate(func: F) -> F:
@@ -99,7 +99,7 @@ def _command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
                 )
             return None
 
-        app.command(*args, **kwargs)(wrapper)
+        (parent or app).command(*args, **kwargs)(wrapper)
         return func
 
     return decorate
@@ -221,6 +221,81 @@ def schema(
         from .export import write_atomic
 
         write_atomic(output, text)
+
+
+# ------------------------------------------------------------------------------------------
+# Importing other datasets
+
+import_app = typer.Typer(
+    name="import",
+    help="Convert datasets in other formats into chain files.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(import_app, name="import")
+
+
+@_command("eto", parent=import_app)
+def import_eto(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder in the format of ETO's Advanced Semiconductor Supply Chain Dataset "
+            "(stages.csv, inputs.csv, providers.csv, provision.csv, sequence.csv)."
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the chain to this file instead of stdout."),
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            help="The chain's year where the data mix years (default: the most common year); "
+            "a node's other years go to `history`.",
+        ),
+    ] = None,
+    perspective: Annotated[
+        str,
+        typer.Option(
+            "--perspective",
+            "-p",
+            help="The chain's default perspective, an ISO alpha-2 code; the shares are world "
+            "market shares, so `analyze --perspective` may choose any economy later.",
+        ),
+    ] = "CN",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not print the conversion's warnings.")
+    ] = False,
+) -> None:
+    """Convert an ETO supply-chain dataset folder into a chain file with `market: global`.
+
+    Country rows become shares, firm rows suppliers, "goes into" rows inputs (no cost shares) and
+    "is a type of" rows non-essential inputs; docs/eto-import.md gives every rule. Warnings (sums
+    above 100% scaled, pseudo-countries, skipped rows) go to stderr. The ETO data are CC BY-NC 4.0:
+    the chain written is a derivative under the same terms.
+    """
+    from .eto import convert, to_yaml
+
+    document, warnings = convert(folder, year=year, perspective=perspective)
+    text = to_yaml(document)
+    if not quiet:
+        for warning in warnings:
+            typer.echo(f"warning: {warning}", err=True)
+    if output is None:
+        _emit(text)
+        return
+    from .export import write_atomic
+
+    write_atomic(output, text)
+    noun = "warning" if len(warnings) == 1 else "warnings"
+    typer.echo(
+        f"wrote {output} ({document['name']}: {len(document['nodes'])} nodes, "
+        f"year {document['year']}, {len(warnings)} {noun})"
+    )
 
 
 # ------------------------------------------------------------------------------------------
