@@ -129,6 +129,8 @@ def read_text(path: Path, max_bytes: int | None = None) -> str:
     """Read a chain file as UTF-8 text, refusing files above ``max_bytes`` and invalid encodings."""
     limit = max_bytes if max_bytes is not None else _max_bytes()
     file = str(path)
+    if path.is_dir():  # before the size check: a folder's size says nothing
+        raise ChainError([Problem(file, 1, 1, "", "is a folder, not a chain file")])
     try:
         size = path.stat().st_size
         if size > limit:
@@ -136,12 +138,12 @@ def read_text(path: Path, max_bytes: int | None = None) -> str:
                 f"file is {size:,} bytes, above the limit of {limit:,}; for large networks use the "
                 "CSV or JSON form, or raise the limit with CHOKEPOINT_MAX_BYTES"
             )
-            raise ChainError([Problem(file, 0, 0, "", msg)])
+            raise ChainError([Problem(file, 1, 1, "", msg)])
         data = path.read_bytes()
     except IsADirectoryError:
-        raise ChainError([Problem(file, 0, 0, "", "is a folder, not a chain file")]) from None
+        raise ChainError([Problem(file, 1, 1, "", "is a folder, not a chain file")]) from None
     except OSError as exc:
-        raise ChainError([Problem(file, 0, 0, "", f"cannot read: {exc.strerror}")]) from None
+        raise ChainError([Problem(file, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -366,7 +368,7 @@ class _Checker:
         if not self.keys(root, (), "chain"):
             return None
         fmt = root.get("format")
-        if "format" in root and fmt != 1:
+        if "format" in root and (isinstance(fmt, bool) or fmt != 1):
             self.error(
                 ("format",),
                 f"unsupported format {fmt!r}; this version of chokepoint reads format 1",
@@ -574,7 +576,13 @@ class _Checker:
         node_id = self.slug(raw.get("id"), (*path, "id")) if "id" in raw else None
         name = self.string(raw.get("name"), (*path, "name")) if "name" in raw else None
         stage = raw.get("stage")
-        if "stage" in raw and stage not in self.stages:
+        if "stage" in raw and not isinstance(stage, str):
+            self.error(
+                (*path, "stage"),
+                f"{format_path((*path, 'stage'))} must be one of the stages "
+                f"({', '.join(self.stages)}), not {_type(stage)}",
+            )
+        elif "stage" in raw and stage not in self.stages:
             close = difflib.get_close_matches(str(stage), self.stages, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             self.error(
@@ -641,7 +649,12 @@ class _Checker:
             year_path = (*path, year)
             if isinstance(year, str) and year.isdigit():
                 year = int(year)
-            if self.integer(year, year_path, 1900, 2100) is None:
+            if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
+                self.error(
+                    year_path,
+                    f"history year {year!r} at {format_path(path)} is not a year from 1900 to "
+                    "2100; key each entry by its year, e.g. 2014: {CN: 0.11}",
+                )
                 continue
             checked = self.check_shares(shares, year_path)
             if checked is not None:

@@ -15,6 +15,7 @@ Aliased values are shared, not copied, so memory never grows with expansion.
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,17 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:timestamp",
 }
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+#: What YAML's reader refuses anywhere in a document (``yaml.reader.Reader.NON_PRINTABLE``).
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+#: Line breaks as YAML counts them.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+#: libyaml refuses more than 1000 nested flow collections while reading ahead, before the events
+#: reach :class:`_Builder`; its message contains this.
+_LIBYAML_DEPTH = "maximum nesting depth"
 
 
 def format_path(path: Path) -> str:
@@ -90,6 +102,7 @@ class _Frame:
     has_key: bool = False
     skip_value: bool = False
     key_mark: tuple[int, int] = (1, 1)
+    mark: tuple[int, int] = (1, 1)
 
 
 class _Builder:
@@ -124,32 +137,49 @@ class _Builder:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self._resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+        if tag == _VALUE_TAG:  # YAML 1.1 resolves a plain `=` to a tag no one implements
+            tag = "tag:yaml.org,2002:str"
+        if tag == _MERGE_TAG:
+            self._error(
+                event,
+                self._child_path(),
+                "YAML merge keys ('<<: *anchor') are not supported in chain files; "
+                "write the keys out",
+            )
+            return event.value
         if tag not in _SCALAR_TAGS:
-            self._error(event, self._child_path(), f"unsupported YAML tag {event.tag!r}")
+            self._error(event, self._child_path(), _unsupported_tag(tag))
             return event.value
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self._constructor.yaml_constructors[tag](self._constructor, node)
-        except (ValueError, yaml.YAMLError) as exc:
-            self._error(event, self._child_path(), f"cannot read {event.value!r}: {exc}")
+        # an explicit tag on a value it does not fit (`!!bool maybe`, `!!timestamp x`) fails
+        # inside PyYAML's constructors with any of these
+        except (ValueError, KeyError, AttributeError, TypeError, yaml.YAMLError) as exc:
+            reason = f": {exc}" if isinstance(exc, ValueError | yaml.YAMLError) else ""
+            self._error(
+                event,
+                self._child_path(),
+                f"cannot read {event.value!r} as {_tag_name(tag)}{reason}",
+            )
             return event.value
 
-    def _attach(self, event: Any, value: Any, size: int) -> None:
+    def _attach(self, mark: tuple[int, int], value: Any, size: int) -> None:
+        """Add ``value``, which began at ``mark``, to the collection being built."""
         if not self.stack:
             self.root = value
             return
         top = self.stack[-1]
         top.size += size
         if isinstance(top.value, list):
-            self.located.positions.setdefault((*top.path, len(top.value)), self._mark(event))
+            self.located.positions.setdefault((*top.path, len(top.value)), mark)
             top.value.append(value)
             return
         if not top.has_key:
-            top.key_mark = self._mark(event)
+            top.key_mark = mark
             if isinstance(value, dict | list):
-                self._error(
-                    event, top.path, "a mapping key must be a plain value, not a collection"
-                )
+                message = "a mapping key must be a plain value, not a collection"
+                self.problems.append(Problem(self.file, *mark, format_path(top.path), message))
                 top.key, top.skip_value = None, True
             else:
                 top.key, top.skip_value = value, False
@@ -181,7 +211,7 @@ class _Builder:
             value = self._scalar(event)
             if event.anchor:
                 self.anchors[event.anchor] = (value, 1)
-            self._attach(event, value, 1)
+            self._attach(self._mark(event), value, 1)
         elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             if len(self.stack) >= MAX_DEPTH:
                 self._error(
@@ -191,19 +221,19 @@ class _Builder:
                 )
                 raise _Abort
             if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-                self._error(event, self._child_path(), f"unsupported YAML tag {event.tag!r}")
+                self._error(event, self._child_path(), _unsupported_tag(event.tag))
             path = self._child_path()
             if not self.stack:
                 self.located.positions[()] = self._mark(event)
             container: dict[Any, Any] | list[Any] = (
                 {} if isinstance(event, yaml.MappingStartEvent) else []
             )
-            self.stack.append(_Frame(container, path, event.anchor))
+            self.stack.append(_Frame(container, path, event.anchor, mark=self._mark(event)))
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             frame = self.stack.pop()
             if frame.anchor:
                 self.anchors[frame.anchor] = (frame.value, frame.size)
-            self._attach(event, frame.value, frame.size)
+            self._attach(frame.mark, frame.value, frame.size)
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 self._error(event, self._child_path(), f"unknown alias *{event.anchor}")
@@ -218,7 +248,7 @@ class _Builder:
                     "document?); write the values out or use fewer nested aliases",
                 )
                 raise _Abort
-            self._attach(event, value, size)
+            self._attach(self._mark(event), value, size)
         elif isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
@@ -226,6 +256,52 @@ class _Builder:
                     event, (), "more than one YAML document ('---'); a chain is one document"
                 )
                 raise _Abort
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    """Return the problem a parser error describes, naming where an unclosed construct began.
+
+    The wording comes from the parser and differs between libyaml and PyYAML; the position does
+    not.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    context = str(exc.context or "")
+    start = exc.context_mark
+    if context and start is not None and start.line + 1 != line:
+        context += f" started on line {start.line + 1},"
+    what = " ".join(part for part in (context, str(exc.problem or "")) if part)
+    if _LIBYAML_DEPTH in what:
+        message = f"nesting deeper than {MAX_DEPTH} levels; a chain file never needs this"
+        return Problem(file, line, column, "", message)
+    lines = _LINE_BREAK.split(text)
+    here = lines[line - 1] if line <= len(lines) else ""
+    indent = here[: len(here) - len(here.lstrip())]
+    if "\t" in indent or here[column - 1 : column] == "\t":
+        what += "; indent with spaces: YAML does not allow tabs there"
+    elif "mapping values are not allowed" in what:
+        what += "; check this line's indentation, or quote a value that contains ': '"
+    return Problem(file, line, column, "", f"YAML syntax error: {what}")
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """Return the 1-based line and column of ``text[index]``, counting line breaks as YAML does."""
+    line, start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, index):
+        line, start = line + 1, match.end()
+    return line, index - start + 1
+
+
+def _tag_name(tag: str) -> str:
+    """Return ``tag:yaml.org,2002:bool`` as ``!!bool``."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
+
+
+def _unsupported_tag(tag: str) -> str:
+    return (
+        f"unsupported YAML tag '{_tag_name(tag)}'; chain files hold plain values "
+        "(text, numbers, true/false, lists, mappings): remove the tag"
+    )
 
 
 class _Abort(Exception):
@@ -236,36 +312,51 @@ def parse_yaml(text: str, file: str) -> Located:
     """Parse YAML ``text`` into plain values with positions, or raise :class:`ChainError`.
 
     Problems that leave the document readable (duplicate keys, unsupported tags) are returned in
-    ``Located.problems`` so that the caller can report them with every other problem. Uses ``yaml.CSafeLoader`` when PyYAML was built with libyaml (results and messages are the
-    same with the pure-Python parser) and pauses the garbage collector while building.
+    ``Located.problems`` so that the caller can report them with every other problem. Uses
+    ``yaml.CSafeLoader`` when PyYAML was built with libyaml and pauses the garbage collector while
+    building. Results and messages are the same with the pure-Python parser except for the wording
+    of YAML syntax errors (each parser words its own; the position is the same) and the column of
+    a nesting error when more than 1000 flow collections open within 1024 characters (libyaml
+    stops at its own limit while reading ahead, before the 65th level reaches the builder).
 
     Raises
     ------
     ChainError
-        On a syntax error, an unknown alias, alias expansion beyond
-        :data:`MAX_ALIAS_NODES` or nesting beyond :data:`MAX_DEPTH`.
+        On a syntax error, a character YAML does not allow, an unknown alias, alias expansion
+        beyond :data:`MAX_ALIAS_NODES` or nesting beyond :data:`MAX_DEPTH`.
     """
     located = Located(None, file)
     builder = _Builder(file, located)
-    loader = _LOADER(text)
+    bad = _NON_PRINTABLE.search(text)
+    if bad:
+        # both parsers refuse these, libyaml giving a byte offset and PyYAML a character
+        # offset, and PyYAML already while constructing the loader: locate it here instead
+        line, column = _line_column(text, bad.start())
+        code = ord(bad.group())
+        escape = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+        message = (
+            f"character U+{code:04X} is not allowed in YAML; remove it, or write it as the "
+            f'escape "{escape}" inside double quotes'
+        )
+        raise ChainError([Problem(file, line, column, "", message)])
     enabled = gc.isenabled()
     gc.disable()
     fatal = True
+    loader = None
     try:
+        loader = _LOADER(text)
         while loader.check_event():
             builder.feed(loader.get_event())
         fatal = False
     except _Abort:
         pass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        builder.problems.append(Problem(file, line, column, "", f"YAML syntax error: {what}"))
+        builder.problems.append(_syntax_problem(exc, text, file))
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
-        builder.problems.append(Problem(file, 0, 0, "", f"YAML error: {exc}"))
+        builder.problems.append(Problem(file, 1, 1, "", f"YAML error: {exc}"))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
         if enabled:
             gc.enable()
     if fatal:
