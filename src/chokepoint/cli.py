@@ -413,6 +413,32 @@ def _scenario_from_options(
     )
 
 
+def _optional_scenario(
+    chain: Any,
+    name: str | None,
+    cut: list[str] | None,
+    shock: list[str] | None,
+    substitution: list[str] | None,
+) -> Any:
+    """The scenario that --scenario and --cut/--shock/--substitution describe, or None."""
+    from .errors import ScenarioError
+    from .scenarios import Scenario
+
+    extra = _scenario_from_options(cut, shock, substitution)
+    if name is not None:
+        if name not in chain.scenarios:
+            names = ", ".join(chain.scenarios) or "none defined"
+            msg = f"unknown scenario '{name}' in chain '{chain.name}' (scenarios: {names})"
+            raise ScenarioError(msg)
+        return Scenario.from_spec(chain.scenarios[name]).plus(extra)
+    if extra.cuts or extra.shocks:
+        return extra
+    if extra.substitution:
+        msg = "--substitution changes a scenario: add --scenario NAME, --cut or --shock"
+        raise ScenarioError(msg)
+    return None
+
+
 @_command("scenario")
 def scenario(
     chain: ChainArg,
@@ -434,27 +460,17 @@ def scenario(
     """
     from . import render
     from .loader import load_chain
-    from .scenarios import Scenario, run_scenario
+    from .scenarios import run_scenario
 
     loaded = load_chain(chain)
-    extra = _scenario_from_options(cut, shock, substitution)
-    if name is not None:
-        if name not in loaded.scenarios:
-            from .errors import ScenarioError
-
-            names = ", ".join(loaded.scenarios) or "none defined"
-            msg = f"unknown scenario '{name}' in chain '{loaded.name}' (scenarios: {names})"
-            raise ScenarioError(msg)
-        spec = Scenario.from_spec(loaded.scenarios[name]).plus(extra)
-    elif not (extra.cuts or extra.shocks):
+    spec = _optional_scenario(loaded, name, cut, shock, substitution)
+    if spec is None:
         names = ", ".join(loaded.scenarios) or "none defined"
         _fail(
             f"error: give a scenario name ({names}) or at least one --cut or --shock, "
             "e.g. --cut JP:reducers=1"
         )
         return
-    else:
-        spec = extra
     result = run_scenario(loaded, spec, perspective=perspective, model=_model(model), year=year)
     render.scenario(result, loaded, format.value)
 
@@ -487,6 +503,14 @@ def sweep(
     perspective: PerspectiveOption = None,
     year: YearOption = None,
     format: FormatOption = Format.table,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="With --cut: also draw each final product's loss against severity to FILE.png "
+            "or FILE.svg (needs matplotlib: pip install 'chokepoint-supply[plot]').",
+        ),
+    ] = None,
 ) -> None:
     """Final-product losses over a range of severities, or over origins or nodes in turn."""
     from . import render
@@ -497,6 +521,13 @@ def sweep(
         _fail("error: give either --cut ORIGIN[:NODE] or --over origins|nodes")
     if over is not None and over not in ("origins", "nodes"):
         _fail(f"error: --over '{over}' must be 'origins' or 'nodes'")
+    if plot is not None and over is not None:
+        _fail("error: --plot draws loss against severity; use it with --cut, not --over")
+    image_format: Any = None
+    if plot is not None:
+        from .plot import plot_format
+
+        image_format = plot_format(plot)
     default = "0:1:0.1" if cut is not None else "1"
     severities = parse_severities(severity or default)
     loaded = load_chain(chain)
@@ -510,6 +541,155 @@ def sweep(
         year=year,
     )
     render.sweep(result, loaded, format.value)
+    if plot is not None:
+        from .export import write_atomic
+        from .plot import plot_sweep
+
+        rows = [(row.severity, node, loss) for row in result.rows for node, loss in row.final]
+        title = (
+            f"{loaded.title}: cut {cut} · perspective {result.perspective} · "
+            f"{year or loaded.year} · {result.model} model"
+        )
+        names = {n.id: n.name for n in loaded.nodes}
+        write_atomic(plot, plot_sweep(rows, fmt=image_format, title=title, names=names))
+
+
+# ------------------------------------------------------------------------------------------
+# Export and plots
+
+
+class ExportFormat(StrEnum):
+    """Formats of `chokepoint export`."""
+
+    graphml = "graphml"
+    gexf = "gexf"
+    json = "json"
+    csv = "csv"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+ScenarioNameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scenario",
+        help="Add each node's loss under this named scenario of the chain (see `chokepoint show "
+        "CHAIN`); --cut/--shock/--substitution add to it or stand alone.",
+    ),
+]
+
+
+@_command("export")
+def export(
+    chain: ChainArg,
+    format: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="graphml (yEd, Cytoscape, igraph, networkx), gexf (Gephi, coloured and laid "
+            "out), json (networkx node-link), csv (one row per node), dot (Graphviz) or mermaid "
+            "(Markdown). Default: from the suffix of --output.",
+            case_sensitive=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file (atomically) instead of stdout. A .md file gets a fenced "
+            "```mermaid block.",
+        ),
+    ] = None,
+    perspective: PerspectiveOption = None,
+    year: YearOption = None,
+    scenario: ScenarioNameOption = None,
+    cut: CutOption = None,
+    shock: ShockOption = None,
+    substitution: SubstitutionOption = None,
+    model: ModelOption = "leontief",
+    edges: Annotated[
+        bool,
+        typer.Option(
+            "--edges",
+            help="With --format csv: write the inputs (source, target, cost_share, weight, "
+            "essential) instead of the nodes.",
+        ),
+    ] = False,
+) -> None:
+    """Export the chain with every node's shares and metrics (and losses under a scenario).
+
+    Nodes carry label, name, stage, share_XX per origin, dependence, import_hhi,
+    total_dependence, chokepoint, impact and more; edges carry cost_share, weight and
+    essential. Unknown values are left out. See docs/export.md.
+    """
+    from .export import export as run
+    from .export import format_for_path, write_atomic
+    from .loader import load_chain
+
+    if format is None and output is None:
+        _fail("error: give --format (graphml, gexf, json, csv, dot, mermaid) or --output FILE")
+        return
+    fmt = format.value if format is not None else format_for_path(output or "")
+    if edges and fmt != "csv":
+        _fail(f"error: --edges is for --format csv, not {fmt}")
+    loaded = load_chain(chain)
+    spec = _optional_scenario(loaded, scenario, cut, shock, substitution)
+    text = run(
+        loaded,
+        fmt,
+        perspective=perspective,
+        year=year,
+        scenario=spec,
+        model=_model(model),
+        table="edges" if edges else "nodes",
+        fenced=output is not None and output.suffix.lower() == ".md",
+    )
+    if output is None:
+        _emit(text)
+    else:
+        write_atomic(output, text)
+
+
+@_command("plot")
+def plot(
+    chain: ChainArg,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The image file to write: FILE.png or FILE.svg."),
+    ],
+    perspective: PerspectiveOption = None,
+    year: YearOption = None,
+    scenario: ScenarioNameOption = None,
+    cut: CutOption = None,
+    shock: ShockOption = None,
+    substitution: SubstitutionOption = None,
+    model: ModelOption = "leontief",
+) -> None:
+    """Draw the chain left to right, one column per stage, coloured by import dependence.
+
+    With a scenario, nodes are coloured by their loss. Choke points are outlined; arrows are as
+    wide as the input's cost share. Needs matplotlib: pip install 'chokepoint-supply[plot]'.
+    """
+    from .analysis import analyze as run
+    from .export import write_atomic
+    from .loader import load_chain
+    from .plot import plot_chain, plot_format
+    from .scenarios import run_scenario
+
+    fmt = plot_format(output)
+    loaded = load_chain(chain)
+    result = run(loaded, perspective=perspective, year=year)
+    spec = _optional_scenario(loaded, scenario, cut, shock, substitution)
+    losses = (
+        run_scenario(
+            loaded, spec, perspective=result.perspective, model=_model(model), year=result.year
+        )
+        if spec is not None
+        else None
+    )
+    write_atomic(output, plot_chain(loaded, result, losses, fmt=fmt))
 
 
 # ------------------------------------------------------------------------------------------

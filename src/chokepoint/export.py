@@ -1,15 +1,864 @@
-"""Writers for chains and results, and the atomic file write they all use."""
+r"""Writers for chains and results, and the atomic file write they all use.
+
+Every writer is a pure function of ``(chain, analysis, result)`` that returns text:
+
+=============  ==========================================================================
+``graphml``    GraphML 1.0, valid against the XML Schema; typed keys with stable ids
+``gexf``       GEXF 1.2 (Gephi's own format) with ``viz`` colour, size and position
+``json``       networkx node-link JSON (``networkx.node_link_graph`` reads it back)
+``csv``        one row per node (or, with ``table="edges"``, one row per input)
+``dot``        Graphviz: one cluster per stage (``rank=same``), choke points outlined
+``mermaid``    a Mermaid flowchart (renders in Markdown on code hosting sites)
+=============  ==========================================================================
+
+All formats carry the same attributes, defined once in :func:`node_attributes` and
+:data:`EDGE_ATTRIBUTES`: per node ``label`` (the display name), ``name``, ``stage``, the origin
+shares flattened to ``share_XX`` columns, the metrics of :func:`chokepoint.analyze` and, with a
+scenario, the losses; per edge (input -> user) ``cost_share``, ``weight`` (= ``cost_share``, the
+name graph tools look for) and ``essential``. A value that is unknown is left out, never written
+as NaN, ``inf`` or an empty string; numbers are rounded to 12 significant digits.
+
+Colour (GEXF, DOT, Mermaid, ``chokepoint plot``) encodes import dependence :math:`D_n`, or the
+loss :math:`q_n` when a scenario is given, on the ColorBrewer YlOrRd ramp [1]_ (:func:`ramp_colour`).
+
+References
+----------
+.. [1] Brewer, C. A. (2002), ColorBrewer, https://colorbrewer2.org (scheme YlOrRd, 5 classes).
+.. [2] Brandes, U. et al. (2002), "GraphML Progress Report", *Graph Drawing 2001*, LNCS 2265.
+.. [3] GEXF Working Group (2009), GEXF 1.2draft Primer, https://gexf.net.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import json
+import math
 import os
+import re
 import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from .errors import OutputError
+from .model import OTHER, Chain
 
-__all__ = ["write_atomic"]
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .scenarios import LossModel, Scenario, ScenarioResult
+
+__all__ = [
+    "EDGE_ATTRIBUTES",
+    "FORMATS",
+    "NA_COLOUR",
+    "OUTLINE_COLOUR",
+    "RAMP",
+    "Attribute",
+    "ExportFormat",
+    "edge_rows",
+    "export",
+    "format_for_path",
+    "node_attributes",
+    "node_rows",
+    "ramp_colour",
+    "shade",
+    "text_colour",
+    "to_csv",
+    "to_dot",
+    "to_gexf",
+    "to_graphml",
+    "to_json",
+    "to_mermaid",
+    "write_atomic",
+]
+
+ExportFormat = Literal["graphml", "gexf", "json", "csv", "dot", "mermaid"]
+#: The formats of :func:`export`, in the order the CLI lists them.
+FORMATS: tuple[ExportFormat, ...] = ("graphml", "gexf", "json", "csv", "dot", "mermaid")
+_SUFFIXES: dict[str, ExportFormat] = {
+    ".graphml": "graphml",
+    ".gexf": "gexf",
+    ".json": "json",
+    ".csv": "csv",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".md": "mermaid",
+}
+
+#: A value of a node or edge attribute (unknown values are absent, never ``None``).
+Value: TypeAlias = str | float | bool
+Kind = Literal["string", "double", "boolean"]
+
+#: The colour ramp for 0 -> 1 (ColorBrewer YlOrRd, 5 classes), interpolated in sRGB.
+RAMP = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+#: The fill of a node without a value (no shares known).
+NA_COLOUR = "#d9d9d9"
+#: The outline of choke points.
+OUTLINE_COLOUR = "#000000"
+
+GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
+GRAPHML_XSD = "http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd"
+GEXF_NS = "http://www.gexf.net/1.2draft"
+GEXF_VIZ_NS = "http://www.gexf.net/1.2draft/viz"
+GEXF_XSD = "http://www.gexf.net/1.2draft/gexf.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+_NMTOKEN = re.compile(r"^[A-Za-z0-9._:-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """One node or edge attribute: its name (also its GraphML key id), type and meaning."""
+
+    name: str
+    kind: Kind
+    doc: str
+
+
+_BASE_ATTRIBUTES = (
+    Attribute("label", "string", "display name (read as the label by Gephi, yEd, Cytoscape)"),
+    Attribute("name", "string", "display name of the node in the chain file"),
+    Attribute("stage", "string", "stage of the chain (stages run upstream to downstream)"),
+)
+_METRIC_ATTRIBUTES = (
+    Attribute("dependence", "double", "import dependence D = 1 - s(P)"),
+    Attribute("hhi", "double", "HHI of the named origins, the perspective counted as one"),
+    Attribute("import_hhi", "double", "HHI of the import sources, sum of (s(c)/D)^2"),
+    Attribute("top_supplier", "string", "largest named foreign origin"),
+    Attribute("top_share", "double", "share of the largest named foreign origin"),
+    Attribute("total_dependence", "double", "dependence propagated through the inputs"),
+    Attribute("chokepoint", "boolean", "flagged as a choke point"),
+    Attribute("impact", "double", "final-product loss if the top supplier stops supplying"),
+    Attribute("impact_on", "string", "the final product that impact refers to"),
+    Attribute("estimate", "boolean", "the shares are derived or estimated, not quoted"),
+)
+_LOSS_ATTRIBUTES = (
+    Attribute("loss", "double", "output loss under the scenario"),
+    Attribute("import_loss", "double", "part of the loss from cut imports"),
+    Attribute("domestic_loss", "double", "part of the loss from the domestic producers' inputs"),
+)
+#: The attributes of every edge (input -> the node that uses it).
+EDGE_ATTRIBUTES = (
+    Attribute("cost_share", "double", "the input's share of the user's cost"),
+    Attribute("weight", "double", "equal to cost_share (the weight graph tools read)"),
+    Attribute("essential", "boolean", "the user cannot produce without the input (leontief)"),
+)
+
+
+# ------------------------------------------------------------------------------------------
+# The table every format is written from
+
+
+def _check(chain: Chain, analysis: Analysis, result: ScenarioResult | None) -> None:
+    if analysis.chain.name != chain.name:
+        msg = f"the analysis is of chain '{analysis.chain.name}', not '{chain.name}'"
+        raise ValueError(msg)
+    if result is not None and (
+        result.chain != chain.name or result.perspective != analysis.perspective
+    ):
+        msg = (
+            f"the scenario result is of chain '{result.chain}' from {result.perspective}'s "
+            f"perspective, the analysis of '{chain.name}' from {analysis.perspective}'s"
+        )
+        raise ValueError(msg)
+
+
+def _origins(chain: Chain, year: int) -> list[str]:
+    found = {k for n in chain.nodes for k in (n.shares_for(year) or {})}
+    return sorted(found, key=lambda k: (k == OTHER, k))
+
+
+def node_attributes(
+    chain: Chain, analysis: Analysis, result: ScenarioResult | None = None
+) -> tuple[Attribute, ...]:
+    """The node attributes written for this chain, in column order.
+
+    ``label``, ``name``, ``stage``; one ``share_XX`` per origin that any node names (A-Z,
+    ``share_other`` last); the analysis metrics; ``loss``, ``import_loss`` and ``domestic_loss``
+    when ``result`` is given. Each attribute has one type for every node.
+    """
+    shares = tuple(
+        Attribute(f"share_{origin}", "double", f"share of {origin} in the supply of the node")
+        for origin in _origins(chain, analysis.year)
+    )
+    losses = _LOSS_ATTRIBUTES if result is not None else ()
+    return (*_BASE_ATTRIBUTES, *shares, *_METRIC_ATTRIBUTES, *losses)
+
+
+#: Numbers are written with this many significant digits (no binary noise like 0.826000...01).
+DIGITS = 12
+
+
+def _put(row: dict[str, Value], key: str, value: str | float | bool | None) -> None:
+    """Store a known, finite value; leave ``None``, NaN and infinities out."""
+    if value is None:
+        return
+    if isinstance(value, bool | str):
+        row[key] = value
+    elif math.isfinite(value):
+        row[key] = float(f"{value:.{DIGITS}g}")
+
+
+def node_rows(
+    chain: Chain, analysis: Analysis, result: ScenarioResult | None = None
+) -> list[tuple[str, dict[str, Value]]]:
+    """``(node id, attributes)`` for every node in stage order; unknown values are absent.
+
+    Examples
+    --------
+    >>> import chokepoint
+    >>> chain = chokepoint.load_chain("tests/data/valid/mini.yaml")
+    >>> rows = dict(node_rows(chain, chokepoint.analyze(chain)))
+    >>> rows["plc"]["share_EU"], rows["reducers"]["dependence"], "dependence" in rows["cars"]
+    (0.5, 0.72, False)
+    """
+    _check(chain, analysis, result)
+    losses = {n.id: n for n in result.nodes} if result is not None else {}
+    rows: list[tuple[str, dict[str, Value]]] = []
+    for m in analysis.nodes:
+        node = chain.node(m.id)
+        row: dict[str, Value] = {"label": node.name, "name": node.name, "stage": node.stage}
+        for origin, share in sorted((node.shares_for(analysis.year) or {}).items()):
+            _put(row, f"share_{origin}", share)
+        _put(row, "dependence", m.dependence)
+        _put(row, "hhi", m.hhi)
+        _put(row, "import_hhi", m.import_hhi)
+        _put(row, "top_supplier", m.top_supplier)
+        _put(row, "top_share", m.top_share)
+        _put(row, "total_dependence", m.total_dependence)
+        _put(row, "chokepoint", m.chokepoint)
+        _put(row, "impact", m.impact)
+        _put(row, "impact_on", m.impact_on)
+        _put(row, "estimate", node.estimate)
+        if m.id in losses:
+            loss = losses[m.id]
+            _put(row, "loss", loss.loss)
+            _put(row, "import_loss", loss.import_loss)
+            _put(row, "domestic_loss", loss.domestic_loss)
+        rows.append((m.id, row))
+    return rows
+
+
+def edge_rows(chain: Chain) -> list[tuple[str, str, dict[str, Value]]]:
+    """``(input, user, attributes)`` for every input of every node, in file order.
+
+    ``cost_share`` and ``weight`` are absent when the chain gives no cost share.
+    """
+    rows: list[tuple[str, str, dict[str, Value]]] = []
+    for node in chain.nodes:
+        for item in node.inputs:
+            row: dict[str, Value] = {}
+            _put(row, "cost_share", item.cost_share)
+            _put(row, "weight", item.cost_share)
+            row["essential"] = item.essential
+            rows.append((item.node, node.id, row))
+    return rows
+
+
+def _summary(chain: Chain, analysis: Analysis, result: ScenarioResult | None) -> str:
+    text = f"{chain.title} ({chain.name}), perspective {analysis.perspective}, {analysis.year}"
+    if result is not None:
+        what = f"scenario {result.scenario.name}" if result.scenario.name else "custom scenario"
+        text += f", {what} ({result.model})"
+    return text
+
+
+def _text(value: Value) -> str:
+    """A value as GraphML, GEXF and CSV write it: shortest round-trip floats, true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+# ------------------------------------------------------------------------------------------
+# Colours
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
+
+
+def ramp_colour(value: float | None) -> str:
+    """The fill colour of ``value`` in [0, 1] on :data:`RAMP`; :data:`NA_COLOUR` for ``None``.
+
+    Values outside [0, 1] are clipped; between two stops the colour is interpolated linearly.
+
+    Examples
+    --------
+    >>> ramp_colour(0.0), ramp_colour(0.5), ramp_colour(1.0), ramp_colour(None)
+    ('#ffffb2', '#fd8d3c', '#bd0026', '#d9d9d9')
+    """
+    if value is None or not math.isfinite(value):
+        return NA_COLOUR
+    position = min(max(value, 0.0), 1.0) * (len(RAMP) - 1)
+    low = min(int(position), len(RAMP) - 2)
+    frac = position - low
+    a, b = _rgb(RAMP[low]), _rgb(RAMP[low + 1])
+    mixed = (round(x + (y - x) * frac) for x, y in zip(a, b, strict=True))
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill`` (luma below 0.5: white).
+
+    >>> text_colour("#ffffb2"), text_colour("#bd0026")
+    ('#000000', '#ffffff')
+    """
+    r, g, b = _rgb(fill)
+    luma = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+    return "#ffffff" if luma < 0.5 else "#000000"
+
+
+def shade(row: Mapping[str, Value], result: ScenarioResult | None) -> float | None:
+    """The value that colours a node: its ``loss`` under a scenario, else its ``dependence``."""
+    value = row.get("loss" if result is not None else "dependence")
+    return value if isinstance(value, float) else None
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+# ------------------------------------------------------------------------------------------
+# GraphML and GEXF
+
+
+def _unique(candidates: Iterable[str]) -> list[str]:
+    """``candidates`` with later duplicates suffixed ``_2``, ``_3`` ... (order kept)."""
+    out: list[str] = []
+    used: set[str] = set()
+    for safe in candidates:
+        candidate, k = safe, 2
+        while candidate in used:
+            candidate, k = f"{safe}_{k}", k + 1
+        used.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def _graphml_ids(ids: Sequence[str]) -> dict[str, str]:
+    """Node id -> XML NMTOKEN: unchanged for chain ids (slugs), else made safe and unique."""
+    safe = (i if _NMTOKEN.match(i) else "n_" + re.sub(r"[^A-Za-z0-9.-]", "_", i) for i in ids)
+    return dict(zip(ids, _unique(safe), strict=True))
+
+
+def _mermaid_ids(ids: Sequence[str]) -> dict[str, str]:
+    """Node id -> Mermaid id: ``n_`` + the id with every other character than A-Z, 0-9 as ``_``."""
+    safe = ("n_" + re.sub(r"[^A-Za-z0-9]", "_", i) for i in ids)
+    return dict(zip(ids, _unique(safe), strict=True))
+
+
+def _serialize(root: ET.Element) -> str:
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None = None) -> str:
+    """The chain as GraphML 1.0, valid against the GraphML XML Schema.
+
+    Every attribute is declared once as a ``<key>`` whose id is the attribute name (so no
+    metric can land on the ids ``d3`` or ``d7`` that Gephi reads as labels), with one
+    ``attr.type`` for all nodes: ``double`` for numbers, ``boolean``, ``string``. Node ids are
+    the chain's ids (slugs, hence XML NMTOKENs). An unknown value has no ``<data>`` element.
+    Chain, perspective, year and scenario are in the graph's ``<desc>``.
+
+    Parameters
+    ----------
+    chain
+        The chain.
+    analysis
+        Its :func:`~chokepoint.analyze` result (gives the perspective, year and metrics).
+    result
+        A :func:`~chokepoint.run_scenario` result, to add each node's loss.
+
+    Returns
+    -------
+    str
+        The XML document, UTF-8 declared.
+
+    Examples
+    --------
+    >>> import chokepoint
+    >>> chain = chokepoint.load_chain("tests/data/valid/mini.yaml")
+    >>> '<key id="label" for="node" attr.name="label" attr.type="string">' in to_graphml(
+    ...     chain, chokepoint.analyze(chain))
+    True
+    """
+    _check(chain, analysis, result)
+    ids = _graphml_ids([m.id for m in analysis.nodes])
+    root = ET.Element(
+        "graphml",
+        {
+            "xmlns": GRAPHML_NS,
+            "xmlns:xsi": XSI_NS,
+            "xsi:schemaLocation": f"{GRAPHML_NS} {GRAPHML_XSD}",
+        },
+    )
+    for domain, attributes in (
+        ("node", node_attributes(chain, analysis, result)),
+        ("edge", EDGE_ATTRIBUTES),
+    ):
+        for attribute in attributes:
+            key = ET.SubElement(
+                root,
+                "key",
+                {
+                    "id": attribute.name,
+                    "for": domain,
+                    "attr.name": attribute.name,
+                    "attr.type": attribute.kind,
+                },
+            )
+            ET.SubElement(key, "desc").text = attribute.doc
+    graph = ET.SubElement(root, "graph", {"id": "G", "edgedefault": "directed"})
+    ET.SubElement(graph, "desc").text = _summary(chain, analysis, result)
+    for node_id, row in node_rows(chain, analysis, result):
+        node = ET.SubElement(graph, "node", {"id": ids[node_id]})
+        for name, value in row.items():
+            ET.SubElement(node, "data", {"key": name}).text = _text(value)
+    for source, target, row in edge_rows(chain):
+        edge = ET.SubElement(graph, "edge", {"source": ids[source], "target": ids[target]})
+        for name, value in row.items():
+            ET.SubElement(edge, "data", {"key": name}).text = _text(value)
+    return _serialize(root)
+
+
+#: viz:size of a node: ``SIZE_MIN + SIZE_SCALE * impact`` (impact unknown: ``SIZE_MIN``).
+SIZE_MIN, SIZE_SCALE = 10.0, 40.0
+#: viz:position spacing: stages ``STAGE_GAP`` apart on x, nodes ``ROW_GAP`` apart on y.
+STAGE_GAP, ROW_GAP = 300.0, 80.0
+
+
+def _positions(chain: Chain, order: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """A layered layout: x by stage, y by position in the stage, each stage centred on 0."""
+    rank = {s: k for k, s in enumerate(chain.stages)}
+    columns: dict[str, list[str]] = {}
+    for node_id in order:
+        columns.setdefault(chain.node(node_id).stage, []).append(node_id)
+    out: dict[str, tuple[float, float]] = {}
+    for stage, members in columns.items():
+        for k, node_id in enumerate(members):
+            out[node_id] = (rank[stage] * STAGE_GAP, ((len(members) - 1) / 2 - k) * ROW_GAP)
+    return out
+
+
+def to_gexf(chain: Chain, analysis: Analysis, result: ScenarioResult | None = None) -> str:
+    r"""The chain as GEXF 1.2 (Gephi's format), coloured, sized and laid out.
+
+    Each node has ``viz:color`` from :func:`ramp_colour` of its dependence (its loss under a
+    scenario; grey when unknown), ``viz:size`` :math:`10 + 40 \cdot \mathrm{impact}` and a
+    ``viz:position`` with one column per stage, so the chain opens in Gephi as drawn. Edges
+    have ``weight`` = cost share (Gephi uses 1 when absent). Attributes are declared with the
+    same names and types as in :func:`to_graphml`.
+
+    Parameters
+    ----------
+    chain, analysis, result
+        As for :func:`to_graphml`.
+
+    Returns
+    -------
+    str
+        The XML document.
+    """
+    _check(chain, analysis, result)
+    rows = node_rows(chain, analysis, result)
+    root = ET.Element(
+        "gexf",
+        {
+            "xmlns": GEXF_NS,
+            "xmlns:viz": GEXF_VIZ_NS,
+            "xmlns:xsi": XSI_NS,
+            "xsi:schemaLocation": f"{GEXF_NS} {GEXF_XSD}",
+            "version": "1.2",
+        },
+    )
+    meta = ET.SubElement(root, "meta")
+    ET.SubElement(meta, "creator").text = "chokepoint"
+    ET.SubElement(meta, "description").text = _summary(chain, analysis, result)
+    graph = ET.SubElement(root, "graph", {"defaultedgetype": "directed", "mode": "static"})
+    node_attrs = [a for a in node_attributes(chain, analysis, result) if a.name != "label"]
+    edge_attrs = [a for a in EDGE_ATTRIBUTES if a.name != "weight"]
+    for domain, attributes in (("node", node_attrs), ("edge", edge_attrs)):
+        block = ET.SubElement(graph, "attributes", {"class": domain, "mode": "static"})
+        for attribute in attributes:
+            ET.SubElement(
+                block,
+                "attribute",
+                {"id": attribute.name, "title": attribute.name, "type": attribute.kind},
+            )
+    positions = _positions(chain, [node_id for node_id, _ in rows])
+    nodes = ET.SubElement(graph, "nodes")
+    for node_id, row in rows:
+        node = ET.SubElement(nodes, "node", {"id": node_id, "label": str(row["label"])})
+        values = ET.SubElement(node, "attvalues")
+        for name, value in row.items():
+            if name != "label":
+                ET.SubElement(values, "attvalue", {"for": name, "value": _text(value)})
+        r, g, b = _rgb(ramp_colour(shade(row, result)))
+        ET.SubElement(node, "viz:color", {"r": str(r), "g": str(g), "b": str(b)})
+        impact = row.get("impact")
+        size = SIZE_MIN + SIZE_SCALE * impact if isinstance(impact, float) else SIZE_MIN
+        ET.SubElement(node, "viz:size", {"value": repr(size)})
+        x, y = positions[node_id]
+        ET.SubElement(node, "viz:position", {"x": repr(x), "y": repr(y), "z": "0.0"})
+    edges = ET.SubElement(graph, "edges")
+    for k, (source, target, row) in enumerate(edge_rows(chain)):
+        attrs = {"id": str(k), "source": source, "target": target}
+        if "weight" in row:
+            attrs["weight"] = _text(row["weight"])
+        edge = ET.SubElement(edges, "edge", attrs)
+        values = ET.SubElement(edge, "attvalues")
+        for name, value in row.items():
+            if name != "weight":
+                ET.SubElement(values, "attvalue", {"for": name, "value": _text(value)})
+    return _serialize(root)
+
+
+# ------------------------------------------------------------------------------------------
+# JSON and CSV
+
+
+def to_json(chain: Chain, analysis: Analysis, result: ScenarioResult | None = None) -> str:
+    """The chain as networkx node-link JSON: ``graph``, ``nodes`` and ``edges``.
+
+    ``networkx.node_link_graph(json.loads(text))`` rebuilds a DiGraph with the attributes of
+    :func:`to_graphml`. ``graph`` holds chain, title, perspective, market, year and, with a
+    scenario, the scenario (as ``chokepoint scenario --format json`` writes it) and the model.
+    Unknown values are absent; the text never contains NaN.
+    """
+    _check(chain, analysis, result)
+    graph: dict[str, object] = {
+        "chain": chain.name,
+        "title": chain.title,
+        "perspective": analysis.perspective,
+        "market": chain.market or chain.perspective,
+        "year": analysis.year,
+        "stages": list(chain.stages),
+    }
+    if result is not None:
+        graph["scenario"] = result.scenario.to_dict()
+        graph["model"] = result.model
+    document = {
+        "directed": True,
+        "multigraph": False,
+        "graph": graph,
+        "nodes": [{"id": node_id, **row} for node_id, row in node_rows(chain, analysis, result)],
+        "edges": [{"source": s, "target": t, **row} for s, t, row in edge_rows(chain)],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def to_csv(
+    chain: Chain,
+    analysis: Analysis,
+    result: ScenarioResult | None = None,
+    *,
+    table: Literal["nodes", "edges"] = "nodes",
+) -> str:
+    """One CSV table: the nodes (``id`` then every node attribute) or the edges.
+
+    The edge table has ``source, target, cost_share, weight, essential``; with the node table,
+    Gephi's spreadsheet import reads both. Unknown values are empty cells; booleans are
+    ``true``/``false``.
+    """
+    _check(chain, analysis, result)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if table == "nodes":
+        names = [a.name for a in node_attributes(chain, analysis, result)]
+        writer.writerow(["id", *names])
+        for node_id, row in node_rows(chain, analysis, result):
+            writer.writerow([node_id, *(_text(row[n]) if n in row else "" for n in names)])
+    elif table == "edges":
+        names = [a.name for a in EDGE_ATTRIBUTES]
+        writer.writerow(["source", "target", *names])
+        for source, target, row in edge_rows(chain):
+            writer.writerow([source, target, *(_text(row[n]) if n in row else "" for n in names)])
+    else:
+        msg = f"unknown CSV table '{table}'; choose nodes or edges"
+        raise OutputError(msg)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------------------------------
+# Graphviz DOT and Mermaid
+
+
+def _caption(row: Mapping[str, Value], result: ScenarioResult | None) -> str:
+    """The second line of a node's box: its colour value and whether it is a choke point."""
+    value = shade(row, result)
+    what = "loss" if result is not None else "dependence"
+    text = f"{what} {_pct(value)}" if value is not None else f"{what} n/a"
+    if row.get("chokepoint") is True:
+        text += ", choke point"
+    return text
+
+
+def _dot_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+#: Edge pen width: ``1 + PEN_SCALE * cost_share`` (DOT points, Mermaid pixels).
+PEN_SCALE = 6.0
+
+
+def _pen(row: Mapping[str, Value]) -> float | None:
+    cost = row.get("cost_share")
+    return round(1.0 + PEN_SCALE * cost, 2) if isinstance(cost, float) else None
+
+
+def _by_stage(
+    chain: Chain, rows: Sequence[tuple[str, dict[str, Value]]]
+) -> list[tuple[str, list[tuple[str, dict[str, Value]]]]]:
+    groups = [(stage, [r for r in rows if r[1]["stage"] == stage]) for stage in chain.stages]
+    return [(stage, members) for stage, members in groups if members]
+
+
+def to_dot(chain: Chain, analysis: Analysis, result: ScenarioResult | None = None) -> str:
+    """The chain as a Graphviz digraph, left to right, one ranked cluster per stage.
+
+    Nodes are filled with :func:`ramp_colour` of their dependence (loss under a scenario) and
+    show it under their name; choke points have a thick black outline. Edge pen width is
+    ``1 + 6 * cost_share``, labelled with the cost share; inessential inputs are dashed, inputs
+    without a cost share grey. Render with ``dot -Tsvg chain.dot -o chain.svg``.
+    """
+    _check(chain, analysis, result)
+    rows = node_rows(chain, analysis, result)
+    lines = [
+        f"// {_summary(chain, analysis, result)}",
+        f"// fill: {'loss' if result is not None else 'import dependence'} 0% (light) to 100% "
+        "(dark red), grey n/a; thick outline: choke point; dashed: inessential input",
+        f"digraph {_dot_string(chain.name)} {{",
+        "  graph [rankdir=LR, newrank=true, nodesep=0.25, ranksep=0.9, fontname=Helvetica, "
+        f"labelloc=t, label={_dot_string(_summary(chain, analysis, result))}];",
+        f'  node [shape=box, style="rounded,filled", fontname=Helvetica, fontsize=11, '
+        f'fillcolor="{NA_COLOUR}", color="#666666", penwidth=1];',
+        '  edge [color="#555555", fontname=Helvetica, fontsize=9, arrowsize=0.7];',
+    ]
+    for stage, members in _by_stage(chain, rows):
+        lines.append(f"  subgraph {_dot_string('cluster_' + stage)} {{")
+        lines.append(
+            f'    label={_dot_string(stage)}; rank=same; style="rounded,dashed"; color="#aaaaaa";'
+        )
+        for node_id, row in members:
+            fill = ramp_colour(shade(row, result))
+            attrs = [
+                f"label={_dot_string(str(row['label']) + chr(10) + _caption(row, result))}",
+                f'fillcolor="{fill}"',
+                f'fontcolor="{text_colour(fill)}"',
+            ]
+            if row.get("chokepoint") is True:
+                attrs += [f'color="{OUTLINE_COLOUR}"', "penwidth=3"]
+            lines.append(f"    {_dot_string(node_id)} [{', '.join(attrs)}];")
+        lines.append("  }")
+    for source, target, row in edge_rows(chain):
+        attrs = []
+        pen = _pen(row)
+        cost = row.get("cost_share")
+        if pen is not None and isinstance(cost, float):
+            attrs += [f"penwidth={pen:g}", f'label="{_pct(cost)}"']
+        else:
+            attrs.append('color="#aaaaaa"')
+        if row["essential"] is False:
+            attrs.append("style=dashed")
+        lines.append(f"  {_dot_string(source)} -> {_dot_string(target)} [{', '.join(attrs)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+_MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;"}
+
+
+def _mermaid_text(text: str) -> str:
+    return "".join(_MERMAID_ENTITIES.get(c, c) for c in " ".join(text.split()))
+
+
+def _yaml_string(text: str) -> str:
+    return json.dumps(" ".join(text.split()), ensure_ascii=False)
+
+
+def to_mermaid(
+    chain: Chain,
+    analysis: Analysis,
+    result: ScenarioResult | None = None,
+    *,
+    fenced: bool = False,
+) -> str:
+    """The chain as a Mermaid flowchart, left to right, one subgraph per stage.
+
+    Nodes are filled as in :func:`to_dot`; choke points have class ``chokepoint`` (thick black
+    outline). Essential inputs are solid arrows, inessential ones dotted; arrows are labelled
+    with the cost share and as wide as in :func:`to_dot`. Node ids are ``n_`` + the chain id
+    with ``-`` as ``_`` (Mermaid keywords such as ``end`` cannot clash).
+
+    Parameters
+    ----------
+    chain, analysis, result
+        As for :func:`to_graphml`.
+    fenced
+        Wrap in a ```` ```mermaid ```` block for pasting into Markdown.
+    """
+    _check(chain, analysis, result)
+    rows = node_rows(chain, analysis, result)
+    mermaid = _mermaid_ids([node_id for node_id, _ in rows])
+    lines = [
+        "---",
+        f"title: {_yaml_string(_summary(chain, analysis, result))}",
+        "---",
+        "flowchart LR",
+    ]
+    stages = _by_stage(chain, rows)
+    for k, (stage, members) in enumerate(stages):
+        lines.append(f'  subgraph s{k} ["{_mermaid_text(stage)}"]')
+        for node_id, row in members:
+            label = f"{_mermaid_text(str(row['label']))}<br/>{_mermaid_text(_caption(row, result))}"
+            lines.append(f'    {mermaid[node_id]}["{label}"]')
+        lines.append("  end")
+    styles: list[str] = []
+    for index, (source, target, row) in enumerate(edge_rows(chain)):
+        arrow = "-->" if row["essential"] is True else "-.->"
+        cost = row.get("cost_share")
+        label = f"|{_pct(cost)}|" if isinstance(cost, float) else ""
+        lines.append(f"  {mermaid[source]} {arrow}{label} {mermaid[target]}")
+        pen = _pen(row)
+        if pen is not None:
+            styles.append(f"  linkStyle {index} stroke-width:{pen:g}px")
+        else:
+            styles.append(f"  linkStyle {index} stroke:#aaaaaa")
+    for k in range(len(stages) - 1):  # keep the stages in order, left to right
+        lines.append(f"  s{k} ~~~ s{k + 1}")
+    lines.extend(styles)
+    for node_id, row in rows:
+        fill = ramp_colour(shade(row, result))
+        lines.append(f"  style {mermaid[node_id]} fill:{fill},color:{text_colour(fill)}")
+    flagged = [mermaid[node_id] for node_id, row in rows if row.get("chokepoint") is True]
+    lines.append(f"  classDef chokepoint stroke:{OUTLINE_COLOUR},stroke-width:4px")
+    if flagged:
+        lines.append(f"  class {','.join(flagged)} chokepoint")
+    text = "\n".join(lines) + "\n"
+    return f"```mermaid\n{text}```\n" if fenced else text
+
+
+# ------------------------------------------------------------------------------------------
+# The dispatcher
+
+
+def format_for_path(path: str | os.PathLike[str]) -> ExportFormat:
+    """The export format a file name implies (``.graphml``, ``.gexf``, ``.json``, ``.csv``,
+    ``.dot``/``.gv``, ``.mmd``/``.mermaid``/``.md``).
+
+    Raises
+    ------
+    OutputError
+        For any other suffix, listing the known ones.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        msg = (
+            f"cannot tell the export format from '{Path(path).name}'; give --format or a file "
+            f"ending in {', '.join(_SUFFIXES)}"
+        )
+        raise OutputError(msg)
+    return _SUFFIXES[suffix]
+
+
+def export(
+    chain: Chain,
+    fmt: str,
+    *,
+    perspective: str | None = None,
+    year: int | None = None,
+    scenario: Scenario | str | None = None,
+    model: LossModel = "leontief",
+    analysis: Analysis | None = None,
+    result: ScenarioResult | None = None,
+    table: Literal["nodes", "edges"] = "nodes",
+    fenced: bool = False,
+) -> str:
+    """Analyse ``chain`` (and run ``scenario``) and write it in format ``fmt``.
+
+    Parameters
+    ----------
+    chain
+        The chain.
+    fmt
+        One of :data:`FORMATS`.
+    perspective, year
+        Passed to :func:`~chokepoint.analyze` and :func:`~chokepoint.run_scenario`.
+    scenario
+        A :class:`~chokepoint.Scenario` or the name of one of the chain's scenarios; its losses
+        are added to every node.
+    model
+        The loss model of the scenario.
+    analysis, result
+        Results already computed (then ``perspective``, ``year``, ``scenario`` and ``model``
+        are not used for them).
+    table
+        With ``csv``: ``nodes`` or ``edges``.
+    fenced
+        With ``mermaid``: wrap in a Markdown code fence.
+
+    Returns
+    -------
+    str
+        The document; write it with :func:`write_atomic`.
+
+    Raises
+    ------
+    OutputError
+        For an unknown format.
+    AnalysisError, ScenarioError
+        From the analysis or the scenario.
+
+    Examples
+    --------
+    >>> import chokepoint
+    >>> chain = chokepoint.load_chain("tests/data/valid/mini.yaml")
+    >>> print(export(chain, "csv", table="edges"), end="")
+    source,target,cost_share,weight,essential
+    reducers,robots,0.4,0.4,true
+    plc,robots,0.2,0.2,false
+    robots,cars,,,true
+    """
+    if fmt not in FORMATS:
+        msg = f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}"
+        raise OutputError(msg)
+    if analysis is None:
+        from .analysis import analyze
+
+        analysis = analyze(chain, perspective=perspective, year=year)
+    if result is None and scenario is not None:
+        from .scenarios import run_scenario
+
+        result = run_scenario(
+            chain, scenario, perspective=analysis.perspective, model=model, year=analysis.year
+        )
+    if fmt == "graphml":
+        return to_graphml(chain, analysis, result)
+    if fmt == "gexf":
+        return to_gexf(chain, analysis, result)
+    if fmt == "json":
+        return to_json(chain, analysis, result)
+    if fmt == "csv":
+        return to_csv(chain, analysis, result, table=table)
+    if fmt == "dot":
+        return to_dot(chain, analysis, result)
+    return to_mermaid(chain, analysis, result, fenced=fenced)
+
+
+# ------------------------------------------------------------------------------------------
+# Files
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
