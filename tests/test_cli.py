@@ -216,3 +216,23 @@ def test_show_and_list(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> No
     code, out, _ = run(runner, "analyze", "mini", "-f", "json")  # found by name on CHOKEPOINT_PATH
     assert code == 0
     assert json.loads(out)["chain"] == "mini"
+
+
+def test_montecarlo_json_contract_and_reproducibility(runner: CliRunner) -> None:
+    args = ("montecarlo", MINI, "--samples", "2000", "--seed", "7", "--format", "json")
+    code, out, err = run(runner, *args)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert list(doc) == [
+        "chain", "perspective", "model", "samples", "seed", "p_cut", "severity_dist", "final", "drivers",
+    ]  # fmt: skip
+    assert (doc["samples"], doc["seed"], doc["p_cut"]) == (2000, 7, 0.1)
+    assert [f["id"] for f in doc["final"]] == ["cars"]
+    assert run(runner, *args)[1] == out  # same seed, same bytes
+    assert err == ""  # no progress bar when stderr is not a terminal
+
+
+def test_montecarlo_bad_severity(runner: CliRunner) -> None:
+    code, _, err = run(runner, "montecarlo", MINI, "--severity", "normal")
+    assert code == 2
+    assert "write uniform, fixed:X" in err

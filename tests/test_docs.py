@@ -51,7 +51,17 @@ def test_command_has_help_and_readme_mention(name: str) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["metrics", "scenarios", "countries", "yamlread", "loader", "analysis"],
+    [
+        "metrics",
+        "scenarios",
+        "countries",
+        "yamlread",
+        "loader",
+        "analysis",
+        "reports",
+        "batch",
+        "montecarlo",
+    ],
 )
 def test_doctests(module: str) -> None:
     mod = importlib.import_module(f"chokepoint.{module}")

@@ -7,10 +7,11 @@ the traceback) and exits 1. Heavy modules are imported inside the commands that 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -552,6 +553,108 @@ def sweep(
         )
         names = {n.id: n.name for n in loaded.nodes}
         write_atomic(plot, plot_sweep(rows, fmt=image_format, title=title, names=names))
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool, what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr, or None when --quiet or stderr is not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@_command("montecarlo")
+def montecarlo(
+    chain: ChainArg,
+    samples: Annotated[
+        int, typer.Option("--samples", min=1, help="Number of random samples.")
+    ] = 10_000,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            help="Random seed; the same seed gives the same output. Default: a fresh seed, "
+            "reported in the output so that the run can be repeated.",
+        ),
+    ] = None,
+    p_cut: Annotated[
+        float,
+        typer.Option(
+            "--p-cut",
+            min=0.0,
+            max=1.0,
+            help="Probability that each (origin, node) pair is cut in a sample (a stress test, "
+            "not an estimate of real failure rates).",
+        ),
+    ] = 0.1,
+    severity: Annotated[
+        str,
+        typer.Option(
+            "--severity",
+            help="Severity of a cut: uniform (on [0, 1)), fixed:X, or beta:A,B (mean A/(A+B)).",
+        ),
+    ] = "uniform",
+    top: Annotated[
+        int,
+        typer.Option("--top", "-n", min=1, help="List at most this many (origin, node) drivers."),
+    ] = 10,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")
+    ] = False,
+    model: ModelOption = "leontief",
+    perspective: PerspectiveOption = None,
+    year: YearOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Random independent origin cuts: final-product loss distribution and what drives its tail.
+
+    Each sample cuts every (origin, node) pair with probability --p-cut at a severity drawn from
+    --severity; reports each final product's mean, P50, P90 and P99 loss, and for each origin and
+    each pair how often it was cut, the mean worst final loss when it was, and its share of the
+    tail samples (worst loss >= P90).
+    """
+    from . import render
+    from .loader import load_chain
+    from .montecarlo import run_montecarlo
+
+    loaded = load_chain(chain)
+    with _progress(quiet, "sampling") as progress:
+        result = run_montecarlo(
+            loaded,
+            samples,
+            seed,
+            p_cut=p_cut,
+            severity_dist=severity,
+            perspective=perspective,
+            model=_model(model),
+            year=year,
+            progress=progress,
+        )
+    render.montecarlo(result, loaded, format.value, top=top)
 
 
 # ------------------------------------------------------------------------------------------

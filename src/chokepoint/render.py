@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .analysis import Analysis
+    from .montecarlo import MonteCarloResult
     from .reports import SourceUse, StagesResult, TrendResult
     from .scenarios import ScenarioResult, SweepResult
 
@@ -28,6 +29,7 @@ __all__ = [
     "emit_csv",
     "emit_json",
     "fmt_pct",
+    "montecarlo",
     "origin_label",
     "show_chain",
 ]
@@ -455,6 +457,97 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
             r.origin, r.node or "(all)", fmt_pct(r.severity), *(fmt_pct(q, 1) for _, q in r.final)
         )
     console().print(table)
+
+
+MONTECARLO_CSV_FIELDS = [
+    "kind",
+    "id",
+    "mean",
+    "p50",
+    "p90",
+    "p99",
+    "origin",
+    "node",
+    "probability_cut",
+    "mean_loss_if_cut",
+    "tail_share",
+]
+
+
+def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) -> None:
+    """Render ``chokepoint montecarlo``: final-product loss quantiles, then the tail's drivers.
+
+    CSV: one row per final product (``kind`` final: ``id``, ``mean``, ``p50``, ``p90``,
+    ``p99``) then one per driver (``kind`` driver: ``origin``, ``node`` (empty for an origin at
+    any node), ``probability_cut``, ``mean_loss_if_cut``, ``tail_share``), in the JSON's order.
+    """
+    if fmt == "json":
+        emit_json(result.to_dict())
+        return
+    if fmt == "csv":
+        document = result.to_dict()
+        rows = [{"kind": "final", **f} for f in document["final"]]
+        rows += [{"kind": "driver", **d} for d in document["drivers"]]
+        emit_csv(rows, MONTECARLO_CSV_FIELDS)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    names = {n.id: n.name for n in chain.nodes}
+    finals = Table(
+        title=f"{chain.title}: final-product loss for {result.perspective} over "
+        f"{result.samples:,} samples ({result.model} model)",
+        title_justify="left",
+        caption=f"each (origin, node) pair cut with probability {result.p_cut:g} at severity "
+        f"{result.severity_dist}; seed {result.seed} (--seed {result.seed} repeats this run)",
+        caption_justify="left",
+        pad_edge=False,
+    )
+    finals.add_column("final product", max_width=34, overflow="fold")
+    finals.add_column("mean", justify="right", no_wrap=True, min_width=13)
+    for column in ("P50", "P90", "P99"):
+        finals.add_column(column, justify="right", no_wrap=True, min_width=6)
+    for f in result.final:
+        style = _dep_style(f.mean) if f.mean > 0 else "dim"
+        finals.add_row(
+            f"{escape(names.get(f.id, f.id))} ({f.id})",
+            f"[{style}]{_bar(f.mean)} {fmt_pct(f.mean, 1)}[/{style}]",
+            fmt_pct(f.p50, 1),
+            fmt_pct(f.p90, 1),
+            fmt_pct(f.p99, 1),
+        )
+    out.print(finals)
+    origins = [d for d in result.drivers if d.node is None]
+    pairs = [d for d in result.drivers if d.node is not None]
+    drivers = Table(
+        title=f"What drives the tail (worst final loss >= P90 = {fmt_pct(result.tail_threshold, 1)})",
+        title_justify="left",
+        caption="cut in = share of samples in which it was cut; loss if cut = mean worst "
+        "final-product loss over those samples; tail share = share of tail samples in which it "
+        "was cut",
+        caption_justify="left",
+        pad_edge=False,
+    )
+    drivers.add_column("origin", no_wrap=True)
+    drivers.add_column("node", no_wrap=True)
+    drivers.add_column("cut in", justify="right")
+    drivers.add_column("loss if cut", justify="right")
+    drivers.add_column("tail share", justify="right", no_wrap=True)
+    for d in [*origins, *pairs[:top]]:
+        loss = fmt_pct(d.mean_loss_if_cut, 1) if d.mean_loss_if_cut is not None else "-"
+        drivers.add_row(
+            escape(origin_label(d.origin, chain)),
+            escape(d.node) if d.node is not None else "[dim](any)[/dim]",
+            fmt_pct(d.probability_cut, 1),
+            loss,
+            f"{_bar(d.tail_share)} {fmt_pct(d.tail_share)}",
+        )
+    out.print(drivers)
+    if len(pairs) > top:
+        out.print(f"[dim]... {len(pairs) - top} more pairs (--top {len(pairs)})[/dim]")
+    for text in result.assumptions:
+        out.print(escape(f"  - {text}"), overflow="fold")
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,0 +1,277 @@
+"""Monte Carlo: known answers (degenerate and closed-form cases), reproducibility, drivers."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chokepoint.montecarlo
+from chokepoint import load_chain, run_scenario
+from chokepoint.errors import ScenarioError
+from chokepoint.model import Chain, Cut
+from chokepoint.montecarlo import parse_severity_dist, run_montecarlo
+from chokepoint.scenarios import Scenario
+
+HEADER = """\
+format: 1
+name: {name}
+title: Test chain {name}
+perspective: CN
+year: 2020
+stages: [up, mid, down]
+regions:
+  EU: [DE, FR]
+sources:
+  s: {{title: Hand-made test figures, publisher: chokepoint tests, year: 2025}}
+nodes:
+"""
+
+
+def chain_of(tmp_path: Path, name: str, nodes: str) -> Chain:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        HEADER.format(name=name) + textwrap.indent(textwrap.dedent(nodes), "  "), encoding="utf-8"
+    )
+    return load_chain(path)
+
+
+# tests/test_scenarios.py's FIVE and CYCLE, and a chain with a region, `other` and a node
+# without shares on a cycle.
+FIVE = """\
+- {id: m1, name: M1, stage: up, shares: {CN: 0.2, JP: 0.8}, substitutability: 0.25, source: s}
+- {id: m2, name: M2, stage: up, shares: {CN: 0.5, DE: 0.5}, source: s}
+- id: c1
+  name: C1
+  stage: mid
+  shares: {CN: 0.6, JP: 0.4}
+  source: s
+  inputs: [{node: m1, cost_share: 0.5}, {node: m2, cost_share: 0.2, essential: false}]
+- {id: c2, name: C2, stage: mid, shares: {CN: 1.0}, source: s, inputs: [{node: m2, cost_share: 0.3}]}
+- id: f
+  name: F
+  stage: down
+  shares: {CN: 0.9, US: 0.1}
+  source: s
+  inputs: [{node: c1, cost_share: 0.4}, {node: c2, cost_share: 0.3}]
+"""
+CYCLE = """\
+- {id: a, name: A, stage: up, shares: {CN: 0.5, JP: 0.5}, source: s, inputs: [{node: b, cost_share: 0.5}, {node: a, cost_share: 0.2}]}
+- {id: b, name: B, stage: up, shares: {CN: 0.8, US: 0.2}, source: s, inputs: [{node: a, cost_share: 0.25}]}
+- {id: c, name: C, stage: down, shares: {CN: 1.0}, source: s, inputs: [{node: a, cost_share: 0.5}]}
+"""
+MIXED = """\
+- {id: r, name: R, stage: up, shares: {CN: 0.3, EU: 0.3, JP: 0.2, other: 0.1}, source: s}
+- {id: p, name: P, stage: up, shares: {CN: 0.1, DE: 0.5, FR: 0.4}, substitutability: 0.5, source: s, inputs: [{node: u, cost_share: 0.3}]}
+- {id: u, name: U, stage: mid, inputs: [{node: r, cost_share: 0.4}, {node: p}]}
+- {id: g, name: G, stage: down, shares: {CN: 0.7, US: 0.3}, source: s, inputs: [r, {node: u, cost_share: 0.5, essential: false}]}
+"""
+ONE = "- {id: x, name: X, stage: up, shares: {CN: 0.5, JP: 0.5}, source: s}\n"
+TWO_ORIGINS = "- {id: x, name: X, stage: up, shares: {CN: 0.5, JP: 0.4, US: 0.1}, source: s}\n"
+
+
+@pytest.mark.parametrize("model", ["leontief", "linear"])
+@pytest.mark.parametrize("nodes", [FIVE, CYCLE, MIXED], ids=["five", "cycle", "mixed"])
+def test_certain_fixed_cuts_equal_the_scenario(tmp_path: Path, nodes: str, model: str) -> None:
+    """p_cut = 1 and a fixed severity: every sample is the scenario "every pair cut at 0.5"."""
+    chain = chain_of(tmp_path, "known", nodes)
+    result = run_montecarlo(
+        chain, 64, seed=5, p_cut=1.0, severity_dist="fixed:0.5", model=model, chunk=10
+    )  # type: ignore[arg-type]
+    pairs = [(c, n.id) for n in chain.nodes for c in (n.shares or {}) if c not in ("CN", "other")]
+    scenario = Scenario(cuts=tuple(Cut(c, 0.5, (n,)) for c, n in pairs))
+    expected = dict(run_scenario(chain, scenario, model=model).final)  # type: ignore[arg-type]
+    assert [f.id for f in result.final] == list(expected)
+    for stats in result.final:
+        np.testing.assert_allclose(
+            [stats.mean, stats.p50, stats.p90, stats.p99], [expected[stats.id]] * 4, rtol=1e-12
+        )
+    assert all(d.probability_cut == 1.0 for d in result.drivers)
+
+
+def test_one_node_closed_form(tmp_path: Path) -> None:
+    """x = {CN 0.5, JP 0.5}: L = 0.5 B U with B ~ Bernoulli(p), U ~ U[0, 1)."""
+    p, n = 0.2, 100_000
+    result = run_montecarlo(chain_of(tmp_path, "one", ONE), n, seed=11, p_cut=p)
+    (stats,) = result.final
+    # E[L] = 0.5 p / 2 = 0.05; Var L = p/12 - (p/4)^2 = 0.014167, sd 0.119, SE = sd/sqrt(n)
+    # = 3.8e-4: allow 4 SE
+    assert stats.mean == pytest.approx(0.5 * p * 0.5, abs=4 * 3.8e-4)
+    # P(L > x) = p (1 - 2x): P90 = 0.25, P99 = 0.475; the density there is 2p = 0.4, so the SE
+    # of the sample quantile is sqrt(q (1 - q) / n) / 0.4 = 2.4e-3 (P90) and 7.9e-4 (P99)
+    assert stats.p50 == 0.0  # 80% of the samples cut nothing
+    assert stats.p90 == pytest.approx(0.25, abs=4 * 2.4e-3)
+    assert stats.p99 == pytest.approx(0.475, abs=4 * 7.9e-4)
+    origin, pair = result.drivers
+    assert (origin.origin, origin.node, pair.origin, pair.node) == ("JP", None, "JP", "x")
+    for driver in (origin, pair):
+        # P(cut) = p, SE sqrt(p (1 - p) / n) = 1.3e-3; E[L | cut] = 0.25, SE 0.144 / sqrt(pn) = 1e-3
+        assert driver.probability_cut == pytest.approx(p, abs=4 * 1.3e-3)
+        assert driver.mean_loss_if_cut == pytest.approx(0.25, abs=4 * 1e-3)
+        assert driver.tail_share == 1.0  # a loss needs the cut
+
+
+def test_beta_severity_mean(tmp_path: Path) -> None:
+    # E[L] = 0.5 p a / (a + b) = 0.5 * 0.5 * 2/7 = 0.0714; L <= 0.5, so SE <= 0.25 / sqrt(n)
+    # = 1.1e-3 for n = 50,000: allow 4 SE
+    result = run_montecarlo(
+        chain_of(tmp_path, "one", ONE), 50_000, seed=2, p_cut=0.5, severity_dist=("beta", 2, 5)
+    )
+    assert result.final[0].mean == pytest.approx(0.5 * 0.5 * 2 / 7, abs=4 * 1.1e-3)
+    assert result.to_dict()["severity_dist"] == "beta:2,5"
+
+
+def test_drivers_tail_and_ranking(tmp_path: Path) -> None:
+    """x = {CN 0.5, JP 0.4, US 0.1}, p = 1/2, full cuts: L in {0, 0.1, 0.4, 0.5}, 1/4 each.
+
+    The P90 is 0.5 (both cut), so both origins are in every tail sample; E[L | JP cut] =
+    (0.4 + 0.5) / 2 = 0.45 and E[L | US cut] = (0.1 + 0.5) / 2 = 0.3 (SE 0.05 / sqrt(n p) =
+    7e-4 for n = 10,000), JP ranking first.
+    """
+    result = run_montecarlo(
+        chain_of(tmp_path, "two", TWO_ORIGINS), 10_000, seed=3, p_cut=0.5, severity_dist="fixed:1"
+    )
+    assert result.tail_threshold == 0.5
+    rows = [(d.origin, d.node, d.tail_share) for d in result.drivers]
+    assert rows == [("JP", None, 1.0), ("US", None, 1.0), ("JP", "x", 1.0), ("US", "x", 1.0)]
+    means = [d.mean_loss_if_cut for d in result.drivers]
+    assert means == pytest.approx([0.45, 0.3, 0.45, 0.3], abs=4 * 7e-4)
+
+
+def test_no_cut_no_loss_no_tail(tmp_path: Path) -> None:
+    result = run_montecarlo(chain_of(tmp_path, "five", FIVE), 500, seed=1, p_cut=0.0)
+    assert all((f.mean, f.p50, f.p90, f.p99) == (0.0, 0.0, 0.0, 0.0) for f in result.final)
+    assert all(d.mean_loss_if_cut is None and d.tail_share == 0.0 for d in result.drivers)
+    document = result.to_dict()
+    assert json.loads(json.dumps(document, allow_nan=False)) == document
+
+
+def test_same_seed_same_document_whatever_the_chunk(tmp_path: Path) -> None:
+    chain = chain_of(tmp_path, "mixed", MIXED)
+    first = run_montecarlo(chain, 3_000, seed=42, chunk=1_000).to_dict()
+    again = run_montecarlo(chain, 3_000, seed=42, chunk=7).to_dict()
+    other = run_montecarlo(chain, 3_000, seed=43).to_dict()
+    assert json.dumps(first) == json.dumps(again)
+    assert other["final"] != first["final"]
+    assert (first["seed"], other["seed"]) == (42, 43)
+
+
+def test_without_seed_the_seed_used_is_reported(tmp_path: Path) -> None:
+    chain = chain_of(tmp_path, "five", FIVE)
+    drawn = run_montecarlo(chain, 200, seed=None)
+    assert isinstance(drawn.seed, int)
+    assert 0 <= drawn.seed < 2**53
+    assert run_montecarlo(chain, 200, seed=drawn.seed).to_dict() == drawn.to_dict()
+
+
+def test_document_keys_and_ranking_groups(tmp_path: Path) -> None:
+    document = run_montecarlo(chain_of(tmp_path, "five", FIVE), 2_000, seed=9).to_dict()
+    assert list(document) == [
+        "chain",
+        "perspective",
+        "model",
+        "samples",
+        "seed",
+        "p_cut",
+        "severity_dist",
+        "final",
+        "drivers",
+    ]
+    assert (document["chain"], document["perspective"], document["p_cut"]) == ("five", "CN", 0.1)
+    assert [f["id"] for f in document["final"]] == ["f"]
+    assert list(document["final"][0]) == ["id", "mean", "p50", "p90", "p99"]
+    drivers = document["drivers"]
+    assert list(drivers[0]) == [
+        "origin",
+        "node",
+        "probability_cut",
+        "mean_loss_if_cut",
+        "tail_share",
+    ]
+    # origins (node null) first, then the pairs; each group by tail share, descending
+    nodes = [d["node"] for d in drivers]
+    assert nodes[:3] == [None, None, None]
+    assert {(d["origin"], d["node"]) for d in drivers[3:]} == {
+        ("JP", "m1"),
+        ("DE", "m2"),
+        ("JP", "c1"),
+        ("US", "f"),
+    }
+    for group in (drivers[:3], drivers[3:]):
+        shares = [d["tail_share"] for d in group]
+        assert shares == sorted(shares, reverse=True)
+
+
+def test_progress_reports_every_chunk(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    run_montecarlo(
+        chain_of(tmp_path, "one", ONE),
+        25,
+        seed=0,
+        chunk=10,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(10, 25), (20, 25), (25, 25)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("uniform", "uniform"),
+        ("fixed:0.5", "fixed:0.5"),
+        ("fixed:1", "fixed:1"),
+        ("beta: 2, 5", "beta:2,5"),
+        (("beta", 0.5, 0.25), "beta:0.5,0.25"),
+        (("fixed", 0.1), "fixed:0.1"),
+    ],
+)
+def test_parse_severity_dist(text: str | tuple[object, ...], expected: str) -> None:
+    assert str(parse_severity_dist(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["normal", "fixed:2", "fixed:x", "beta:0,1", "beta:1", ""])
+def test_parse_severity_dist_errors(text: str) -> None:
+    with pytest.raises(ScenarioError, match="write uniform, fixed:X"):
+        parse_severity_dist(text)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"samples": 0}, "samples must be a whole number >= 1"),
+        ({"p_cut": 1.5}, r"p_cut 1.5 is outside \[0, 1\]"),
+        ({"model": "cobb"}, "unknown model 'cobb'"),
+        ({"severity_dist": "normal"}, "severity distribution 'normal'"),
+        ({"chunk": 0}, "chunk must be >= 1"),
+        ({"seed": -1}, "seed must be a whole number >= 0"),
+    ],
+)
+def test_bad_arguments(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
+    arguments: dict[str, object] = {"samples": 10, "seed": 0, **kwargs}
+    with pytest.raises(ScenarioError, match=message):
+        run_montecarlo(chain_of(tmp_path, "one", ONE), **arguments)  # type: ignore[arg-type]
+
+
+def test_nothing_to_cut(tmp_path: Path) -> None:
+    chain = chain_of(
+        tmp_path, "home", "- {id: h, name: H, stage: up, shares: {CN: 1.0}, source: s}\n"
+    )
+    with pytest.raises(ScenarioError, match="has no named foreign origin to cut from CN"):
+        run_montecarlo(chain, 10, seed=0)
+
+
+def test_robots_assumptions_name_other_and_regions() -> None:
+    result = run_montecarlo(load_chain("robots"), 100, seed=1)
+    text = " ".join(result.assumptions)
+    assert "`other` shares (unnamed foreign origins) are never cut" in text
+    assert "a region used as a share key is one origin" in text
+    assert "EUROPE" in text
+
+
+def test_doctests() -> None:
+    failures, _ = doctest.testmod(chokepoint.montecarlo, optionflags=doctest.ELLIPSIS)
+    assert failures == 0
