@@ -236,3 +236,34 @@ def test_montecarlo_bad_severity(runner: CliRunner) -> None:
     code, _, err = run(runner, "montecarlo", MINI, "--severity", "normal")
     assert code == 2
     assert "write uniform, fixed:X" in err
+
+
+def test_scenario_file(runner: CliRunner, tmp_path: Path) -> None:
+    good = tmp_path / "what-if.yaml"
+    good.write_text(
+        "scenarios:\n  jp-half:\n    title: Japan halves reducers\n"
+        "    cuts: [{origin: JP, nodes: [reducers], severity: 0.5}]\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(
+        runner, "scenario", MINI, "jp-half", "--scenario-file", str(good), "-f", "json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["scenario"]["title"] == "Japan halves reducers"
+    # reducers lose 0.65 * 0.5; cars follow robots' domestic half: 0.5 * 0.325
+    assert doc["final"] == [{"id": "cars", "loss": pytest.approx(0.1625)}]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "scenarios:\n  x:\n    title: X\n    cuts: [{origin: JPN, nodes: [reducer], severity: 1}]\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(runner, "scenario", MINI, "x", "--scenario-file", str(bad))
+    assert code == 2
+    assert f"{bad}:4:" in err
+    assert "unknown country or region 'JPN'" in err
+    assert "did you mean 'reducers'?" in err
+    code, _, err = run(runner, "scenario", MINI, "nope", "--scenario-file", str(good))
+    assert code == 2
+    assert "unknown scenario 'nope'" in err
+    assert "scenarios: jp-half" in err

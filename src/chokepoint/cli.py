@@ -420,18 +420,26 @@ def _optional_scenario(
     cut: list[str] | None,
     shock: list[str] | None,
     substitution: list[str] | None,
+    scenario_file: Path | None = None,
 ) -> Any:
-    """The scenario that --scenario and --cut/--shock/--substitution describe, or None."""
+    """The scenario that a name (of the chain or --scenario-file) and the options describe, or None."""
     from .errors import ScenarioError
     from .scenarios import Scenario
 
     extra = _scenario_from_options(cut, shock, substitution)
+    named = dict(chain.scenarios)
+    where = f"chain '{chain.name}'"
+    if scenario_file is not None:
+        from .loader import load_scenarios
+
+        named = {**named, **load_scenarios(scenario_file, chain)}
+        where += f" or {scenario_file}"
     if name is not None:
-        if name not in chain.scenarios:
-            names = ", ".join(chain.scenarios) or "none defined"
-            msg = f"unknown scenario '{name}' in chain '{chain.name}' (scenarios: {names})"
+        if name not in named:
+            names = ", ".join(named) or "none defined"
+            msg = f"unknown scenario '{name}' in {where} (scenarios: {names})"
             raise ScenarioError(msg)
-        return Scenario.from_spec(chain.scenarios[name]).plus(extra)
+        return Scenario.from_spec(named[name]).plus(extra)
     if extra.cuts or extra.shocks:
         return extra
     if extra.substitution:
@@ -450,6 +458,13 @@ def scenario(
     cut: CutOption = None,
     shock: ShockOption = None,
     substitution: SubstitutionOption = None,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario-file",
+            help="A YAML file with `scenarios:` in the chain file's form; NAME may name one of them.",
+        ),
+    ] = None,
     model: ModelOption = "leontief",
     perspective: PerspectiveOption = None,
     year: YearOption = None,
@@ -464,7 +479,7 @@ def scenario(
     from .scenarios import run_scenario
 
     loaded = load_chain(chain)
-    spec = _optional_scenario(loaded, name, cut, shock, substitution)
+    spec = _optional_scenario(loaded, name, cut, shock, substitution, scenario_file)
     if spec is None:
         names = ", ".join(loaded.scenarios) or "none defined"
         _fail(

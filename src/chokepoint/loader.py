@@ -41,6 +41,7 @@ __all__ = [
     "find_chain",
     "iter_chain_files",
     "load_chain",
+    "load_scenarios",
     "read_text",
 ]
 
@@ -945,3 +946,40 @@ def _describe(path: KeyPath, kind: str) -> str:
     if not path:
         return "the chain"
     return f"{kind.replace('_', ' ')} {format_path(path)}"
+
+
+def load_scenarios(path: str | os.PathLike[str], chain: Chain) -> dict[str, ScenarioSpec]:
+    """Load named scenarios for ``chain`` from a file holding one key, ``scenarios:``.
+
+    The entries have the form of a chain file's ``scenarios:`` section and are checked against
+    the chain's nodes and regions with the same rules and messages.
+
+    Raises
+    ------
+    ChainNotFoundError
+        When the file does not exist.
+    ChainError
+        Listing every problem in the file.
+    """
+    file = Path(path)
+    if not file.is_file():
+        msg = f"no such scenario file '{file}'"
+        raise ChainNotFoundError(msg)
+    doc = parse_yaml(read_text(file), str(file))
+    checker = _Checker(doc)
+    checker.regions = dict(chain.regions)
+    checker.node_ids = {n.id for n in chain.nodes}
+    root = doc.value
+    specs: dict[str, ScenarioSpec] = {}
+    if not isinstance(root, dict) or "scenarios" not in root:
+        checker.error(
+            (), "a scenario file holds one key, `scenarios:`, in the form of a chain file's"
+        )
+    else:
+        for key in root:
+            if key != "scenarios":
+                checker.error((key,), f"unknown key '{key}' in a scenario file (only `scenarios`)")
+        specs = checker.check_scenarios(root["scenarios"])
+    if checker.problems:
+        raise ChainError(sorted(checker.problems, key=lambda p: (p.line, p.column)))
+    return specs
