@@ -163,6 +163,11 @@ def test_remainders_direct_metrics(remainders: Path) -> None:
     assert (x.top_supplier, x.top_share) == ("JP", 0.3)
     assert x.countries_to_75 is None  # 0.3 + 0.2 + 0.1 = 0.6 never reaches 0.75
     assert not x.chokepoint  # import HHI 0.16 < 0.4
+    assert x.reasons[0] == (
+        "dependence 90% >= 50% but import concentration (HHI) 0.16 < 0.40: 40% of supply comes "
+        "from origins not named (25% `other`, 15% unattributed), which the index cannot count as "
+        "concentrated"
+    )
     # y: the region EU is one origin
     assert y.dependence == pytest.approx(0.8)
     assert y.hhi == pytest.approx(0.36 + 0.01 + 0.04)
@@ -266,6 +271,12 @@ def test_tiers_chokepoints_ranked_by_impact(tiers: Path) -> None:
     assert result.node("t4").reasons == (
         "dependence 50% >= 50% and import concentration (HHI) 1.00 >= 0.40",
         "US supplies 50% of T4; if US stops supplying it, CN's T6 output falls by 30%",
+    )
+    assert result.node("t6").reasons[0] == (
+        "import concentration (HHI) 1.00 >= 0.40 but dependence 40% < 50%"
+    )
+    assert result.node("t2").reasons == (
+        "JP supplies 10% of T2; if JP stops supplying it, CN's T6 output falls by 3%",
     )
     looser = analyze(load_chain(tiers), min_dependence=0.35)
     assert [n.id for n in looser.chokepoints()] == ["t6", "t4", "t1"]

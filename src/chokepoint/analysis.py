@@ -9,7 +9,7 @@ from .chokepoints import DEFAULT_MIN_CONCENTRATION, DEFAULT_MIN_DEPENDENCE, crit
 from .countries import is_country, suggest_country
 from .errors import AnalysisError
 from .graph import COST_SHARE
-from .metrics import countries_to_75, exposure, hhi, import_hhi, top_supplier
+from .metrics import OriginSplit, countries_to_75, exposure, hhi, import_hhi, top_supplier
 from .model import Chain
 
 if TYPE_CHECKING:
@@ -150,6 +150,29 @@ def resolve_perspective(
     return who, keys, assumptions
 
 
+def _criteria_reasons(
+    split: OriginSplit, dep: float, con: float, min_dependence: float, min_concentration: float
+) -> list[str]:
+    """Say which choke-point criteria held; when only one did, say why the other did not."""
+    dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
+    dep_text = f"dependence {dep:.0%} {'>=' if dep_ok else '<'} {min_dependence:.0%}"
+    con_text = (
+        f"import concentration (HHI) {con:.2f} {'>=' if con_ok else '<'} {min_concentration:.2f}"
+    )
+    if dep_ok and con_ok:
+        return [f"{dep_text} and {con_text}"]
+    if not dep_ok and not con_ok:
+        return []
+    text = f"{dep_text if dep_ok else con_text} but {con_text if dep_ok else dep_text}"
+    unnamed = split.other + split.unattributed
+    if dep_ok and unnamed > 0.005:
+        text += (
+            f": {unnamed:.0%} of supply comes from origins not named ({split.other:.0%} `other`, "
+            f"{split.unattributed:.0%} unattributed), which the index cannot count as concentrated"
+        )
+    return [text]
+
+
 def analyze(
     chain: Chain,
     *,
@@ -238,11 +261,8 @@ def analyze(
         flagged = dep_ok and con_ok
         hit = impact[node.id]
         reasons: list[str] = []
-        if flagged and dep is not None and con is not None:
-            reasons.append(
-                f"dependence {dep:.0%} >= {min_dependence:.0%} and import concentration "
-                f"(HHI) {con:.2f} >= {min_concentration:.2f}"
-            )
+        if dep is not None and con is not None:
+            reasons.extend(_criteria_reasons(split, dep, con, min_dependence, min_concentration))
         if hit is not None and top is not None and share is not None:
             value, final = hit
             reasons.append(
