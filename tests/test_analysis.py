@@ -275,9 +275,13 @@ def test_tiers_chokepoints_ranked_by_impact(tiers: Path) -> None:
     assert result.node("t6").reasons[0] == (
         "import concentration (HHI) 1.00 >= 0.40 but dependence 40% < 50%"
     )
+    # t2: JP is its only foreign origin (HHI 1) but 10% is far from dependent
     assert result.node("t2").reasons == (
+        "import concentration (HHI) 1.00 >= 0.40 but dependence 10% < 50%",
         "JP supplies 10% of T2; if JP stops supplying it, CN's T6 output falls by 3%",
     )
+    # t3: fully domestic, neither criterion holds, no foreign supplier: nothing to say
+    assert result.node("t3").reasons == ()
     looser = analyze(load_chain(tiers), min_dependence=0.35)
     assert [n.id for n in looser.chokepoints()] == ["t6", "t4", "t1"]
 
