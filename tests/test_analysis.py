@@ -6,7 +6,6 @@ against it. Notation: D dependence, X exposure, T total dependence, w cost share
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,29 +13,7 @@ import pytest
 from chokepoint import analyze, load_chain
 from chokepoint.errors import AnalysisError
 
-HEADER = """\
-format: 1
-name: {name}
-title: Test chain {name}
-perspective: CN
-year: 2020
-{extra}
-stages: {stages}
-sources:
-  s: {{title: Hand-made test figures, publisher: chokepoint tests, year: 2025}}
-nodes:
-"""
-
-
-def write_chain(tmp_path: Path, name: str, nodes: str, stages: str, extra: str = "") -> Path:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(
-        HEADER.format(name=name, stages=stages, extra=extra)
-        + textwrap.indent(textwrap.dedent(nodes), "  "),
-        encoding="utf-8",
-    )
-    return path
-
+from .chains import write_chain
 
 # --- Chain A: a cycle (a <-> b) and a self-input (a -> a) ------------------------------------
 CYCLE = """\

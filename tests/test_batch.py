@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -22,63 +21,7 @@ from chokepoint.errors import ScenarioError
 from chokepoint.model import Cut
 from chokepoint.scenarios import Prepared, prepare, propagate_losses, sweep_cuts
 
-HEADER = """\
-format: 1
-name: {name}
-title: Test chain {name}
-perspective: CN
-year: 2020
-stages: [up, mid, down]
-regions:
-  EU: [DE, FR]
-sources:
-  s: {{title: Hand-made test figures, publisher: chokepoint tests, year: 2025}}
-nodes:
-"""
-
-
-def write_chain(tmp_path: Path, name: str, nodes: str) -> Path:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(
-        HEADER.format(name=name) + textwrap.indent(textwrap.dedent(nodes), "  "), encoding="utf-8"
-    )
-    return path
-
-
-# tests/test_scenarios.py's chains: m1 is substitutable (0.25), m2 an inessential input of c1.
-FIVE = """\
-- {id: m1, name: M1, stage: up, shares: {CN: 0.2, JP: 0.8}, substitutability: 0.25, source: s}
-- {id: m2, name: M2, stage: up, shares: {CN: 0.5, DE: 0.5}, source: s}
-- id: c1
-  name: C1
-  stage: mid
-  shares: {CN: 0.6, JP: 0.4}
-  source: s
-  inputs: [{node: m1, cost_share: 0.5}, {node: m2, cost_share: 0.2, essential: false}]
-- {id: c2, name: C2, stage: mid, shares: {CN: 1.0}, source: s, inputs: [{node: m2, cost_share: 0.3}]}
-- id: f
-  name: F
-  stage: down
-  shares: {CN: 0.9, US: 0.1}
-  source: s
-  inputs: [{node: c1, cost_share: 0.4}, {node: c2, cost_share: 0.3}]
-"""
-
-# a <-> b is a cycle and a uses itself.
-CYCLE = """\
-- {id: a, name: A, stage: up, shares: {CN: 0.5, JP: 0.5}, source: s, inputs: [{node: b, cost_share: 0.5}, {node: a, cost_share: 0.2}]}
-- {id: b, name: B, stage: up, shares: {CN: 0.8, US: 0.2}, source: s, inputs: [{node: a, cost_share: 0.25}]}
-- {id: c, name: C, stage: down, shares: {CN: 1.0}, source: s, inputs: [{node: a, cost_share: 0.5}]}
-"""
-
-# A region key, two origins on one node, `other`, an input without a cost share and a node
-# without shares (counted as domestic) that is also on a cycle with a substitutable node.
-MIXED = """\
-- {id: r, name: R, stage: up, shares: {CN: 0.3, EU: 0.3, JP: 0.2, other: 0.1}, source: s}
-- {id: p, name: P, stage: up, shares: {CN: 0.1, DE: 0.5, FR: 0.4}, substitutability: 0.5, source: s, inputs: [{node: u, cost_share: 0.3}]}
-- {id: u, name: U, stage: mid, inputs: [{node: r, cost_share: 0.4}, {node: p}]}
-- {id: g, name: G, stage: down, shares: {CN: 0.7, US: 0.3}, source: s, inputs: [r, {node: u, cost_share: 0.5, essential: false}]}
-"""
+from .chains import CYCLE, FIVE, MIXED, write_chain
 
 CHAINS = {"five": FIVE, "cycle": CYCLE, "mixed": MIXED}
 

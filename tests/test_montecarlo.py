@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import doctest
 import json
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -17,59 +16,13 @@ from chokepoint.model import Chain, Cut
 from chokepoint.montecarlo import parse_severity_dist, run_montecarlo
 from chokepoint.scenarios import Scenario
 
-HEADER = """\
-format: 1
-name: {name}
-title: Test chain {name}
-perspective: CN
-year: 2020
-stages: [up, mid, down]
-regions:
-  EU: [DE, FR]
-sources:
-  s: {{title: Hand-made test figures, publisher: chokepoint tests, year: 2025}}
-nodes:
-"""
+from .chains import CYCLE, FIVE, MIXED, write_chain
 
 
 def chain_of(tmp_path: Path, name: str, nodes: str) -> Chain:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(
-        HEADER.format(name=name) + textwrap.indent(textwrap.dedent(nodes), "  "), encoding="utf-8"
-    )
-    return load_chain(path)
+    return load_chain(write_chain(tmp_path, name, nodes))
 
 
-# tests/test_scenarios.py's FIVE and CYCLE, and a chain with a region, `other` and a node
-# without shares on a cycle.
-FIVE = """\
-- {id: m1, name: M1, stage: up, shares: {CN: 0.2, JP: 0.8}, substitutability: 0.25, source: s}
-- {id: m2, name: M2, stage: up, shares: {CN: 0.5, DE: 0.5}, source: s}
-- id: c1
-  name: C1
-  stage: mid
-  shares: {CN: 0.6, JP: 0.4}
-  source: s
-  inputs: [{node: m1, cost_share: 0.5}, {node: m2, cost_share: 0.2, essential: false}]
-- {id: c2, name: C2, stage: mid, shares: {CN: 1.0}, source: s, inputs: [{node: m2, cost_share: 0.3}]}
-- id: f
-  name: F
-  stage: down
-  shares: {CN: 0.9, US: 0.1}
-  source: s
-  inputs: [{node: c1, cost_share: 0.4}, {node: c2, cost_share: 0.3}]
-"""
-CYCLE = """\
-- {id: a, name: A, stage: up, shares: {CN: 0.5, JP: 0.5}, source: s, inputs: [{node: b, cost_share: 0.5}, {node: a, cost_share: 0.2}]}
-- {id: b, name: B, stage: up, shares: {CN: 0.8, US: 0.2}, source: s, inputs: [{node: a, cost_share: 0.25}]}
-- {id: c, name: C, stage: down, shares: {CN: 1.0}, source: s, inputs: [{node: a, cost_share: 0.5}]}
-"""
-MIXED = """\
-- {id: r, name: R, stage: up, shares: {CN: 0.3, EU: 0.3, JP: 0.2, other: 0.1}, source: s}
-- {id: p, name: P, stage: up, shares: {CN: 0.1, DE: 0.5, FR: 0.4}, substitutability: 0.5, source: s, inputs: [{node: u, cost_share: 0.3}]}
-- {id: u, name: U, stage: mid, inputs: [{node: r, cost_share: 0.4}, {node: p}]}
-- {id: g, name: G, stage: down, shares: {CN: 0.7, US: 0.3}, source: s, inputs: [r, {node: u, cost_share: 0.5, essential: false}]}
-"""
 ONE = "- {id: x, name: X, stage: up, shares: {CN: 0.5, JP: 0.5}, source: s}\n"
 TWO_ORIGINS = "- {id: x, name: X, stage: up, shares: {CN: 0.5, JP: 0.4, US: 0.1}, source: s}\n"
 

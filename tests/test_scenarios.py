@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,50 +11,12 @@ from chokepoint.errors import ScenarioError
 from chokepoint.model import Cut, Shock
 from chokepoint.scenarios import Scenario, parse_cut, parse_severities, parse_shock, sweep_cuts
 
-HEADER = """\
-format: 1
-name: {name}
-title: Test chain {name}
-perspective: CN
-year: 2020
-stages: [up, mid, down]
-sources:
-  s: {{title: Hand-made test figures, publisher: chokepoint tests, year: 2025}}
-nodes:
-"""
-
-
-def write_chain(tmp_path: Path, name: str, nodes: str) -> Path:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(
-        HEADER.format(name=name) + textwrap.indent(textwrap.dedent(nodes), "  "), encoding="utf-8"
-    )
-    return path
-
-
-# Five nodes: m1 is substitutable (0.25), m2 is an inessential input of c1.
-FIVE = """\
-- {id: m1, name: M1, stage: up, shares: {CN: 0.2, JP: 0.8}, substitutability: 0.25, source: s}
-- {id: m2, name: M2, stage: up, shares: {CN: 0.5, DE: 0.5}, source: s}
-- id: c1
-  name: C1
-  stage: mid
-  shares: {CN: 0.6, JP: 0.4}
-  source: s
-  inputs: [{node: m1, cost_share: 0.5}, {node: m2, cost_share: 0.2, essential: false}]
-- {id: c2, name: C2, stage: mid, shares: {CN: 1.0}, source: s, inputs: [{node: m2, cost_share: 0.3}]}
-- id: f
-  name: F
-  stage: down
-  shares: {CN: 0.9, US: 0.1}
-  source: s
-  inputs: [{node: c1, cost_share: 0.4}, {node: c2, cost_share: 0.3}]
-"""
+from .chains import CYCLE, FIVE, chain_text, write_chain
 
 
 @pytest.fixture
 def five(tmp_path: Path) -> Path:
-    return write_chain(tmp_path, "five", FIVE)
+    return write_chain(tmp_path, "five", FIVE, extra="")  # no regions: origins are countries
 
 
 JP_AND_SHOCK = Scenario(cuts=(Cut("JP", 1.0),), shocks=(Shock("c2", 0.2),))
@@ -117,13 +78,6 @@ def test_haimes_jiang_inoperability_example(tmp_path: Path) -> None:
     assert got["two"][0] == pytest.approx(0.7142857143, abs=1e-9)
 
 
-CYCLE = """\
-- {id: a, name: A, stage: up, shares: {CN: 0.5, JP: 0.5}, source: s, inputs: [{node: b, cost_share: 0.5}, {node: a, cost_share: 0.2}]}
-- {id: b, name: B, stage: up, shares: {CN: 0.8, US: 0.2}, source: s, inputs: [{node: a, cost_share: 0.25}]}
-- {id: c, name: C, stage: down, shares: {CN: 1.0}, source: s, inputs: [{node: a, cost_share: 0.5}]}
-"""
-
-
 def test_cyclic_leontief_fixed_point(tmp_path: Path) -> None:
     chain = load_chain(write_chain(tmp_path, "cyc", CYCLE))
     got = losses(run_scenario(chain, Scenario(cuts=(Cut("US", 1.0, ("b",)),))))
@@ -152,7 +106,7 @@ def test_exposure_identity_on_five_nodes(five: Path) -> None:
 
 def test_named_scenario_and_unknown_name(tmp_path: Path) -> None:
     path = tmp_path / "named.yaml"
-    text = HEADER.format(name="named") + textwrap.indent(textwrap.dedent(FIVE), "  ")
+    text = chain_text("named", FIVE)
     text += (
         "scenarios:\n  jp: {title: Japan stops, cuts: [{origin: JP, nodes: [m1], severity: 1}]}\n"
     )

@@ -1,0 +1,1 @@
+"""chokepoint's tests (a package, so that test modules share `tests.chains`)."""
