@@ -267,3 +267,10 @@ def test_scenario_file(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 2
     assert "unknown scenario 'nope'" in err
     assert "scenarios: jp-half" in err
+
+
+def test_show_names_the_origins(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "show", MINI)
+    assert code == 0
+    assert "reducers Reduction gears: JP 65% · CN 28% · other 5.0% · unattributed 2%" in out
+    assert "CN (China) · EU (DE, FR) · JP (Japan)" in out

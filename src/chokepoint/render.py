@@ -202,6 +202,10 @@ def show_chain(chain: Chain, fmt: str) -> None:
                 leaf.add(f"[dim]inputs: {', '.join(parts)}[/dim]")
     out = console()
     out.print(root)
+    codes = sorted({c for n in chain.nodes for c in (n.shares or {})} - {OTHER})
+    if codes:
+        out.print("[bold]Origins[/bold]")
+        out.print(escape("  " + " · ".join(origin_label(c, chain) for c in codes)), overflow="fold")
     if chain.sources:
         out.print("[bold]Sources[/bold]")
         for source in chain.sources.values():
