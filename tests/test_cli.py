@@ -274,3 +274,38 @@ def test_show_names_the_origins(runner: CliRunner) -> None:
     assert code == 0
     assert "reducers Reduction gears: JP 65% · CN 28% · other 5.0% · unattributed 2%" in out
     assert "CN (China) · EU (DE, FR) · JP (Japan)" in out
+
+
+def test_large_results_cap_the_table(runner: CliRunner, tmp_path: Path) -> None:
+    from chokepoint.generate import generate, write_network
+    from chokepoint.render import TABLE_ROWS
+
+    net = tmp_path / "net.json"
+    write_network(generate(400, 1), net)
+    code, out, err = run(runner, "analyze", str(net))
+    assert code == 0, err
+    assert f"{TABLE_ROWS} of 400 nodes shown (choke points first" in out
+    code, out, _ = run(runner, "analyze", str(net), "-f", "json")
+    assert len(json.loads(out)["nodes"]) == 400
+
+
+def test_generate_command_and_the_installed_entry_point(tmp_path: Path) -> None:
+    """Through the real console script: the --version shortcut and one-command dispatch."""
+    exe = Path(sys.executable).parent / "chokepoint"
+    done = subprocess.run([str(exe), "-V"], capture_output=True, text=True, check=False)
+    assert done.stdout == f"chokepoint {__version__}\n"
+    target = tmp_path / "net"
+    done = subprocess.run(
+        [str(exe), "generate", "--nodes", "50", "--seed", "3", "-o", str(target)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in target.iterdir()) == [
+        "chain.json", "edges.csv", "nodes.csv", "shares.csv", "suppliers.csv",
+    ]  # fmt: skip
+    done = subprocess.run(
+        [str(exe), "analyze", str(target), "--perspective", "JPN"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "did you mean 'JP'" in done.stderr

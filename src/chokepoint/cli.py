@@ -23,19 +23,20 @@ from .errors import ChainError, ChokepointError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-app = typer.Typer(
-    name="chokepoint",
-    help=(
-        "Supply-chain dependency analyzer: import dependence, supplier concentration, propagated "
-        "exposure, choke points and disruption scenarios from sourced YAML chain files.\n\n"
-        "CHAIN is a file path or the name of a shipped chain (see `chokepoint list`)."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+_HELP = (
+    "Supply-chain dependency analyzer: import dependence, supplier concentration, propagated "
+    "exposure, choke points and disruption scenarios from sourced chain files.\n\n"
+    "CHAIN is a YAML or JSON file, a folder or .zip of the CSV form, or the name of a shipped "
+    "chain (see `chokepoint list`)."
 )
+_APP_SETTINGS: dict[str, Any] = {
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+app = typer.Typer(name="chokepoint", help=_HELP, **_APP_SETTINGS)
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT = 0, 1, 2
 _state = {"debug": bool(os.environ.get("CHOKEPOINT_DEBUG"))}
@@ -59,7 +60,11 @@ FormatOption = Annotated[
     ),
 ]
 ChainArg = Annotated[
-    str, typer.Argument(help="A chain file path, or the name of a chain (see `chokepoint list`).")
+    str,
+    typer.Argument(
+        help="A chain: a YAML or JSON file, a folder or .zip of the CSV form, or the name of a "
+        "chain (see `chokepoint list`)."
+    ),
 ]
 
 
@@ -222,6 +227,50 @@ def schema(
         from .export import write_atomic
 
         write_atomic(output, text)
+
+
+@_command("generate")
+def generate(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write: a folder (the CSV form), or FILE.json, FILE.yaml, FILE.zip.",
+        ),
+    ],
+    nodes: Annotated[
+        int,
+        typer.Option(
+            "--nodes", "-n", min=12, help="Number of firms; there are about 3.5 links per firm."
+        ),
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed: the same seed, the same network.")
+    ] = 0,
+    cycles: Annotated[
+        float,
+        typer.Option(
+            "--cycles",
+            min=0.0,
+            max=1.0,
+            help="Mutual-supply links added, as a fraction of the links (0: no cycles).",
+        ),
+    ] = 0.0005,
+) -> None:
+    """Write a synthetic layered supplier network, for tests and benchmarks at scale.
+
+    Six stages from raw materials to final products, heavy-tailed fan-in, suppliers chosen by
+    size, country mixes by world-market weight (docs/performance.md). Not real data: every
+    figure cites the source `synthetic`.
+    """
+    from .generate import generate as build
+    from .generate import write_network
+
+    document = build(nodes, seed, cycles=cycles)
+    write_network(document, output)
+    links = sum(len(n.get("inputs", ())) for n in document["nodes"])
+    typer.echo(f"wrote {output} ({document['name']}: {nodes:,} nodes, {links:,} links)")
 
 
 # ------------------------------------------------------------------------------------------
@@ -863,5 +912,22 @@ def sources(chain: ChainArg, format: FormatOption = Format.table) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``chokepoint`` console script."""
+    """Entry point of the ``chokepoint`` console script.
+
+    Two shortcuts keep start-up low for shell loops (see docs/performance.md): ``--version`` is
+    answered before Typer builds the app, and a plain ``chokepoint COMMAND ...`` builds only that
+    command (Typer otherwise converts every command to click on each call). Help, global options
+    and sub-groups go through the whole app, with identical behaviour.
+    """
+    argv = sys.argv[1:]
+    if argv in (["--version"], ["-V"]):
+        sys.stdout.write(f"chokepoint {__version__}\n")
+        return
+    wanted = [c for c in app.registered_commands if argv and c.name == argv[0]]
+    if wanted and not {"-h", "--help"} & set(argv):
+        one = typer.Typer(name="chokepoint", help=_HELP, **_APP_SETTINGS)
+        one.registered_callback = app.registered_callback
+        one.registered_commands = wanted
+        one(prog_name="chokepoint")
+        return
     app(prog_name="chokepoint")

@@ -50,6 +50,9 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 #: Shares and cost shares may exceed 1 by this much (rounding in published tables).
 SUM_TOLERANCE = 0.005
 CHAIN_SUFFIXES = (".yaml", ".yml")
+#: Suffixes of the forms for large networks: the chain document as JSON, and a .zip of the CSV
+#: form (whose unzipped form is a folder holding ``nodes.csv``); see ``docs/chain-format.md``.
+LARGE_SUFFIXES = (".json", ".zip")
 
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _REGION = re.compile(r"^[A-Z][A-Z0-9_-]+$")
@@ -78,14 +81,25 @@ def chain_search_path() -> list[Path]:
     return folders
 
 
+def _is_chain(path: Path) -> bool:
+    """A chain file (YAML or JSON), a .zip of the CSV form, or a folder holding ``nodes.csv``."""
+    if path.suffix in CHAIN_SUFFIXES or path.suffix in LARGE_SUFFIXES:
+        return path.is_file()
+    return path.is_dir() and (path / "nodes.csv").is_file()
+
+
 def iter_chain_files() -> Iterator[Path]:
-    """Yield every chain file on the search path, first folder first, each name once."""
+    """Yield every chain on the search path, first folder first, each name once.
+
+    Chains are YAML files, JSON files, .zip files of the CSV form and folders holding
+    ``nodes.csv`` (the CSV form).
+    """
     seen: set[str] = set()
     for folder in chain_search_path():
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
-            if path.suffix in CHAIN_SUFFIXES and path.stem not in seen:
+            if path.stem not in seen and _is_chain(path):
                 seen.add(path.stem)
                 yield path
 
@@ -93,8 +107,9 @@ def iter_chain_files() -> Iterator[Path]:
 def find_chain(name_or_path: str | os.PathLike[str]) -> Path:
     """Return the file that a chain name or path refers to.
 
-    A path that exists is taken as it is; otherwise ``NAME.yaml`` (or ``.yml``) is looked for in
-    every folder of ``CHOKEPOINT_PATH`` and then among the chains shipped with the package.
+    A path that exists is taken as it is; otherwise ``NAME.yaml`` (or ``.yml``, ``.json``,
+    ``.zip``, or a folder ``NAME`` holding ``nodes.csv``) is looked for in every folder of
+    ``CHOKEPOINT_PATH`` and then among the chains shipped with the package.
 
     Raises
     ------
@@ -105,12 +120,17 @@ def find_chain(name_or_path: str | os.PathLike[str]) -> Path:
     path = Path(text)
     if path.exists():
         return path
-    looks_like_path = os.sep in text or "/" in text or path.suffix in CHAIN_SUFFIXES
+    looks_like_path = (
+        os.sep in text
+        or "/" in text
+        or path.suffix in CHAIN_SUFFIXES
+        or path.suffix in LARGE_SUFFIXES
+    )
     if not looks_like_path:
         for folder in chain_search_path():
-            for suffix in CHAIN_SUFFIXES:
+            for suffix in (*CHAIN_SUFFIXES, *LARGE_SUFFIXES, ""):
                 candidate = folder / f"{text}{suffix}"
-                if candidate.is_file():
+                if _is_chain(candidate):
                     return candidate
     known = sorted(p.stem for p in iter_chain_files())
     hint = ""
@@ -169,12 +189,20 @@ def _max_bytes() -> int:
 def load_chain(path_or_name: str | os.PathLike[str], *, max_bytes: int | None = None) -> Chain:
     """Load and check a chain file, given as a path or a chain name.
 
+    Three forms hold the same document and pass the same checks (``docs/chain-format.md``):
+    a YAML file; the same document as JSON (``.json``, read by the standard library, for large
+    networks); and the CSV form, a folder (or ``.zip``) holding ``chain.yaml`` or ``chain.json``
+    (every top-level key but ``nodes``), ``nodes.csv``, ``shares.csv`` and ``edges.csv``, whose
+    problems name the CSV file, line and column.
+
     Parameters
     ----------
     path_or_name
-        A file path, or the name of a chain on ``CHOKEPOINT_PATH`` or shipped with the package.
+        A file or folder path, or the name of a chain on ``CHOKEPOINT_PATH`` or shipped with
+        the package.
     max_bytes
-        Refuse larger files (default 50 MB, or ``CHOKEPOINT_MAX_BYTES``).
+        Refuse larger files (default 50 MB for YAML, 1 GiB for each JSON or CSV file, or
+        ``CHOKEPOINT_MAX_BYTES``).
 
     Returns
     -------
@@ -195,6 +223,10 @@ def load_chain(path_or_name: str | os.PathLike[str], *, max_bytes: int | None = 
     'CN'
     """
     path = find_chain(path_or_name)
+    if path.suffix.lower() in LARGE_SUFFIXES or (path / "nodes.csv").is_file():
+        from .tabular import load_large
+
+        return load_large(path, max_bytes=max_bytes)
     text = read_text(path, max_bytes)
     return check_document(parse_yaml(text, str(path)), path=str(path))
 
@@ -226,6 +258,9 @@ class _Checker:
         if not isinstance(value, dict):
             self.error(path, f"{format_path(path)} must be a mapping, not {_type(value)}")
             return False
+        known, needed = _key_sets(kind)
+        if value.keys() <= known and all(key in value for key in needed):
+            return True  # the common case, at the cost of one set comparison
         allowed = allowed_keys(kind)
         for key in value:
             if key not in allowed:
@@ -528,7 +563,16 @@ class _Checker:
             self.error(path, f"{format_path(path)} must map origins to shares, e.g. {{JP: 0.65}}")
             return None
         shares: dict[str, float] = {}
+        regions = self.regions
         for key, raw in value.items():
+            if (
+                type(raw) in _NUMBER
+                and 0 <= raw <= 1
+                and type(key) is str
+                and (key in regions or is_country(key) or key == OTHER)
+            ):
+                shares[key] = float(raw)  # valid: what origin() and fraction() would return
+                continue
             origin = self.origin(key, (*path, key), allow_other=True)
             share = self.fraction(raw, (*path, key), "share")
             if origin is not None and share is not None:
@@ -555,19 +599,20 @@ class _Checker:
             self.error(("nodes",), "nodes must be a non-empty list of nodes")
             return ()
         # first pass: ids, so that inputs may refer to later nodes
-        first_line: dict[str, int] = {}
+        first: dict[str, int] = {}  # id -> index of the node that first has it
         for index, raw in enumerate(value):
             if isinstance(raw, dict) and "id" in raw:
                 node_id = raw["id"]
-                if isinstance(node_id, str) and node_id in first_line:
+                if isinstance(node_id, str) and node_id in first:
+                    line = self.doc.where(("nodes", first[node_id], "id"))[0]
                     self.error(
                         ("nodes", index, "id"),
-                        f"duplicate node id '{node_id}' (first on line {first_line[node_id]}); "
+                        f"duplicate node id '{node_id}' (first on line {line}); "
                         "node ids must be unique",
                     )
                 elif isinstance(node_id, str):
-                    first_line[node_id] = self.doc.where(("nodes", index, "id"))[0]
-        self.node_ids = set(first_line)
+                    first[node_id] = index
+        self.node_ids = set(first)
         nodes = [self.check_node(raw, ("nodes", index)) for index, raw in enumerate(value)]
         return tuple(node for node in nodes if node is not None)
 
@@ -636,7 +681,7 @@ class _Checker:
             history=history,
             suppliers=suppliers,
             inputs=inputs,
-            line=self.doc.where(path)[0],
+            line=self.doc.line(path),
         )
 
     def check_history(self, value: Any, path: KeyPath) -> dict[int, dict[str, float]]:
@@ -708,7 +753,24 @@ class _Checker:
             return ()
         out: list[Input] = []
         seen: set[str] = set()
+        node_ids = self.node_ids
         for index, raw in enumerate(value):
+            if type(raw) is dict and raw.keys() <= _INPUT_KEYS:
+                # the common case, checked as the general code below would check it
+                ref = raw.get("node")
+                cost = raw.get("cost_share")
+                essential = raw.get("essential", True)
+                if (
+                    type(ref) is str
+                    and ref in node_ids
+                    and ref not in seen
+                    and ref.strip()
+                    and (cost is None or (type(cost) in _NUMBER and 0 <= cost <= 1))
+                    and type(essential) is bool
+                ):
+                    seen.add(ref)
+                    out.append(Input(ref, None if cost is None else float(cost), essential))
+                    continue
             item: KeyPath = (*path, index)
             if isinstance(raw, str):  # shorthand: a bare node id
                 raw = {"node": raw}
@@ -908,6 +970,19 @@ class _Checker:
                         )
                     )
         return tuple(out)
+
+
+_NUMBER = (float, int)
+_INPUT_KEYS = frozenset(allowed_keys("input"))
+_KEY_SETS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def _key_sets(kind: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The keys allowed in and required of an object of ``kind``, read from the schema once."""
+    found = _KEY_SETS.get(kind)
+    if found is None:
+        found = _KEY_SETS[kind] = (frozenset(allowed_keys(kind)), required_keys(kind))
+    return found
 
 
 def check_document(doc: Located, path: str | None = None) -> Chain:

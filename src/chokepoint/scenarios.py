@@ -396,10 +396,13 @@ class Prepared:
         return propagate_losses(self.graph, self.splits, imported, shocks, model, self.order)
 
 
-def prepare(chain: Chain, perspective: str | None = None, year: int | None = None) -> Prepared:
-    """Resolve perspective and year, build the graph and split every node's shares once."""
+def resolve(
+    chain: Chain, perspective: str | None, year: int | None
+) -> tuple[str, frozenset[str], int, list[str]]:
+    """Check perspective and year; return the perspective, its domestic keys, the year used and
+    the assumptions they imply (shared by the graph and the array forms of a chain)."""
     from .analysis import resolve_perspective
-    from .graph import build_graph, shares_year
+    from .graph import shares_year
 
     who, domestic_keys, assumptions = resolve_perspective(chain, perspective)
     used_year, missing = shares_year(chain, year)
@@ -408,14 +411,27 @@ def prepare(chain: Chain, perspective: str | None = None, year: int | None = Non
             f"{len(missing)} node(s) have no figures for {used_year}; their {chain.year} shares "
             f"were used: {', '.join(missing)}"
         )
+    return who, domestic_keys, used_year, assumptions
+
+
+def unknown_shares_assumption(unknown: list[str]) -> str:
+    """The assumption stated for nodes without shares."""
+    return (
+        f"no shares known for {', '.join(unknown)}: direct metrics n/a; counted as domestic "
+        "(s_P = 1) when propagating"
+    )
+
+
+def prepare(chain: Chain, perspective: str | None = None, year: int | None = None) -> Prepared:
+    """Resolve perspective and year, build the graph and split every node's shares once."""
+    from .graph import build_graph
+
+    who, domestic_keys, used_year, assumptions = resolve(chain, perspective, year)
     graph = build_graph(chain, used_year)
     splits = {n: split_shares(graph.nodes[n][SHARES], domestic_keys) for n in graph}
     unknown = [n for n, s in splits.items() if not s.known]
     if unknown:
-        assumptions.append(
-            f"no shares known for {', '.join(unknown)}: direct metrics n/a; counted as domestic "
-            "(s_P = 1) when propagating"
-        )
+        assumptions.append(unknown_shares_assumption(unknown))
     return Prepared(
         chain,
         who,
@@ -435,6 +451,7 @@ def run_scenario(
     perspective: str | None = None,
     model: LossModel = "leontief",
     year: int | None = None,
+    method: Literal["auto", "graph", "arrays"] = "auto",
 ) -> ScenarioResult:
     """Run a scenario (or a named scenario of the chain) and return every node's loss.
 
@@ -450,6 +467,9 @@ def run_scenario(
         ``leontief`` (fixed proportions, default) or ``linear`` (inoperability input-output).
     year
         Use ``history`` shares of that year where nodes have them.
+    method
+        ``graph`` (networkx), ``arrays`` (numpy, :mod:`chokepoint.sparse`) or ``auto``
+        (arrays for large chains, as :func:`chokepoint.analyze`); the same losses.
 
     Raises
     ------
@@ -462,23 +482,42 @@ def run_scenario(
             msg = f"unknown scenario '{scenario}' in chain '{chain.name}' (scenarios: {names})"
             raise ScenarioError(msg)
         scenario = Scenario.from_spec(chain.scenarios[scenario])
-    prepared = prepare(chain, perspective, year)
-    values = prepared.run(scenario, model)
+    from .analysis import use_arrays
+
+    if use_arrays(chain, method):  # a large network: the array form, the same losses
+        from .sparse import Network
+
+        network = Network.build(chain, perspective, year)
+        splits: Mapping[str, OriginSplit] = dict(zip(network.nodes, network.splits, strict=True))
+        check_scenario(scenario, chain, splits, network.domestic_keys)
+        values = network.run(scenario.cuts, _shock_map(scenario), scenario.substitution, model)
+        finals = [network.nodes[f] for f in network.finals.tolist()]
+        who, assumptions = network.perspective, list(network.assumptions)
+    else:
+        prepared = prepare(chain, perspective, year)
+        values = prepared.run(scenario, model)
+        splits, finals = prepared.splits, prepared.finals
+        who, assumptions = prepared.perspective, list(prepared.assumptions)
     stages = {s: k for k, s in enumerate(chain.stages)}
     nodes = tuple(
         NodeLoss(n.id, n.stage, *values[n.id])
         for n in sorted(chain.nodes, key=lambda n: stages[n.stage])
     )
-    final = tuple((n, values[n][0]) for n in prepared.finals)
-    assumptions = list(prepared.assumptions)
-    others = [n for n, s in prepared.splits.items() if s.other > 0]
+    final = tuple((n, values[n][0]) for n in finals)
+    others = [n for n, s in splits.items() if s.other > 0]
     if scenario.cuts and others:
         assumptions.append(
             f"`{OTHER}` shares (unnamed foreign origins) are never cut: {', '.join(others)}"
         )
-    return ScenarioResult(
-        chain.name, prepared.perspective, model, scenario, nodes, final, tuple(assumptions)
-    )
+    return ScenarioResult(chain.name, who, model, scenario, nodes, final, tuple(assumptions))
+
+
+def _shock_map(scenario: Scenario) -> dict[str, float]:
+    """Capacity shocks by node; the largest applies when a node is named twice."""
+    shocks: dict[str, float] = {}
+    for shock in scenario.shocks:
+        shocks[shock.node] = max(shocks.get(shock.node, 0.0), shock.severity)
+    return shocks
 
 
 # ------------------------------------------------------------------------------------------
@@ -560,6 +599,7 @@ def sweep_cuts(
     perspective: str | None = None,
     model: LossModel = "leontief",
     year: int | None = None,
+    method: Literal["auto", "graph", "arrays"] = "auto",
 ) -> SweepResult:
     """Run one cut at several severities, or each origin / each node's top supplier in turn.
 
@@ -570,30 +610,119 @@ def sweep_cuts(
     over
         ``origins``: each foreign origin cut at every node; ``nodes``: each node's top foreign
         supplier cut at that node.
+    method
+        As for :func:`run_scenario`. With ``graph``, a sweep of :data:`SWEEP_BATCH_MIN`
+        scenarios or more runs as one batch (:mod:`chokepoint.batch`, numpy) when numpy is
+        installed: the same losses, about a hundred times faster than one scenario at a time.
     """
+    from .analysis import use_arrays
     from .metrics import top_supplier
 
-    prepared = prepare(chain, perspective, year)
+    network: Any = None
+    prepared: Prepared | None = None
+    if use_arrays(chain, method):
+        from .sparse import Network
+
+        network = Network.build(chain, perspective, year)
+        splits: Mapping[str, OriginSplit] = dict(zip(network.nodes, network.splits, strict=True))
+        who, domestic_keys = network.perspective, network.domestic_keys
+        finals = [network.nodes[f] for f in network.finals.tolist()]
+    else:
+        prepared = prepare(chain, perspective, year)
+        splits, who, domestic_keys = prepared.splits, prepared.perspective, prepared.domestic_keys
+        finals = prepared.finals
     plans: list[tuple[str, tuple[str, ...]]] = []
     if cut is not None:
         parsed = parse_cut(f"{cut}=1") if "=" not in cut else parse_cut(cut)
         plans.append((parsed.origin, parsed.nodes))
     elif over == "origins":
-        origins = sorted({c for s in prepared.splits.values() for c in s.foreign})
+        origins = sorted({c for s in splits.values() for c in s.foreign})
         plans.extend((c, ()) for c in origins)
     elif over == "nodes":
         for n in chain.nodes:
-            supplier, _ = top_supplier(prepared.splits[n.id])
+            supplier, _ = top_supplier(splits[n.id])
             if supplier is not None:
                 plans.append((supplier, (n.id,)))
     else:
         msg = "give a cut (ORIGIN[:NODE]) or over='origins' or over='nodes'"
         raise ScenarioError(msg)
-    rows = []
-    for origin, nodes in plans:
+    count = len(plans) * len(severities)
+    if prepared is not None and (count < SWEEP_BATCH_MIN or not _has_numpy()):
+        rows = []
+        for origin, nodes in plans:
+            for severity in severities:
+                values = prepared.run(Scenario(cuts=(Cut(origin, severity, nodes),)), model)
+                final = tuple((f, values[f][0]) for f in prepared.finals)
+                node = ",".join(nodes) if nodes else None
+                rows.append(SweepRow(severity, origin, node, final))
+        return SweepResult(chain.name, prepared.perspective, model, tuple(rows))
+    # Many scenarios, or a large network: one batch, checked as the loop above checks each row
+    # (the origins and nodes of --over come from the chain itself and need no check).
+    if plans and severities:
+        origin, nodes = plans[0]
+        if cut is not None:
+            check_scenario(
+                Scenario(cuts=(Cut(origin, severities[0], nodes),)), chain, splits, domestic_keys
+            )
         for severity in severities:
-            values = prepared.run(Scenario(cuts=(Cut(origin, severity, nodes),)), model)
-            final = tuple((f, values[f][0]) for f in prepared.finals)
-            node = ",".join(nodes) if nodes else None
-            rows.append(SweepRow(severity, origin, node, final))
-    return SweepResult(chain.name, prepared.perspective, model, tuple(rows))
+            _check_unit(severity, f"cut {origin}")
+    if model not in MODELS:
+        msg = f"unknown model '{model}'; choose one of {', '.join(MODELS)}"
+        raise ScenarioError(msg)
+    columns: list[list[float]] = []  # per final product, its loss in every scenario
+    if network is not None:
+        columns = _sweep_arrays(network, plans, severities, model)
+    elif prepared is not None and count:
+        from .batch import Plan, family_matrix, propagate_batch
+
+        plan = Plan.build(prepared)
+        losses = propagate_batch(plan, family_matrix(plan, plans, severities), None, model)
+        columns = losses[[plan.index[f] for f in finals]].tolist()
+    per_scenario = list(zip(*columns, strict=True)) if columns else [()] * count
+    rows = []
+    k = 0
+    for origin, nodes in plans:
+        node = ",".join(nodes) if nodes else None
+        for severity in severities:
+            rows.append(
+                SweepRow(severity, origin, node, tuple(zip(finals, per_scenario[k], strict=True)))
+            )
+            k += 1
+    return SweepResult(chain.name, who, model, tuple(rows))
+
+
+#: Sweeps of at least this many scenarios run as one batch (numpy, :mod:`chokepoint.batch`),
+#: which gives the same losses to the last bit; smaller ones run one scenario at a time and
+#: never import numpy.
+SWEEP_BATCH_MIN = 64
+
+
+def _has_numpy() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("numpy") is not None
+
+
+def _sweep_arrays(
+    network: Any,
+    plans: list[tuple[str, tuple[str, ...]]],
+    severities: tuple[float, ...],
+    model: LossModel,
+) -> list[list[float]]:
+    """Final-product losses of every sweep scenario on a large network, a block of columns at a
+    time (:meth:`chokepoint.sparse.Network.propagate`)."""
+    import numpy as np
+
+    scenarios = [(origin, nodes, s) for origin, nodes in plans for s in severities]
+    size = len(network.nodes)
+    block = max(1, min(256, (1 << 22) // max(size, 1)))
+    out: list[list[float]] = [[] for _ in range(network.finals.size)]
+    for start in range(0, len(scenarios), block):
+        part = scenarios[start : start + block]
+        imports = np.empty((size, len(part)), dtype=np.float64)
+        for j, (origin, nodes, severity) in enumerate(part):
+            imports[:, j] = network.import_losses([Cut(origin, severity, nodes)])
+        losses, _ = network.propagate(imports, None, model)
+        for k, values in enumerate(losses[network.finals].tolist()):
+            out[k].extend(values)
+    return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,15 @@ import yaml
 
 from .errors import ChainError, Problem
 
-__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "Located", "Path", "format_path", "parse_yaml"]
+__all__ = [
+    "MAX_ALIAS_NODES",
+    "MAX_DEPTH",
+    "Located",
+    "Locator",
+    "Path",
+    "format_path",
+    "parse_yaml",
+]
 
 Path = tuple[str | int, ...]
 
@@ -69,27 +78,56 @@ def format_path(path: Path) -> str:
     return out or "(top level)"
 
 
+#: Finds ``(file, line, column)`` of a key path, or None to try the path's parent.
+Locator = Callable[[Path], tuple[str, int, int] | None]
+
+
 @dataclass
 class Located:
-    """A parsed document: its value and where each key path stood (1-based line and column)."""
+    """A parsed document: its value and where each key path stood (1-based line and column).
+
+    ``positions`` holds the paths of ``file`` that the parser recorded (every key and list item
+    of a YAML file). ``locate``, when given, places other paths, possibly in other files: the CSV
+    form maps ``nodes[3].inputs[2]`` to a line of ``edges.csv``, and the JSON form finds a path in
+    the text only when a problem needs it. ``lazy`` says that ``locate`` is costly, so that
+    nothing but a problem asks it (node line numbers are then left 0).
+    """
 
     value: Any
     file: str
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    locate: Locator | None = None
+    lazy: bool = False
+
+    def place(self, path: Path) -> tuple[str, int, int]:
+        """Return the file, line and column of ``path``, or of its nearest located ancestor."""
+        while True:
+            if path in self.positions:
+                return (self.file, *self.positions[path])
+            if self.locate is not None:
+                found = self.locate(path)
+                if found is not None:
+                    return found
+            if not path:
+                return self.file, 1, 1
+            path = path[:-1]
 
     def where(self, path: Path) -> tuple[int, int]:
-        """Return the position of ``path``, or of its nearest located ancestor."""
-        while path:
-            if path in self.positions:
-                return self.positions[path]
-            path = path[:-1]
-        return self.positions.get((), (1, 1))
+        """Return the line and column of ``path``, or of its nearest located ancestor."""
+        _, line, column = self.place(path)
+        return line, column
+
+    def line(self, path: Path) -> int:
+        """The line of ``path`` when it is cheap to find (0 for a ``lazy`` locator)."""
+        if self.lazy and path not in self.positions:
+            return 0
+        return self.where(path)[0]
 
     def problem(self, path: Path, message: str) -> Problem:
         """Return a :class:`Problem` located at ``path``."""
-        line, column = self.where(path)
-        return Problem(self.file, line, column, format_path(path), message)
+        file, line, column = self.place(path)
+        return Problem(file, line, column, format_path(path), message)
 
 
 @dataclass
