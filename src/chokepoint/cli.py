@@ -140,6 +140,16 @@ def _emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _deliver(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it atomically to ``output`` when one is given."""
+    if output is None:
+        _emit(text)
+        return
+    from .export import write_atomic
+
+    write_atomic(output, text)
+
+
 # ------------------------------------------------------------------------------------------
 # Chain files
 
@@ -220,13 +230,7 @@ def schema(
 
     from .schema import CHAIN_SCHEMA
 
-    text = json.dumps(CHAIN_SCHEMA, indent=2) + "\n"
-    if output is None:
-        _emit(text)
-    else:
-        from .export import write_atomic
-
-        write_atomic(output, text)
+    _deliver(json.dumps(CHAIN_SCHEMA, indent=2) + "\n", output)
 
 
 @_command("generate")
@@ -335,12 +339,9 @@ def import_eto(
     if not quiet:
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
+    _deliver(text, output)
     if output is None:
-        _emit(text)
         return
-    from .export import write_atomic
-
-    write_atomic(output, text)
     noun = "warning" if len(warnings) == 1 else "warnings"
     typer.echo(
         f"wrote {output} ({document['name']}: {len(document['nodes'])} nodes, "
@@ -792,7 +793,7 @@ def export(
     essential. Unknown values are left out. See docs/export.md.
     """
     from .export import export as run
-    from .export import format_for_path, write_atomic
+    from .export import format_for_path
     from .loader import load_chain
 
     if format is None and output is None:
@@ -813,10 +814,7 @@ def export(
         table="edges" if edges else "nodes",
         fenced=output is not None and output.suffix.lower() == ".md",
     )
-    if output is None:
-        _emit(text)
-    else:
-        write_atomic(output, text)
+    _deliver(text, output)
 
 
 @_command("plot")
