@@ -1,4 +1,5 @@
-"""Monte Carlo: known answers (degenerate and closed-form cases), reproducibility, drivers."""
+"""Monte Carlo: known answers (degenerate and closed-form cases), reproducibility, drivers, and
+the graph and array forms against each other and against a direct implementation."""
 
 from __future__ import annotations
 
@@ -11,10 +12,21 @@ import pytest
 
 import chokepoint.montecarlo
 from chokepoint import load_chain, run_scenario
+from chokepoint.analysis import use_arrays
+from chokepoint.batch import Plan, pairs_import, propagate_batch
 from chokepoint.errors import ScenarioError
+from chokepoint.generate import generate
+from chokepoint.loader import check_document
 from chokepoint.model import Chain, Cut
-from chokepoint.montecarlo import parse_severity_dist, run_montecarlo
-from chokepoint.scenarios import Scenario
+from chokepoint.montecarlo import (
+    Driver,
+    MonteCarloResult,
+    SeverityDist,
+    parse_severity_dist,
+    run_montecarlo,
+)
+from chokepoint.scenarios import Scenario, prepare
+from chokepoint.yamlread import Located
 
 from .chains import CYCLE, FIVE, MIXED, write_chain
 
@@ -201,6 +213,7 @@ def test_parse_severity_dist_errors(text: str) -> None:
         ({"severity_dist": "normal"}, "severity distribution 'normal'"),
         ({"chunk": 0}, "chunk must be >= 1"),
         ({"seed": -1}, "seed must be a whole number >= 0"),
+        ({"method": "sparse"}, "unknown method 'sparse'; choose auto, graph or arrays"),
     ],
 )
 def test_bad_arguments(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
@@ -228,3 +241,148 @@ def test_robots_assumptions_name_other_and_regions() -> None:
 def test_doctests() -> None:
     failures, _ = doctest.testmod(chokepoint.montecarlo, optionflags=doctest.ELLIPSIS)
     assert failures == 0
+
+
+# -- the two forms, and a direct implementation --------------------------------------------
+
+
+def network(nodes: int = 300, seed: int = 1) -> Chain:
+    """A generated network with cycles (2% mutual-supply links): the array form by default."""
+    return check_document(Located(generate(nodes, seed=seed, cycles=0.02), "net"))
+
+
+def direct(
+    chain: Chain, samples: int, seed: int, p_cut: float, dist: SeverityDist, model: str
+) -> tuple[np.ndarray, list[Driver]]:
+    """The summary computed the obvious way, all at once: the final-product losses (finals x
+    samples) and the drivers, unranked, from the whole samples x pairs matrix of cuts drawn from
+    ``default_rng(seed).spawn(2)``."""
+    plan = Plan.build(prepare(chain))
+    cut_rng, severity_rng = np.random.default_rng(seed).spawn(2)
+    shape = (samples, len(plan.pair_origins))
+    cuts = cut_rng.random(shape) < p_cut
+    kappa = np.where(cuts, dist.draw(severity_rng, shape), 0.0)
+    q = propagate_batch(plan, pairs_import(plan, np.ascontiguousarray(kappa.T)), None, model)  # type: ignore[arg-type]
+    losses = q[plan.finals]
+    worst = losses.max(axis=0)
+    tail = (worst >= np.quantile(worst, 0.9)) & (worst > 0)
+
+    def driver(origin: str, node: str | None, hit: np.ndarray) -> Driver:
+        mean = float(worst[hit].mean()) if hit.any() else None
+        share = float((hit & tail).sum() / tail.sum()) if tail.any() else 0.0
+        return Driver(origin, node, float(hit.mean()), mean, share)
+
+    origins = list(dict.fromkeys(plan.pair_origins))
+    by_origin = np.array(plan.pair_origins)
+    drivers = [driver(c, None, cuts[:, by_origin == c].any(axis=1)) for c in origins]
+    drivers += [driver(c, n, cuts[:, p]) for p, (c, n) in enumerate(plan.pairs)]
+    return losses, drivers
+
+
+@pytest.mark.parametrize(
+    ("nodes", "chunk", "dist"),
+    [
+        (FIVE, 7, "uniform"),  # 4 pairs: the tail's gaps are drawn through
+        (CYCLE, 1_000, "beta:2,5"),
+        (MIXED, 1, "fixed:1"),  # ties: a quarter of the samples in the tail
+        (None, 13, "uniform"),  # 620 pairs: the replay jumps over the gaps
+        (None, 16_384, "beta:0.5,0.5"),
+    ],
+    ids=["five", "cycle", "mixed", "net-chunk-13", "net-one-chunk"],
+)
+@pytest.mark.parametrize("model", ["leontief", "linear"])
+def test_equals_the_direct_computation(
+    tmp_path: Path, nodes: str | None, chunk: int, dist: str, model: str
+) -> None:
+    """Chunked, with running totals and the tail's cuts drawn again: the numbers of the direct
+    computation. The mean loss if cut is a sum over samples formed in another order (sample after
+    sample here, pairwise in numpy's ``mean``): equal to 1e-12."""
+    chain = network() if nodes is None else chain_of(tmp_path, "known", nodes)
+    samples, p = 1_500, 0.2
+    result = run_montecarlo(
+        chain, samples, 17, p_cut=p, severity_dist=dist, model=model, chunk=chunk
+    )  # type: ignore[arg-type]
+    losses, expected = direct(chain, samples, 17, p, parse_severity_dist(dist), model)
+    assert [(f.mean, f.p50, f.p90, f.p99) for f in result.final] == [
+        (float(np.mean(v)), *np.quantile(v, [0.5, 0.9, 0.99]).tolist()) for v in losses
+    ]
+    assert result.tail_threshold == float(np.quantile(losses.max(axis=0), 0.9))
+    found = {(d.origin, d.node): d for d in result.drivers}
+    assert len(found) == len(expected) == len(result.drivers)
+    assert sum(d.tail_share > 0 for d in expected) > 0
+    for want in expected:
+        got = found[want.origin, want.node]
+        assert (got.probability_cut, got.tail_share) == (want.probability_cut, want.tail_share)
+        if want.mean_loss_if_cut is None:
+            assert got.mean_loss_if_cut is None
+        else:
+            assert got.mean_loss_if_cut == pytest.approx(want.mean_loss_if_cut, rel=1e-12)
+
+
+def same_runs(chain: Chain, **kwargs: object) -> list[MonteCarloResult]:
+    """The run in each form, each with its own chunk size (the result must not depend on it)."""
+    return [
+        run_montecarlo(chain, 2_000, 3, method="graph", chunk=1_000, **kwargs),  # type: ignore[arg-type]
+        run_montecarlo(chain, 2_000, 3, method="arrays", chunk=7, **kwargs),  # type: ignore[arg-type]
+        run_montecarlo(chain, 2_000, 3, **kwargs),  # type: ignore[arg-type]
+    ]
+
+
+@pytest.mark.parametrize("dist", ["uniform", "fixed:0.5", "beta:2,5"])
+@pytest.mark.parametrize("model", ["leontief", "linear"])
+@pytest.mark.parametrize("nodes", [FIVE, CYCLE, MIXED], ids=["five", "cycle", "mixed"])
+def test_graph_and_arrays_give_the_same_document(
+    tmp_path: Path, nodes: str, model: str, dist: str
+) -> None:
+    """Both forms propagate each sample to the same bits: the same document, to the last bit."""
+    chain = chain_of(tmp_path, "forms", nodes)
+    graph, arrays, auto = same_runs(chain, model=model, severity_dist=dist, p_cut=0.3)
+    assert json.dumps(graph.to_dict()) == json.dumps(arrays.to_dict()) == json.dumps(auto.to_dict())
+    assert graph.tail_threshold == arrays.tail_threshold
+    assert graph.assumptions == arrays.assumptions
+
+
+@pytest.mark.parametrize("model", ["leontief", "linear"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_graph_and_arrays_on_a_generated_network(seed: int, model: str) -> None:
+    chain = network(300, seed)
+    assert use_arrays(chain)  # 300 nodes: the array form by default
+    graph, arrays, auto = same_runs(chain, model=model)
+    assert graph.to_dict() == arrays.to_dict() == auto.to_dict()
+    assert graph.tail_threshold == arrays.tail_threshold
+    assert graph.assumptions == arrays.assumptions
+    assert len(graph.final) > 10
+    assert sum(d.node is not None for d in graph.drivers) > 500
+
+
+def test_chunks_are_bounded_by_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FIVE has 5 nodes and 4 pairs: 40 cells hold 4 samples; the result does not change."""
+    chain = chain_of(tmp_path, "five", FIVE)
+    unbounded = run_montecarlo(chain, 10, seed=4, p_cut=0.5).to_dict()
+    monkeypatch.setattr(chokepoint.montecarlo, "CHUNK_CELLS", 40)
+    calls: list[tuple[int, int]] = []
+    for method in ("graph", "arrays"):
+        calls.clear()
+        bounded = run_montecarlo(
+            chain,
+            10,
+            seed=4,
+            p_cut=0.5,
+            method=method,  # type: ignore[arg-type]
+            progress=lambda done, total: calls.append((done, total)),
+        )
+        assert calls == [(4, 10), (8, 10), (10, 10)]
+        assert bounded.to_dict() == unbounded
+
+
+@pytest.mark.parametrize(("wide", "cells"), [(1, 1), (1, 1 << 16), (1 << 30, 1), (1 << 30, 7)])
+def test_running_sums_added_either_way(
+    monkeypatch: pytest.MonkeyPatch, wide: int, cells: int
+) -> None:
+    """In place sample by sample (a 10^6-link network's 556,203 pairs) or accumulated in blocks
+    (few drivers): the same additions in the same order, so the same bits."""
+    chain = network()
+    expected = run_montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict()
+    monkeypatch.setattr(chokepoint.montecarlo, "_ADD_WIDE", wide)
+    monkeypatch.setattr(chokepoint.montecarlo, "_ADD_CELLS", cells)
+    assert run_montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict() == expected

@@ -10,20 +10,24 @@ delivering a fraction :math:`\kappa(c, n)` of its supply of node :math:`n`, wher
 
 all independent. The pairs are the named foreign origin keys of each node (``other`` is never
 cut; a region used as a share key is one origin). The cuts are propagated with the disruption
-model of :mod:`chokepoint.scenarios` (vectorised by :mod:`chokepoint.batch`), and the
-final-product losses :math:`q_f` summarised by their mean and quantiles (numpy's default linear
-interpolation, Hyndman and Fan's definition 7 [1]_).
+model of :mod:`chokepoint.scenarios`, a chunk of samples at a time: vectorised by
+:mod:`chokepoint.batch` on a small chain, by :class:`chokepoint.sparse.Network` (no networkx
+graph) on a large one, both to the same bits. The final-product losses :math:`q_f` are
+summarised by their mean and quantiles (numpy's default linear interpolation, Hyndman and Fan's
+definition 7 [1]_).
 
 Drivers: with :math:`L = \max_f q_f` the sample's worst final-product loss (the measure of a
 choke point's ``impact``) and the tail :math:`T = \{L \ge \mathrm{P90}(L),\ L > 0\}`, each pair
 (and each origin, cut at one node or more) reports the fraction of samples in which it was cut,
 :math:`E[L \mid \text{cut}]` and :math:`P(\text{cut} \mid T)`, the share of tail samples in which
-it was cut.
+it was cut. The counts and sums are kept per driver as the chunks go; the cut indicators of
+the tail samples, known only at the end, are drawn again from the seed (no ``samples x pairs``
+matrix is ever kept).
 
 ``p_cut`` defaults to 0.1: a stress test in which each pair fails one time in ten, not an estimate
 of how often real supply fails. The random streams are numpy's PCG64 [2]_ seeded with ``seed``:
 the cut indicators and the severities come from two independent streams spawned from it, drawn
-sample by sample, so the result depends on the seed alone (not on the chunk size).
+sample by sample, so the result depends on the seed alone (not on the chunk size or the form).
 
 References
 ----------
@@ -38,11 +42,12 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from .batch import BoolArray, FloatArray, Plan, pairs_import, propagate_batch
 from .errors import ScenarioError
@@ -50,10 +55,12 @@ from .model import OTHER, Chain
 from .scenarios import MODELS, LossModel, prepare
 
 __all__ = [
+    "CHUNK_CELLS",
     "DEFAULT_CHUNK",
     "DEFAULT_P_CUT",
     "Driver",
     "FinalStats",
+    "Method",
     "MonteCarloResult",
     "SeverityDist",
     "parse_severity_dist",
@@ -62,12 +69,18 @@ __all__ = [
 
 #: Probability that each (origin, node) pair is cut in a sample (a stress-test default).
 DEFAULT_P_CUT = 0.1
-#: Samples propagated per batch: the working memory is about (2 nodes + 3 pairs) x 8 bytes x chunk.
+#: Most samples propagated per chunk (the default of ``run_montecarlo(chunk=...)``).
 DEFAULT_CHUNK = 16_384
+#: Bound on a chunk's samples x (nodes + pairs): a chunk's working matrices stay within about
+#: 22 bytes per cell (measured; 370 MB); 20 samples at a time on a 10^6-link network.
+CHUNK_CELLS = 1 << 24
 #: The quantile that starts the tail used for the drivers.
 TAIL_QUANTILE = 0.9
 
 Progress = Callable[[int, int], None]
+#: ``graph`` (batch plan on the networkx graph), ``arrays`` (:mod:`chokepoint.sparse`) or ``auto``.
+Method = Literal["auto", "graph", "arrays"]
+IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +257,7 @@ def run_montecarlo(
     year: int | None = None,
     progress: Progress | None = None,
     chunk: int = DEFAULT_CHUNK,
+    method: Method = "auto",
 ) -> MonteCarloResult:
     r"""Sample random independent origin cuts and summarise the final-product losses.
 
@@ -274,7 +288,13 @@ def run_montecarlo(
     progress
         Called with (samples done, samples) after each chunk.
     chunk
-        Samples propagated at once (memory bound; the result does not depend on it).
+        Most samples propagated at once; fewer on a large chain, whose chunk is bounded by
+        :data:`CHUNK_CELLS` cells (samples x (nodes + pairs)). The result does not depend on it.
+    method
+        ``graph`` (the batch plan of :mod:`chokepoint.batch`, read from the networkx graph),
+        ``arrays`` (:class:`chokepoint.sparse.Network`, no graph) or ``auto`` (arrays from
+        :data:`~chokepoint.analysis.ARRAY_MIN_NODES` nodes, as :func:`chokepoint.analyze`).
+        Both propagate to the same bits: the same result.
 
     Returns
     -------
@@ -284,14 +304,17 @@ def run_montecarlo(
     Raises
     ------
     ScenarioError
-        For a bad sample count, probability, distribution or model, or a chain without a
-        named foreign origin to cut.
+        For a bad sample count, probability, distribution, model or method, or a chain without
+        a named foreign origin to cut.
 
     Notes
     -----
-    Memory: a chunk's working matrices (about (2 nodes + 3 pairs) x 8 bytes per sample), plus
-    what the summary needs over all samples: the final-product losses (8 bytes per final product
-    and sample) and the cut indicators (1 byte per pair and sample).
+    Memory: a chunk's working matrices, about (3 pairs + 6 nodes) x 8 bytes per sample of the
+    chunk, plus what the summary keeps over all samples: the final-product losses (8 bytes per
+    final product and sample) and, per pair and per origin, three running totals. The cut
+    indicators are never kept: the drivers' counts over the tail, known only once every sample
+    is drawn, replay the indicators' random stream for the tail samples alone (PCG64 jumps over
+    the others: a uniform double takes one 64-bit draw).
 
     Examples
     --------
@@ -318,54 +341,64 @@ def run_montecarlo(
     if model not in MODELS:
         msg = f"unknown model '{model}'; choose one of {', '.join(MODELS)}"
         raise ScenarioError(msg)
+    if method not in ("auto", "graph", "arrays"):
+        msg = f"unknown method '{method}'; choose auto, graph or arrays"
+        raise ScenarioError(msg)
     dist = (
         severity_dist
         if isinstance(severity_dist, SeverityDist)
         else parse_severity_dist(severity_dist)
     )
-    prepared = prepare(chain, perspective, year)
-    plan = Plan.build(prepared)
-    pairs = plan.pairs
-    if not pairs:
+    from .analysis import use_arrays
+
+    engine = _engine(chain, perspective, year, model, use_arrays(chain, method))
+    count = len(engine.origins)
+    if not count:
         msg = (
-            f"chain '{chain.name}' has no named foreign origin to cut from {prepared.perspective}'s "
+            f"chain '{chain.name}' has no named foreign origin to cut from {engine.perspective}'s "
             "point of view; nothing to sample"
         )
         raise ScenarioError(msg)
-    rng = np.random.default_rng(seed)
-    cut_rng, severity_rng = rng.spawn(2)
+    width = max(1, min(chunk, CHUNK_CELLS // (engine.size + count)))
+    cut_bits, severity_bits = _streams(seed)
+    cut_rng, severity_rng = np.random.Generator(cut_bits), np.random.Generator(severity_bits)
+    tally = _Tally(engine.origins)
 
-    finals = plan.finals
+    finals = engine.finals
     losses = np.empty((len(finals), samples), dtype=np.float64)
-    cuts: BoolArray = np.empty((samples, len(pairs)), dtype=np.bool_)
+    worst = np.zeros(samples, dtype=np.float64)
     done = 0
     while done < samples:
-        size = min(chunk, samples - done)
+        size = min(width, samples - done)
         # sample-major draws: sample k always takes the same numbers, whatever the chunk size
-        cut = cut_rng.random((size, len(pairs))) < p_cut
-        severity = dist.draw(severity_rng, (size, len(pairs)))
-        kappa = np.ascontiguousarray(np.where(cut, severity, 0.0).T)
-        q = propagate_batch(plan, pairs_import(plan, kappa), None, model)
-        losses[:, done : done + size] = q[finals]
-        cuts[done : done + size] = cut
+        cut = cut_rng.random((size, count)) < p_cut
+        kappa = dist.draw(severity_rng, (size, count))
+        kappa[~cut] = 0.0
+        q = engine.losses(kappa.T)  # pairs x samples (a view: the import sums read it so)
+        del kappa
+        losses[:, done : done + size] = q
+        if len(finals):
+            worst[done : done + size] = q.max(axis=0)
+        tally.add(cut, worst[done : done + size])
+        del cut, q
         done += size
         if progress is not None:
             progress(done, samples)
 
     final = tuple(
-        FinalStats(plan.nodes[row], *_summary(losses[k])) for k, row in enumerate(finals.tolist())
+        FinalStats(n, *stats) for n, stats in zip(finals, _summaries(losses), strict=True)
     )
-    worst = losses.max(axis=0) if len(finals) else np.zeros(samples, dtype=np.float64)
+    del losses
     threshold = float(np.quantile(worst, TAIL_QUANTILE))
     tail = (worst >= threshold) & (worst > 0)
-    drivers = _drivers(pairs, cuts, worst, tail)
-    assumptions = list(prepared.assumptions)
-    others = [n for n, s in prepared.splits.items() if s.other > 0]
-    if others:
+    tally.replay_tail(seed, tail, p_cut, width)
+    drivers = tally.drivers(engine.pair_nodes, samples, int(tail.sum()))
+    assumptions = list(engine.assumptions)
+    if engine.others:
         assumptions.append(
-            f"`{OTHER}` shares (unnamed foreign origins) are never cut: {', '.join(others)}"
+            f"`{OTHER}` shares (unnamed foreign origins) are never cut: {', '.join(engine.others)}"
         )
-    regions = sorted({c for c, _ in pairs if c in chain.regions})
+    regions = sorted({c for c in set(engine.origins) if c in chain.regions})
     if regions:
         assumptions.append(
             f"a region used as a share key is one origin, cut independently of its members' "
@@ -373,7 +406,7 @@ def run_montecarlo(
         )
     return MonteCarloResult(
         chain.name,
-        prepared.perspective,
+        engine.perspective,
         model,
         samples,
         seed,
@@ -386,31 +419,213 @@ def run_montecarlo(
     )
 
 
-def _summary(values: FloatArray) -> tuple[float, float, float, float]:
-    p50, p90, p99 = np.quantile(values, [0.5, 0.9, 0.99]).tolist()
-    return float(np.mean(values)), p50, p90, p99
+#: Cells of the block of final products whose quantiles are taken at once (a copy is sorted).
+_SUMMARY_CELLS = 1 << 22
 
 
-def _drivers(
-    pairs: list[tuple[str, str]], cuts: BoolArray, worst: FloatArray, tail: BoolArray
-) -> tuple[Driver, ...]:
-    tail_count = int(tail.sum())
+def _summaries(losses: FloatArray) -> list[tuple[float, float, float, float]]:
+    """Mean, P50, P90 and P99 of each row (the numbers of ``np.quantile`` on each row alone)."""
+    out: list[tuple[float, float, float, float]] = []
+    step = max(1, _SUMMARY_CELLS // max(1, losses.shape[1]))
+    for start in range(0, losses.shape[0], step):
+        block = losses[start : start + step]
+        p50, p90, p99 = np.quantile(block, [0.5, 0.9, 0.99], axis=1).tolist()
+        out.extend(zip(np.mean(block, axis=1).tolist(), p50, p90, p99, strict=True))
+    return out
 
-    def driver(origin: str, node: str | None, hit: BoolArray) -> Driver:
-        count = int(hit.sum())
-        mean = float(worst[hit].mean()) if count else None
-        share = int((hit & tail).sum()) / tail_count if tail_count else 0.0
-        return Driver(origin, node, count / len(worst), mean, share)
 
-    def rank(d: Driver) -> tuple[float, float, str, str]:
-        return (-d.tail_share, -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
+def _streams(seed: int) -> tuple[np.random.PCG64, np.random.PCG64]:
+    """The two streams of a run: those of ``numpy.random.default_rng(seed).spawn(2)``."""
+    cuts, severities = np.random.SeedSequence(seed).spawn(2)
+    return np.random.PCG64(cuts), np.random.PCG64(severities)
 
-    def cut_in(columns: list[int]) -> BoolArray:
-        return np.asarray(cuts[:, columns].any(axis=1), dtype=np.bool_)
 
-    by_origin: dict[str, list[int]] = {}
-    for p, (origin, _) in enumerate(pairs):
-        by_origin.setdefault(origin, []).append(p)
-    origins = [driver(c, None, cut_in(ps)) for c, ps in by_origin.items()]
-    singles = [driver(c, n, cut_in([p])) for p, (c, n) in enumerate(pairs)]
-    return tuple(sorted(origins, key=rank) + sorted(singles, key=rank))
+@dataclass(frozen=True, slots=True)
+class _Engine:
+    r"""One form of the chain, reduced to what a run needs.
+
+    ``losses`` maps ``pairs x S`` cuts :math:`\kappa` (pairs in :attr:`origins` order) to the
+    ``finals x S`` final-product losses.
+    """
+
+    perspective: str
+    assumptions: tuple[str, ...]
+    size: int
+    origins: Sequence[str]
+    pair_nodes: Sequence[str]
+    finals: Sequence[str]
+    others: Sequence[str]
+    losses: Callable[[FloatArray], FloatArray]
+
+
+def _engine(
+    chain: Chain, perspective: str | None, year: int | None, model: LossModel, arrays: bool
+) -> _Engine:
+    """The graph form (batch plan) or the array form (:class:`chokepoint.sparse.Network`)."""
+    if arrays:
+        from ._gc import paused
+        from .sparse import Network
+
+        with paused():  # hundreds of thousands of objects, none of them garbage
+            network = Network.build(chain, perspective, year)
+        origins, rows, _, _ = network.pairs()
+        rows_of_finals = network.finals
+        nodes = network.nodes
+
+        def array_losses(kappa: FloatArray) -> FloatArray:
+            q, _ = network.propagate(network.pairs_import(kappa), None, model)
+            out: FloatArray = q[rows_of_finals]
+            return out
+
+        return _Engine(
+            network.perspective,
+            network.assumptions,
+            len(nodes),
+            origins,
+            [nodes[r] for r in rows.tolist()],
+            [nodes[f] for f in rows_of_finals.tolist()],
+            [n for n, s in zip(nodes, network.splits, strict=True) if s.other > 0],
+            array_losses,
+        )
+    prepared = prepare(chain, perspective, year)
+    plan = Plan.build(prepared)
+
+    def graph_losses(kappa: FloatArray) -> FloatArray:
+        q = propagate_batch(plan, pairs_import(plan, kappa), None, model)
+        out: FloatArray = q[plan.finals]
+        return out
+
+    return _Engine(
+        prepared.perspective,
+        prepared.assumptions,
+        len(plan.nodes),
+        plan.pair_origins,
+        [plan.nodes[r] for r in plan.pair_rows.tolist()],
+        [plan.nodes[f] for f in plan.finals.tolist()],
+        [n for n, s in prepared.splits.items() if s.other > 0],
+        graph_losses,
+    )
+
+
+#: From this many drivers, each sample's loss is added to the running sums in place; below, a
+#: block of :data:`_ADD_CELLS` cells is accumulated at once.
+_ADD_WIDE = 1024
+_ADD_CELLS = 1 << 16
+
+
+class _Totals:
+    """Running totals of a set of drivers: samples cut, sum of :math:`L` over them, tail cuts."""
+
+    def __init__(self, size: int) -> None:
+        self.cut = np.zeros(size, dtype=np.int64)
+        self.loss = np.zeros(size, dtype=np.float64)
+        self.tail = np.zeros(size, dtype=np.int64)
+
+    def add(self, hit: BoolArray, worst: FloatArray) -> None:
+        """Count a chunk's ``samples x drivers`` indicators; add each sample's :math:`L`.
+
+        The losses are added sample after sample, as one sum over every sample would add them,
+        so the totals (and the means) do not depend on the chunks; a zero adds nothing and is
+        skipped. Many drivers: one addition in place per sample; few: ``np.add.accumulate``
+        down a block of samples, the running totals first (the same additions, in one call).
+        """
+        self.cut += hit.sum(axis=0)
+        rows = np.flatnonzero(worst > 0)
+        if self.loss.size >= _ADD_WIDE:
+            for k in rows.tolist():
+                np.add(self.loss, worst[k], out=self.loss, where=hit[k])
+            return
+        step = max(1, _ADD_CELLS // self.loss.size)
+        for start in range(0, rows.size, step):
+            part = rows[start : start + step]
+            terms = np.empty((part.size + 1, self.loss.size), dtype=np.float64)
+            terms[0] = self.loss
+            np.multiply(hit[part], worst[part, None], out=terms[1:])
+            self.loss = np.add.accumulate(terms, axis=0)[-1].copy()
+
+
+class _Tally:
+    """The drivers' totals for every (origin, node) pair and every origin, chunk by chunk."""
+
+    def __init__(self, origins: Sequence[str]) -> None:
+        self.origins = origins
+        index: dict[str, int] = {}
+        group = np.array([index.setdefault(c, len(index)) for c in origins], dtype=np.intp)
+        self.names = list(index)
+        self.order = np.argsort(group, kind="stable")
+        self.starts = np.searchsorted(group[self.order], np.arange(len(index)))
+        self.pairs = _Totals(len(origins))
+        self.by_origin = _Totals(len(index))
+
+    def _origin_hits(self, cut: BoolArray) -> BoolArray:
+        """``samples x origins``: whether each origin was cut at one node or more."""
+        hits: BoolArray = np.logical_or.reduceat(cut[:, self.order], self.starts, axis=1)
+        return hits
+
+    def add(self, cut: BoolArray, worst: FloatArray) -> None:
+        """Add a chunk: its ``samples x pairs`` cut indicators and its samples' :math:`L`."""
+        self.pairs.add(cut, worst)
+        self.by_origin.add(self._origin_hits(cut), worst)
+
+    def replay_tail(self, seed: int, tail: BoolArray, p_cut: float, width: int) -> None:
+        """Count the cuts of the tail samples, drawing their indicators again from the seed.
+
+        The indicators' stream is replayed in windows of at most ``width`` samples that cover
+        the tail samples; the stream jumps over a gap between two windows (PCG64's ``advance``:
+        a uniform double takes one 64-bit draw, so sample ``k`` starts at draw ``k x pairs``).
+        """
+        count = len(self.origins)
+        bits, _ = _streams(seed)
+        rng = np.random.Generator(bits)
+        position = 0
+        for start, stop in _windows(np.flatnonzero(tail), width, count):
+            bits.advance((start - position) * count)
+            cut = (rng.random((stop - start, count)) < p_cut)[tail[start:stop]]
+            position = stop
+            self.pairs.tail += cut.sum(axis=0)
+            self.by_origin.tail += self._origin_hits(cut).sum(axis=0)
+
+    def drivers(
+        self, pair_nodes: Sequence[str], samples: int, tail_count: int
+    ) -> tuple[Driver, ...]:
+        """Origins, then pairs, each ranked by tail share, then mean loss if cut (descending)."""
+
+        def build(origins: Sequence[str], nodes: Sequence[str | None], t: _Totals) -> list[Driver]:
+            return [
+                Driver(
+                    origin,
+                    node,
+                    cut / samples,
+                    loss / cut if cut else None,
+                    tail / tail_count if tail_count else 0.0,
+                )
+                for origin, node, cut, loss, tail in zip(
+                    origins, nodes, t.cut.tolist(), t.loss.tolist(), t.tail.tolist(), strict=True
+                )
+            ]
+
+        def rank(d: Driver) -> tuple[float, float, str, str]:
+            return (-d.tail_share, -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
+
+        origins = build(self.names, [None] * len(self.names), self.by_origin)
+        singles = build(self.origins, pair_nodes, self.pairs)
+        return tuple(sorted(origins, key=rank) + sorted(singles, key=rank))
+
+
+#: A gap between tail samples is jumped over (not drawn through) from this many draws.
+_JUMP_DRAWS = 4096
+
+
+def _windows(rows: IntArray, width: int, count: int) -> Iterator[tuple[int, int]]:
+    """Windows ``[start, stop)`` of at most ``width`` samples covering the samples ``rows``.
+
+    A gap of fewer than :data:`_JUMP_DRAWS` draws (``count`` per sample) stays inside a window:
+    drawing it costs less than another window.
+    """
+    if not rows.size:
+        return
+    jumps = np.flatnonzero((np.diff(rows) - 1) * count >= _JUMP_DRAWS) + 1
+    for group in np.split(rows, jumps):
+        first, last = int(group[0]), int(group[-1]) + 1
+        for start in range(first, last, width):
+            yield start, min(start + width, last)
