@@ -140,16 +140,22 @@ def test_remainders_direct_metrics(remainders: Path) -> None:
     assert (x.top_supplier, x.top_share) == ("JP", 0.3)
     assert x.countries_to_75 is None  # 0.3 + 0.2 + 0.1 = 0.6 never reaches 0.75
     assert not x.chokepoint  # import HHI 0.16 < 0.4
+    # the most concentrated the unknown 40% could be: the unattributed 0.15 with JP (the largest
+    # named), `other` 0.25 in one economy: ((0.3 + 0.15)^2 + 0.2^2 + 0.25^2) / 0.9^2 = 0.305 / 0.81
+    assert x.import_hhi_max == pytest.approx(0.305 / 0.81)
+    assert not x.possible_chokepoint  # even that stays below 0.4
     assert x.reasons[0] == (
-        "dependence 90% >= 50% but import concentration (HHI) 0.16 < 0.40: 40% of supply comes "
-        "from origins not named (25% `other`, 15% unattributed), which the index cannot count as "
-        "concentrated"
+        "dependence 90% >= 50% but import concentration (HHI) 0.16 < 0.40 counting named origins "
+        "only; 40% of supply has no named origin (25% `other`, 15% unattributed): even if the "
+        "unattributed part came from JP and `other` from one economy, the HHI would be 0.38 < 0.40"
     )
     # y: the region EU is one origin
     assert y.dependence == pytest.approx(0.8)
     assert y.hhi == pytest.approx(0.36 + 0.01 + 0.04)
     assert y.import_hhi == pytest.approx(0.5625 + 0.015625)
     assert (y.top_supplier, y.countries_to_75, y.chokepoint) == ("EU", 2, True)
+    # unattributed 0.1 with EU: ((0.6 + 0.1)^2 + 0.1^2) / 0.8^2; a flagged node is not "possible"
+    assert (y.import_hhi_max, y.possible_chokepoint) == (pytest.approx(0.5 / 0.64), False)
     # z: only `other` abroad: dependent but no named supplier
     assert (z.dependence, z.import_hhi, z.top_supplier, z.countries_to_75) == (
         pytest.approx(0.3),
@@ -157,6 +163,30 @@ def test_remainders_direct_metrics(remainders: Path) -> None:
         None,
         None,
     )
+    # `other` 0.3 could be one economy: 0.3^2 / 0.3^2 = 1, but D = 0.3 < 0.5
+    assert (z.import_hhi_max, z.possible_chokepoint) == (pytest.approx(1.0), False)
+    assert result.possible_chokepoints() == []
+
+
+def test_possible_chokepoint_when_the_unknown_share_could_be_concentrated(
+    remainders: Path,
+) -> None:
+    # at dependence >= 0.3, z qualifies on dependence; named origins give HHI 0, the `other`
+    # 0.3 in one economy gives 1: not ruled out
+    result = analyze(load_chain(remainders), min_dependence=0.3)
+    z = result.node("z")
+    assert (z.chokepoint, z.possible_chokepoint) == (False, True)
+    assert [n.id for n in result.possible_chokepoints()] == ["z"]
+    assert z.reasons[0] == (
+        "dependence 30% >= 30% but import concentration (HHI) 0.00 < 0.40 counting named origins "
+        "only; 30% of supply has no named origin (30% `other`): if it all came from one economy, "
+        "the HHI would be 1.00, so the figures cannot rule this node out as a choke point (origin "
+        "shares for that part would settle it)"
+    )
+    # x's bound 0.3765 passes a threshold of 0.35 while its named HHI 0.16 does not
+    loose = analyze(load_chain(remainders), min_concentration=0.35)
+    assert loose.node("x").possible_chokepoint
+    assert not loose.node("y").possible_chokepoint  # flagged outright
 
 
 def test_remainders_propagation(remainders: Path) -> None:

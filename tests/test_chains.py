@@ -57,6 +57,21 @@ def test_robots_reproduce_the_reports_conclusions() -> None:
     assert result.node("reducers").dependence == pytest.approx(0.72)
     assert result.node("servo").dependence == pytest.approx(0.78)
     assert result.node("controllers").dependence == pytest.approx(0.70)
+    # servo and controllers miss the concentration criterion only because the report gives no
+    # country split for much of their foreign supply; the figures cannot rule them out.
+    # servo: CN 0.22, JP 0.218, EUROPE 0.203, unattributed 0.359 (with JP at the bound):
+    servo = result.node("servo")
+    assert servo.import_hhi == pytest.approx((0.218**2 + 0.203**2) / 0.78**2)  # 0.146
+    assert servo.import_hhi_max == pytest.approx(((0.218 + 0.359) ** 2 + 0.203**2) / 0.78**2)
+    assert (servo.top_supplier, servo.chokepoint, servo.possible_chokepoint) == ("JP", False, True)
+    # controllers: CN 0.30 and `other` 0.70, which could all be one economy
+    controllers = result.node("controllers")
+    assert (controllers.import_hhi, controllers.import_hhi_max) == (0, pytest.approx(1.0))
+    assert controllers.possible_chokepoint
+    upstream = {n.id for n in result.nodes if n.stage == "upstream"}
+    assert {"cnc", "reducers", "plc", "servo", "controllers"} == upstream & (
+        {n.id for n in result.chokepoints()} | {n.id for n in result.possible_chokepoints()}
+    )
     # reducers' domestic share rose from 2014 to 2018
     old = analyze(load_chain("robots"), year=2014)
     assert old.node("reducers").dependence > result.node("reducers").dependence

@@ -65,6 +65,7 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     assert list(reducers) == [
         "id", "name", "stage", "dependence", "hhi", "import_hhi", "top_supplier", "top_share",
         "countries_to_75", "total_dependence", "exposure", "chokepoint", "impact", "reasons",
+        "import_hhi_max", "possible_chokepoint",
     ]  # fmt: skip
     assert reducers["id"] == "reducers"
     assert reducers["dependence"] == pytest.approx(0.72)
@@ -79,6 +80,11 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     assert reducers["chokepoint"] is True
     # JP stops reducers: robots lose 0.5 * 0.65, cars (domestic) follow
     assert reducers["impact"] == pytest.approx(0.325)
+    # unattributed 0.02 with JP, `other` 0.05 in one economy: (0.67^2 + 0.05^2) / 0.72^2
+    assert reducers["import_hhi_max"] == pytest.approx(0.4514 / 0.5184)
+    assert reducers["possible_chokepoint"] is False  # flagged outright
+    plc = doc["nodes"][1]
+    assert plc["import_hhi_max"] == plc["import_hhi"]  # every foreign share is named
     robots = doc["nodes"][2]
     # T = 0.5 + 0.5 (0.4 * 0.72 + 0.2 * 0.8); X_JP = 0.5 + 0.5 (0.4 * 0.65 + 0.2 * 0.3)
     assert robots["total_dependence"] == pytest.approx(0.724)
@@ -88,6 +94,7 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         None
     ] * 5
     assert cars["total_dependence"] == 0.0
+    assert (cars["import_hhi_max"], cars["possible_chokepoint"]) == (None, False)
     assert any("no shares known for cars" in a for a in doc["assumptions"])
 
 
@@ -107,6 +114,9 @@ def test_analyze_csv(runner: CliRunner) -> None:
     assert (rows[0]["chokepoint"], rows[3]["chokepoint"]) == ("true", "false")
     assert rows[3]["dependence"] == ""
     assert float(rows[0]["import_hhi"]) == pytest.approx(0.815007716)
+    assert header[-2:] == ["import_hhi_max", "possible_chokepoint"]
+    assert float(rows[0]["import_hhi_max"]) == pytest.approx(0.4514 / 0.5184)
+    assert (rows[0]["possible_chokepoint"], rows[3]["import_hhi_max"]) == ("false", "")
 
 
 def test_analyze_table_at_pinned_width(runner: CliRunner) -> None:
@@ -119,6 +129,22 @@ def test_analyze_table_at_pinned_width(runner: CliRunner) -> None:
     # ranked: robots (50%) before reducers (32.5%)
     assert out.index("1. Robots") < out.index("2. Reduction gears")
     assert "[s1] A report, A publisher, 2025, Table 1" in out
+
+
+def test_analyze_table_shows_the_nodes_not_ruled_out(runner: CliRunner) -> None:
+    code, out, err = run(runner, "analyze", "robots")
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 100
+    for marked in ("? servo*", "? controllers", "⚑ reducers*"):
+        assert marked in out
+    panel = out[out.index("Choke points, ranked by impact") :]
+    assert panel.index("3. Precision reduction gears") < panel.index("Not ruled out")
+    servo = panel[panel.index("? Servo mechanisms") : panel.index("? Semiconductors")]
+    flat = " ".join(servo.replace("│", " ").split())
+    assert (
+        "dependence 78%, import HHI 0.15 counting named origins, up to 0.61; JP supplies 22%"
+        in (flat)
+    )
 
 
 def test_analyze_refuses_other_perspective(runner: CliRunner) -> None:

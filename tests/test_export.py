@@ -74,6 +74,9 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "top_share": 0.65,
         "total_dependence": 0.72,
         "chokepoint": True,
+        # unattributed 0.02 with JP, `other` 0.05 alone: (0.67^2 + 0.05^2) / 0.72^2
+        "import_hhi_max": (0.67**2 + 0.05**2) / 0.72**2,
+        "possible_chokepoint": False,
         "impact": 0.325,
         "impact_on": "cars",
         "estimate": False,
@@ -92,6 +95,8 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "top_share": 0.5,
         "total_dependence": 0.8,
         "chokepoint": True,
+        "import_hhi_max": 0.53125,
+        "possible_chokepoint": False,
         "impact": 0.0,
         "impact_on": "cars",
         "estimate": False,
@@ -109,6 +114,8 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "top_share": 0.5,
         "total_dependence": 0.724,
         "chokepoint": True,
+        "import_hhi_max": 1.0,
+        "possible_chokepoint": False,
         "impact": 0.5,
         "impact_on": "cars",
         "estimate": False,
@@ -119,6 +126,7 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "stage": "downstream",
         "total_dependence": 0.0,
         "chokepoint": False,
+        "possible_chokepoint": False,
         "estimate": False,
     },
 }
@@ -148,6 +156,8 @@ NODE_KEYS = [
     "top_share",
     "total_dependence",
     "chokepoint",
+    "import_hhi_max",
+    "possible_chokepoint",
     "impact",
     "impact_on",
     "estimate",
@@ -487,9 +497,10 @@ def test_csv_node_table(mini: Chain, analysis: Analysis) -> None:
     lines = to_csv(mini, analysis).splitlines()
     assert lines[0] == "id," + ",".join(NODE_KEYS)
     assert lines[2] == (
-        "plc,PLCs,PLCs,upstream,0.2,0.5,0.3,,0.8,0.38,0.53125,EU,0.5,0.8,true,0.0,cars,false"
+        "plc,PLCs,PLCs,upstream,0.2,0.5,0.3,,0.8,0.38,0.53125,EU,0.5,0.8,true,0.53125,false,0.0,cars,"
+        "false"
     )
-    assert lines[4] == "cars,Cars,Cars,downstream,,,,,,,,,,0.0,false,,,false"
+    assert lines[4] == "cars,Cars,Cars,downstream,,,,,,,,,,0.0,false,,false,,,false"
     assert len(lines) == 5
 
 

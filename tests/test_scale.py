@@ -124,6 +124,10 @@ def _assert_same_analysis(chain: Chain) -> None:
             x.top_share,
         )
         assert (y.countries_to_75, y.chokepoint) == (x.countries_to_75, x.chokepoint)
+        assert (y.import_hhi_max, y.possible_chokepoint) == (
+            x.import_hhi_max,
+            x.possible_chokepoint,
+        )
         assert y.exposure == x.exposure
         assert y.total_dependence == x.total_dependence
         # impacts: the same final product, the loss to a few ulps (products formed backwards)

@@ -10,8 +10,16 @@ from .chokepoints import DEFAULT_MIN_CONCENTRATION, DEFAULT_MIN_DEPENDENCE, crit
 from .countries import is_country, suggest_country
 from .errors import AnalysisError
 from .graph import COST_SHARE
-from .metrics import OriginSplit, countries_to_75, exposure, hhi, import_hhi, top_supplier
-from .model import Chain
+from .metrics import (
+    OriginSplit,
+    countries_to_75,
+    exposure,
+    hhi,
+    import_hhi,
+    import_hhi_max,
+    top_supplier,
+)
+from .model import OTHER, Chain
 
 if TYPE_CHECKING:
     pass
@@ -51,12 +59,21 @@ FIELDS = (
     "chokepoint",
     "impact",
     "reasons",
+    "import_hhi_max",
+    "possible_chokepoint",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class NodeMetrics:
-    """Every metric of one node; direct metrics are None (n/a) for a node without shares."""
+    """Every metric of one node; direct metrics are None (n/a) for a node without shares.
+
+    ``import_hhi`` counts named foreign origins only (the lowest concentration the figures
+    allow); ``import_hhi_max`` is the highest, with the ``other`` and unattributed shares as
+    concentrated as they could be. ``possible_chokepoint`` marks a node that meets the
+    dependence criterion and whose concentration criterion fails at ``import_hhi`` but holds at
+    ``import_hhi_max``: the figures cannot rule it out as a choke point.
+    """
 
     id: str
     name: str
@@ -75,6 +92,8 @@ class NodeMetrics:
     impact_on: str | None = None
     sources: tuple[str, ...] = ()
     estimate: bool = False
+    import_hhi_max: float | None = None
+    possible_chokepoint: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The node's JSON object, keys in :data:`FIELDS` order."""
@@ -93,6 +112,8 @@ class NodeMetrics:
             "chokepoint": self.chokepoint,
             "impact": self.impact,
             "reasons": list(self.reasons),
+            "import_hhi_max": self.import_hhi_max,
+            "possible_chokepoint": self.possible_chokepoint,
         }
 
 
@@ -112,7 +133,11 @@ class Analysis:
     def chokepoints(self) -> list[NodeMetrics]:
         """Flagged nodes ranked by impact (then dependence, then id)."""
         flagged = [n for n in self.nodes if n.chokepoint]
-        return sorted(flagged, key=lambda n: (-(n.impact or 0.0), -(n.dependence or 0.0), n.id))
+        return sorted(flagged, key=_by_impact)
+
+    def possible_chokepoints(self) -> list[NodeMetrics]:
+        """Nodes the figures cannot rule out as choke points, ranked like :meth:`chokepoints`."""
+        return sorted([n for n in self.nodes if n.possible_chokepoint], key=_by_impact)
 
     def node(self, node_id: str) -> NodeMetrics:
         """The metrics of one node (``KeyError`` when absent)."""
@@ -131,6 +156,10 @@ class Analysis:
             "nodes": [n.to_dict() for n in self.nodes],
             "assumptions": list(self.assumptions),
         }
+
+
+def _by_impact(node: NodeMetrics) -> tuple[float, float, str]:
+    return (-(node.impact or 0.0), -(node.dependence or 0.0), node.id)
 
 
 def resolve_perspective(
@@ -169,9 +198,20 @@ def resolve_perspective(
 
 
 def _criteria_reasons(
-    split: OriginSplit, dep: float, con: float, min_dependence: float, min_concentration: float
+    split: OriginSplit,
+    dep: float,
+    con: float,
+    bound: tuple[float, str | None],
+    min_dependence: float,
+    min_concentration: float,
 ) -> list[str]:
-    """Say which choke-point criteria held; when only one did, say why the other did not."""
+    """Say which choke-point criteria held; when only one did, say why the other did not.
+
+    When dependence holds and concentration fails only because part of the foreign supply has
+    no named origin, say how concentrated it could be (``bound``, from
+    :func:`~chokepoint.metrics.import_hhi_max`) and whether that leaves the node a possible choke
+    point.
+    """
     dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
     dep_text = f"dependence {dep:.0%} {'>=' if dep_ok else '<'} {min_dependence:.0%}"
     con_text = (
@@ -183,11 +223,30 @@ def _criteria_reasons(
         return []
     text = f"{dep_text if dep_ok else con_text} but {con_text if dep_ok else dep_text}"
     unnamed = split.other + split.unattributed
-    if dep_ok and unnamed > 0.005:
+    high, via = bound
+    if dep_ok and unnamed > 0.005 and via is not None:
+        parts = [
+            f"{value:.0%} {label}"
+            for value, label in ((split.other, "`other`"), (split.unattributed, "unattributed"))
+            if value > 0.0005
+        ]
+        if via == OTHER:
+            where = "it all came from one economy"
+        elif split.other > 0.0005:
+            where = f"the unattributed part came from {via} and `other` from one economy"
+        else:
+            where = f"it all came from {via}"
         text += (
-            f": {unnamed:.0%} of supply comes from origins not named ({split.other:.0%} `other`, "
-            f"{split.unattributed:.0%} unattributed), which the index cannot count as concentrated"
+            f" counting named origins only; {unnamed:.0%} of supply has no named origin "
+            f"({', '.join(parts)}): "
         )
+        if criteria(dep, high, min_dependence, min_concentration)[1]:
+            text += (
+                f"if {where}, the HHI would be {high:.2f}, so the figures cannot rule "
+                "this node out as a choke point (origin shares for that part would settle it)"
+            )
+        else:
+            text += f"even if {where}, the HHI would be {high:.2f} < {min_concentration:.2f}"
     return [text]
 
 
@@ -326,10 +385,17 @@ def analyze(
             top, c75 = None, None
         dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
         flagged = dep_ok and con_ok
+        bound = import_hhi_max(split, low=con, top=(top, share)) if dep is not None else (0.0, None)
+        high = bound[0] if dep is not None else None
+        possible = (
+            dep_ok and not con_ok and criteria(dep, high, min_dependence, min_concentration)[1]
+        )
         hit = impact[node.id]
         reasons: list[str] = []
         if dep is not None and con is not None:
-            reasons.extend(_criteria_reasons(split, dep, con, min_dependence, min_concentration))
+            reasons.extend(
+                _criteria_reasons(split, dep, con, bound, min_dependence, min_concentration)
+            )
         if hit is not None and top is not None and share is not None:
             value, final = hit
             reasons.append(
@@ -355,6 +421,8 @@ def analyze(
                 impact_on=hit[1] if hit else None,
                 sources=node.source,
                 estimate=node.estimate,
+                import_hhi_max=high,
+                possible_chokepoint=possible,
             )
         )
     return Analysis(

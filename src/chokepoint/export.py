@@ -134,6 +134,8 @@ _METRIC_ATTRIBUTES = (
     Attribute("top_share", "double", "share of the largest named foreign origin"),
     Attribute("total_dependence", "double", "dependence propagated through the inputs"),
     Attribute("chokepoint", "boolean", "flagged as a choke point"),
+    Attribute("import_hhi_max", "double", "highest import HHI the figures allow"),
+    Attribute("possible_chokepoint", "boolean", "not ruled out as a choke point (origins unknown)"),
     Attribute("impact", "double", "final-product loss if the top supplier stops supplying"),
     Attribute("impact_on", "string", "the final product that impact refers to"),
     Attribute("estimate", "boolean", "the shares are derived or estimated, not quoted"),
@@ -233,6 +235,8 @@ def node_rows(
         _put(row, "top_share", m.top_share)
         _put(row, "total_dependence", m.total_dependence)
         _put(row, "chokepoint", m.chokepoint)
+        _put(row, "import_hhi_max", m.import_hhi_max)
+        _put(row, "possible_chokepoint", m.possible_chokepoint)
         _put(row, "impact", m.impact)
         _put(row, "impact_on", m.impact_on)
         _put(row, "estimate", node.estimate)

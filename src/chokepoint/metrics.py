@@ -23,6 +23,9 @@ References
 .. [2] Miller, R. E. and Blair, P. D. (2009), *Input-Output Analysis*, 2nd ed., Cambridge UP, ch. 2.
 .. [3] Center for Security and Emerging Technology (2022), ETO Supply Chain Explorer,
        methodology ("countries to 75%").
+.. [4] Kvalseth, T. O. (2018), "Relationship between concentration ratio and Herfindahl-Hirschman
+       index: a re-examination based on majorization theory", *Heliyon* 4(10), e00846,
+       doi:10.1016/j.heliyon.2018.e00846.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ __all__ = [
     "exposure",
     "hhi",
     "import_hhi",
+    "import_hhi_max",
     "split_shares",
     "top_supplier",
 ]
@@ -120,6 +124,57 @@ def import_hhi(split: OriginSplit) -> float:
     if dependence <= EPS:
         return 0.0
     return sum((v / dependence) ** 2 for v in split.foreign.values())
+
+
+def import_hhi_max(
+    split: OriginSplit,
+    *,
+    low: float | None = None,
+    top: tuple[str | None, float | None] | None = None,
+) -> tuple[float, str | None]:
+    r"""The largest import HHI the figures allow, and the origin that would take the unknown share.
+
+    :func:`import_hhi` counts only named foreign origins, so it is the *lowest* concentration
+    consistent with a node whose ``other`` share :math:`o_n` or unattributed remainder
+    :math:`r_n` is not zero (those shares spread over countless small origins). The highest is
+    reached when the unknown shares are as concentrated as the figures allow: ``other`` (foreign
+    origins not named at the node) in one economy, and the remainder (any foreign origin) with the
+    largest of the named foreign origins or of ``other``. With :math:`f_c` the named foreign shares
+    and :math:`m_n = \max(\max_c f_c, o_n)`:
+
+    .. math::
+
+        \mathrm{HHI}^{imp,max}_n = \frac{\sum_c f_c^2 + o_n^2 + r_n^2 + 2\, r_n m_n}{D_n^2}
+
+    (0 when :math:`D_n = 0`). The sum of squares is convex, so its maximum over the ways of
+    splitting :math:`o_n` and :math:`r_n` lies at a corner: all of each in one origin; adding
+    :math:`r_n` to the largest share raises it most. The index equals :func:`import_hhi` when
+    every foreign share is named. Bounding a Herfindahl index from partly known shares follows
+    Kvalseth (2018) [4]_.
+
+    Returns ``(bound, origin)``: ``origin`` is the named foreign origin that would take the
+    remainder, ``"other"`` when ``other``'s economy would, None when nothing is unknown. ``low``
+    and ``top`` may pass :func:`import_hhi` and :func:`top_supplier` when already computed.
+
+    >>> s = split_shares({"CN": 0.22, "JP": 0.218, "EUROPE": 0.203}, {"CN"})
+    >>> bound, via = import_hhi_max(s)
+    >>> round(bound, 4), via
+    (0.615, 'JP')
+    >>> import_hhi_max(split_shares({"CN": 0.3, "other": 0.7}, {"CN"}))
+    (1.0, 'other')
+    """
+    dependence = split.dependence
+    if dependence <= EPS:
+        return 0.0, None
+    low = import_hhi(split) if low is None else low
+    other, rest = split.other, split.unattributed
+    if other <= EPS and rest <= EPS:
+        return low, None
+    code, largest = top_supplier(split) if top is None else top
+    if code is None or largest is None or other > largest:
+        code, largest = OTHER, other
+    extra = (other * other + rest * rest + 2.0 * rest * largest) / (dependence * dependence)
+    return min(1.0, low + extra), code if rest > EPS else OTHER
 
 
 def top_supplier(split: OriginSplit) -> tuple[str | None, float | None]:

@@ -299,7 +299,7 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
         title_justify="left",
         caption="dep = 1 - domestic share; imp.HHI = concentration of imports; c75 = origins to "
         "reach 75%; total = incl. inputs; impact = worst final-product loss if the top "
-        "supplier stops; * estimate",
+        "supplier stops; ⚑ choke point; ? not ruled out (origins incomplete); * estimate",
         caption_justify="left",
         expand=False,
         pad_edge=False,
@@ -314,14 +314,24 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
     table.add_column("impact", justify="right")
     shown = _capped(
         result.nodes,
-        lambda n: (not n.chokepoint, -(n.impact or 0.0), -(n.dependence or 0.0)),
+        lambda n: (
+            not n.chokepoint,
+            not n.possible_chokepoint,
+            -(n.impact or 0.0),
+            -(n.dependence or 0.0),
+        ),
     )
     previous = None
     for node in shown:
         stage = node.stage if node.stage != previous else ""
         previous = node.stage
         name = node.id + ("*" if node.estimate else "")
-        name = f"[bold red]⚑ {escape(name)}[/bold red]" if node.chokepoint else escape(name)
+        if node.chokepoint:
+            name = f"[bold red]⚑ {escape(name)}[/bold red]"
+        elif node.possible_chokepoint:
+            name = f"[yellow]? {escape(name)}[/yellow]"
+        else:
+            name = escape(name)
         dep = (
             f"[{_dep_style(node.dependence)}]{_bar(node.dependence)} {fmt_pct(node.dependence)}"
             f"[/{_dep_style(node.dependence)}]"
@@ -350,30 +360,49 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
             "impact and dependence); --format json or csv lists every node[/dim]"
         )
     ranked = result.chokepoints()
-    if ranked:
-        lines = []
-        for rank, node in enumerate(ranked[:top], start=1):
-            why = node.reasons[-1] if node.reasons else ""
+    possible = result.possible_chokepoints()
+    lines = []
+    for rank, node in enumerate(ranked[:top], start=1):
+        why = node.reasons[-1] if node.reasons else ""
+        lines.append(
+            f"[bold]{rank}. {escape(node.name)}[/bold] ({node.id}, {node.stage}): "
+            f"impact {fmt_pct(node.impact)}\n   {escape(why)}"
+        )
+    if len(ranked) > top:
+        lines.append(f"[dim]... {len(ranked) - top} more (--top {len(ranked)})[/dim]")
+    if not ranked:
+        lines.append("None at these thresholds.")
+    if possible:
+        lines.append(
+            "[yellow]Not ruled out: dependent, but part of the foreign supply has no named "
+            "origin[/yellow]"
+        )
+        for node in possible[:top]:
+            supplier = (
+                f"; {node.top_supplier} supplies {fmt_pct(node.top_share)}, impact "
+                f"{fmt_pct(node.impact)}"
+                if node.top_supplier
+                else ""
+            )
             lines.append(
-                f"[bold]{rank}. {escape(node.name)}[/bold] ({node.id}, {node.stage}): "
-                f"impact {fmt_pct(node.impact)}\n   {escape(why)}"
+                f"? {escape(node.name)} ({node.id}, {node.stage}): dependence "
+                f"{fmt_pct(node.dependence)}, import HHI {_num(node.import_hhi)} counting named "
+                f"origins, up to {_num(node.import_hhi_max)}{escape(supplier)}"
             )
-        if len(ranked) > top:
-            lines.append(f"[dim]... {len(ranked) - top} more (--top {len(ranked)})[/dim]")
-        criteria = (
-            f"dependence >= {result.min_dependence:.0%} and import HHI >= "
-            f"{result.min_concentration:.2f} (EU SWD(2021) 352)"
+        if len(possible) > top:
+            lines.append(f"[dim]... {len(possible) - top} more (--top {len(possible)})[/dim]")
+    criteria = (
+        f"dependence >= {result.min_dependence:.0%} and import HHI >= "
+        f"{result.min_concentration:.2f} (EU SWD(2021) 352)"
+    )
+    out.print(
+        Panel(
+            "\n".join(lines),
+            title=f"Choke points, ranked by impact: {criteria}",
+            title_align="left",
+            expand=False,
         )
-        out.print(
-            Panel(
-                "\n".join(lines),
-                title=f"Choke points, ranked by impact: {criteria}",
-                title_align="left",
-                expand=False,
-            )
-        )
-    else:
-        out.print("No choke points at these thresholds.")
+    )
     cited = [s for s in chain.sources.values() if any(s.id in n.sources for n in result.nodes)]
     if cited:
         out.print("[bold]Sources[/bold]")
