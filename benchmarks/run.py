@@ -457,17 +457,31 @@ def montecarlo(work: Path, samples: int, largest: int, env: dict[str, str]) -> N
     line(
         f"  run_montecarlo(robots, {samples:,} samples): {seconds:.3f} s ({samples / seconds:,.0f} samples/s)"
     )
-    small = work / "net-1000"
-    if small.exists():
-        net = load_chain(small)
+    from chokepoint.generate import generate
+    from chokepoint.loader import check_document
+    from chokepoint.montecarlo import ARRAY_MIN_NODES
+    from chokepoint.yamlread import Located
+
+    forms_at = [(300, 2_000)] if samples < 10_000 else [
+        (300, 10_000), (1_000, 10_000), (2_000, 10_000),
+        (10_000, 2_000), (20_000, 2_000), (30_000, 2_000),
+    ]  # fmt: skip
+    line(
+        f"  graph against array form (auto picks arrays from {ARRAY_MIN_NODES:,} nodes); "
+        "generate(N, seed=1, cycles=0.001), seed 1:"
+    )
+    for nodes, count in forms_at:
+        net = check_document(Located(generate(nodes, seed=1, cycles=0.001), "net"))
         forms = {
-            method: best_of(1, lambda m=method: run_montecarlo(net, 2_000, 1, method=m))
+            method: best_of(1, lambda m=method, n=net, c=count: run_montecarlo(n, c, 1, method=m))
             for method in ("graph", "arrays")
         }
         same = forms["graph"][1].to_dict() == forms["arrays"][1].to_dict()
+        links = sum(len(n.inputs) for n in net.nodes)
+        graph_s, arrays_s = forms["graph"][0], forms["arrays"][0]
         line(
-            f"  run_montecarlo(net-1000: {len(net.nodes)} nodes, 2,000 samples): graph form "
-            f"{forms['graph'][0]:.2f} s, array form {forms['arrays'][0]:.2f} s; the same "
+            f"    {nodes:>6,} nodes ({links:>7,} links), {count:,} samples: graph {graph_s:.2f} s, "
+            f"arrays {arrays_s:.2f} s (arrays / graph {arrays_s / graph_s:.2f}); the same "
             f"document: {same}"
         )
     folder = work / f"net-{largest}"

@@ -355,6 +355,27 @@ def test_graph_and_arrays_on_a_generated_network(seed: int, model: str) -> None:
     assert sum(d.node is not None for d in graph.drivers) > 500
 
 
+def test_auto_samples_in_array_form_from_its_own_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`auto` keeps the graph form below montecarlo.ARRAY_MIN_NODES (faster for sampling there),
+    although `analyze` switches to arrays at 150 nodes."""
+    chain = network(300, 1)
+    picked: list[bool] = []
+    engine = chokepoint.montecarlo._engine
+
+    def spy(*args: object) -> object:
+        picked.append(bool(args[-1]))
+        return engine(*args)
+
+    monkeypatch.setattr(chokepoint.montecarlo, "_engine", spy)
+    run_montecarlo(chain, 10, seed=1)
+    monkeypatch.setattr(chokepoint.montecarlo, "ARRAY_MIN_NODES", 300)
+    run_montecarlo(chain, 10, seed=1)
+    run_montecarlo(chain, 10, seed=1, method="graph")
+    assert picked == [False, True, False]
+
+
 def test_chunks_are_bounded_by_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """FIVE has 5 nodes and 4 pairs: 40 cells hold 4 samples; the result does not change."""
     chain = chain_of(tmp_path, "five", FIVE)

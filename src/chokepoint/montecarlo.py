@@ -55,6 +55,7 @@ from .model import OTHER, Chain
 from .scenarios import MODELS, LossModel, prepare
 
 __all__ = [
+    "ARRAY_MIN_NODES",
     "CHUNK_CELLS",
     "DEFAULT_CHUNK",
     "DEFAULT_P_CUT",
@@ -74,6 +75,11 @@ DEFAULT_CHUNK = 16_384
 #: Bound on a chunk's samples x (nodes + pairs): a chunk's working matrices stay within about
 #: 22 bytes per cell (measured; 370 MB); 20 samples at a time on a 10^6-link network.
 CHUNK_CELLS = 1 << 24
+#: ``method="auto"`` samples in array form from this many nodes. Below it the graph form's batch
+#: plan is faster for a Monte Carlo (``benchmarks/run.py``: 2.7x at 1,000 nodes, 1.6x at 10,000,
+#: even at about 20,000), unlike a single ``analyze``, which switches at
+#: :data:`~chokepoint.analysis.ARRAY_MIN_NODES`.
+ARRAY_MIN_NODES = 20_000
 #: The quantile that starts the tail used for the drivers.
 TAIL_QUANTILE = 0.9
 
@@ -293,7 +299,7 @@ def run_montecarlo(
     method
         ``graph`` (the batch plan of :mod:`chokepoint.batch`, read from the networkx graph),
         ``arrays`` (:class:`chokepoint.sparse.Network`, no graph) or ``auto`` (arrays from
-        :data:`~chokepoint.analysis.ARRAY_MIN_NODES` nodes, as :func:`chokepoint.analyze`).
+        :data:`ARRAY_MIN_NODES` nodes, where they become the faster form for sampling).
         Both propagate to the same bits: the same result.
 
     Returns
@@ -349,9 +355,8 @@ def run_montecarlo(
         if isinstance(severity_dist, SeverityDist)
         else parse_severity_dist(severity_dist)
     )
-    from .analysis import use_arrays
-
-    engine = _engine(chain, perspective, year, model, use_arrays(chain, method))
+    arrays = method == "arrays" or (method == "auto" and len(chain.nodes) >= ARRAY_MIN_NODES)
+    engine = _engine(chain, perspective, year, model, arrays)
     count = len(engine.origins)
     if not count:
         msg = (
