@@ -416,7 +416,10 @@ def analyze(
     top: Annotated[
         int,
         typer.Option(
-            "--top", "-n", min=1, help="Rank at most this many choke points in the table."
+            "--top",
+            "-n",
+            min=1,
+            help="List at most this many choke points (and nodes not ruled out) in the table.",
         ),
     ] = 10,
     strict: Annotated[
@@ -436,7 +439,13 @@ def analyze(
         typer.Option("--min-concentration", help="Choke-point threshold on import HHI (EU: 0.4)."),
     ] = 0.4,
 ) -> None:
-    """Import dependence, concentration, propagated exposure and ranked choke points per node."""
+    """Import dependence, concentration, propagated exposure and ranked choke points per node.
+
+    A node is a choke point (⚑) when its dependence and its import HHI reach the thresholds. A
+    node marked ? is dependent enough but concentrated enough only if the part of its foreign
+    supply with no named origin came from one economy: the figures cannot rule it out
+    (import_hhi_max and possible_chokepoint in JSON and CSV; see docs/methodology.md).
+    """
     from . import render
     from .analysis import analyze as run
     from .loader import load_chain

@@ -477,11 +477,17 @@ class Network:
     def exposure_dicts(self) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
         """:meth:`exposure` in the form of :func:`chokepoint.metrics.exposure`."""
         origins, x = self.exposure()
+        total = dict(zip(self.nodes, x[:, -1].tolist(), strict=True))
+        # the non-zero entries only, row by row and in origin order (as a filter over each row)
+        rows, cols = np.nonzero(x[:, :-1] > EPS)
+        names = np.array(origins, dtype=object)[cols].tolist()
+        values = x[rows, cols].tolist()
+        ends = np.cumsum(np.bincount(rows, minlength=len(self.nodes))).tolist()
         exposures: dict[str, dict[str, float]] = {}
-        total: dict[str, float] = {}
-        for n, row in zip(self.nodes, x.tolist(), strict=True):
-            total[n] = row[-1]
-            exposures[n] = {c: v for c, v in zip(origins, row, strict=False) if v > EPS}
+        start = 0
+        for n, end in zip(self.nodes, ends, strict=True):
+            exposures[n] = dict(zip(names[start:end], values[start:end], strict=True))
+            start = end
         return exposures, total
 
     # -- direct metrics --------------------------------------------------------------------
