@@ -72,6 +72,7 @@ def test_stage_summary(chain_path: Path) -> None:
     assert (mid.mean_dependence, mid.max_dependence) == (None, None)
     # gears: D 0.7, import HHI (0.6/0.7)^2 + (0.1/0.7)^2 = 0.755 -> a choke point
     assert up.chokepoints == ("gears",)
+    assert up.possible_chokepoints == ()  # every foreign share is named
     assert up.data == {
         "2018-2022": {
             "source": ["b"],
@@ -113,7 +114,8 @@ def test_cli_json(chain_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert [s["stage"] for s in doc["stages"]] == ["up", "mid"]
     assert list(doc["stages"][0]) == [
-        "stage", "nodes", "mean_dependence", "max_dependence", "chokepoints", "data",
+        "stage", "nodes", "mean_dependence", "max_dependence", "chokepoints",
+        "possible_chokepoints", "data",
     ]  # fmt: skip
     result = runner.invoke(app, ["sources", str(chain_path), "-f", "csv"])
     assert result.stdout.splitlines()[0] == "id,citation,url,supports"
@@ -126,5 +128,8 @@ def test_robots_show_the_subsidy_mismatch() -> None:
     by_stage = {s.stage: s for s in result.stages}
     assert by_stage["upstream"].data["2022"]["subsidy_amount"] == pytest.approx(0.81)
     assert by_stage["midstream"].data["2022"]["subsidy_amount"] == pytest.approx(3.01)
-    assert by_stage["upstream"].chokepoints
+    assert by_stage["upstream"].chokepoints == ("plc", "cnc", "reducers")
     assert not by_stage["midstream"].chokepoints
+    # servo (JP 22% named, 36% unattributed) ranks before controllers (no named supplier)
+    assert by_stage["upstream"].possible_chokepoints == ("servo", "controllers")
+    assert by_stage["midstream"].possible_chokepoints == ("robot-bodies",)

@@ -682,6 +682,7 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
                 "mean_dependence": s.mean_dependence,
                 "max_dependence": s.max_dependence,
                 "chokepoints": list(s.chokepoints),
+                "possible_chokepoints": list(s.possible_chokepoints),
             }
             if not s.data:
                 rows.append(base)
@@ -697,6 +698,7 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
                 "mean_dependence",
                 "max_dependence",
                 "chokepoints",
+                "possible_chokepoints",
                 "period",
                 *_STAGE_FIGURES,
             ],
@@ -708,7 +710,8 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
     table = Table(
         title=f"{chain.title}: stages seen from {result.perspective}",
         title_justify="left",
-        caption="R&D and subsidy intensity: share of sales; * estimate. Figures by period.",
+        caption="R&D and subsidy intensity: share of sales; * estimate. Figures by period. "
+        "? not ruled out as a choke point (origins incomplete).",
         caption_justify="left",
         pad_edge=False,
     )
@@ -716,7 +719,7 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
     table.add_column("nodes", justify="right")
     table.add_column("mean dep", justify="right")
     table.add_column("max dep", justify="right")
-    table.add_column("choke points")
+    table.add_column("choke points", overflow="fold")
     table.add_column("R&D")
     table.add_column("subsidy int.")
     table.add_column("subsidies")
@@ -730,13 +733,17 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
             for key, text in _figures_text(figures).items():
                 if key in cells:
                     cells[key].append(f"{period}: {text}")
-        choke = ", ".join(s.chokepoints)
+        choke = (
+            [f"[bold red]{escape(', '.join(s.chokepoints))}[/bold red]"] if s.chokepoints else []
+        )
+        if s.possible_chokepoints:
+            choke.append(f"[yellow]? {escape(', '.join(s.possible_chokepoints))}[/yellow]")
         table.add_row(
             s.stage,
             str(s.nodes),
             fmt_pct(s.mean_dependence),
             fmt_pct(s.max_dependence),
-            f"[bold red]{escape(choke)}[/bold red]" if choke else "-",
+            "\n".join(choke) or "-",
             escape("\n".join(cells["rd_intensity"])) or "-",
             escape("\n".join(cells["subsidy_intensity"])) or "-",
             escape("\n".join(cells["subsidy_amount"])) or "-",

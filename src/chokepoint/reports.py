@@ -119,6 +119,7 @@ class StageRow:
     max_dependence: float | None
     chokepoints: tuple[str, ...]
     data: dict[str, dict[str, Any]]
+    possible_chokepoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,11 @@ class StagesResult:
     stages: tuple[StageRow, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"chain", "perspective", "stages": [{"stage", "nodes", "mean_dependence", ...}]}``."""
+        """``{"chain", "perspective", "stages": [{"stage", "nodes", "mean_dependence", ...}]}``.
+
+        Each stage: ``stage``, ``nodes``, ``mean_dependence``, ``max_dependence``,
+        ``chokepoints``, ``possible_chokepoints`` (ids, ranked as by ``analyze``) and ``data``.
+        """
         return {
             "chain": self.chain,
             "perspective": self.perspective,
@@ -141,6 +146,7 @@ class StagesResult:
                     "mean_dependence": s.mean_dependence,
                     "max_dependence": s.max_dependence,
                     "chokepoints": list(s.chokepoints),
+                    "possible_chokepoints": list(s.possible_chokepoints),
                     "data": s.data,
                 }
                 for s in self.stages
@@ -181,6 +187,9 @@ def stage_summary(result: Analysis) -> StagesResult:
                 max_dependence=max(known) if known else None,
                 chokepoints=tuple(n.id for n in result.chokepoints() if n.stage == stage),
                 data=dict(sorted(data.items())),
+                possible_chokepoints=tuple(
+                    n.id for n in result.possible_chokepoints() if n.stage == stage
+                ),
             )
         )
     return StagesResult(chain.name, result.perspective, tuple(rows))
