@@ -575,6 +575,19 @@ def test_mermaid_groups_stages_and_marks_choke_points(mini: Chain, analysis: Ana
     assert "  n_plc -.->|20%| n_robots\n" in text
 
 
+def test_dot_and_mermaid_dash_the_nodes_not_ruled_out() -> None:
+    """robots: servo and controllers are dependent, with part of their foreign supply unnamed."""
+    chain = chokepoint.load_chain("robots")
+    analysis = chokepoint.analyze(chain)
+    dot = to_dot(chain, analysis)
+    dashed = re.findall(r'^    "([a-z-]+)" \[.*style="filled,dashed"\];$', dot, flags=re.MULTILINE)
+    assert dashed == ["semiconductors", "servo", "controllers", "robot-bodies"]
+    assert "dependence 78%, not ruled out" in dot
+    mermaid = to_mermaid(chain, analysis)
+    assert "  class n_semiconductors,n_servo,n_controllers,n_robot_bodies possible\n" in mermaid
+    assert "stroke-dasharray:5 3" in mermaid
+
+
 def test_mermaid_escapes_labels_and_avoids_keywords() -> None:
     chain = Chain(
         "esc",

@@ -156,6 +156,14 @@ def test_svg_shows_title_values_and_choke_points(mini: Chain, analysis: Analysis
     assert f"fill: {ramp_colour(None)}" in text  # cars
 
 
+def test_svg_marks_the_nodes_not_ruled_out() -> None:
+    pytest.importorskip("matplotlib")
+    chain = chokepoint.load_chain("robots")
+    texts = svg_texts(plot_chain(chain, chokepoint.analyze(chain), fmt="svg"))
+    assert lines_after(texts, "motors, amplifiers)") == "78% · not ruled out"  # servo, wrapped
+    assert "not ruled out (origins incomplete)" in texts  # the legend
+
+
 def test_svg_under_a_scenario_colours_by_loss(
     mini: Chain, analysis: Analysis, jp_cut: ScenarioResult
 ) -> None:

@@ -605,6 +605,8 @@ def _caption(row: Mapping[str, Value], result: ScenarioResult | None) -> str:
     text = f"{what} {_pct(value)}" if value is not None else f"{what} n/a"
     if row.get("chokepoint") is True:
         text += ", choke point"
+    elif row.get("possible_chokepoint") is True:
+        text += ", not ruled out"
     return text
 
 
@@ -664,6 +666,8 @@ def to_dot(chain: Chain, analysis: Analysis, result: ScenarioResult | None = Non
             ]
             if row.get("chokepoint") is True:
                 attrs += [f'color="{OUTLINE_COLOUR}"', "penwidth=3"]
+            elif row.get("possible_chokepoint") is True:
+                attrs += [f'color="{OUTLINE_COLOUR}"', "penwidth=2", 'style="filled,dashed"']
             lines.append(f"    {_dot_string(node_id)} [{', '.join(attrs)}];")
         lines.append("  }")
     for source, target, row in edge_rows(chain):
@@ -747,9 +751,15 @@ def to_mermaid(
         fill = ramp_colour(shade(row, result))
         lines.append(f"  style {mermaid[node_id]} fill:{fill},color:{text_colour(fill)}")
     flagged = [mermaid[node_id] for node_id, row in rows if row.get("chokepoint") is True]
+    possible = [mermaid[n] for n, row in rows if row.get("possible_chokepoint") is True]
     lines.append(f"  classDef chokepoint stroke:{OUTLINE_COLOUR},stroke-width:4px")
     if flagged:
         lines.append(f"  class {','.join(flagged)} chokepoint")
+    if possible:
+        lines.append(
+            f"  classDef possible stroke:{OUTLINE_COLOUR},stroke-width:2px,stroke-dasharray:5 3"
+        )
+        lines.append(f"  class {','.join(possible)} possible")
     text = "\n".join(lines) + "\n"
     return f"```mermaid\n{text}```\n" if fenced else text
 

@@ -73,6 +73,9 @@ UNKNOWN_WIDTH = 0.9
 EDGE_COLOUR = "#4d4d4d"
 BOX_EDGE = "#666666"
 CHOKEPOINT_WIDTH = 2.6
+#: Outline of a node not ruled out as a choke point (origins incomplete): thinner, dashed.
+POSSIBLE_WIDTH = 1.6
+POSSIBLE_STYLE = (0, (3, 2))
 SWEEP_SIZE = (7.0, 4.5)
 SWEEP_WRAP = 26
 SWEEP_LINES = ("-", "--", ":", "-.")
@@ -301,6 +304,12 @@ def _legend(figure: Figure, width: float, height: float, what: str) -> None:
     colours.ax.tick_params(labelsize=FONT_SIZE)
     handles = [
         Patch(facecolor="#ffffff", edgecolor=OUTLINE_COLOUR, linewidth=CHOKEPOINT_WIDTH),
+        Patch(
+            facecolor="#ffffff",
+            edgecolor=OUTLINE_COLOUR,
+            linewidth=POSSIBLE_WIDTH,
+            linestyle=POSSIBLE_STYLE,
+        ),
         Patch(facecolor=NA_COLOUR, edgecolor=BOX_EDGE, linewidth=0.8),
         Line2D([], [], **_edge_style(0.1, True)),
         Line2D([], [], **_edge_style(0.5, True)),
@@ -309,6 +318,7 @@ def _legend(figure: Figure, width: float, height: float, what: str) -> None:
     ]
     labels = [
         "choke point",
+        "not ruled out (origins incomplete)",
         "no shares known",
         "input, cost share 10%",
         "input, cost share 50%",
@@ -410,6 +420,7 @@ def plot_chain(
             value = shade(row, result)
             fill = ramp_colour(value)
             flagged = row.get("chokepoint") is True
+            possible = row.get("possible_chokepoint") is True
             ax.add_patch(
                 FancyBboxPatch(
                     (x - BOX_WIDTH / 2, y - BOX_HEIGHT / 2),
@@ -417,14 +428,17 @@ def plot_chain(
                     BOX_HEIGHT,
                     boxstyle="round,pad=0,rounding_size=0.06",
                     facecolor=fill,
-                    edgecolor=OUTLINE_COLOUR if flagged else BOX_EDGE,
-                    linewidth=CHOKEPOINT_WIDTH if flagged else 0.8,
+                    edgecolor=OUTLINE_COLOUR if flagged or possible else BOX_EDGE,
+                    linewidth=CHOKEPOINT_WIDTH if flagged else POSSIBLE_WIDTH if possible else 0.8,
+                    linestyle=POSSIBLE_STYLE if possible else "-",
                     zorder=2,
                 )
             )
             caption = f"{value:.0%}" if value is not None else "n/a"
             if flagged:
                 caption += " · choke point"
+            elif possible:
+                caption += " · not ruled out"
             ax.text(
                 x,
                 y,
