@@ -1,4 +1,5 @@
-"""Shared fixtures: the test data folder and a CLI runner with a pinned console width."""
+"""Shared fixtures: the test data folder, a CLI runner with a pinned console width, and the
+small chain ``tests/data/valid/mini.yaml`` with its analysis and a scenario (export and plot)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+
+import chokepoint
+from chokepoint.analysis import Analysis
+from chokepoint.model import Chain, Cut
+from chokepoint.scenarios import Scenario, ScenarioResult
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +24,21 @@ def data_dir() -> Path:
 def runner() -> CliRunner:
     """Return a CLI runner with a fixed console width and no size limit from the environment."""
     return CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1", "CHOKEPOINT_MAX_BYTES": None})
+
+
+@pytest.fixture(scope="session")
+def mini(data_dir: Path) -> Chain:
+    """The chain ``mini.yaml``: reducers, PLCs, robots and cars (hand-worked values in the tests)."""
+    return chokepoint.load_chain(data_dir / "valid" / "mini.yaml")
+
+
+@pytest.fixture(scope="session")
+def analysis(mini: Chain) -> Analysis:
+    """``analyze(mini)`` from the chain's perspective, CN."""
+    return chokepoint.analyze(mini)
+
+
+@pytest.fixture(scope="session")
+def jp_cut(mini: Chain) -> ScenarioResult:
+    """Japan cuts every node of ``mini`` fully."""
+    return chokepoint.run_scenario(mini, Scenario(cuts=(Cut("JP", 1.0),), name="jp-cut"))

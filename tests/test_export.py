@@ -165,21 +165,6 @@ NODE_KEYS = [
 LOSS_KEYS = ["loss", "import_loss", "domestic_loss"]
 
 
-@pytest.fixture(scope="module")
-def mini() -> Chain:
-    return chokepoint.load_chain(MINI)
-
-
-@pytest.fixture(scope="module")
-def analysis(mini: Chain) -> Analysis:
-    return chokepoint.analyze(mini)
-
-
-@pytest.fixture(scope="module")
-def jp_cut(mini: Chain) -> ScenarioResult:
-    return chokepoint.run_scenario(mini, Scenario(cuts=(Cut("JP", 1.0),), name="jp-cut"))
-
-
 def expected_node(node_id: str, *, losses: bool = False) -> dict[str, Value]:
     row = dict(MINI_NODES[node_id])
     if losses:

@@ -31,26 +31,10 @@ from chokepoint.plot import (
 from chokepoint.scenarios import Scenario, ScenarioResult
 
 ROOT = Path(__file__).resolve().parents[1]
-MINI = ROOT / "tests" / "data" / "valid" / "mini.yaml"
 #: Every chain shipped in chains/ when the tests are collected (others are added as they land).
 SHIPPED = sorted((ROOT / "chains").glob("*.yaml"))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(scope="module")
-def mini() -> Chain:
-    return chokepoint.load_chain(MINI)
-
-
-@pytest.fixture(scope="module")
-def analysis(mini: Chain) -> Analysis:
-    return chokepoint.analyze(mini)
-
-
-@pytest.fixture(scope="module")
-def jp_cut(mini: Chain) -> ScenarioResult:
-    return chokepoint.run_scenario(mini, Scenario(cuts=(Cut("JP", 1.0),), name="jp-cut"))
 
 
 def png_size(data: bytes) -> tuple[int, int]:
