@@ -843,8 +843,9 @@ def plot(
 ) -> None:
     """Draw the chain left to right, one column per stage, coloured by import dependence.
 
-    With a scenario, nodes are coloured by their loss. Choke points are outlined; arrows are as
-    wide as the input's cost share. Needs matplotlib: pip install 'chokepoint-supply[plot]'.
+    With a scenario, nodes are coloured by their loss. Choke points are outlined, nodes not ruled
+    out as choke points (origins incomplete) dashed; arrows are as wide as the input's cost share.
+    Needs matplotlib: pip install 'chokepoint-supply[plot]'.
     """
     from .analysis import analyze as run
     from .export import write_atomic
@@ -895,7 +896,7 @@ def stages(
     year: YearOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Per stage: nodes, mean and max dependence, choke points, and R&D, subsidy and margin figures."""
+    """Per stage: nodes, mean and max dependence, choke points (and ? those not ruled out), and R&D, subsidy and margin figures."""
     from . import render
     from .analysis import analyze as run
     from .loader import load_chain
