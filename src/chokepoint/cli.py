@@ -896,7 +896,8 @@ def stages(
     year: YearOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Per stage: nodes, mean and max dependence, choke points (and ? those not ruled out), and R&D, subsidy and margin figures."""
+    """Per stage: nodes, mean and max dependence, choke points (and ? those not ruled out), and
+    R&D, subsidy and margin figures."""
     from . import render
     from .analysis import analyze as run
     from .loader import load_chain
