@@ -202,6 +202,7 @@ def _criteria_reasons(
     dep: float,
     con: float,
     bound: tuple[float, str | None],
+    possible: bool,
     min_dependence: float,
     min_concentration: float,
 ) -> list[str]:
@@ -210,7 +211,7 @@ def _criteria_reasons(
     When dependence holds and concentration fails only because part of the foreign supply has
     no named origin, say how concentrated it could be (``bound``, from
     :func:`~chokepoint.metrics.import_hhi_max`) and whether that leaves the node a possible choke
-    point.
+    point (``possible``, decided by :func:`analyze`).
     """
     dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
     dep_text = f"dependence {dep:.0%} {'>=' if dep_ok else '<'} {min_dependence:.0%}"
@@ -240,7 +241,7 @@ def _criteria_reasons(
             f" counting named origins only; {unnamed:.0%} of supply has no named origin "
             f"({', '.join(parts)}): "
         )
-        if criteria(dep, high, min_dependence, min_concentration)[1]:
+        if possible:
             text += (
                 f"if {where}, the HHI would be {high:.2f}, so the figures cannot rule "
                 "this node out as a choke point (origin shares for that part would settle it)"
@@ -385,16 +386,20 @@ def analyze(
             top, c75 = None, None
         dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
         flagged = dep_ok and con_ok
-        bound = import_hhi_max(split, low=con, top=(top, share)) if dep is not None else (0.0, None)
-        high = bound[0] if dep is not None else None
-        possible = (
-            dep_ok and not con_ok and criteria(dep, high, min_dependence, min_concentration)[1]
-        )
         hit = impact[node.id]
         reasons: list[str] = []
+        high: float | None = None
+        possible = False
         if dep is not None and con is not None:
+            bound = import_hhi_max(split, low=con, top=(top, share))
+            high = bound[0]
+            possible = (
+                dep_ok and not con_ok and criteria(dep, high, min_dependence, min_concentration)[1]
+            )
             reasons.extend(
-                _criteria_reasons(split, dep, con, bound, min_dependence, min_concentration)
+                _criteria_reasons(
+                    split, dep, con, bound, possible, min_dependence, min_concentration
+                )
             )
         if hit is not None and top is not None and share is not None:
             value, final = hit

@@ -76,8 +76,8 @@ DEFAULT_CHUNK = 16_384
 #: 22 bytes per cell (measured; 370 MB); 20 samples at a time on a 10^6-link network.
 CHUNK_CELLS = 1 << 24
 #: ``method="auto"`` samples in array form from this many nodes. Below it the graph form's batch
-#: plan is faster for a Monte Carlo (``benchmarks/run.py``: 1.6-2.7x up to 10,000 nodes, even
-#: between 20,000 and 30,000), unlike a single ``analyze``, which switches at
+#: plan is faster for a Monte Carlo (``benchmarks/run.py``: 1.6-2.7x up to 10,000 nodes, about
+#: even between 20,000 and 30,000), unlike a single ``analyze``, which switches at
 #: :data:`~chokepoint.analysis.ARRAY_MIN_NODES`.
 ARRAY_MIN_NODES = 20_000
 #: The quantile that starts the tail used for the drivers.
