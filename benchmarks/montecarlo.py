@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 
 from chokepoint import load_chain
-from chokepoint.batch import Plan, family_matrix, propagate_batch
+from chokepoint.core.batch import Plan, family_matrix, propagate_batch
 from chokepoint.model import Cut
-from chokepoint.montecarlo import DEFAULT_P_CUT, run_montecarlo
-from chokepoint.scenarios import Scenario, prepare, propagate_losses
+from chokepoint.core.montecarlo import DEFAULT_P_CUT, run_montecarlo
+from chokepoint.core.scenarios import Scenario, prepare, propagate_losses
 
 
 def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:

@@ -17,7 +17,7 @@ PASS or FAIL:
    ``PYTHONPYCACHEPREFIX``), as after ``pip install``;
 2. a shell loop of ``chokepoint scenario`` calls against one ``chokepoint sweep`` call, and the
    sweep rate of the Python API (target >= 10^5 scenarios/s on the robot chain);
-3. propagation in array form (:mod:`chokepoint.sparse`) against the pure-Python graph form, and
+3. propagation in array form (:mod:`chokepoint.core.sparse`) against the pure-Python graph form, and
    against scipy's sparse triangular solve and a truncated Neumann series for reference;
 4. ``chokepoint analyze NET --format json`` end to end (CSV parsing included) on generated
    networks of 10^3 .. 10^6 links: time, peak memory (``os.wait4``) and the fitted growth
@@ -233,7 +233,7 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
         f"{loop / sweep:.1f}x"
     )
     from chokepoint import load_chain
-    from chokepoint.scenarios import sweep_cuts
+    from chokepoint.core.scenarios import sweep_cuts
 
     chain = load_chain("robots")
     levels = tuple(k / (scenarios - 1) for k in range(scenarios))
@@ -258,13 +258,13 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
 def propagation(sizes: Sequence[int], impact_links: int, work: Path) -> None:
     line("## 3. Propagation: array form against the pure-Python graph form")
 
-    from chokepoint.chokepoints import impacts
-    from chokepoint.generate import generate
-    from chokepoint.loader import check_document
-    from chokepoint.metrics import exposure
-    from chokepoint.scenarios import prepare
-    from chokepoint.sparse import Network
-    from chokepoint.yamlread import Located
+    from chokepoint.core.chokepoints import impacts
+    from chokepoint.io.generate import generate
+    from chokepoint.io.loader import check_document
+    from chokepoint.core.metrics import exposure
+    from chokepoint.core.scenarios import prepare
+    from chokepoint.core.sparse import Network
+    from chokepoint.io.yamlread import Located
 
     for links in sizes:
         chain = check_document(
@@ -343,7 +343,7 @@ def _scipy_reference(network: Any) -> str:
 
 def scaling(sizes: Sequence[int], work: Path, env: dict[str, str]) -> None:
     line("## 4. `chokepoint analyze NET --format json` on generated networks (CSV form)")
-    from chokepoint.generate import generate, write_network
+    from chokepoint.io.generate import generate, write_network
 
     cli = chokepoint_command()
     rows = []
@@ -402,7 +402,7 @@ start = time.perf_counter()
 from chokepoint import analyze, load_chain
 chain = load_chain(sys.argv[1]); loaded = time.perf_counter()
 result = analyze(chain); analysed = time.perf_counter()
-from chokepoint import render
+from chokepoint.output import render
 sys.stdout = io.StringIO(); render.analysis(result, "json"); text = sys.stdout.getvalue()
 sys.stdout = sys.__stdout__; rendered = time.perf_counter()
 json.dumps(result.to_dict(), ensure_ascii=False); compact = time.perf_counter()
@@ -432,8 +432,8 @@ MONTECARLO = """\
 import sys, time
 start = time.perf_counter()
 from chokepoint import load_chain
-from chokepoint._gc import paused
-from chokepoint.montecarlo import run_montecarlo
+from chokepoint.core._gc import paused
+from chokepoint.core.montecarlo import run_montecarlo
 with paused():
     chain = load_chain(sys.argv[1])
 loaded = time.perf_counter()
@@ -450,17 +450,17 @@ print(f"{loaded - start:.2f} {ran - loaded:.2f} {links} {pairs} {finals}", file=
 def montecarlo(work: Path, samples: int, largest: int, env: dict[str, str]) -> None:
     line("## 5. Monte Carlo")
     from chokepoint import load_chain
-    from chokepoint.montecarlo import run_montecarlo
+    from chokepoint.core.montecarlo import run_montecarlo
 
     chain = load_chain("robots")
     seconds, _ = best_of(3, lambda: run_montecarlo(chain, samples, 1))
     line(
         f"  run_montecarlo(robots, {samples:,} samples): {seconds:.3f} s ({samples / seconds:,.0f} samples/s)"
     )
-    from chokepoint.generate import generate
-    from chokepoint.loader import check_document
-    from chokepoint.montecarlo import ARRAY_MIN_NODES
-    from chokepoint.yamlread import Located
+    from chokepoint.io.generate import generate
+    from chokepoint.io.loader import check_document
+    from chokepoint.core.montecarlo import ARRAY_MIN_NODES
+    from chokepoint.io.yamlread import Located
 
     forms_at = [(300, 2_000)] if samples < 10_000 else [
         (300, 10_000), (1_000, 10_000), (2_000, 10_000),
@@ -514,7 +514,7 @@ def libraries(work: Path, largest: int) -> None:
     import numpy as np
 
     from chokepoint import load_chain
-    from chokepoint.sparse import Network, _tarjan, strong_components
+    from chokepoint.core.sparse import Network, _tarjan, strong_components
 
     network = Network.build(load_chain(folder))
     size, src, dst = len(network.nodes), network.in_src, network.in_user

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 import chokepoint
-from chokepoint.analysis import Analysis
+from chokepoint.core.analysis import Analysis
+from chokepoint.core.scenarios import Scenario, ScenarioResult
 from chokepoint.model import Chain, Cut
-from chokepoint.scenarios import Scenario, ScenarioResult
 
 
 @pytest.fixture(scope="session")

@@ -8,18 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import chokepoint.batch
+import chokepoint.core.batch
 from chokepoint import load_chain
-from chokepoint.batch import (
+from chokepoint.core.batch import (
     Plan,
     cut_matrix,
     family_matrix,
     pairs_import,
     propagate_batch,
 )
+from chokepoint.core.scenarios import Prepared, prepare, propagate_losses, sweep_cuts
 from chokepoint.errors import ScenarioError
 from chokepoint.model import Cut
-from chokepoint.scenarios import Prepared, prepare, propagate_losses, sweep_cuts
 
 from .chains import CYCLE, FIVE, MIXED, write_chain
 
@@ -190,5 +190,5 @@ def test_empty_batch(tmp_path: Path) -> None:
 
 
 def test_doctests() -> None:
-    failures, _ = doctest.testmod(chokepoint.batch, optionflags=doctest.ELLIPSIS)
+    failures, _ = doctest.testmod(chokepoint.core.batch, optionflags=doctest.ELLIPSIS)
     assert failures == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chokepoint import analyze, load_chain, run_scenario
-from chokepoint.loader import iter_chain_files
+from chokepoint.io.loader import iter_chain_files
 
 SHIPPED = sorted(p.stem for p in iter_chain_files())
 

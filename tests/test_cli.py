@@ -303,8 +303,8 @@ def test_show_names_the_origins(runner: CliRunner) -> None:
 
 
 def test_large_results_cap_the_table(runner: CliRunner, tmp_path: Path) -> None:
-    from chokepoint.generate import generate, write_network
-    from chokepoint.render import TABLE_ROWS
+    from chokepoint.io.generate import generate, write_network
+    from chokepoint.output.render import TABLE_ROWS
 
     net = tmp_path / "net.json"
     write_network(generate(400, 1), net)

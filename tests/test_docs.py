@@ -52,15 +52,15 @@ def test_command_has_help_and_readme_mention(name: str) -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "metrics",
-        "scenarios",
+        "core.metrics",
+        "core.scenarios",
         "countries",
-        "yamlread",
-        "loader",
-        "analysis",
-        "reports",
-        "batch",
-        "montecarlo",
+        "io.yamlread",
+        "io.loader",
+        "core.analysis",
+        "core.reports",
+        "core.batch",
+        "core.montecarlo",
     ],
 )
 def test_doctests(module: str) -> None:

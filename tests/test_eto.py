@@ -1,4 +1,4 @@
-"""Known-answer tests of the ETO import (chokepoint.eto).
+"""Known-answer tests of the ETO import (chokepoint.io.eto).
 
 ``tests/data/eto/mini`` is an invented miniature folder in ETO's format (see its README); the
 expected chain below was worked out by hand from its rows. The ETO data itself (CC BY-NC) is never
@@ -15,7 +15,7 @@ import pytest
 
 import chokepoint
 from chokepoint.errors import ChainError, ChokepointError
-from chokepoint.eto import DATASET_SOURCE, LICENCE, convert, to_yaml
+from chokepoint.io.eto import DATASET_SOURCE, LICENCE, convert, to_yaml
 
 MINI = Path(__file__).parent / "data" / "eto" / "mini"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eto-chip-explorer"

@@ -25,9 +25,11 @@ from pathlib import Path
 import pytest
 
 import chokepoint
-from chokepoint.analysis import Analysis
+from chokepoint.core.analysis import Analysis
+from chokepoint.core.scenarios import Scenario, ScenarioResult
 from chokepoint.errors import OutputError
-from chokepoint.export import (
+from chokepoint.model import Chain, Cut, Input, Node, ScenarioSpec
+from chokepoint.output.export import (
     EDGE_ATTRIBUTES,
     FORMATS,
     Value,
@@ -46,14 +48,12 @@ from chokepoint.export import (
     to_mermaid,
     write_atomic,
 )
-from chokepoint.model import Chain, Cut, Input, Node, ScenarioSpec
-from chokepoint.scenarios import Scenario, ScenarioResult
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = ROOT / "tests" / "data" / "valid" / "mini.yaml"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 SCHEMA_DIR = ROOT.parent / "shared" / "data" / "graphml-schema"
-SHIPPED = sorted((ROOT / "chains").glob("*.yaml"))
+SHIPPED = sorted((ROOT / "src" / "chokepoint" / "chains").glob("*.yaml"))
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 NMTOKEN = re.compile(r"^[A-Za-z0-9._:-]+$")
 #: Set to 1 to rewrite the snapshots from the current output (then review the diff).

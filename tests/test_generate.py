@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from chokepoint import analyze, load_chain
-from chokepoint.generate import STAGES, generate, write_network
-from chokepoint.loader import check_document
+from chokepoint.io.generate import STAGES, generate, write_network
+from chokepoint.io.loader import check_document
+from chokepoint.io.yamlread import Located
 from chokepoint.model import Chain
-from chokepoint.yamlread import Located
 
 
 def _checked(document: dict[str, object]) -> Chain:
@@ -94,9 +94,9 @@ def test_every_form_gives_the_same_analysis(tmp_path: Path, seed: int) -> None:
 def test_doctests() -> None:
     import doctest
 
-    import chokepoint.generate
+    import chokepoint.io.generate
 
-    failures, _ = doctest.testmod(chokepoint.generate, optionflags=doctest.ELLIPSIS)
+    failures, _ = doctest.testmod(chokepoint.io.generate, optionflags=doctest.ELLIPSIS)
     assert failures == 0
 
 

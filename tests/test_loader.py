@@ -14,10 +14,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from chokepoint import yamlread
 from chokepoint.cli import app
 from chokepoint.errors import ChainError, Problem
-from chokepoint.loader import DEFAULT_MAX_BYTES, load_chain
+from chokepoint.io import yamlread
+from chokepoint.io.loader import DEFAULT_MAX_BYTES, load_chain
 from chokepoint.model import Cut, Input, Shock, StageFigure, Supplier
 
 # (file in tests/data/broken/, line of the fault, fragment the message must contain)
@@ -266,7 +266,7 @@ _C_LOADER = getattr(yaml, "CSafeLoader", None)
     ]
 )
 def yaml_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> object:
-    """Make :mod:`chokepoint.yamlread` parse with libyaml or with the pure-Python parser."""
+    """Make :mod:`chokepoint.io.yamlread` parse with libyaml or with the pure-Python parser."""
     monkeypatch.setattr(yamlread, "_LOADER", request.param)
     return request.param
 

@@ -10,23 +10,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import chokepoint.montecarlo
+import chokepoint.core.montecarlo
 from chokepoint import load_chain, run_scenario
-from chokepoint.analysis import use_arrays
-from chokepoint.batch import Plan, pairs_import, propagate_batch
-from chokepoint.errors import ScenarioError
-from chokepoint.generate import generate
-from chokepoint.loader import check_document
-from chokepoint.model import Chain, Cut
-from chokepoint.montecarlo import (
+from chokepoint.core.analysis import use_arrays
+from chokepoint.core.batch import Plan, pairs_import, propagate_batch
+from chokepoint.core.montecarlo import (
     Driver,
     MonteCarloResult,
     SeverityDist,
     parse_severity_dist,
     run_montecarlo,
 )
-from chokepoint.scenarios import Scenario, prepare
-from chokepoint.yamlread import Located
+from chokepoint.core.scenarios import Scenario, prepare
+from chokepoint.errors import ScenarioError
+from chokepoint.io.generate import generate
+from chokepoint.io.loader import check_document
+from chokepoint.io.yamlread import Located
+from chokepoint.model import Chain, Cut
 
 from .chains import CYCLE, FIVE, MIXED, write_chain
 
@@ -239,7 +239,7 @@ def test_robots_assumptions_name_other_and_regions() -> None:
 
 
 def test_doctests() -> None:
-    failures, _ = doctest.testmod(chokepoint.montecarlo, optionflags=doctest.ELLIPSIS)
+    failures, _ = doctest.testmod(chokepoint.core.montecarlo, optionflags=doctest.ELLIPSIS)
     assert failures == 0
 
 
@@ -362,15 +362,15 @@ def test_auto_samples_in_array_form_from_its_own_threshold(
     although `analyze` switches to arrays at 150 nodes."""
     chain = network(300, 1)
     picked: list[bool] = []
-    engine = chokepoint.montecarlo._engine
+    engine = chokepoint.core.montecarlo._engine
 
     def spy(*args: object) -> object:
         picked.append(bool(args[-1]))
         return engine(*args)
 
-    monkeypatch.setattr(chokepoint.montecarlo, "_engine", spy)
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_engine", spy)
     run_montecarlo(chain, 10, seed=1)
-    monkeypatch.setattr(chokepoint.montecarlo, "ARRAY_MIN_NODES", 300)
+    monkeypatch.setattr(chokepoint.core.montecarlo, "ARRAY_MIN_NODES", 300)
     run_montecarlo(chain, 10, seed=1)
     run_montecarlo(chain, 10, seed=1, method="graph")
     assert picked == [False, True, False]
@@ -380,7 +380,7 @@ def test_chunks_are_bounded_by_cells(tmp_path: Path, monkeypatch: pytest.MonkeyP
     """FIVE has 5 nodes and 4 pairs: 40 cells hold 4 samples; the result does not change."""
     chain = chain_of(tmp_path, "five", FIVE)
     unbounded = run_montecarlo(chain, 10, seed=4, p_cut=0.5).to_dict()
-    monkeypatch.setattr(chokepoint.montecarlo, "CHUNK_CELLS", 40)
+    monkeypatch.setattr(chokepoint.core.montecarlo, "CHUNK_CELLS", 40)
     calls: list[tuple[int, int]] = []
     for method in ("graph", "arrays"):
         calls.clear()
@@ -404,6 +404,6 @@ def test_running_sums_added_either_way(
     (few drivers): the same additions in the same order, so the same bits."""
     chain = network()
     expected = run_montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict()
-    monkeypatch.setattr(chokepoint.montecarlo, "_ADD_WIDE", wide)
-    monkeypatch.setattr(chokepoint.montecarlo, "_ADD_CELLS", cells)
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_ADD_WIDE", wide)
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_ADD_CELLS", cells)
     assert run_montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict() == expected

@@ -1,6 +1,6 @@
 """Known-answer tests of the chain and sweep pictures (matplotlib, the optional ``plot`` extra).
 
-Sizes are worked out by hand from :func:`chokepoint.plot.chain_figure_size`'s rule: width
+Sizes are worked out by hand from :func:`chokepoint.output.plot.chain_figure_size`'s rule: width
 ``max(8, 2.7 * stages + 0.6)`` inches, height ``0.62 * max(3, fullest stage) + 2.5`` inches, at
 150 dots per inch. mini.yaml has 3 stages, at most 2 nodes in one: 8.7 x 4.36 in = 1305 x 654 px.
 """
@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 import chokepoint
-from chokepoint.analysis import Analysis
+from chokepoint.core.analysis import Analysis
+from chokepoint.core.scenarios import Scenario, ScenarioResult
 from chokepoint.errors import ChokepointError, OutputError
-from chokepoint.export import ramp_colour, write_atomic
 from chokepoint.model import Chain, Cut, Input, Node
-from chokepoint.plot import (
+from chokepoint.output.export import ramp_colour, write_atomic
+from chokepoint.output.plot import (
     PlotDependencyError,
     chain_figure_size,
     layout,
@@ -28,11 +29,10 @@ from chokepoint.plot import (
     plot_sweep,
     sweep_series,
 )
-from chokepoint.scenarios import Scenario, ScenarioResult
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Every chain shipped in chains/ when the tests are collected (others are added as they land).
-SHIPPED = sorted((ROOT / "chains").glob("*.yaml"))
+#: Every chain shipped in src/chokepoint/chains/ when the tests are collected (others are added as they land).
+SHIPPED = sorted((ROOT / "src" / "chokepoint" / "chains").glob("*.yaml"))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from chokepoint import analyze, load_chain
 from chokepoint.cli import app
+from chokepoint.core.reports import source_usage, stage_summary, trend
 from chokepoint.errors import AnalysisError
-from chokepoint.reports import source_usage, stage_summary, trend
 
 CHAIN = """\
 format: 1

@@ -1,4 +1,4 @@
-"""The array form (chokepoint.sparse) gives the figures of the graph form, on any network.
+"""The array form (chokepoint.core.sparse) gives the figures of the graph form, on any network.
 
 Known answers first (the hand-worked chains of test_analysis.py, now through the array form),
 then the two forms compared on random generated networks with cycles, every metric and every
@@ -18,12 +18,8 @@ import pytest
 np = pytest.importorskip("numpy")
 
 from chokepoint import analyze, load_chain  # noqa: E402
-from chokepoint.batch import Plan, pairs_import, propagate_batch  # noqa: E402
-from chokepoint.errors import AnalysisError  # noqa: E402
-from chokepoint.generate import generate  # noqa: E402
-from chokepoint.loader import check_document  # noqa: E402
-from chokepoint.model import Chain, Shock  # noqa: E402
-from chokepoint.scenarios import (  # noqa: E402
+from chokepoint.core.batch import Plan, pairs_import, propagate_batch  # noqa: E402
+from chokepoint.core.scenarios import (  # noqa: E402
     Scenario,
     parse_cut,
     prepare,
@@ -31,8 +27,12 @@ from chokepoint.scenarios import (  # noqa: E402
     run_scenario,
     sweep_cuts,
 )
-from chokepoint.sparse import Network, _generations, _tarjan, strong_components  # noqa: E402
-from chokepoint.yamlread import Located  # noqa: E402
+from chokepoint.core.sparse import Network, _generations, _tarjan, strong_components  # noqa: E402
+from chokepoint.errors import AnalysisError  # noqa: E402
+from chokepoint.io.generate import generate  # noqa: E402
+from chokepoint.io.loader import check_document  # noqa: E402
+from chokepoint.io.yamlread import Located  # noqa: E402
+from chokepoint.model import Chain, Shock  # noqa: E402
 
 from .chains import write_chain  # noqa: E402
 from .test_analysis import CYCLE, REMAINDERS, TIERS  # noqa: E402
@@ -186,7 +186,7 @@ def test_batched_sweep_equals_one_scenario_at_a_time(
     chain = load_chain("robots")
     severities = tuple(k / 100 for k in range(101))
     batched = sweep_cuts(chain, cut="JP:reducers", severities=severities, model=model)  # type: ignore[arg-type]
-    monkeypatch.setattr("chokepoint.scenarios.SWEEP_BATCH_MIN", 10**9)
+    monkeypatch.setattr("chokepoint.core.scenarios.SWEEP_BATCH_MIN", 10**9)
     looped = sweep_cuts(chain, cut="JP:reducers", severities=severities, model=model)  # type: ignore[arg-type]
     assert batched == looped
     assert len(batched.rows) == 101
@@ -264,14 +264,14 @@ def test_strong_components_known_answer(monkeypatch: pytest.MonkeyPatch) -> None
     expected = {frozenset({0, 1, 2}), frozenset({3}), frozenset({4, 5}), frozenset({6})}
     assert _partition(_tarjan(7, src, dst).tolist()) == expected
     assert _partition(strong_components(7, src, dst).tolist()) == expected
-    monkeypatch.setattr("chokepoint.sparse.SCIPY_MIN_LINKS", 0)
+    monkeypatch.setattr("chokepoint.core.sparse.SCIPY_MIN_LINKS", 0)
     assert _partition(strong_components(7, src, dst).tolist()) == expected
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_tarjan_equals_scipy_on_random_graphs(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("scipy")
-    monkeypatch.setattr("chokepoint.sparse.SCIPY_MIN_LINKS", 0)
+    monkeypatch.setattr("chokepoint.core.sparse.SCIPY_MIN_LINKS", 0)
     rng = np.random.default_rng(seed)
     size = 300
     src = rng.integers(0, size, 900)
@@ -298,7 +298,7 @@ def test_generated_network_cycles_are_components() -> None:
 def test_small_chains_never_import_numpy() -> None:
     code = (
         "import sys; from chokepoint import analyze, load_chain, run_scenario; "
-        "from chokepoint.scenarios import sweep_cuts; c = load_chain('robots'); analyze(c); "
+        "from chokepoint.core.scenarios import sweep_cuts; c = load_chain('robots'); analyze(c); "
         "run_scenario(c, 'japan-components'); sweep_cuts(c, cut='JP', severities=(0.5, 1.0)); "
         "print(sorted(m for m in ('numpy', 'scipy', 'rich') if m in sys.modules))"
     )
@@ -309,7 +309,7 @@ def test_small_chains_never_import_numpy() -> None:
 
 
 def test_large_chains_choose_arrays() -> None:
-    from chokepoint.analysis import ARRAY_MIN_NODES, use_arrays
+    from chokepoint.core.analysis import ARRAY_MIN_NODES, use_arrays
 
     assert not use_arrays(load_chain("robots"))
     assert use_arrays(generated(ARRAY_MIN_NODES, 1, 0.0))
@@ -319,7 +319,7 @@ def test_large_chains_choose_arrays() -> None:
 def test_doctests() -> None:
     import doctest
 
-    import chokepoint.sparse
+    import chokepoint.core.sparse
 
-    failures, _ = doctest.testmod(chokepoint.sparse, optionflags=doctest.ELLIPSIS)
+    failures, _ = doctest.testmod(chokepoint.core.sparse, optionflags=doctest.ELLIPSIS)
     assert failures == 0

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from chokepoint import analyze, load_chain, run_scenario
+from chokepoint.core.scenarios import Scenario, parse_cut, parse_severities, parse_shock, sweep_cuts
 from chokepoint.errors import ScenarioError
 from chokepoint.model import Cut, Shock
-from chokepoint.scenarios import Scenario, parse_cut, parse_severities, parse_shock, sweep_cuts
 
 from .chains import CYCLE, FIVE, chain_text, write_chain
 

@@ -15,8 +15,8 @@ from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from chokepoint.cli import app
-from chokepoint.schema import CHAIN_SCHEMA, allowed_keys, required_keys
-from chokepoint.yamlread import parse_yaml
+from chokepoint.io.schema import CHAIN_SCHEMA, allowed_keys, required_keys
+from chokepoint.io.yamlread import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 VALID = sorted((Path(__file__).parent / "data" / "valid").glob("*.yaml"))
@@ -56,7 +56,7 @@ def test_valid_files_match_the_schema(validator: Draft202012Validator, path: Pat
 
 
 def test_shipped_chains_match_the_schema(validator: Draft202012Validator) -> None:
-    chains = sorted((ROOT / "chains").glob("*.yaml"))
+    chains = sorted((ROOT / "src" / "chokepoint" / "chains").glob("*.yaml"))
     if not chains:
         pytest.skip("no shipped chains yet")
     errors = {

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from chokepoint import load_chain
 from chokepoint.cli import app
 from chokepoint.errors import ChainError, OutputError, Problem
-from chokepoint.loader import find_chain, iter_chain_files, read_text
+from chokepoint.io.loader import find_chain, iter_chain_files, read_text
+from chokepoint.io.tabular import JsonLocator, dump_json, to_tables, write_tables
+from chokepoint.io.yamlread import parse_yaml
 from chokepoint.model import Chain
-from chokepoint.tabular import JsonLocator, dump_json, to_tables, write_tables
-from chokepoint.yamlread import parse_yaml
 
 VALID = sorted(Path(__file__).parent.joinpath("data", "valid").glob("*.yaml"))
 SHIPPED = sorted(p for p in iter_chain_files() if p.suffix == ".yaml")
@@ -374,7 +374,7 @@ def test_problem_str_for_csv() -> None:
 def test_doctests() -> None:
     import doctest
 
-    import chokepoint.tabular
+    import chokepoint.io.tabular
 
-    failures, _ = doctest.testmod(chokepoint.tabular, optionflags=doctest.ELLIPSIS)
+    failures, _ = doctest.testmod(chokepoint.io.tabular, optionflags=doctest.ELLIPSIS)
     assert failures == 0

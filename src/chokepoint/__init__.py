@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .analysis import Analysis, NodeMetrics, analyze
+    from .core.analysis import Analysis, NodeMetrics, analyze
+    from .core.graph import build_graph
+    from .core.scenarios import Scenario, ScenarioResult, run_scenario
     from .errors import (
         AnalysisError,
         ChainError,
@@ -28,10 +30,8 @@ if TYPE_CHECKING:
         Problem,
         ScenarioError,
     )
-    from .graph import build_graph
-    from .loader import find_chain, iter_chain_files, load_chain
+    from .io.loader import find_chain, iter_chain_files, load_chain
     from .model import Chain, Cut, Input, Node, ScenarioSpec, Shock, Source, Supplier
-    from .scenarios import Scenario, ScenarioResult, run_scenario
 
 __all__ = [
     "Analysis",
@@ -63,16 +63,16 @@ __all__ = [
 ]
 
 _WHERE = {
-    "analyze": "analysis",
-    "Analysis": "analysis",
-    "NodeMetrics": "analysis",
-    "build_graph": "graph",
-    "find_chain": "loader",
-    "iter_chain_files": "loader",
-    "load_chain": "loader",
-    "run_scenario": "scenarios",
-    "Scenario": "scenarios",
-    "ScenarioResult": "scenarios",
+    "analyze": "core.analysis",
+    "Analysis": "core.analysis",
+    "NodeMetrics": "core.analysis",
+    "build_graph": "core.graph",
+    "find_chain": "io.loader",
+    "iter_chain_files": "io.loader",
+    "load_chain": "io.loader",
+    "run_scenario": "core.scenarios",
+    "Scenario": "core.scenarios",
+    "ScenarioResult": "core.scenarios",
     **dict.fromkeys(
         [
             "AnalysisError",

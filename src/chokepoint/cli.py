@@ -145,7 +145,7 @@ def _deliver(text: str, output: Path | None) -> None:
     if output is None:
         _emit(text)
         return
-    from .export import write_atomic
+    from .output.export import write_atomic
 
     write_atomic(output, text)
 
@@ -165,7 +165,7 @@ def validate(
 
     Exits 0 when every file is valid, 2 when any is not.
     """
-    from .loader import load_chain
+    from .io.loader import load_chain
 
     problems: list[str] = []
     for name in files:
@@ -186,8 +186,8 @@ def validate(
 @_command("list")
 def list_chains(format: FormatOption = Format.table) -> None:
     """List the chains found on CHOKEPOINT_PATH and shipped with chokepoint."""
-    from . import render
-    from .loader import iter_chain_files, load_chain
+    from .io.loader import iter_chain_files, load_chain
+    from .output import render
 
     rows: list[dict[str, Any]] = []
     for path in iter_chain_files():
@@ -213,8 +213,8 @@ def list_chains(format: FormatOption = Format.table) -> None:
 @_command("show")
 def show(chain: ChainArg, format: FormatOption = Format.table) -> None:
     """Show a chain's stages and nodes with their shares, inputs and sources."""
-    from . import render
-    from .loader import load_chain
+    from .io.loader import load_chain
+    from .output import render
 
     render.show_chain(load_chain(chain), format.value)
 
@@ -228,7 +228,7 @@ def schema(
     """Print the JSON Schema of chain format v1, for editors to validate and complete chain files."""
     import json
 
-    from .schema import CHAIN_SCHEMA
+    from .io.schema import CHAIN_SCHEMA
 
     _deliver(json.dumps(CHAIN_SCHEMA, indent=2) + "\n", output)
 
@@ -268,8 +268,8 @@ def generate(
     size, country mixes by world-market weight (docs/performance.md). Not real data: every
     figure cites the source `synthetic`.
     """
-    from .generate import generate as build
-    from .generate import write_network
+    from .io.generate import generate as build
+    from .io.generate import write_network
 
     document = build(nodes, seed, cycles=cycles)
     write_network(document, output)
@@ -332,7 +332,7 @@ def import_eto(
     above 100% scaled, pseudo-countries, skipped rows) go to stderr. The ETO data are CC BY-NC 4.0:
     the chain written is a derivative under the same terms.
     """
-    from .eto import convert, to_yaml
+    from .io.eto import convert, to_yaml
 
     document, warnings = convert(folder, year=year, perspective=perspective)
     text = to_yaml(document)
@@ -400,7 +400,7 @@ SubstitutionOption = Annotated[
 
 
 def _model(value: str) -> Any:
-    from .scenarios import MODELS
+    from .core.scenarios import MODELS
 
     if value not in MODELS:
         _fail(f"error: unknown --model '{value}'; choose one of: {', '.join(MODELS)}")
@@ -446,9 +446,9 @@ def analyze(
     supply with no named origin came from one economy: the figures cannot rule it out
     (import_hhi_max and possible_chokepoint in JSON and CSV; see docs/methodology.md).
     """
-    from . import render
-    from .analysis import analyze as run
-    from .loader import load_chain
+    from .core.analysis import analyze as run
+    from .io.loader import load_chain
+    from .output import render
 
     result = run(
         load_chain(chain),
@@ -464,7 +464,7 @@ def analyze(
 def _scenario_from_options(
     cut: list[str] | None, shock: list[str] | None, substitution: list[str] | None
 ) -> Any:
-    from .scenarios import Scenario, parse_cut, parse_shock, parse_substitution
+    from .core.scenarios import Scenario, parse_cut, parse_shock, parse_substitution
 
     return Scenario(
         cuts=tuple(parse_cut(c) for c in cut or ()),
@@ -482,14 +482,14 @@ def _optional_scenario(
     scenario_file: Path | None = None,
 ) -> Any:
     """The scenario that a name (of the chain or --scenario-file) and the options describe, or None."""
+    from .core.scenarios import Scenario
     from .errors import ScenarioError
-    from .scenarios import Scenario
 
     extra = _scenario_from_options(cut, shock, substitution)
     named = dict(chain.scenarios)
     where = f"chain '{chain.name}'"
     if scenario_file is not None:
-        from .loader import load_scenarios
+        from .io.loader import load_scenarios
 
         named = {**named, **load_scenarios(scenario_file, chain)}
         where += f" or {scenario_file}"
@@ -533,9 +533,9 @@ def scenario(
 
     Combine a named scenario with --cut/--shock/--substitution options, or give only options.
     """
-    from . import render
-    from .loader import load_chain
-    from .scenarios import run_scenario
+    from .core.scenarios import run_scenario
+    from .io.loader import load_chain
+    from .output import render
 
     loaded = load_chain(chain)
     spec = _optional_scenario(loaded, name, cut, shock, substitution, scenario_file)
@@ -588,9 +588,9 @@ def sweep(
     ] = None,
 ) -> None:
     """Final-product losses over a range of severities, or over origins or nodes in turn."""
-    from . import render
-    from .loader import load_chain
-    from .scenarios import parse_severities, sweep_cuts
+    from .core.scenarios import parse_severities, sweep_cuts
+    from .io.loader import load_chain
+    from .output import render
 
     if (cut is None) == (over is None):
         _fail("error: give either --cut ORIGIN[:NODE] or --over origins|nodes")
@@ -600,7 +600,7 @@ def sweep(
         _fail("error: --plot draws loss against severity; use it with --cut, not --over")
     image_format: Any = None
     if plot is not None:
-        from .plot import plot_format
+        from .output.plot import plot_format
 
         image_format = plot_format(plot)
     default = "0:1:0.1" if cut is not None else "1"
@@ -617,8 +617,8 @@ def sweep(
     )
     render.sweep(result, loaded, format.value)
     if plot is not None:
-        from .export import write_atomic
-        from .plot import plot_sweep
+        from .output.export import write_atomic
+        from .output.plot import plot_sweep
 
         rows = [(row.severity, node, loss) for row in result.rows for node, loss in row.final]
         title = (
@@ -711,9 +711,9 @@ def montecarlo(
     each pair how often it was cut, the mean worst final loss when it was, and its share of the
     tail samples (worst loss >= P90).
     """
-    from . import render
-    from .loader import load_chain
-    from .montecarlo import run_montecarlo
+    from .core.montecarlo import run_montecarlo
+    from .io.loader import load_chain
+    from .output import render
 
     loaded = load_chain(chain)
     with _progress(quiet, "sampling") as progress:
@@ -801,9 +801,9 @@ def export(
     total_dependence, chokepoint, impact and more; edges carry cost_share, weight and
     essential. Unknown values are left out. See docs/export.md.
     """
-    from .export import export as run
-    from .export import format_for_path
-    from .loader import load_chain
+    from .io.loader import load_chain
+    from .output.export import export as run
+    from .output.export import format_for_path
 
     if format is None and output is None:
         _fail("error: give --format (graphml, gexf, json, csv, dot, mermaid) or --output FILE")
@@ -847,11 +847,11 @@ def plot(
     out as choke points (origins incomplete) dashed; arrows are as wide as the input's cost share.
     Needs matplotlib: pip install 'chokepoint-supply[plot]'.
     """
-    from .analysis import analyze as run
-    from .export import write_atomic
-    from .loader import load_chain
-    from .plot import plot_chain, plot_format
-    from .scenarios import run_scenario
+    from .core.analysis import analyze as run
+    from .core.scenarios import run_scenario
+    from .io.loader import load_chain
+    from .output.export import write_atomic
+    from .output.plot import plot_chain, plot_format
 
     fmt = plot_format(output)
     loaded = load_chain(chain)
@@ -881,9 +881,9 @@ def trend(
     format: FormatOption = Format.table,
 ) -> None:
     """Dependence and top supplier per year, wherever a node has `history`."""
-    from . import render
-    from .loader import load_chain
-    from .reports import trend as run
+    from .core.reports import trend as run
+    from .io.loader import load_chain
+    from .output import render
 
     loaded = load_chain(chain)
     render.trend(run(loaded, node, perspective), loaded, format.value)
@@ -898,10 +898,10 @@ def stages(
 ) -> None:
     """Per stage: nodes, mean and max dependence, choke points (and ? those not ruled out), and
     R&D, subsidy and margin figures."""
-    from . import render
-    from .analysis import analyze as run
-    from .loader import load_chain
-    from .reports import stage_summary
+    from .core.analysis import analyze as run
+    from .core.reports import stage_summary
+    from .io.loader import load_chain
+    from .output import render
 
     loaded = load_chain(chain)
     render.stages(
@@ -912,9 +912,9 @@ def stages(
 @_command("sources")
 def sources(chain: ChainArg, format: FormatOption = Format.table) -> None:
     """Every source of a chain with the figures it supports."""
-    from . import render
-    from .loader import load_chain
-    from .reports import source_usage
+    from .core.reports import source_usage
+    from .io.loader import load_chain
+    from .output import render
 
     loaded = load_chain(chain)
     render.sources(source_usage(loaded), loaded, format.value)

@@ -1,6 +1,6 @@
 """The typed model of a chain file (format v1): frozen dataclasses, no I/O, no printing.
 
-The loader (:mod:`chokepoint.loader`) builds these from YAML, JSON or CSV after checking every rule
+The loader (:mod:`chokepoint.io.loader`) builds these from YAML, JSON or CSV after checking every rule
 of ``docs/chain-format.md``; everything downstream (graph, metrics, scenarios, export) reads only
 these objects.
 """

@@ -34,9 +34,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import AnalysisError
+from ..errors import AnalysisError
+from ..model import OTHER
 from .graph import COST_SHARE, SHARES
-from .model import OTHER
 
 if TYPE_CHECKING:
     import networkx as nx

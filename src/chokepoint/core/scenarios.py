@@ -30,10 +30,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
+from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
 from .graph import COST_SHARE, ESSENTIAL, SHARES, SUBSTITUTABILITY, final_products
 from .metrics import OriginSplit, components_in_order, split_shares
-from .model import OTHER, Chain, Cut, ScenarioSpec, Shock
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -468,7 +468,7 @@ def run_scenario(
     year
         Use ``history`` shares of that year where nodes have them.
     method
-        ``graph`` (networkx), ``arrays`` (numpy, :mod:`chokepoint.sparse`) or ``auto``
+        ``graph`` (networkx), ``arrays`` (numpy, :mod:`chokepoint.core.sparse`) or ``auto``
         (arrays for large chains, as :func:`chokepoint.analyze`); the same losses.
 
     Raises
@@ -612,7 +612,7 @@ def sweep_cuts(
         supplier cut at that node.
     method
         As for :func:`run_scenario`. With ``graph``, a sweep of :data:`SWEEP_BATCH_MIN`
-        scenarios or more runs as one batch (:mod:`chokepoint.batch`, numpy) when numpy is
+        scenarios or more runs as one batch (:mod:`chokepoint.core.batch`, numpy) when numpy is
         installed: the same losses, about a hundred times faster than one scenario at a time.
     """
     from .analysis import use_arrays
@@ -691,7 +691,7 @@ def sweep_cuts(
     return SweepResult(chain.name, who, model, tuple(rows))
 
 
-#: Sweeps of at least this many scenarios run as one batch (numpy, :mod:`chokepoint.batch`),
+#: Sweeps of at least this many scenarios run as one batch (numpy, :mod:`chokepoint.core.batch`),
 #: which gives the same losses to the last bit; smaller ones run one scenario at a time and
 #: never import numpy.
 SWEEP_BATCH_MIN = 64
@@ -710,7 +710,7 @@ def _sweep_arrays(
     model: LossModel,
 ) -> list[list[float]]:
     """Final-product losses of every sweep scenario on a large network, a block of columns at a
-    time (:meth:`chokepoint.sparse.Network.propagate`)."""
+    time (:meth:`chokepoint.core.sparse.Network.propagate`)."""
     import numpy as np
 
     scenarios = [(origin, nodes, s) for origin, nodes in plans for s in severities]

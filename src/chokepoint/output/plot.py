@@ -6,7 +6,7 @@ is imported inside these functions, on the Agg canvas, without :mod:`matplotlib.
 figure, backend or ``rcParams`` change outlives a call. Without matplotlib they raise
 :class:`PlotDependencyError`, which says how to install it.
 
-Colours are those of :mod:`chokepoint.export` (:func:`~chokepoint.export.ramp_colour`), so a
+Colours are those of :mod:`chokepoint.output.export` (:func:`~chokepoint.output.export.ramp_colour`), so a
 picture and a GEXF/DOT/Mermaid export of the same chain agree.
 """
 
@@ -22,16 +22,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ChokepointError, OutputError
+from ..errors import ChokepointError, OutputError
+from ..model import Chain
 from .export import NA_COLOUR, OUTLINE_COLOUR, RAMP, node_rows, ramp_colour, shade, text_colour
-from .model import Chain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .analysis import Analysis
-    from .scenarios import ScenarioResult
+    from ..core.analysis import Analysis
+    from ..core.scenarios import ScenarioResult
 
 __all__ = [
     "DPI",
@@ -358,7 +358,7 @@ def plot_chain(
 ) -> bytes:
     """Draw the chain left to right, one column per stage, and return the image file's bytes.
 
-    Each node is a box filled by :func:`~chokepoint.export.ramp_colour` of its import
+    Each node is a box filled by :func:`~chokepoint.output.export.ramp_colour` of its import
     dependence (of its loss when ``result`` is given; grey when unknown) and shows that value
     under its name; choke points have a thick black outline. Arrows run from an input to its
     user, as wide as ``0.6 + 6 * cost_share`` points, dashed when inessential, dotted grey when
@@ -380,7 +380,7 @@ def plot_chain(
     Returns
     -------
     bytes
-        The image; write it with :func:`~chokepoint.export.write_atomic`.
+        The image; write it with :func:`~chokepoint.output.export.write_atomic`.
 
     Raises
     ------

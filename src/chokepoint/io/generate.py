@@ -120,7 +120,7 @@ def generate(
     -------
     dict
         The chain document, ready for :func:`write_network` or
-        :func:`chokepoint.loader.check_document`.
+        :func:`chokepoint.io.loader.check_document`.
 
     Raises
     ------
@@ -294,7 +294,7 @@ def write_network(document: Mapping[str, Any], target: Path, fmt: str | None = N
     list of pathlib.Path
         The files written.
     """
-    from .export import write_atomic
+    from ..output.export import write_atomic
     from .tabular import dump_json, write_tables
 
     suffix = target.suffix.lower()

@@ -10,8 +10,8 @@ delivering a fraction :math:`\kappa(c, n)` of its supply of node :math:`n`, wher
 
 all independent. The pairs are the named foreign origin keys of each node (``other`` is never
 cut; a region used as a share key is one origin). The cuts are propagated with the disruption
-model of :mod:`chokepoint.scenarios`, a chunk of samples at a time: vectorised by
-:mod:`chokepoint.batch` on a small chain, by :class:`chokepoint.sparse.Network` (no networkx
+model of :mod:`chokepoint.core.scenarios`, a chunk of samples at a time: vectorised by
+:mod:`chokepoint.core.batch` on a small chain, by :class:`chokepoint.core.sparse.Network` (no networkx
 graph) on a large one, both to the same bits. The final-product losses :math:`q_f` are
 summarised by their mean and quantiles (numpy's default linear interpolation, Hyndman and Fan's
 definition 7 [1]_).
@@ -49,9 +49,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import ScenarioError
+from ..model import OTHER, Chain
 from .batch import BoolArray, FloatArray, Plan, pairs_import, propagate_batch
-from .errors import ScenarioError
-from .model import OTHER, Chain
 from .scenarios import MODELS, LossModel, prepare
 
 __all__ = [
@@ -78,13 +78,13 @@ CHUNK_CELLS = 1 << 24
 #: ``method="auto"`` samples in array form from this many nodes. Below it the graph form's batch
 #: plan is faster for a Monte Carlo (``benchmarks/run.py``: 1.6-2.7x up to 10,000 nodes, about
 #: even between 20,000 and 30,000), unlike a single ``analyze``, which switches at
-#: :data:`~chokepoint.analysis.ARRAY_MIN_NODES`.
+#: :data:`~chokepoint.core.analysis.ARRAY_MIN_NODES`.
 ARRAY_MIN_NODES = 20_000
 #: The quantile that starts the tail used for the drivers.
 TAIL_QUANTILE = 0.9
 
 Progress = Callable[[int, int], None]
-#: ``graph`` (batch plan on the networkx graph), ``arrays`` (:mod:`chokepoint.sparse`) or ``auto``.
+#: ``graph`` (batch plan on the networkx graph), ``arrays`` (:mod:`chokepoint.core.sparse`) or ``auto``.
 Method = Literal["auto", "graph", "arrays"]
 IntArray = npt.NDArray[np.intp]
 
@@ -290,15 +290,15 @@ def run_montecarlo(
     severity_dist
         ``uniform`` (on [0, 1)), ``fixed:X``, ``beta:A,B``, or ``("beta", A, B)``.
     perspective, model, year
-        As for :func:`~chokepoint.scenarios.run_scenario`.
+        As for :func:`~chokepoint.core.scenarios.run_scenario`.
     progress
         Called with (samples done, samples) after each chunk.
     chunk
         Most samples propagated at once; fewer on a large chain, whose chunk is bounded by
         :data:`CHUNK_CELLS` cells (samples x (nodes + pairs)). The result does not depend on it.
     method
-        ``graph`` (the batch plan of :mod:`chokepoint.batch`, read from the networkx graph),
-        ``arrays`` (:class:`chokepoint.sparse.Network`, no graph) or ``auto`` (arrays from
+        ``graph`` (the batch plan of :mod:`chokepoint.core.batch`, read from the networkx graph),
+        ``arrays`` (:class:`chokepoint.core.sparse.Network`, no graph) or ``auto`` (arrays from
         :data:`ARRAY_MIN_NODES` nodes, where they become the faster form for sampling).
         Both propagate to the same bits: the same result.
 
@@ -466,7 +466,7 @@ class _Engine:
 def _engine(
     chain: Chain, perspective: str | None, year: int | None, model: LossModel, arrays: bool
 ) -> _Engine:
-    """The graph form (batch plan) or the array form (:class:`chokepoint.sparse.Network`)."""
+    """The graph form (batch plan) or the array form (:class:`chokepoint.core.sparse.Network`)."""
     if arrays:
         from ._gc import paused
         from .sparse import Network

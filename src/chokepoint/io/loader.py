@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .countries import country_name, is_country, suggest_country
-from .errors import ChainError, ChainNotFoundError, Problem
-from .model import (
+from ..countries import country_name, is_country, suggest_country
+from ..errors import ChainError, ChainNotFoundError, Problem
+from ..model import (
     OTHER,
     Chain,
     Cut,
@@ -65,11 +65,8 @@ _PERCENT = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*%\s*$")
 
 
 def _packaged_chains() -> Path | None:
-    here = Path(__file__).resolve().parent
-    for folder in (here / "chains", here.parents[1] / "chains"):
-        if folder.is_dir():
-            return folder
-    return None
+    folder = Path(__file__).resolve().parents[1] / "chains"
+    return folder if folder.is_dir() else None
 
 
 def chain_search_path() -> list[Path]:

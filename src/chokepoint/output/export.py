@@ -44,12 +44,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from .errors import OutputError
-from .model import OTHER, Chain
+from ..errors import OutputError
+from ..model import OTHER, Chain
 
 if TYPE_CHECKING:
-    from .analysis import Analysis
-    from .scenarios import LossModel, Scenario, ScenarioResult
+    from ..core.analysis import Analysis
+    from ..core.scenarios import LossModel, Scenario, ScenarioResult
 
 __all__ = [
     "EDGE_ATTRIBUTES",
@@ -849,11 +849,11 @@ def export(
         msg = f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}"
         raise OutputError(msg)
     if analysis is None:
-        from .analysis import analyze
+        from ..core.analysis import analyze
 
         analysis = analyze(chain, perspective=perspective, year=year)
     if result is None and scenario is not None:
-        from .scenarios import run_scenario
+        from ..core.scenarios import run_scenario
 
         result = run_scenario(
             chain, scenario, perspective=analysis.perspective, model=model, year=analysis.year

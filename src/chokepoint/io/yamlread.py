@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ChainError, Problem
+from ..errors import ChainError, Problem
 
 __all__ = [
     "MAX_ALIAS_NODES",

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..countries import is_country, suggest_country
+from ..errors import AnalysisError
+from ..model import OTHER, Chain
 from .chokepoints import DEFAULT_MIN_CONCENTRATION, DEFAULT_MIN_DEPENDENCE, criteria, impacts
-from .countries import is_country, suggest_country
-from .errors import AnalysisError
 from .graph import COST_SHARE
 from .metrics import (
     OriginSplit,
@@ -19,7 +20,6 @@ from .metrics import (
     import_hhi_max,
     top_supplier,
 )
-from .model import OTHER, Chain
 
 if TYPE_CHECKING:
     pass
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: How :func:`analyze` computes: ``graph`` (networkx, node by node), ``arrays`` (numpy, generation
-#: by generation, :mod:`chokepoint.sparse`) or ``auto`` (arrays from :data:`ARRAY_MIN_NODES` nodes
+#: by generation, :mod:`chokepoint.core.sparse`) or ``auto`` (arrays from :data:`ARRAY_MIN_NODES` nodes
 #: when numpy is installed).
 Method = Literal["auto", "graph", "arrays"]
 #: Chains with at least this many nodes are analysed in array form by default: below it, the
@@ -210,7 +210,7 @@ def _criteria_reasons(
 
     When dependence holds and concentration fails only because part of the foreign supply has
     no named origin, say how concentrated it could be (``bound``, from
-    :func:`~chokepoint.metrics.import_hhi_max`) and whether that leaves the node a possible choke
+    :func:`~chokepoint.core.metrics.import_hhi_max`) and whether that leaves the node a possible choke
     point (``possible``, decided by :func:`analyze`).
     """
     dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
@@ -279,7 +279,7 @@ def analyze(
     method
         ``graph``: networkx, one scenario per node for the impacts (quadratic); ``arrays``:
         numpy, one backward pass for every impact (linear in the links; see
-        :mod:`chokepoint.sparse`); ``auto`` (default): arrays from :data:`ARRAY_MIN_NODES`
+        :mod:`chokepoint.core.sparse`); ``auto`` (default): arrays from :data:`ARRAY_MIN_NODES`
         nodes when numpy is installed. Both give the same figures (to a few ulps for impacts).
 
     Returns

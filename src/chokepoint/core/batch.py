@@ -1,9 +1,9 @@
-r"""The disruption model of :mod:`chokepoint.scenarios`, vectorised over many scenarios at once.
+r"""The disruption model of :mod:`chokepoint.core.scenarios`, vectorised over many scenarios at once.
 
 A batch of :math:`S` scenarios is a pair of ``nodes x S`` matrices: the import losses
 :math:`(1 - \sigma_n) m_n` and the capacity shocks :math:`h_n`, one column per scenario. Column by
 column, :func:`propagate_batch` gives exactly the losses of
-:func:`~chokepoint.scenarios.propagate_losses`:
+:func:`~chokepoint.core.scenarios.propagate_losses`:
 
 .. math::
 
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
+from ..model import Cut
 from .graph import COST_SHARE, ESSENTIAL, SUBSTITUTABILITY
-from .model import Cut
 from .scenarios import (
     MAX_ITERATIONS,
     MODELS,
@@ -151,7 +151,7 @@ class Plan:
         """The pairs a cut of ``origin`` (at ``nodes``, or every node when empty) reaches.
 
         A region reaches its own key and its members' keys, as in
-        :func:`~chokepoint.scenarios.import_losses`.
+        :func:`~chokepoint.core.scenarios.import_losses`.
 
         Raises
         ------
@@ -188,7 +188,7 @@ def pairs_import(source: Prepared | Plan, kappa: FloatArray) -> FloatArray:
     Parameters
     ----------
     source
-        A :class:`~chokepoint.scenarios.Prepared` chain or its :class:`Plan`.
+        A :class:`~chokepoint.core.scenarios.Prepared` chain or its :class:`Plan`.
     kappa
         ``pairs x S``: the cut :math:`\kappa(c, n) \in [0, 1]` of each pair (rows in
         :attr:`Plan.pair_origins` order) in each scenario.
@@ -251,7 +251,7 @@ def cut_matrix(
 ) -> FloatArray:
     r"""Import losses of arbitrary scenarios, one column each, exactly as a single scenario.
 
-    Column ``j`` is :func:`~chokepoint.scenarios.import_losses` of the ``j``-th collection of
+    Column ``j`` is :func:`~chokepoint.core.scenarios.import_losses` of the ``j``-th collection of
     cuts (largest cut per origin and node; regions reach their members), net of substitution:
     :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`. One pure-Python pass per scenario: use
     :func:`family_matrix` or :func:`pairs_import` for large families.
@@ -350,7 +350,7 @@ def propagate_batch(
     Parameters
     ----------
     source
-        A :class:`~chokepoint.scenarios.Prepared` chain or its :class:`Plan` (build the plan once
+        A :class:`~chokepoint.core.scenarios.Prepared` chain or its :class:`Plan` (build the plan once
         when propagating several batches).
     import_loss
         ``nodes x S``: :math:`(1 - \sigma_n) m_n`, rows in :attr:`Plan.nodes` order.
@@ -368,12 +368,12 @@ def propagate_batch(
     ------
     ScenarioError
         For an unknown model, wrongly shaped matrices, or a cycle that does not converge within
-        :data:`~chokepoint.scenarios.MAX_ITERATIONS` iterations.
+        :data:`~chokepoint.core.scenarios.MAX_ITERATIONS` iterations.
 
     Examples
     --------
     >>> from chokepoint import load_chain
-    >>> from chokepoint.scenarios import prepare
+    >>> from chokepoint.core.scenarios import prepare
     >>> plan = Plan.build(prepare(load_chain("robots")))
     >>> imports = family_matrix(plan, [("JP", ["reducers"])], [0.0, 0.5, 1.0])
     >>> q = propagate_batch(plan, imports)

@@ -1,7 +1,7 @@
 """The forms for large networks: the chain document as JSON, and as a folder (or .zip) of CSV files.
 
 Both are read into the same plain document that a YAML chain file gives and pass through the
-same checks with the same messages (:func:`chokepoint.loader.check_document`); only the places
+same checks with the same messages (:func:`chokepoint.io.loader.check_document`); only the places
 differ:
 
 * **JSON** (``net.json``): the chain document itself, with the keys of the YAML form, parsed by
@@ -16,7 +16,7 @@ differ:
   ``net/shares.csv:42:2: unknown country or region 'JPN' at nodes[7].shares; did you mean 'JP'?``.
 
 ``docs/chain-format.md`` documents the columns. :func:`write_tables` and :func:`dump_json` write a
-chain document in these forms (used by :mod:`chokepoint.generate`).
+chain document in these forms (used by :mod:`chokepoint.io.generate`).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from ._gc import paused
-from .errors import ChainError, Problem
-from .model import Chain
+from ..core._gc import paused
+from ..errors import ChainError, Problem
+from ..model import Chain
 from .yamlread import Located, format_path
 from .yamlread import Path as KeyPath
 
@@ -1052,8 +1052,8 @@ def write_tables(document: Mapping[str, Any], target: Path) -> list[Path]:
     OutputError
         When the folder cannot be created or a file cannot be written.
     """
-    from .errors import OutputError
-    from .export import write_atomic
+    from ..errors import OutputError
+    from ..output.export import write_atomic
 
     if target.suffix.lower() == ".zip":
         buffer = io.BytesIO()

@@ -3,7 +3,7 @@
 * ``trend``: for every node with ``history``, the dependence :math:`D_n(y) = 1 - s_n^{(y)}(P)` and
   top foreign supplier in each year with figures (the node's own year included).
 * ``stages``: per stage, the node count, the mean and maximum dependence over nodes with shares,
-  the choke points (as :func:`chokepoint.analysis.analyze` flags them) and the chain's
+  the choke points (as :func:`chokepoint.core.analysis.analyze` flags them) and the chain's
   ``stage_data`` figures by period, so that where the money goes can be set beside where the
   dependence is.
 * ``sources``: every source with the figures that cite it.
@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import AnalysisError
+from ..model import Chain
 from .analysis import Analysis, resolve_perspective
-from .errors import AnalysisError
 from .metrics import split_shares, top_supplier
-from .model import Chain
 
 __all__ = [
     "SourceUse",

@@ -1,7 +1,7 @@
 r"""The array form of a chain: ``analyze`` and scenarios for networks of millions of links.
 
-For a curated chain of a few dozen nodes, :mod:`chokepoint.metrics` and
-:mod:`chokepoint.scenarios` walk a networkx graph node by node. A firm-level network of 300,000
+For a curated chain of a few dozen nodes, :mod:`chokepoint.core.metrics` and
+:mod:`chokepoint.core.scenarios` walk a networkx graph node by node. A firm-level network of 300,000
 firms and 1,000,000 links needs another form: :class:`Network` holds the same chain as numpy
 arrays (inputs grouped by user, compressed-sparse-row style, and the nodes grouped by topological
 *generation*: a node's generation is one more than its inputs' highest), built straight from the
@@ -34,7 +34,7 @@ It computes exactly what the graph form computes (the tests compare both on rand
 * **scenarios** (:meth:`Network.propagate`): any number of them as columns of a
   ``nodes x scenarios`` matrix, each generation one vectorised step (``maximum.reduceat`` for
   fixed proportions, ``add.reduceat`` for the linear model), cyclic components iterated like the
-  graph form; bit-identical to :func:`~chokepoint.scenarios.propagate_losses` column by column.
+  graph form; bit-identical to :func:`~chokepoint.core.scenarios.propagate_losses` column by column.
 
 Strongly connected components come from ``scipy.sparse.csgraph`` when scipy is installed (the
 ``fast`` extra) and from an iterative Tarjan search over the cyclic core otherwise (the same
@@ -58,9 +58,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import AnalysisError, ScenarioError
+from ..errors import AnalysisError, ScenarioError
+from ..model import Chain, Cut
 from .metrics import EPS, OriginSplit, _gauss, split_shares
-from .model import Chain, Cut
 from .scenarios import (
     MAX_ITERATIONS,
     MODELS,
@@ -359,7 +359,7 @@ class Network:
         ------
         AnalysisError
             When a cyclic component's system is singular (as
-            :func:`~chokepoint.metrics.exposure`).
+            :func:`~chokepoint.core.metrics.exposure`).
         """
         origins = self.origins()
         position = {c: k for k, c in enumerate(origins)}
@@ -434,7 +434,7 @@ class Network:
         return self._ordered_sums(rows, base[rows], term)
 
     def _solve_cycle(self, members: tuple[int, ...], base: FloatArray, x: FloatArray) -> None:
-        """Solve one cyclic component exactly as :func:`~chokepoint.metrics.propagate_linear`."""
+        """Solve one cyclic component exactly as :func:`~chokepoint.core.metrics.propagate_linear`."""
         inside = set(members)
         where = {n: k for k, n in enumerate(members)}
         size = len(members)
@@ -475,7 +475,7 @@ class Network:
             x[n] = solution[where[n]]
 
     def exposure_dicts(self) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-        """:meth:`exposure` in the form of :func:`chokepoint.metrics.exposure`."""
+        """:meth:`exposure` in the form of :func:`chokepoint.core.metrics.exposure`."""
         origins, x = self.exposure()
         total = dict(zip(self.nodes, x[:, -1].tolist(), strict=True))
         # the non-zero entries only, row by row and in origin order (as a filter over each row)
@@ -497,8 +497,8 @@ class Network:
     ) -> tuple[list[float], list[float], list[str | None], list[float | None], list[int | None]]:
         r"""HHI, import HHI, top supplier and its share, and countries to 75%, for every node.
 
-        The values of :func:`~chokepoint.metrics.hhi`, :func:`~chokepoint.metrics.import_hhi`,
-        :func:`~chokepoint.metrics.top_supplier` and :func:`~chokepoint.metrics.countries_to_75`
+        The values of :func:`~chokepoint.core.metrics.hhi`, :func:`~chokepoint.core.metrics.import_hhi`,
+        :func:`~chokepoint.core.metrics.top_supplier` and :func:`~chokepoint.core.metrics.countries_to_75`
         to the last bit (sums formed in the same order), computed for all nodes at once; the
         caller reports them only for nodes with shares.
 
@@ -642,7 +642,7 @@ class Network:
 
     def impacts(self) -> dict[str, tuple[float, str] | None]:
         r"""Impact of every node with a named foreign supplier, as
-        :func:`chokepoint.chokepoints.impacts` gives it: ``{node: (impact, final product)}``.
+        :func:`chokepoint.core.chokepoints.impacts` gives it: ``{node: (impact, final product)}``.
 
         .. math:: \mathrm{impact}_n = \max_f q_f \quad\text{when}\quad \kappa(c^*_n, n) = 1
 
@@ -761,7 +761,7 @@ class Network:
     # -- scenarios -------------------------------------------------------------------------
 
     def pairs(self) -> tuple[list[str], IntArray, FloatArray, IntArray]:
-        """The cuttable (origin, node) pairs, in the order of :class:`chokepoint.batch.Plan`.
+        """The cuttable (origin, node) pairs, in the order of :class:`chokepoint.core.batch.Plan`.
 
         Every named foreign origin of every node, nodes in chain order and origins in the
         order of the node's shares: returns the origins, the node of each pair, its share, and
@@ -786,7 +786,7 @@ class Network:
     def pairs_import(self, kappa: FloatArray) -> FloatArray:
         r"""Import losses :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)` of ``pairs x S`` cuts.
 
-        The same numbers as :func:`chokepoint.batch.pairs_import` (each node's pairs summed in
+        The same numbers as :func:`chokepoint.core.batch.pairs_import` (each node's pairs summed in
         pair order), without a networkx graph.
         """
         _, rows, shares, ptr = self.pairs()
@@ -811,7 +811,7 @@ class Network:
     ) -> FloatArray:
         r"""Import losses :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)` of one scenario.
 
-        As :func:`chokepoint.scenarios.import_losses`: the largest cut per origin and node
+        As :func:`chokepoint.core.scenarios.import_losses`: the largest cut per origin and node
         applies, and a region reaches its members' keys.
         """
         regions = self.chain.regions
@@ -843,7 +843,7 @@ class Network:
         r"""Propagate scenarios given as columns; return losses :math:`q` and domestic parts.
 
         ``import_loss`` and ``shocks`` are ``nodes x S`` (or vectors for one scenario). Column
-        by column the result equals :func:`~chokepoint.scenarios.propagate_losses`:
+        by column the result equals :func:`~chokepoint.core.scenarios.propagate_losses`:
 
         .. math::
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import AnalysisError
-from .model import Chain
+from ..errors import AnalysisError
+from ..model import Chain
 
 if TYPE_CHECKING:
     import networkx as nx

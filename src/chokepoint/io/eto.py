@@ -32,9 +32,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .countries import country_name, is_country, suggest_country
-from .errors import ChainError, ChokepointError, Problem
-from .model import OTHER
+from ..countries import country_name, is_country, suggest_country
+from ..errors import ChainError, ChokepointError, Problem
+from ..model import OTHER
 
 __all__ = [
     "DATASET_SOURCE",

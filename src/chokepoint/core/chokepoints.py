@@ -7,7 +7,7 @@ A node is a choke point for perspective :math:`P` when
 with :math:`\delta = 0.5` and :math:`\eta = 0.4` by default, the thresholds of the European
 Commission's screening of strategic dependencies [1]_. Its impact is the largest loss among the
 final products when its top foreign supplier stops supplying that node alone, propagated with
-fixed proportions (the ``leontief`` model of :mod:`chokepoint.scenarios`).
+fixed proportions (the ``leontief`` model of :mod:`chokepoint.core.scenarios`).
 
 References
 ----------

@@ -13,17 +13,17 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .model import OTHER, Chain
+from ..model import OTHER, Chain
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .analysis import Analysis
-    from .montecarlo import MonteCarloResult
-    from .reports import SourceUse, StagesResult, TrendResult
-    from .scenarios import ScenarioResult, SweepResult
+    from ..core.analysis import Analysis
+    from ..core.montecarlo import MonteCarloResult
+    from ..core.reports import SourceUse, StagesResult, TrendResult
+    from ..core.scenarios import ScenarioResult, SweepResult
 
 __all__ = [
     "chain_list",
@@ -91,7 +91,7 @@ def fmt_pct(value: float | None, digits: int = 0) -> str:
 
 def origin_label(code: str, chain: Chain | None = None) -> str:
     """A code with its name: ``JP (Japan)``, ``EU (DE, FR)``, ``other (unnamed foreign)``."""
-    from .countries import country_name
+    from ..countries import country_name
 
     if code == OTHER:
         return "other (unnamed foreign)"
@@ -260,7 +260,7 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 def analysis_rows(result: Analysis) -> tuple[list[dict[str, Any]], list[str]]:
     """CSV rows of an analysis (exposure flattened as ``exposure_XX``) and their field names."""
-    from .analysis import FIELDS
+    from ..core.analysis import FIELDS
 
     origins = sorted({c for n in result.nodes for c in n.exposure})
     fields = [f for f in FIELDS if f != "exposure"]

@@ -1,0 +1,1 @@
+"""The computation: graph model, compiled form, metrics, propagation, analysis, scenarios."""

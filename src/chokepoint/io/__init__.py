@@ -1,0 +1,1 @@
+"""Reading and checking every input form, and writing files atomically."""
