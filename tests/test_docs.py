@@ -61,6 +61,8 @@ def test_command_has_help_and_readme_mention(name: str) -> None:
         "core.reports",
         "core.batch",
         "core.montecarlo",
+        "io.numbers",
+        "io.forms",
     ],
 )
 def test_doctests(module: str) -> None:

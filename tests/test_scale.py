@@ -21,7 +21,6 @@ from chokepoint import analyze, load_chain  # noqa: E402
 from chokepoint.core.batch import Plan, pairs_import, propagate_batch  # noqa: E402
 from chokepoint.core.scenarios import (  # noqa: E402
     Scenario,
-    parse_cut,
     prepare,
     propagate_losses,
     run_scenario,
@@ -29,6 +28,7 @@ from chokepoint.core.scenarios import (  # noqa: E402
 )
 from chokepoint.core.sparse import Network, _generations, _tarjan, strong_components  # noqa: E402
 from chokepoint.errors import AnalysisError  # noqa: E402
+from chokepoint.io.forms import parse_cut  # noqa: E402
 from chokepoint.io.generate import generate  # noqa: E402
 from chokepoint.io.loader import check_document  # noqa: E402
 from chokepoint.io.yamlread import Located  # noqa: E402

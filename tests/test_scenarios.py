@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from chokepoint import analyze, load_chain, run_scenario
-from chokepoint.core.scenarios import Scenario, parse_cut, parse_severities, parse_shock, sweep_cuts
+from chokepoint.core.scenarios import Scenario, sweep_cuts
 from chokepoint.errors import ScenarioError
+from chokepoint.io.forms import parse_cut, parse_severities, parse_shock
 from chokepoint.model import Cut, Shock
 
 from .chains import CYCLE, FIVE, chain_text, write_chain

@@ -464,7 +464,8 @@ def analyze(
 def _scenario_from_options(
     cut: list[str] | None, shock: list[str] | None, substitution: list[str] | None
 ) -> Any:
-    from .core.scenarios import Scenario, parse_cut, parse_shock, parse_substitution
+    from .core.scenarios import Scenario
+    from .io.forms import parse_cut, parse_shock, parse_substitution
 
     return Scenario(
         cuts=tuple(parse_cut(c) for c in cut or ()),
@@ -588,7 +589,8 @@ def sweep(
     ] = None,
 ) -> None:
     """Final-product losses over a range of severities, or over origins or nodes in turn."""
-    from .core.scenarios import parse_severities, sweep_cuts
+    from .core.scenarios import sweep_cuts
+    from .io.forms import parse_severities
     from .io.loader import load_chain
     from .output import render
 

@@ -25,12 +25,12 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ScenarioError
+from ..io.forms import parse_cut
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
 from .graph import COST_SHARE, ESSENTIAL, SHARES, SUBSTITUTABILITY, final_products
 from .metrics import OriginSplit, components_in_order, split_shares
@@ -45,13 +45,9 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "import_losses",
-    "parse_cut",
-    "parse_shock",
-    "parse_substitution",
     "propagate_losses",
     "SweepResult",
     "SweepRow",
-    "parse_severities",
     "prepare",
     "run_scenario",
     "sweep_cuts",
@@ -146,63 +142,6 @@ class ScenarioResult:
             "final": [{"id": node, "loss": loss} for node, loss in self.final],
             "assumptions": list(self.assumptions),
         }
-
-
-# ------------------------------------------------------------------------------------------
-# Parsing the command-line forms
-
-_CUT = re.compile(
-    r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*(?::\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*))?\s*=\s*(\S+)\s*$"
-)
-_NODE_VALUE = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*(\S+)\s*$")
-
-
-def _severity(text: str, what: str) -> float:
-    try:
-        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-    except ValueError:
-        msg = f"{what}: '{text}' is not a number in [0, 1] (or a percentage like 50%)"
-        raise ScenarioError(msg) from None
-    if not 0 <= value <= 1:
-        msg = f"{what}: {text} is outside [0, 1]"
-        raise ScenarioError(msg)
-    return value
-
-
-def parse_cut(text: str) -> Cut:
-    """Parse ``ORIGIN[:NODE[,NODE...]]=SEVERITY`` (``JP:reducers=1``, ``JP=0.5``, ``EU:plc=50%``).
-
-    >>> parse_cut("JP:reducers=1")
-    Cut(origin='JP', severity=1.0, nodes=('reducers',))
-    """
-    match = _CUT.match(text)
-    if not match:
-        msg = (
-            f"--cut '{text}' is malformed; write ORIGIN=SEVERITY or ORIGIN:NODE=SEVERITY, "
-            "e.g. --cut JP:reducers=1 or --cut JP=0.5"
-        )
-        raise ScenarioError(msg)
-    origin, nodes, severity = match.groups()
-    node_ids = tuple(n.strip() for n in nodes.split(",")) if nodes else ()
-    return Cut(origin, _severity(severity, f"--cut {text}"), node_ids)
-
-
-def parse_shock(text: str) -> Shock:
-    """Parse ``NODE=SEVERITY`` (``reducers=0.3``)."""
-    match = _NODE_VALUE.match(text)
-    if not match:
-        msg = f"--shock '{text}' is malformed; write NODE=SEVERITY, e.g. --shock reducers=0.3"
-        raise ScenarioError(msg)
-    return Shock(match.group(1), _severity(match.group(2), f"--shock {text}"))
-
-
-def parse_substitution(text: str) -> tuple[str, float]:
-    """Parse ``NODE=VALUE`` (``reducers=0.5``)."""
-    match = _NODE_VALUE.match(text)
-    if not match:
-        msg = f"--substitution '{text}' is malformed; write NODE=VALUE, e.g. --substitution reducers=0.5"
-        raise ScenarioError(msg)
-    return match.group(1), _severity(match.group(2), f"--substitution {text}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -559,35 +498,6 @@ class SweepResult:
                 for r in self.rows
             ],
         }
-
-
-def parse_severities(text: str) -> tuple[float, ...]:
-    """Parse ``START:STOP:STEP`` (both ends included) or a single value.
-
-    >>> parse_severities("0:1:0.25")
-    (0.0, 0.25, 0.5, 0.75, 1.0)
-    >>> parse_severities("0.3")
-    (0.3,)
-    """
-    parts = text.split(":")
-    if len(parts) == 1:
-        return (_severity(parts[0], "--severity"),)
-    if len(parts) != 3:
-        msg = f"--severity '{text}' must be START:STOP:STEP (e.g. 0:1:0.1) or one value"
-        raise ScenarioError(msg)
-    start, stop = (_severity(p, "--severity") for p in parts[:2])
-    try:
-        step = float(parts[2])
-    except ValueError:
-        step = 0.0
-    if step <= 0 or stop < start:
-        msg = f"--severity '{text}': STEP must be > 0 and START <= STOP"
-        raise ScenarioError(msg)
-    count = int(round((stop - start) / step))
-    values = [round(start + k * step, 12) for k in range(count + 1)]
-    if values[-1] < stop - 1e-9:
-        values.append(stop)
-    return tuple(min(v, stop) for v in values)
 
 
 def sweep_cuts(
