@@ -312,7 +312,7 @@ def analyze(
         import gc
 
         if gc.isenabled():  # a large network: millions of objects, none of them garbage
-            from ._gc import paused
+            from .._gc import paused
 
             with paused():
                 return analyze(

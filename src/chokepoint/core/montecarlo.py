@@ -468,7 +468,7 @@ def _engine(
 ) -> _Engine:
     """The graph form (batch plan) or the array form (:class:`chokepoint.core.sparse.Network`)."""
     if arrays:
-        from ._gc import paused
+        from .._gc import paused
         from .sparse import Network
 
         with paused():  # hundreds of thousands of objects, none of them garbage

@@ -37,7 +37,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from ..core._gc import paused
+from .._gc import paused
 from ..errors import ChainError, Problem
 from ..model import Chain
 from .yamlread import Located, format_path
