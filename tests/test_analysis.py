@@ -263,7 +263,7 @@ def test_tiers_node_without_shares(tiers: Path) -> None:
     t5 = result.node("t5")
     assert (t5.dependence, t5.hhi, t5.import_hhi, t5.top_supplier, t5.impact) == (None,) * 5
     assert any("no shares known for t5" in a for a in result.assumptions)
-    with pytest.raises(AnalysisError, match="--strict: no shares known for t5"):
+    with pytest.raises(AnalysisError, match="strict: no shares known for t5"):
         analyze(load_chain(tiers), strict=True)
 
 

@@ -59,7 +59,6 @@ def test_command_has_help_and_readme_mention(name: str) -> None:
         "io.loader",
         "core.analysis",
         "core.reports",
-        "core.batch",
         "core.montecarlo",
         "io.numbers",
         "io.forms",

@@ -1,5 +1,5 @@
 """Monte Carlo: known answers (degenerate and closed-form cases), reproducibility, drivers, and
-the graph and array forms against each other and against a direct implementation."""
+the chunked run against a direct computation of the whole batch at once."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import pytest
 
 import chokepoint.core.montecarlo
 from chokepoint import load_chain, run_scenario
-from chokepoint.core.analysis import use_arrays
-from chokepoint.core.batch import Plan, pairs_import, propagate_batch
+from chokepoint.core.compiled import compile_chain
 from chokepoint.core.montecarlo import (
     Driver,
     MonteCarloResult,
@@ -21,7 +20,8 @@ from chokepoint.core.montecarlo import (
     parse_severity_dist,
     run_montecarlo,
 )
-from chokepoint.core.scenarios import Scenario, prepare
+from chokepoint.core.propagate import import_losses, propagate
+from chokepoint.core.scenarios import Scenario
 from chokepoint.errors import ScenarioError
 from chokepoint.io.generate import generate
 from chokepoint.io.loader import check_document
@@ -213,7 +213,6 @@ def test_parse_severity_dist_errors(text: str) -> None:
         ({"severity_dist": "normal"}, "severity distribution 'normal'"),
         ({"chunk": 0}, "chunk must be >= 1"),
         ({"seed": -1}, "seed must be a whole number >= 0"),
-        ({"method": "sparse"}, "unknown method 'sparse'; choose auto, graph or arrays"),
     ],
 )
 def test_bad_arguments(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
@@ -243,11 +242,11 @@ def test_doctests() -> None:
     assert failures == 0
 
 
-# -- the two forms, and a direct implementation --------------------------------------------
+# -- chunk sizes, and a direct implementation --------------------------------------------
 
 
 def network(nodes: int = 300, seed: int = 1) -> Chain:
-    """A generated network with cycles (2% mutual-supply links): the array form by default."""
+    """A generated network with cycles (2% mutual-supply links)."""
     return check_document(Located(generate(nodes, seed=seed, cycles=0.02), "net"))
 
 
@@ -257,13 +256,13 @@ def direct(
     """The summary computed the obvious way, all at once: the final-product losses (finals x
     samples) and the drivers, unranked, from the whole samples x pairs matrix of cuts drawn from
     ``default_rng(seed).spawn(2)``."""
-    plan = Plan.build(prepare(chain))
+    c = compile_chain(chain)
     cut_rng, severity_rng = np.random.default_rng(seed).spawn(2)
-    shape = (samples, len(plan.pair_origins))
+    shape = (samples, len(c.pair_origin))
     cuts = cut_rng.random(shape) < p_cut
     kappa = np.where(cuts, dist.draw(severity_rng, shape), 0.0)
-    q = propagate_batch(plan, pairs_import(plan, np.ascontiguousarray(kappa.T)), None, model)  # type: ignore[arg-type]
-    losses = q[plan.finals]
+    q, _ = propagate(c, import_losses(c, np.ascontiguousarray(kappa.T)), None, model)  # type: ignore[arg-type]
+    losses = q[c.finals]
     worst = losses.max(axis=0)
     tail = (worst >= np.quantile(worst, 0.9)) & (worst > 0)
 
@@ -272,10 +271,13 @@ def direct(
         share = float((hit & tail).sum() / tail.sum()) if tail.any() else 0.0
         return Driver(origin, node, float(hit.mean()), mean, share)
 
-    origins = list(dict.fromkeys(plan.pair_origins))
-    by_origin = np.array(plan.pair_origins)
-    drivers = [driver(c, None, cuts[:, by_origin == c].any(axis=1)) for c in origins]
-    drivers += [driver(c, n, cuts[:, p]) for p, (c, n) in enumerate(plan.pairs)]
+    origins = list(dict.fromkeys(c.pair_origin))
+    by_origin = np.array(c.pair_origin)
+    drivers = [driver(o, None, cuts[:, by_origin == o].any(axis=1)) for o in origins]
+    drivers += [
+        driver(o, c.nodes[r], cuts[:, p])
+        for p, (o, r) in enumerate(zip(c.pair_origin, c.pair_row.tolist(), strict=True))
+    ]
     return losses, drivers
 
 
@@ -320,10 +322,10 @@ def test_equals_the_direct_computation(
 
 
 def same_runs(chain: Chain, **kwargs: object) -> list[MonteCarloResult]:
-    """The run in each form, each with its own chunk size (the result must not depend on it)."""
+    """The run with three chunk sizes (the result must not depend on it)."""
     return [
-        run_montecarlo(chain, 2_000, 3, method="graph", chunk=1_000, **kwargs),  # type: ignore[arg-type]
-        run_montecarlo(chain, 2_000, 3, method="arrays", chunk=7, **kwargs),  # type: ignore[arg-type]
+        run_montecarlo(chain, 2_000, 3, chunk=1_000, **kwargs),  # type: ignore[arg-type]
+        run_montecarlo(chain, 2_000, 3, chunk=7, **kwargs),  # type: ignore[arg-type]
         run_montecarlo(chain, 2_000, 3, **kwargs),  # type: ignore[arg-type]
     ]
 
@@ -331,49 +333,26 @@ def same_runs(chain: Chain, **kwargs: object) -> list[MonteCarloResult]:
 @pytest.mark.parametrize("dist", ["uniform", "fixed:0.5", "beta:2,5"])
 @pytest.mark.parametrize("model", ["leontief", "linear"])
 @pytest.mark.parametrize("nodes", [FIVE, CYCLE, MIXED], ids=["five", "cycle", "mixed"])
-def test_graph_and_arrays_give_the_same_document(
+def test_chunk_sizes_give_the_same_document(
     tmp_path: Path, nodes: str, model: str, dist: str
 ) -> None:
-    """Both forms propagate each sample to the same bits: the same document, to the last bit."""
+    """Each sample is propagated alike in any chunk: the same document, to the last bit."""
     chain = chain_of(tmp_path, "forms", nodes)
-    graph, arrays, auto = same_runs(chain, model=model, severity_dist=dist, p_cut=0.3)
-    assert json.dumps(graph.to_dict()) == json.dumps(arrays.to_dict()) == json.dumps(auto.to_dict())
-    assert graph.tail_threshold == arrays.tail_threshold
-    assert graph.assumptions == arrays.assumptions
+    big, small, default = same_runs(chain, model=model, severity_dist=dist, p_cut=0.3)
+    assert json.dumps(big.to_dict()) == json.dumps(small.to_dict()) == json.dumps(default.to_dict())
+    assert big.tail_threshold == small.tail_threshold
+    assert big.assumptions == small.assumptions
 
 
 @pytest.mark.parametrize("model", ["leontief", "linear"])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_graph_and_arrays_on_a_generated_network(seed: int, model: str) -> None:
+def test_chunk_sizes_on_a_generated_network(seed: int, model: str) -> None:
     chain = network(300, seed)
-    assert use_arrays(chain)  # 300 nodes: the array form by default
-    graph, arrays, auto = same_runs(chain, model=model)
-    assert graph.to_dict() == arrays.to_dict() == auto.to_dict()
-    assert graph.tail_threshold == arrays.tail_threshold
-    assert graph.assumptions == arrays.assumptions
-    assert len(graph.final) > 10
-    assert sum(d.node is not None for d in graph.drivers) > 500
-
-
-def test_auto_samples_in_array_form_from_its_own_threshold(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """`auto` keeps the graph form below montecarlo.ARRAY_MIN_NODES (faster for sampling there),
-    although `analyze` switches to arrays at 150 nodes."""
-    chain = network(300, 1)
-    picked: list[bool] = []
-    engine = chokepoint.core.montecarlo._engine
-
-    def spy(*args: object) -> object:
-        picked.append(bool(args[-1]))
-        return engine(*args)
-
-    monkeypatch.setattr(chokepoint.core.montecarlo, "_engine", spy)
-    run_montecarlo(chain, 10, seed=1)
-    monkeypatch.setattr(chokepoint.core.montecarlo, "ARRAY_MIN_NODES", 300)
-    run_montecarlo(chain, 10, seed=1)
-    run_montecarlo(chain, 10, seed=1, method="graph")
-    assert picked == [False, True, False]
+    big, small, default = same_runs(chain, model=model)
+    assert big.to_dict() == small.to_dict() == default.to_dict()
+    assert big.tail_threshold == small.tail_threshold
+    assert len(big.final) > 10
+    assert sum(d.node is not None for d in big.drivers) > 500
 
 
 def test_chunks_are_bounded_by_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -382,18 +361,11 @@ def test_chunks_are_bounded_by_cells(tmp_path: Path, monkeypatch: pytest.MonkeyP
     unbounded = run_montecarlo(chain, 10, seed=4, p_cut=0.5).to_dict()
     monkeypatch.setattr(chokepoint.core.montecarlo, "CHUNK_CELLS", 40)
     calls: list[tuple[int, int]] = []
-    for method in ("graph", "arrays"):
-        calls.clear()
-        bounded = run_montecarlo(
-            chain,
-            10,
-            seed=4,
-            p_cut=0.5,
-            method=method,  # type: ignore[arg-type]
-            progress=lambda done, total: calls.append((done, total)),
-        )
-        assert calls == [(4, 10), (8, 10), (10, 10)]
-        assert bounded.to_dict() == unbounded
+    bounded = run_montecarlo(
+        chain, 10, seed=4, p_cut=0.5, progress=lambda done, total: calls.append((done, total))
+    )
+    assert calls == [(4, 10), (8, 10), (10, 10)]
+    assert bounded.to_dict() == unbounded
 
 
 @pytest.mark.parametrize(("wide", "cells"), [(1, 1), (1, 1 << 16), (1 << 30, 1), (1 << 30, 7)])

@@ -127,7 +127,7 @@ def test_named_scenario_and_unknown_name(tmp_path: Path) -> None:
             Scenario(cuts=(Cut("KR", 1.0),)),
             r"not a foreign origin of chain 'five' \(origins: DE, JP, US\)",
         ),
-        (Scenario(cuts=(Cut("CN", 1.0),)), "the perspective's own supply; use --shock"),
+        (Scenario(cuts=(Cut("CN", 1.0),)), "the perspective's own supply; use a capacity shock"),
         (
             Scenario(cuts=(Cut("DE", 1.0, ("m1",)),)),
             r"DE has no share in m1 \(its foreign origins: JP\)",

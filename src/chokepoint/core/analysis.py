@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
-from ..countries import is_country, suggest_country
+import numpy as np
+
 from ..errors import AnalysisError
 from ..model import OTHER, Chain
 from .chokepoints import DEFAULT_MIN_CONCENTRATION, DEFAULT_MIN_DEPENDENCE, criteria, impacts
-from .graph import COST_SHARE
-from .metrics import (
-    OriginSplit,
-    countries_to_75,
-    exposure,
-    hhi,
-    import_hhi,
-    import_hhi_max,
-    top_supplier,
-)
-
-if TYPE_CHECKING:
-    pass
+from .compiled import Compiled, FloatArray, OriginSplit, compile_chain
+from .metrics import EPS, direct_metrics, exposure
 
 __all__ = [
-    "ARRAY_MIN_NODES",
     "FIELDS",
     "Analysis",
-    "Method",
     "NodeMetrics",
     "analyze",
-    "resolve_perspective",
-    "use_arrays",
+    "analyze_compiled",
 ]
-
-#: How :func:`analyze` computes: ``graph`` (networkx, node by node), ``arrays`` (numpy, generation
-#: by generation, :mod:`chokepoint.core.sparse`) or ``auto`` (arrays from :data:`ARRAY_MIN_NODES` nodes
-#: when numpy is installed).
-Method = Literal["auto", "graph", "arrays"]
-#: Chains with at least this many nodes are analysed in array form by default: below it, the
-#: graph form is faster than importing numpy (about 0.15 s), and the shipped chains never pay it.
-ARRAY_MIN_NODES = 150
 
 #: The keys of each node in the JSON output, in order (CSV adds ``exposure_XX`` columns).
 FIELDS = (
@@ -129,6 +107,7 @@ class Analysis:
     min_dependence: float = DEFAULT_MIN_DEPENDENCE
     min_concentration: float = DEFAULT_MIN_CONCENTRATION
     finals: tuple[str, ...] = field(default=())
+    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def chokepoints(self) -> list[NodeMetrics]:
         """Flagged nodes ranked by impact (then dependence, then id)."""
@@ -140,11 +119,11 @@ class Analysis:
         return sorted([n for n in self.nodes if n.possible_chokepoint], key=_by_impact)
 
     def node(self, node_id: str) -> NodeMetrics:
-        """The metrics of one node (``KeyError`` when absent)."""
-        for n in self.nodes:
-            if n.id == node_id:
-                return n
-        raise KeyError(node_id)
+        """The metrics of one node (``KeyError`` when absent), by index."""
+        return self.nodes[self._index[node_id]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {n.id: k for k, n in enumerate(self.nodes)})
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``chokepoint analyze --format json`` (a stable contract)."""
@@ -160,41 +139,6 @@ class Analysis:
 
 def _by_impact(node: NodeMetrics) -> tuple[float, float, str]:
     return (-(node.impact or 0.0), -(node.dependence or 0.0), node.id)
-
-
-def resolve_perspective(
-    chain: Chain, perspective: str | None
-) -> tuple[str, frozenset[str], list[str]]:
-    """Check a perspective choice; return it, its domestic keys and the assumptions it implies.
-
-    Raises
-    ------
-    AnalysisError
-        For an unknown code, or another economy on a chain that describes one economy's market.
-    """
-    who = perspective or chain.perspective
-    if who not in chain.regions and not is_country(who):
-        guess = suggest_country(who, tuple(chain.regions))
-        hint = f"; did you mean '{guess}'?" if guess else ""
-        msg = f"unknown perspective '{who}'{hint} (an ISO 3166-1 alpha-2 code or a region of the chain)"
-        raise AnalysisError(msg)
-    if who != chain.perspective and not chain.is_global:
-        msg = (
-            f"chain '{chain.name}' gives shares of {chain.perspective}'s own market; they say nothing "
-            f"about {who}'s market, so --perspective {who} is refused (only chains with "
-            "`market: global` describe world shares that any economy can be measured against)"
-        )
-        raise AnalysisError(msg)
-    keys = chain.members(who)
-    assumptions: list[str] = []
-    for region, members in chain.regions.items():
-        if who in members and region != who:
-            used = [n.id for n in chain.nodes if n.shares and region in n.shares]
-            if used:
-                assumptions.append(
-                    f"region {region} includes {who} but is counted as foreign at {', '.join(used)}"
-                )
-    return who, keys, assumptions
 
 
 def _criteria_reasons(
@@ -259,7 +203,6 @@ def analyze(
     strict: bool = False,
     min_dependence: float = DEFAULT_MIN_DEPENDENCE,
     min_concentration: float = DEFAULT_MIN_CONCENTRATION,
-    method: Method = "auto",
 ) -> Analysis:
     """Compute dependence, concentration, exposure and choke points for every node.
 
@@ -276,11 +219,6 @@ def analyze(
         Refuse nodes without shares instead of counting them as domestic.
     min_dependence, min_concentration
         Choke-point thresholds (defaults 0.5 and 0.4, after EU SWD(2021) 352).
-    method
-        ``graph``: networkx, one scenario per node for the impacts (quadratic); ``arrays``:
-        numpy, one backward pass for every impact (linear in the links; see
-        :mod:`chokepoint.core.sparse`); ``auto`` (default): arrays from :data:`ARRAY_MIN_NODES`
-        nodes when numpy is installed. Both give the same figures (to a few ulps for impacts).
 
     Returns
     -------
@@ -289,7 +227,8 @@ def analyze(
     Raises
     ------
     AnalysisError
-        Bad perspective or year, a singular exposure system, or unknown shares under ``strict``.
+        Bad perspective, year or thresholds, a singular exposure system, or unknown shares
+        under ``strict``.
 
     Examples
     --------
@@ -299,113 +238,101 @@ def analyze(
     'JP'
     """
     for value, name in (
-        (min_dependence, "min-dependence"),
-        (min_concentration, "min-concentration"),
+        (min_dependence, "minimum dependence"),
+        (min_concentration, "minimum concentration"),
     ):
         if not 0 <= value <= 1:
-            msg = f"--{name} {value} is outside [0, 1]"
+            msg = f"the {name} {value} is outside [0, 1]"
             raise AnalysisError(msg)
-    if method not in ("auto", "graph", "arrays"):
-        msg = f"unknown method '{method}'; choose auto, graph or arrays"
+    import gc
+
+    from .._gc import paused
+
+    if gc.isenabled() and len(chain.nodes) > 10_000:
+        with paused():  # a large network: millions of objects, none of them garbage
+            c = compile_chain(chain, perspective, year)
+            return analyze_compiled(c, strict, min_dependence, min_concentration)
+    return analyze_compiled(
+        compile_chain(chain, perspective, year), strict, min_dependence, min_concentration
+    )
+
+
+def analyze_compiled(
+    c: Compiled,
+    strict: bool = False,
+    min_dependence: float = DEFAULT_MIN_DEPENDENCE,
+    min_concentration: float = DEFAULT_MIN_CONCENTRATION,
+) -> Analysis:
+    """:func:`analyze` of a chain already compiled for a perspective and year."""
+    chain = c.chain
+    unknown = [n for n, s in zip(c.nodes, c.splits, strict=True) if not s.known]
+    if unknown and strict:
+        msg = (
+            f"strict: no shares known for {', '.join(unknown)}; add shares (with a source) or "
+            "leave strict mode to count them as domestic"
+        )
         raise AnalysisError(msg)
-    if use_arrays(chain, method):
-        import gc
-
-        if gc.isenabled():  # a large network: millions of objects, none of them garbage
-            from .._gc import paused
-
-            with paused():
-                return analyze(
-                    chain,
-                    perspective=perspective,
-                    year=year,
-                    strict=strict,
-                    min_dependence=min_dependence,
-                    min_concentration=min_concentration,
-                    method="arrays",
-                )
-        from .sparse import Network
-
-        network = Network.build(chain, perspective, year)
-        splits: Mapping[str, OriginSplit] = dict(zip(network.nodes, network.splits, strict=True))
-        who, used_year = network.perspective, network.year
-        assumptions = list(network.assumptions)
-        _refuse_unknown(splits, strict)
-        no_cost = sorted(
-            f"{item.node}->{node.id}"
-            for node in chain.nodes
-            for item in node.inputs
-            if item.cost_share is None
-        )
-        exposures, total = network.exposure_dicts()
-        finals = [network.nodes[f] for f in network.finals.tolist()]
-        impact = network.impacts()
-        hhis, import_hhis, tops, top_shares, c75s = network.direct_metrics()
-        direct: dict[str, Any] | None = {
-            n: (hhis[k], import_hhis[k], tops[k], top_shares[k], c75s[k])
-            for k, n in enumerate(network.nodes)
-        }
-    else:
-        direct = None
-        from .scenarios import prepare
-
-        prepared = prepare(chain, perspective, year)
-        graph, splits, who = prepared.graph, prepared.splits, prepared.perspective
-        used_year = graph.graph["year"]
-        assumptions = list(prepared.assumptions)
-        _refuse_unknown(splits, strict)
-        no_cost = sorted(
-            f"{i}->{n}" for i, n, data in graph.edges(data=True) if data[COST_SHARE] is None
-        )
-        exposures, total = exposure(graph, prepared.domestic_keys)
-        finals = prepared.finals
-        impact = impacts(graph, splits, finals, prepared.order)
+    assumptions = list(c.assumptions)
+    no_cost = sorted(
+        f"{item.node}->{node.id}"
+        for node in chain.nodes
+        for item in node.inputs
+        if item.cost_share is None
+    )
     if no_cost:
         assumptions.append(
             f"inputs without a cost share weigh 0 in exposure and total dependence: {', '.join(no_cost)}"
         )
+    direct = direct_metrics(c)
+    origins, x = exposure(c)
+    impact = impacts(c, direct.top_share)
     names = {n.id: n.name for n in chain.nodes}
     stage_rank = {s: k for k, s in enumerate(chain.stages)}
+    dependence = direct.dependence.tolist()
+    hhis, import_hhis = direct.hhi.tolist(), direct.import_hhi.tolist()
+    bounds, top_shares = direct.import_hhi_max.tolist(), direct.top_share.tolist()
+    tops, c75s = direct.top.tolist(), direct.countries_to_75.tolist()
+    totals = x[:, -1].tolist()
+    exposures = _exposure_dicts(c.size, origins, x)
     results = []
-    for node in sorted(chain.nodes, key=lambda n: stage_rank[n.stage]):
-        split = splits[node.id]
-        dep: float | None
-        con: float | None
-        h: float | None
-        if split.known and direct is not None:  # the array form computed them all at once
-            dep = split.dependence
-            h, con, top, share, c75 = direct[node.id]
-        elif split.known:
-            dep = split.dependence
-            con = import_hhi(split)
-            h = hhi(split)
-            top, share = top_supplier(split)
-            c75 = countries_to_75(split)
-        else:
-            dep = con = h = share = None
-            top, c75 = None, None
+    for k, node in sorted(enumerate(chain.nodes), key=lambda kn: stage_rank[kn[1].stage]):
+        split = c.splits[k]
+        dep: float | None = None
+        con: float | None = None
+        h: float | None = None
+        high: float | None = None
+        share: float | None = None
+        top: str | None = None
+        c75: int | None = None
+        if split.known:
+            dep, con, h, high = dependence[k], import_hhis[k], hhis[k], bounds[k]
+            if tops[k] >= 0:
+                top, share = c.pair_origin[tops[k]], top_shares[k]
+            c75 = c75s[k] or None
         dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
-        flagged = dep_ok and con_ok
         hit = impact[node.id]
         reasons: list[str] = []
-        high: float | None = None
         possible = False
-        if dep is not None and con is not None:
-            bound = import_hhi_max(split, low=con, top=(top, share))
-            high = bound[0]
+        if dep is not None and con is not None and high is not None:
             possible = (
                 dep_ok and not con_ok and criteria(dep, high, min_dependence, min_concentration)[1]
             )
             reasons.extend(
                 _criteria_reasons(
-                    split, dep, con, bound, possible, min_dependence, min_concentration
+                    split,
+                    dep,
+                    con,
+                    (high, direct.hhi_max_via[k]),
+                    possible,
+                    min_dependence,
+                    min_concentration,
                 )
             )
         if hit is not None and top is not None and share is not None:
             value, final = hit
             reasons.append(
                 f"{top} supplies {share:.0%} of {node.name}; if {top} stops supplying it, "
-                f"{who}'s {names[final]} output falls by {value:.0%}"
+                f"{c.perspective}'s {names[final]} output falls by {value:.0%}"
             )
         results.append(
             NodeMetrics(
@@ -418,9 +345,9 @@ def analyze(
                 top_supplier=top,
                 top_share=share,
                 countries_to_75=c75,
-                total_dependence=total[node.id],
-                exposure=exposures[node.id],
-                chokepoint=flagged,
+                total_dependence=totals[k],
+                exposure=exposures[k],
+                chokepoint=dep_ok and con_ok,
                 impact=hit[0] if hit else None,
                 reasons=tuple(reasons),
                 impact_on=hit[1] if hit else None,
@@ -432,35 +359,25 @@ def analyze(
         )
     return Analysis(
         chain=chain,
-        perspective=who,
-        year=used_year,
+        perspective=c.perspective,
+        year=c.year,
         nodes=tuple(results),
         assumptions=tuple(assumptions),
         min_dependence=min_dependence,
         min_concentration=min_concentration,
-        finals=tuple(finals),
+        finals=tuple(c.final_ids()),
     )
 
 
-def use_arrays(chain: Chain, method: Method = "auto") -> bool:
-    """Whether :func:`analyze` (and scenarios) use the array form for ``chain``.
-
-    ``auto`` picks it from :data:`ARRAY_MIN_NODES` nodes when numpy can be imported.
-    """
-    if method != "auto":
-        return method == "arrays"
-    if len(chain.nodes) < ARRAY_MIN_NODES:
-        return False
-    from importlib.util import find_spec
-
-    return find_spec("numpy") is not None
-
-
-def _refuse_unknown(splits: Mapping[str, OriginSplit], strict: bool) -> None:
-    unknown = [n for n, s in splits.items() if not s.known]
-    if unknown and strict:
-        msg = (
-            f"--strict: no shares known for {', '.join(unknown)}; add shares (with a source) or "
-            "drop --strict to count them as domestic"
-        )
-        raise AnalysisError(msg)
+def _exposure_dicts(size: int, origins: list[str], x: FloatArray) -> list[dict[str, float]]:
+    """Each node's non-zero exposures by origin, in origin order (from the matrix at once)."""
+    rows, cols = np.nonzero(x[:, :-1] > EPS)
+    names = np.array(origins, dtype=object)[cols].tolist()
+    values = x[rows, cols].tolist()
+    ends = np.cumsum(np.bincount(rows, minlength=size)).tolist()
+    out: list[dict[str, float]] = []
+    start = 0
+    for end in ends:
+        out.append(dict(zip(names[start:end], values[start:end], strict=True)))
+        start = end
+    return out

@@ -1,29 +1,44 @@
-r"""Choke points: criteria, impact and the sentence that explains each.
+r"""Choke points: the criteria, and the impact of every node in one backward pass.
 
 A node is a choke point for perspective :math:`P` when
 
 .. math:: D_n \ge \delta \quad\text{and}\quad \mathrm{HHI}^{imp}_n \ge \eta
 
 with :math:`\delta = 0.5` and :math:`\eta = 0.4` by default, the thresholds of the European
-Commission's screening of strategic dependencies [1]_. Its impact is the largest loss among the
-final products when its top foreign supplier stops supplying that node alone, propagated with
-fixed proportions (the ``leontief`` model of :mod:`chokepoint.core.scenarios`).
+Commission's screening of strategic dependencies [1]_. Its **impact** is the largest loss among the
+final products when its top foreign supplier :math:`c^*_n` stops supplying that node alone
+(:math:`\kappa(c^*_n, n) = 1`), propagated with fixed proportions (the ``leontief`` model of
+:mod:`chokepoint.core.propagate`).
+
+Cutting node :math:`n`'s supplier changes nothing upstream of :math:`n`; downstream, fixed
+proportions give :math:`q_m = s_m(P) \max_{i \in E_m} q_i`, a product along the best essential
+path, so the loss of final product :math:`f` is :math:`q_n \prod_{m \in p} s_m(P)` maximised over
+essential paths :math:`p` from :math:`n` to :math:`f`. With
+
+.. math:: G_x = \max\Bigl(\mathbb{1}[x \text{ final}],\ \max_{x \to m \text{ essential}}
+          s_m(P)\, G_m\Bigr)
+
+computed from the final products backwards, :math:`\mathrm{impact}_n = q_n G_n` with
+:math:`q_n = \min(1, (1 - \sigma_n) s_n(c^*_n))`: :math:`O(\text{links})` for every node at once,
+where one scenario per node would cost :math:`O(\text{nodes} \times \text{links})`. A node on a
+cycle feeds its own loss back: its scenario is iterated on its component, then carried out of it
+along the best paths. The tests check every impact against a batch of the corresponding scenarios
+(:func:`chokepoint.core.propagate.propagate`).
 
 References
 ----------
 .. [1] European Commission (2021), "Strategic dependencies and capacities", SWD(2021) 352, ch. 2.
+.. [2] Leontief, W. (1951), *The Structure of American Economy 1919-1939*, 2nd ed., Oxford UP.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
-from .metrics import OriginSplit, components_in_order, top_supplier
-from .scenarios import propagate_losses
+import numpy as np
 
-if TYPE_CHECKING:
-    import networkx as nx
+from .compiled import BoolArray, Compiled, FloatArray, IntArray
+from .propagate import cycle_fixed_point
 
 __all__ = ["DEFAULT_MIN_CONCENTRATION", "DEFAULT_MIN_DEPENDENCE", "criteria", "impacts"]
 
@@ -37,34 +52,190 @@ def criteria(
     min_dependence: float = DEFAULT_MIN_DEPENDENCE,
     min_concentration: float = DEFAULT_MIN_CONCENTRATION,
 ) -> tuple[bool, bool]:
-    """Return (dependence criterion met, concentration criterion met); n/a values never meet one."""
+    """Return (dependence criterion met, concentration criterion met); n/a values never meet one.
+
+    >>> criteria(0.6, 0.4), criteria(None, 0.9)
+    ((True, True), (False, True))
+    """
     dep = dependence is not None and dependence >= min_dependence - 1e-12
     con = concentration is not None and concentration >= min_concentration - 1e-12
     return dep, con
 
 
-def impacts(
-    graph: nx.DiGraph[str],
-    splits: Mapping[str, OriginSplit],
-    finals: list[str],
-    order: list[list[str]] | None = None,
-) -> dict[str, tuple[float, str] | None]:
-    r"""For every node with a named foreign supplier: the largest final-product loss and where.
+def impacts(c: Compiled, top_share: FloatArray) -> dict[str, tuple[float, str] | None]:
+    r"""Impact of every node with a named foreign supplier: ``{node: (impact, final product)}``.
 
-    The scenario is :math:`\kappa(c^*_n, n) = 1` for the node's top foreign supplier
-    :math:`c^*_n` and nothing else, under the ``leontief`` model with the node's own
-    substitutability. Returns ``{node: (impact, final product)}``, None for nodes without a named
-    foreign supplier.
+    ``top_share`` is each node's top foreign share (NaN: none), from
+    :func:`chokepoint.core.metrics.direct_metrics`. Nodes without a named foreign supplier map
+    to None. Ties between final products go to the node itself when it is final, then to the
+    first final product in chain order.
+
+    .. math:: \mathrm{impact}_n = \max_f q_f \quad\text{when}\quad \kappa(c^*_n, n) = 1
+
+    Raises
+    ------
+    ScenarioError
+        When the losses on a cycle do not converge.
     """
-    order = order if order is not None else components_in_order(graph)
-    out: dict[str, tuple[float, str] | None] = {}
-    for n in graph:
-        supplier, share = top_supplier(splits[n])
-        if supplier is None or share is None:
-            out[n] = None
-            continue
-        sigma = graph.nodes[n]["substitutability"]
-        values = propagate_losses(graph, splits, {n: (1.0 - sigma) * share}, {}, "leontief", order)
-        worst = max(finals, key=lambda f: (values[f][0], f == n), default=None)
-        out[n] = (values[worst][0], worst) if worst is not None else (0.0, n)
+    value, final = _best_paths(c)
+    final_set = set(c.finals.tolist())
+    sigma = c.substitutability.tolist()
+    losses = {
+        n: (1.0 - sigma[n]) * share
+        for n, share in enumerate(top_share.tolist())
+        if share == share  # not NaN
+    }
+    found: dict[int, tuple[float, int]] = {}
+    for members in c.cyclic:
+        sources = [n for n in members if n in losses]
+        if sources:
+            found.update(_cycle_impacts(c, members, sources, losses, value, final))
+    finals = c.final_ids()
+    out: dict[str, tuple[float, str] | None] = dict.fromkeys(c.nodes)
+    values, reach = value.tolist(), final.tolist()
+    for n, loss in losses.items():
+        node_id = c.nodes[n]
+        if n in found:
+            worst, which = found[n]
+        else:
+            q = min(1.0, loss)
+            worst, which = q * values[n], reach[n]
+            if n in final_set:
+                worst, which = q, -2  # the node itself, preferred on ties
+        if which == -2 and worst != 0.0:
+            out[node_id] = (worst, node_id)
+        elif worst == 0.0 or which < 0:
+            name = node_id if n in final_set else (finals[0] if finals else node_id)
+            out[node_id] = (0.0, name)
+        else:
+            out[node_id] = (worst, finals[which])
     return out
+
+
+def _best_paths(c: Compiled) -> tuple[FloatArray, IntArray]:
+    r""":math:`G_x` and the final product it reaches (index into ``finals``, -1: none)."""
+    value = np.zeros(c.size, dtype=np.float64)
+    final = np.full(c.size, -1, dtype=np.intp)
+    value[c.finals] = 1.0
+    final[c.finals] = np.arange(c.finals.size, dtype=np.intp)
+    is_final = np.zeros(c.size, dtype=np.bool_)
+    is_final[c.finals] = True
+    big = np.iinfo(np.intp).max
+    links = c.out_links
+    users = c.in_user[links]  # per link grouped by input: the node it feeds
+    useful = c.in_essential[links] & (users != c.in_src[links])
+    pending = list(zip(c.cyclic, c.cyclic_generation, strict=True))
+    for g in range(len(c.by_generation) - 1, -1, -1):
+        while pending and pending[-1][1] == g:
+            members, _ = pending.pop()
+            _cycle_paths(c, members, value, final, is_final)
+        rows = c.by_generation[g]
+        rows = rows[~is_final[rows]]
+        if not rows.size:
+            continue
+        starts = c.out_ptr[rows]
+        counts = c.out_ptr[rows + 1] - starts
+        positions = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(
+            int(counts.sum()), dtype=np.intp
+        )
+        keep = useful[positions]
+        owner = np.repeat(np.arange(rows.size, dtype=np.intp), counts)[keep]
+        targets = users[positions][keep]
+        if not targets.size:
+            continue
+        candidate = c.domestic[targets] * value[targets]
+        group = np.flatnonzero(np.diff(owner, prepend=-1))
+        best = np.maximum.reduceat(candidate, group)
+        top = best[np.searchsorted(group, np.arange(owner.size), side="right") - 1]
+        tied = np.where(candidate == top, final[targets], big)
+        tied = np.where(final[targets] < 0, big, tied)
+        first = np.minimum.reduceat(tied, group)
+        who = rows[owner[group]]
+        value[who] = best
+        final[who] = np.where(first == big, -1, first)
+    return value, final
+
+
+def _cycle_paths(
+    c: Compiled, members: tuple[int, ...], value: FloatArray, final: IntArray, is_final: BoolArray
+) -> None:
+    """:math:`G` on a cyclic component: iterate the maximum to its fixed point (finite)."""
+    for _ in range(len(members) + 1):
+        changed = False
+        for x in members:
+            if is_final[x]:
+                continue
+            best, which = float(value[x]), int(final[x])
+            for e in c.out_links[c.out_ptr[x] : c.out_ptr[x + 1]].tolist():
+                m = int(c.in_user[e])
+                if m == x or not c.in_essential[e]:
+                    continue
+                candidate = float(c.domestic[m] * value[m])
+                reach = int(final[m])
+                if reach < 0:
+                    continue
+                if candidate > best or (candidate == best and (which < 0 or reach < which)):
+                    best, which = candidate, reach
+            if best != value[x] or which != final[x]:
+                value[x], final[x] = best, which
+                changed = True
+        if not changed:
+            return
+
+
+def _cycle_impacts(
+    c: Compiled,
+    members: tuple[int, ...],
+    sources: list[int],
+    losses: Mapping[int, float],
+    value: FloatArray,
+    final: IntArray,
+) -> dict[int, tuple[float, int]]:
+    """The impacts of the nodes of one cyclic component: their scenarios, one column each,
+    iterated on the component (a node's loss comes back to it round the cycle), then carried
+    out of it along the best paths."""
+    where = {x: k for k, x in enumerate(members)}
+    size, width = len(members), len(sources)
+    imports = np.zeros((size, width), dtype=np.float64)
+    for j, n in enumerate(sources):
+        imports[where[n], j] = losses[n]
+    q, _ = cycle_fixed_point(c, members, imports, np.zeros_like(imports), leontief=True)
+    finals = set(c.finals.tolist())
+    exits: list[tuple[float, int]] = []  # best path out of each member, and its final
+    for x in members:
+        best, which = 0.0, -1
+        for e in c.out_links[c.out_ptr[x] : c.out_ptr[x + 1]].tolist():
+            m = int(c.in_user[e])
+            if m in where or not c.in_essential[e] or final[m] < 0:
+                continue
+            candidate = float(c.domestic[m] * value[m])
+            if _better(candidate, int(final[m]), best, which):
+                best, which = candidate, int(final[m])
+        exits.append((best, which))
+    rows = q.T.tolist()
+    found: dict[int, tuple[float, int]] = {}
+    for j, n in enumerate(sources):
+        best, which = 0.0, -1
+        for k, x in enumerate(members):
+            if x in finals:  # a final product on a cycle feeds only itself: x == n
+                option = (rows[j][k], -2)
+            elif exits[k][1] >= 0:
+                option = (rows[j][k] * exits[k][0], exits[k][1])
+            else:
+                continue
+            if _better(*option, best, which):
+                best, which = option
+        found[n] = (best, which)
+    return found
+
+
+def _better(value: float, reach: int, best: float, which: int) -> bool:
+    """Whether ``(value, reach)`` beats ``(best, which)``: larger loss, then the cut node itself
+    (``-2``), then the first final product in chain order."""
+    if value != best:
+        return value > best
+    if which == -1:
+        return True
+    if reach == -2 or which == -2:
+        return reach == -2 and which != -2
+    return reach < which

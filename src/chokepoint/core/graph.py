@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import AnalysisError
 from ..model import Chain
 
 if TYPE_CHECKING:
@@ -22,8 +21,6 @@ __all__ = [
     "STAGE",
     "SUBSTITUTABILITY",
     "build_graph",
-    "final_products",
-    "shares_year",
 ]
 
 # node attributes
@@ -34,28 +31,6 @@ SUBSTITUTABILITY = "substitutability"
 # edge attributes
 COST_SHARE = "cost_share"  #: float, or None when the source gives none
 ESSENTIAL = "essential"
-
-
-def shares_year(chain: Chain, year: int | None) -> tuple[int, list[str]]:
-    """Check a ``--year`` choice; return the year used and the nodes without figures for it.
-
-    Raises
-    ------
-    AnalysisError
-        When no node has figures for ``year``.
-    """
-    if year is None or year == chain.year:
-        return chain.year, []
-    covered = [n.id for n in chain.nodes if year in n.history]
-    if not covered:
-        years = sorted({y for n in chain.nodes for y in n.history} | {chain.year})
-        msg = (
-            f"chain '{chain.name}' has no figures for {year}; years with figures: "
-            f"{', '.join(map(str, years))}"
-        )
-        raise AnalysisError(msg)
-    missing = [n.id for n in chain.nodes if n.shares is not None and year not in n.history]
-    return year, missing
 
 
 def build_graph(chain: Chain, year: int | None = None) -> nx.DiGraph[str]:
@@ -94,8 +69,3 @@ def build_graph(chain: Chain, year: int | None = None) -> nx.DiGraph[str]:
                 item.node, node.id, **{COST_SHARE: item.cost_share, ESSENTIAL: item.essential}
             )
     return graph
-
-
-def final_products(graph: nx.DiGraph[str]) -> list[str]:
-    """Return the nodes that feed no node but themselves, in graph order."""
-    return [n for n in graph if all(s == n for s in graph.successors(n))]

@@ -10,9 +10,8 @@ delivering a fraction :math:`\kappa(c, n)` of its supply of node :math:`n`, wher
 
 all independent. The pairs are the named foreign origin keys of each node (``other`` is never
 cut; a region used as a share key is one origin). The cuts are propagated with the disruption
-model of :mod:`chokepoint.core.scenarios`, a chunk of samples at a time: vectorised by
-:mod:`chokepoint.core.batch` on a small chain, by :class:`chokepoint.core.sparse.Network` (no networkx
-graph) on a large one, both to the same bits. The final-product losses :math:`q_f` are
+model of :mod:`chokepoint.core.propagate` on the compiled chain, a chunk of samples at a time
+(each chunk one batch). The final-product losses :math:`q_f` are
 summarised by their mean and quantiles (numpy's default linear interpolation, Hyndman and Fan's
 definition 7 [1]_).
 
@@ -27,7 +26,7 @@ matrix is ever kept).
 ``p_cut`` defaults to 0.1: a stress test in which each pair fails one time in ten, not an estimate
 of how often real supply fails. The random streams are numpy's PCG64 [2]_ seeded with ``seed``:
 the cut indicators and the severities come from two independent streams spawned from it, drawn
-sample by sample, so the result depends on the seed alone (not on the chunk size or the form).
+sample by sample, so the result depends on the seed alone (not on the chunk size).
 
 References
 ----------
@@ -44,24 +43,21 @@ import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from ..errors import ScenarioError
 from ..model import OTHER, Chain
-from .batch import BoolArray, FloatArray, Plan, pairs_import, propagate_batch
-from .scenarios import MODELS, LossModel, prepare
+from .compiled import BoolArray, FloatArray, IntArray, compile_chain
+from .propagate import LossModel, check_model, import_losses, propagate
 
 __all__ = [
-    "ARRAY_MIN_NODES",
     "CHUNK_CELLS",
     "DEFAULT_CHUNK",
     "DEFAULT_P_CUT",
     "Driver",
     "FinalStats",
-    "Method",
     "MonteCarloResult",
     "SeverityDist",
     "parse_severity_dist",
@@ -75,18 +71,10 @@ DEFAULT_CHUNK = 16_384
 #: Bound on a chunk's samples x (nodes + pairs): a chunk's working matrices stay within about
 #: 22 bytes per cell (measured; 370 MB); 20 samples at a time on a 10^6-link network.
 CHUNK_CELLS = 1 << 24
-#: ``method="auto"`` samples in array form from this many nodes. Below it the graph form's batch
-#: plan is faster for a Monte Carlo (``benchmarks/run.py``: 1.6-2.7x up to 10,000 nodes, about
-#: even between 20,000 and 30,000), unlike a single ``analyze``, which switches at
-#: :data:`~chokepoint.core.analysis.ARRAY_MIN_NODES`.
-ARRAY_MIN_NODES = 20_000
 #: The quantile that starts the tail used for the drivers.
 TAIL_QUANTILE = 0.9
 
 Progress = Callable[[int, int], None]
-#: ``graph`` (batch plan on the networkx graph), ``arrays`` (:mod:`chokepoint.core.sparse`) or ``auto``.
-Method = Literal["auto", "graph", "arrays"]
-IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +251,6 @@ def run_montecarlo(
     year: int | None = None,
     progress: Progress | None = None,
     chunk: int = DEFAULT_CHUNK,
-    method: Method = "auto",
 ) -> MonteCarloResult:
     r"""Sample random independent origin cuts and summarise the final-product losses.
 
@@ -296,11 +283,6 @@ def run_montecarlo(
     chunk
         Most samples propagated at once; fewer on a large chain, whose chunk is bounded by
         :data:`CHUNK_CELLS` cells (samples x (nodes + pairs)). The result does not depend on it.
-    method
-        ``graph`` (the batch plan of :mod:`chokepoint.core.batch`, read from the networkx graph),
-        ``arrays`` (:class:`chokepoint.core.sparse.Network`, no graph) or ``auto`` (arrays from
-        :data:`ARRAY_MIN_NODES` nodes, where they become the faster form for sampling).
-        Both propagate to the same bits: the same result.
 
     Returns
     -------
@@ -344,19 +326,13 @@ def run_montecarlo(
     if chunk < 1:
         msg = f"chunk must be >= 1, not {chunk}"
         raise ScenarioError(msg)
-    if model not in MODELS:
-        msg = f"unknown model '{model}'; choose one of {', '.join(MODELS)}"
-        raise ScenarioError(msg)
-    if method not in ("auto", "graph", "arrays"):
-        msg = f"unknown method '{method}'; choose auto, graph or arrays"
-        raise ScenarioError(msg)
+    check_model(model)
     dist = (
         severity_dist
         if isinstance(severity_dist, SeverityDist)
         else parse_severity_dist(severity_dist)
     )
-    arrays = method == "arrays" or (method == "auto" and len(chain.nodes) >= ARRAY_MIN_NODES)
-    engine = _engine(chain, perspective, year, model, arrays)
+    engine = _engine(chain, perspective, year, model)
     count = len(engine.origins)
     if not count:
         msg = (
@@ -447,7 +423,7 @@ def _streams(seed: int) -> tuple[np.random.PCG64, np.random.PCG64]:
 
 @dataclass(frozen=True, slots=True)
 class _Engine:
-    r"""One form of the chain, reduced to what a run needs.
+    r"""The compiled chain, reduced to what a run needs.
 
     ``losses`` maps ``pairs x S`` cuts :math:`\kappa` (pairs in :attr:`origins` order) to the
     ``finals x S`` final-product losses.
@@ -463,52 +439,27 @@ class _Engine:
     losses: Callable[[FloatArray], FloatArray]
 
 
-def _engine(
-    chain: Chain, perspective: str | None, year: int | None, model: LossModel, arrays: bool
-) -> _Engine:
-    """The graph form (batch plan) or the array form (:class:`chokepoint.core.sparse.Network`)."""
-    if arrays:
-        from .._gc import paused
-        from .sparse import Network
+def _engine(chain: Chain, perspective: str | None, year: int | None, model: LossModel) -> _Engine:
+    """Compile the chain once (the garbage collector paused: many objects, none garbage)."""
+    from .._gc import paused
 
-        with paused():  # hundreds of thousands of objects, none of them garbage
-            network = Network.build(chain, perspective, year)
-        origins, rows, _, _ = network.pairs()
-        rows_of_finals = network.finals
-        nodes = network.nodes
+    with paused():
+        c = compile_chain(chain, perspective, year)
 
-        def array_losses(kappa: FloatArray) -> FloatArray:
-            q, _ = network.propagate(network.pairs_import(kappa), None, model)
-            out: FloatArray = q[rows_of_finals]
-            return out
-
-        return _Engine(
-            network.perspective,
-            network.assumptions,
-            len(nodes),
-            origins,
-            [nodes[r] for r in rows.tolist()],
-            [nodes[f] for f in rows_of_finals.tolist()],
-            [n for n, s in zip(nodes, network.splits, strict=True) if s.other > 0],
-            array_losses,
-        )
-    prepared = prepare(chain, perspective, year)
-    plan = Plan.build(prepared)
-
-    def graph_losses(kappa: FloatArray) -> FloatArray:
-        q = propagate_batch(plan, pairs_import(plan, kappa), None, model)
-        out: FloatArray = q[plan.finals]
+    def losses(kappa: FloatArray) -> FloatArray:
+        q, _ = propagate(c, import_losses(c, kappa), None, model)
+        out: FloatArray = q[c.finals]
         return out
 
     return _Engine(
-        prepared.perspective,
-        prepared.assumptions,
-        len(plan.nodes),
-        plan.pair_origins,
-        [plan.nodes[r] for r in plan.pair_rows.tolist()],
-        [plan.nodes[f] for f in plan.finals.tolist()],
-        [n for n, s in prepared.splits.items() if s.other > 0],
-        graph_losses,
+        c.perspective,
+        c.assumptions,
+        c.size,
+        c.pair_origin,
+        [c.nodes[r] for r in c.pair_row.tolist()],
+        c.final_ids(),
+        [n for n, s in zip(c.nodes, c.splits, strict=True) if s.other > 0],
+        losses,
     )
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from ..errors import AnalysisError
 from ..model import Chain
-from .analysis import Analysis, resolve_perspective
-from .metrics import split_shares, top_supplier
+from .analysis import Analysis
+from .compiled import OriginSplit, Supply, resolve_perspective, split_shares
+from .metrics import direct_metrics
 
 __all__ = [
     "SourceUse",
@@ -97,15 +98,25 @@ def trend(chain: Chain, node: str | None = None, perspective: str | None = None)
         hint = f" (nodes with history: {', '.join(have)})" if have else ""
         msg = f"{what} no history: trends need figures for more than one year{hint}"
         raise AnalysisError(msg)
-    rows = []
+    cells: list[tuple[str, int, OriginSplit]] = []
     for n in with_history:
         series = dict(n.history)
         if n.shares is not None:
             series.setdefault(n.year or chain.year, n.shares)
-        for year in sorted(series):
-            split = split_shares(series[year], keys)
-            supplier, share = top_supplier(split)
-            rows.append(TrendRow(n.id, year, split.dependence, supplier, share))
+        cells.extend((n.id, year, split_shares(series[year], keys)) for year in sorted(series))
+    table = Supply.of(tuple(f"{n}@{y}" for n, y, _ in cells), tuple(s for _, _, s in cells))
+    direct = direct_metrics(table)
+    tops, shares = direct.top.tolist(), direct.top_share.tolist()
+    rows = [
+        TrendRow(
+            n,
+            year,
+            split.dependence,
+            table.pair_origin[tops[k]] if tops[k] >= 0 else None,
+            shares[k] if tops[k] >= 0 else None,
+        )
+        for k, (n, year, split) in enumerate(cells)
+    ]
     return TrendResult(chain.name, who, tuple(rows))
 
 

@@ -1,0 +1,504 @@
+r"""The compiled form of a chain: arrays for one perspective and one year, built once.
+
+Every computation of :mod:`chokepoint.core` (direct metrics, exposure, both loss models,
+choke-point impacts, batches of scenarios, Monte Carlo) reads a chain through a
+:class:`Compiled` value and nothing else. It holds:
+
+* **nodes** in chain order (node ``k`` is ``chain.nodes[k]``), with each node's origin split for
+  the perspective (:class:`OriginSplit`: domestic share :math:`s_n(P)`, named foreign shares,
+  ``other``, unattributed remainder), its substitutability :math:`\sigma_n`;
+* **inputs** in compressed-sparse-row form grouped by the node that uses them, in the order of
+  its ``inputs`` (link ``e`` of node ``n``, ``in_ptr[n] <= e < in_ptr[n + 1]``, brings input
+  ``in_src[e]`` with cost share ``in_cost[e]``, 0 when unknown, and flag ``in_essential[e]``),
+  and the same links grouped by input (``out_ptr``, ``out_links``);
+* **the cuttable pairs**: every named foreign origin of every node (pair ``p`` is origin
+  ``pair_origin[p]`` at node ``pair_row[p]`` with share ``pair_share[p]``; node ``n``'s pairs are
+  ``pair_ptr[n]`` to ``pair_ptr[n + 1] - 1``);
+* **the order of computation**: the strongly connected components of the input graph grouped by
+  *generation* (a component's generation is one more than the highest of its inputs'), the
+  acyclic nodes of each generation in ``by_generation`` and the components with a cycle (several
+  nodes, or a self-input) in ``cyclic``, inputs first.
+
+A step of every algorithm treats one generation at once, over all its nodes and links and over
+all the scenarios of a batch (columns of a ``nodes x S`` matrix); cyclic components are solved
+or iterated on their own. Strongly connected components come from
+``scipy.sparse.csgraph.connected_components`` when scipy is installed and from networkx's
+``strongly_connected_components`` otherwise, on the cyclic core only.
+
+References
+----------
+.. [1] Tarjan, R. (1972), "Depth-first search and linear graph algorithms", *SIAM Journal on
+       Computing* 1(2), 146-160.
+.. [2] Kahn, A. B. (1962), "Topological sorting of large networks", *Communications of the ACM*
+       5(11), 558-562.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..countries import is_country, suggest_country
+from ..errors import AnalysisError
+from ..model import OTHER, Chain
+
+__all__ = [
+    "CHUNK",
+    "BoolArray",
+    "Compiled",
+    "Supply",
+    "FloatArray",
+    "IntArray",
+    "OriginSplit",
+    "compile_chain",
+    "resolve_perspective",
+    "split_shares",
+    "strong_components",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Cells (rows x columns) of a working matrix built at once; bounds the memory of a step.
+CHUNK = 1 << 22
+
+
+@dataclass(frozen=True, slots=True)
+class OriginSplit:
+    """A node's supply split from the perspective's point of view.
+
+    ``domestic`` is :math:`s_n(P)` (the perspective's key plus, for a region, its members);
+    ``foreign`` the named foreign origins, in the order of the chain file; ``other`` the
+    known-foreign unnamed share; ``unattributed`` the remainder. ``known`` is False for a node
+    without shares, which counts as fully domestic in propagation.
+    """
+
+    domestic: float
+    foreign: Mapping[str, float]
+    other: float
+    unattributed: float
+    known: bool = True
+
+    @property
+    def dependence(self) -> float:
+        r"""Import dependence :math:`D_n = 1 - s_n(P)`."""
+        return 1.0 - self.domestic
+
+
+def split_shares(shares: Mapping[str, float] | None, domestic_keys: Collection[str]) -> OriginSplit:
+    """Split origin shares into domestic, named foreign, ``other`` and unattributed parts.
+
+    Examples
+    --------
+    >>> s = split_shares({"CN": 0.28, "JP": 0.65, "other": 0.05}, {"CN"})
+    >>> round(s.dependence, 2), dict(s.foreign), round(s.unattributed, 2)
+    (0.72, {'JP': 0.65}, 0.02)
+    """
+    if shares is None:
+        return OriginSplit(1.0, {}, 0.0, 0.0, known=False)
+    domestic = sum(v for k, v in shares.items() if k in domestic_keys)
+    foreign = {k: v for k, v in shares.items() if k not in domestic_keys and k != OTHER}
+    other = shares.get(OTHER, 0.0)
+    unattributed = max(0.0, 1.0 - sum(shares.values()))
+    return OriginSplit(min(domestic, 1.0), foreign, other, unattributed)
+
+
+def resolve_perspective(
+    chain: Chain, perspective: str | None
+) -> tuple[str, frozenset[str], list[str]]:
+    """Check a perspective choice; return it, its domestic keys and the assumptions it implies.
+
+    Raises
+    ------
+    AnalysisError
+        For an unknown code, or another economy on a chain that describes one economy's market.
+    """
+    who = perspective or chain.perspective
+    if who not in chain.regions and not is_country(who):
+        guess = suggest_country(who, tuple(chain.regions))
+        hint = f"; did you mean '{guess}'?" if guess else ""
+        msg = f"unknown perspective '{who}'{hint} (an ISO 3166-1 alpha-2 code or a region of the chain)"
+        raise AnalysisError(msg)
+    if who != chain.perspective and not chain.is_global:
+        msg = (
+            f"chain '{chain.name}' gives shares of {chain.perspective}'s own market; they say nothing "
+            f"about {who}'s market, so the perspective {who} is refused (only chains with "
+            "`market: global` describe world shares that any economy can be measured against)"
+        )
+        raise AnalysisError(msg)
+    keys = chain.members(who)
+    assumptions: list[str] = []
+    for region, members in chain.regions.items():
+        if who in members and region != who:
+            used = [n.id for n in chain.nodes if n.shares and region in n.shares]
+            if used:
+                assumptions.append(
+                    f"region {region} includes {who} but is counted as foreign at {', '.join(used)}"
+                )
+    return who, keys, assumptions
+
+
+def _resolve_year(chain: Chain, year: int | None) -> tuple[int, list[str]]:
+    """Check a year choice; return the year used and the nodes without figures for it."""
+    if year is None or year == chain.year:
+        return chain.year, []
+    covered = [n.id for n in chain.nodes if year in n.history]
+    if not covered:
+        years = sorted({y for n in chain.nodes for y in n.history} | {chain.year})
+        msg = (
+            f"chain '{chain.name}' has no figures for {year}; years with figures: "
+            f"{', '.join(map(str, years))}"
+        )
+        raise AnalysisError(msg)
+    missing = [n.id for n in chain.nodes if n.shares is not None and year not in n.history]
+    return year, missing
+
+
+def _gather(ptr: IntArray, rows: IntArray) -> IntArray:
+    """The positions ``ptr[r] .. ptr[r + 1] - 1`` of every row ``r`` in ``rows``, concatenated."""
+    starts = ptr[rows]
+    counts = ptr[rows + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.intp)
+    before = np.cumsum(counts) - counts
+    return np.repeat(starts - before, counts) + np.arange(total, dtype=np.intp)
+
+
+def _levels(size: int, src: IntArray, dst: IntArray) -> IntArray:
+    """Longest-path level of every node (Kahn's algorithm [2]_, one level at a time).
+
+    Nodes on or downstream of a cycle are never reached and get -1.
+    """
+    level = np.full(size, -1, dtype=np.intp)
+    indegree = np.bincount(dst, minlength=size).astype(np.intp)
+    order = np.argsort(src, kind="stable")
+    targets = dst[order]
+    ptr = np.zeros(size + 1, dtype=np.intp)
+    np.cumsum(np.bincount(src, minlength=size), out=ptr[1:])
+    frontier = np.flatnonzero(indegree == 0)
+    step = 0
+    while frontier.size:
+        level[frontier] = step
+        reached = targets[_gather(ptr, frontier)]
+        if not reached.size:
+            break
+        hit, count = np.unique(reached, return_counts=True)
+        indegree[hit] -= count
+        frontier = hit[indegree[hit] == 0]
+        step += 1
+    return level
+
+
+def strong_components(size: int, src: IntArray, dst: IntArray) -> IntArray:
+    """A component label for every node; nodes share a label when they lie on a common cycle.
+
+    ``scipy.sparse.csgraph.connected_components(connection="strong")`` when scipy is installed
+    (the ``fast`` extra), else networkx's ``strongly_connected_components`` [1]_: the same
+    partition, labels may differ.
+
+    >>> labels = strong_components(4, np.array([0, 1, 2]), np.array([1, 0, 3]))
+    >>> bool(labels[0] == labels[1]), bool(labels[2] == labels[3])
+    (True, False)
+    """
+    try:
+        from scipy.sparse import csr_array  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        from scipy.sparse.csgraph import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            connected_components,
+        )
+    except ImportError:
+        import networkx as nx
+
+        graph: nx.DiGraph[int] = nx.DiGraph()
+        graph.add_nodes_from(range(size))
+        graph.add_edges_from(zip(src.tolist(), dst.tolist(), strict=True))
+        labels = np.empty(size, dtype=np.intp)
+        for label, members in enumerate(nx.strongly_connected_components(graph)):
+            labels[list(members)] = label
+        return labels
+    matrix = csr_array(
+        (np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size), dtype=np.int8
+    )
+    _, found = connected_components(matrix, directed=True, connection="strong")
+    return np.asarray(found, dtype=np.intp)
+
+
+def _condense(
+    size: int, src: IntArray, dst: IntArray
+) -> tuple[IntArray, tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    """Generation of every node's component, and the cyclic components with their generations."""
+    generation = _levels(size, src, dst)
+    if not size or generation.min() >= 0:
+        return generation, (), ()
+    # Nodes never reached lie on a cycle or downstream of one. Trim, from the other end, those
+    # that reach no cycle: what remains is the cyclic core, the only part that needs components.
+    rest = generation < 0
+    inside = rest[src] & rest[dst]
+    back = _levels(size, dst[inside], src[inside])
+    core = rest & (back < 0)
+    label = np.arange(size, dtype=np.intp)
+    nodes = np.flatnonzero(core)
+    if nodes.size:
+        local = np.full(size, -1, dtype=np.intp)
+        local[nodes] = np.arange(nodes.size, dtype=np.intp)
+        keep = core[src] & core[dst]
+        parts = strong_components(nodes.size, local[src[keep]], local[dst[keep]])
+        label[nodes] = size + parts
+    _, label = np.unique(label, return_inverse=True)
+    label = label.astype(np.intp).reshape(-1)
+    count = int(label.max()) + 1
+    between = label[src] != label[dst]
+    level = _levels(count, label[src[between]], label[dst[between]])
+    generation = level[label]
+    sizes = np.bincount(label, minlength=count)
+    looped = np.zeros(count, dtype=np.bool_)
+    looped[label[src[src == dst]]] = True
+    cyclic_labels = np.flatnonzero((sizes > 1) | looped)
+    if not cyclic_labels.size:
+        return generation, (), ()
+    members: dict[int, list[int]] = {int(c): [] for c in cyclic_labels}
+    for n in np.flatnonzero(np.isin(label, cyclic_labels)).tolist():
+        members[int(label[n])].append(n)
+    ordered = sorted(members.values(), key=lambda m: (int(level[label[m[0]]]), m[0]))
+    return (
+        generation,
+        tuple(tuple(m) for m in ordered),
+        tuple(int(level[label[m[0]]]) for m in ordered),
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Supply:
+    """Where each node's supply comes from: origin splits and the cuttable (origin, node) pairs.
+
+    Pair ``p`` is origin ``pair_origin[p]`` at node ``pair_row[p]`` with share ``pair_share[p]``;
+    node ``n``'s pairs are ``pair_ptr[n]`` to ``pair_ptr[n + 1] - 1``, in the order of its shares.
+    """
+
+    nodes: tuple[str, ...]
+    splits: tuple[OriginSplit, ...]
+    known: BoolArray
+    domestic: FloatArray
+    other: FloatArray
+    unattributed: FloatArray
+    pair_origin: tuple[str, ...]
+    pair_row: IntArray
+    pair_share: FloatArray
+    pair_ptr: IntArray
+
+    @classmethod
+    def of(cls, nodes: tuple[str, ...], splits: tuple[OriginSplit, ...]) -> Supply:
+        """The table of ``splits`` (one per node of ``nodes``).
+
+        >>> s = Supply.of(("a",), (split_shares({"CN": 0.3, "JP": 0.5, "US": 0.2}, {"CN"}),))
+        >>> s.pair_origin, s.pair_share.tolist(), s.pair_ptr.tolist()
+        (('JP', 'US'), [0.5, 0.2], [0, 2])
+        """
+        return cls(**_supply_fields(nodes, splits))
+
+    @property
+    def size(self) -> int:
+        """The number of nodes."""
+        return len(self.nodes)
+
+    def reduce_pairs(self, values: FloatArray) -> FloatArray:
+        """Sum ``pairs x S`` values over each node's pairs: a ``nodes x S`` matrix."""
+        out = np.zeros((self.size, values.shape[1]), dtype=np.float64)
+        rows = np.flatnonzero(np.diff(self.pair_ptr))
+        if rows.size:
+            out[rows] = np.add.reduceat(values, self.pair_ptr[rows], axis=0)
+        return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Compiled(Supply):
+    """A chain as arrays for one perspective and year; see the module docstring."""
+
+    chain: Chain
+    perspective: str
+    domestic_keys: frozenset[str]
+    year: int
+    assumptions: tuple[str, ...]
+    index: Mapping[str, int]
+    substitutability: FloatArray
+    in_ptr: IntArray
+    in_src: IntArray
+    in_user: IntArray
+    in_cost: FloatArray
+    in_known: BoolArray
+    in_essential: BoolArray
+    out_ptr: IntArray
+    out_links: IntArray
+    by_generation: tuple[IntArray, ...]
+    cyclic: tuple[tuple[int, ...], ...]
+    cyclic_generation: tuple[int, ...]
+    finals: IntArray
+
+    def origins(self) -> list[str]:
+        """The named foreign origins of every node, sorted."""
+        return sorted(set(self.pair_origin))
+
+    def final_ids(self) -> list[str]:
+        """The final products (nodes that feed no node but themselves), in chain order."""
+        return [self.nodes[f] for f in self.finals.tolist()]
+
+    def chunks(self, rows: IntArray, width: int) -> Iterator[IntArray]:
+        """Split ``rows`` so that a step's working matrix stays within :data:`CHUNK` cells."""
+        if not rows.size:
+            return
+        cells = np.cumsum(self.in_ptr[rows + 1] - self.in_ptr[rows] + 1) * max(width, 1)
+        start = 0
+        while start < rows.size:
+            limit = (cells[start - 1] if start else 0) + CHUNK
+            stop = max(start + 1, int(np.searchsorted(cells, limit, side="right")))
+            yield rows[start:stop]
+            start = stop
+
+    def walk(
+        self,
+        width: int,
+        rows_step: Callable[[IntArray], None],
+        cycle_step: Callable[[tuple[int, ...]], None],
+    ) -> None:
+        """Visit the chain inputs first: each generation's acyclic nodes in chunks of rows
+        (``rows_step``), then that generation's cyclic components one at a time."""
+        pending = list(zip(self.cyclic, self.cyclic_generation, strict=True))
+        at = 0
+        for g, rows in enumerate(self.by_generation):
+            for chunk in self.chunks(rows, width):
+                rows_step(chunk)
+            while at < len(pending) and pending[at][1] == g:
+                cycle_step(pending[at][0])
+                at += 1
+
+    def reduce_inputs(
+        self,
+        ufunc: np.ufunc,
+        rows: IntArray,
+        first: FloatArray,
+        term: Callable[[IntArray], FloatArray],
+    ) -> FloatArray:
+        """``ufunc.reduce([first_r, term(link) for each input link of r])`` for every row ``r``.
+
+        ``first`` is ``len(rows) x S``; ``term`` maps link positions to their ``links x S``
+        values. One ``reduceat`` over all the rows at once.
+        """
+        links = _gather(self.in_ptr, rows)
+        counts = self.in_ptr[rows + 1] - self.in_ptr[rows]
+        starts = np.cumsum(counts + 1) - (counts + 1)
+        stacked = np.empty((rows.size + links.size, first.shape[1]), dtype=np.float64)
+        stacked[starts] = first
+        if links.size:
+            place = np.repeat(starts + 1 - (np.cumsum(counts) - counts), counts)
+            stacked[place + np.arange(links.size, dtype=np.intp)] = term(links)
+        out: FloatArray = ufunc.reduceat(stacked, starts, axis=0)
+        return out
+
+
+def _supply_fields(nodes: tuple[str, ...], splits: tuple[OriginSplit, ...]) -> dict[str, Any]:
+    size = len(splits)
+    pair_origin = tuple(c for s in splits for c in s.foreign)
+    pair_ptr = np.zeros(size + 1, dtype=np.intp)
+    np.cumsum(np.fromiter((len(s.foreign) for s in splits), np.intp, size), out=pair_ptr[1:])
+    return {
+        "nodes": nodes,
+        "splits": splits,
+        "known": np.fromiter((s.known for s in splits), np.bool_, size),
+        "domestic": np.fromiter((s.domestic for s in splits), np.float64, size),
+        "other": np.fromiter((s.other for s in splits), np.float64, size),
+        "unattributed": np.fromiter((s.unattributed for s in splits), np.float64, size),
+        "pair_origin": pair_origin,
+        "pair_row": np.repeat(np.arange(size, dtype=np.intp), np.diff(pair_ptr)),
+        "pair_share": np.fromiter(
+            (v for s in splits for v in s.foreign.values()), np.float64, len(pair_origin)
+        ),
+        "pair_ptr": pair_ptr,
+    }
+
+
+def compile_chain(
+    chain: Chain, perspective: str | None = None, year: int | None = None
+) -> Compiled:
+    """Compile ``chain`` for ``perspective`` (default: the chain's) and ``year`` (default: its own).
+
+    Raises
+    ------
+    AnalysisError
+        For an unknown or refused perspective, or a year without figures.
+
+    Examples
+    --------
+    >>> from chokepoint import load_chain
+    >>> c = compile_chain(load_chain("robots"))
+    >>> c.perspective, c.year, c.nodes[c.pair_row[0]] == c.nodes[0]
+    ('CN', 2018, True)
+    """
+    who, keys, assumptions = resolve_perspective(chain, perspective)
+    used_year, missing = _resolve_year(chain, year)
+    if missing:
+        assumptions.append(
+            f"{len(missing)} node(s) have no figures for {used_year}; their {chain.year} shares "
+            f"were used: {', '.join(missing)}"
+        )
+    nodes = tuple(n.id for n in chain.nodes)
+    index = {n: k for k, n in enumerate(nodes)}
+    splits = tuple(split_shares(n.shares_for(used_year), keys) for n in chain.nodes)
+    unknown = [n for n, s in zip(nodes, splits, strict=True) if not s.known]
+    if unknown:
+        assumptions.append(
+            f"no shares known for {', '.join(unknown)}: direct metrics n/a; counted as domestic "
+            "(s_P = 1) when propagating"
+        )
+    size = len(nodes)
+    items = [item for node in chain.nodes for item in node.inputs]
+    costs = [item.cost_share for item in items]
+    in_ptr = np.zeros(size + 1, dtype=np.intp)
+    np.cumsum(np.fromiter((len(n.inputs) for n in chain.nodes), np.intp, size), out=in_ptr[1:])
+    in_src = np.fromiter(
+        map(index.__getitem__, map(attrgetter("node"), items)), np.intp, len(items)
+    )
+    in_user = np.repeat(np.arange(size, dtype=np.intp), np.diff(in_ptr))
+    out_links = np.argsort(in_src, kind="stable").astype(np.intp)
+    out_ptr = np.zeros(size + 1, dtype=np.intp)
+    np.cumsum(np.bincount(in_src, minlength=size), out=out_ptr[1:])
+    generation, cyclic, cyclic_generation = _condense(size, in_src, in_user)
+    acyclic = np.ones(size, dtype=np.bool_)
+    for members in cyclic:
+        acyclic[list(members)] = False
+    depth = int(generation.max()) + 1 if size else 0
+    rank = np.argsort(generation, kind="stable")
+    bounds = np.searchsorted(generation[rank], np.arange(depth + 1))
+    by_generation = tuple(
+        np.sort(part[acyclic[part]])
+        for part in (rank[bounds[g] : bounds[g + 1]] for g in range(depth))
+    )
+    feeds_other = np.zeros(size, dtype=np.bool_)
+    feeds_other[in_src[in_src != in_user]] = True
+    return Compiled(
+        **_supply_fields(nodes, splits),
+        chain=chain,
+        perspective=who,
+        domestic_keys=keys,
+        year=used_year,
+        assumptions=tuple(assumptions),
+        index=index,
+        substitutability=np.fromiter((n.substitutability for n in chain.nodes), np.float64, size),
+        in_ptr=in_ptr,
+        in_src=in_src,
+        in_user=in_user,
+        in_cost=np.fromiter((c or 0.0 for c in costs), np.float64, len(costs)),
+        in_known=np.fromiter((c is not None for c in costs), np.bool_, len(costs)),
+        in_essential=np.fromiter((i.essential for i in items), np.bool_, len(items)),
+        out_ptr=out_ptr,
+        out_links=out_links,
+        by_generation=by_generation,
+        cyclic=cyclic,
+        cyclic_generation=cyclic_generation,
+        finals=np.flatnonzero(~feeds_other).astype(np.intp),
+    )

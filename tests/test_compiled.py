@@ -1,0 +1,157 @@
+"""The compiled form: its order of computation, and the analysis on it against references
+computed here by other means (a dense inverse, one scenario per node, networkx's components)."""
+
+from __future__ import annotations
+
+import builtins
+import subprocess
+import sys
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from chokepoint import analyze, build_graph, load_chain
+from chokepoint.core import compiled as compiled_module
+from chokepoint.core.compiled import _levels, compile_chain, strong_components
+from chokepoint.core.metrics import direct_metrics, exposure
+from chokepoint.core.propagate import cut_matrix, import_losses, propagate
+from chokepoint.io.generate import generate
+from chokepoint.io.loader import check_document
+from chokepoint.io.yamlread import Located
+from chokepoint.model import Chain, Cut
+
+
+def generated(nodes: int, seed: int, cycles: float) -> Chain:
+    return check_document(Located(generate(nodes, seed, cycles=cycles), "generated"))
+
+
+NETWORKS = [(20, 1, 0.0), (60, 3, 0.1), (120, 4, 0.3), (400, 6, 0.01)]
+
+
+@pytest.mark.parametrize(("nodes", "seed", "cycles"), NETWORKS)
+def test_exposure_equals_the_dense_inverse(nodes: int, seed: int, cycles: float) -> None:
+    """X = (I - diag(s_P) W)^-1 S, the Leontief-inverse form of input-output analysis."""
+    c = compile_chain(generated(nodes, seed, cycles))
+    origins, x = exposure(c)
+    w = np.zeros((c.size, c.size))
+    np.add.at(w, (c.in_user, c.in_src), c.in_cost)
+    s = np.zeros((c.size, len(origins) + 1))
+    column = {o: k for k, o in enumerate(origins)}
+    for p, (o, r) in enumerate(zip(c.pair_origin, c.pair_row.tolist(), strict=True)):
+        s[r, column[o]] = c.pair_share[p]
+    s[:, -1] = np.where(c.known, 1.0 - c.domestic, 0.0)
+    expected = np.linalg.solve(np.eye(c.size) - c.domestic[:, None] * w, s)
+    np.testing.assert_allclose(x, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("nodes", "seed", "cycles"), NETWORKS)
+def test_impacts_equal_one_scenario_per_node(nodes: int, seed: int, cycles: float) -> None:
+    """The backward pass gives, for every node, the worst final loss of cutting its top
+    supplier there: checked against that batch of scenarios propagated forwards."""
+    chain = generated(nodes, seed, cycles)
+    c = compile_chain(chain)
+    direct = direct_metrics(c)
+    sources = [n for n in range(c.size) if direct.top[n] >= 0]
+    cuts = [[Cut(c.pair_origin[direct.top[n]], 1.0, (c.nodes[n],))] for n in sources]
+    q, _ = propagate(c, import_losses(c, cut_matrix(c, cuts)))
+    worst = q[c.finals].max(axis=0)
+    result = analyze(chain)
+    impacts = [result.node(c.nodes[n]).impact for n in sources]
+    np.testing.assert_allclose(impacts, worst, rtol=0, atol=1e-12)
+    for j, n in enumerate(sources):
+        on = result.node(c.nodes[n]).impact_on
+        assert on is not None
+        assert q[c.index[on], j] == pytest.approx(worst[j], abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["robots", "machine-tools", "semiconductors"])
+def test_impacts_of_shipped_chains_equal_one_scenario_per_node(name: str) -> None:
+    chain = load_chain(name)
+    c = compile_chain(chain)
+    result = analyze(chain)
+    for node in result.nodes:
+        if node.top_supplier is None:
+            assert node.impact is None
+            continue
+        cut = [[Cut(node.top_supplier, 1.0, (node.id,))]]
+        q, _ = propagate(c, import_losses(c, cut_matrix(c, cut)))
+        assert node.impact == pytest.approx(float(q[c.finals, 0].max()), abs=1e-12)
+
+
+def test_levels_known_answer() -> None:
+    # 0 -> 1 -> 3, 0 -> 2 -> 3, 2 -> 4, and 5 <-> 6 (a cycle, never reached), 6 -> 7
+    src = np.array([0, 1, 0, 2, 2, 5, 6, 6])
+    dst = np.array([1, 3, 2, 3, 4, 6, 5, 7])
+    assert _levels(8, src, dst).tolist() == [0, 1, 1, 2, 2, -1, -1, -1]
+
+
+def _partition(labels: list[int]) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for node, label in enumerate(labels):
+        groups.setdefault(label, set()).add(node)
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.mark.parametrize("scipy", [True, False], ids=["scipy", "networkx"])
+def test_strong_components_known_answer(scipy: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if scipy:
+        pytest.importorskip("scipy")
+    else:  # scipy is an optional extra: without it, networkx finds the same components
+        real = builtins.__import__
+
+        def no_scipy(name: str, *args: Any, **kwargs: Any) -> Any:
+            if name.startswith("scipy"):
+                raise ImportError(name)
+            return real(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", no_scipy)
+    # {0, 1, 2} a cycle, 3 alone with a self-loop, {4, 5} a cycle fed by 2, 6 a sink
+    src = np.array([0, 1, 2, 3, 2, 4, 5, 5])
+    dst = np.array([1, 2, 0, 3, 4, 5, 4, 6])
+    expected = {frozenset({0, 1, 2}), frozenset({3}), frozenset({4, 5}), frozenset({6})}
+    assert _partition(strong_components(7, src, dst).tolist()) == expected
+
+
+def test_generated_network_cycles_are_networkx_components() -> None:
+    chain = generated(300, 11, 0.05)
+    c = compile_chain(chain)
+    graph = build_graph(chain)
+    expected = {
+        frozenset(component)
+        for component in nx.strongly_connected_components(graph)
+        if len(component) > 1 or graph.has_edge(next(iter(component)), next(iter(component)))
+    }
+    assert {frozenset(c.nodes[n] for n in members) for members in c.cyclic} == expected
+    assert expected  # the generator made some
+    # every link goes from an earlier generation to a later one, or stays in its component
+    generation = np.empty(c.size, dtype=np.intp)
+    for g, rows in enumerate(c.by_generation):
+        generation[rows] = g
+    for members, g in zip(c.cyclic, c.cyclic_generation, strict=True):
+        generation[list(members)] = g
+    inside = {(a, b) for members in c.cyclic for a in members for b in members}
+    for src, dst in zip(c.in_src.tolist(), c.in_user.tolist(), strict=True):
+        assert generation[src] < generation[dst] or (src, dst) in inside
+
+
+def test_chunks_bound_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step's working matrix is split into chunks of at most CHUNK cells: same results."""
+    chain = generated(200, 5, 0.02)
+    expected = analyze(chain).to_dict()
+    monkeypatch.setattr(compiled_module, "CHUNK", 16)
+    assert analyze(chain).to_dict() == expected
+
+
+def test_curated_chains_import_neither_scipy_nor_rich() -> None:
+    code = (
+        "import sys; from chokepoint import analyze, load_chain, run_scenario; "
+        "from chokepoint.core.scenarios import sweep_cuts; c = load_chain('robots'); analyze(c); "
+        "run_scenario(c, 'japan-components'); sweep_cuts(c, cut='JP', severities=(0.5, 1.0)); "
+        "print(sorted(m for m in ('scipy', 'rich', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
