@@ -803,6 +803,8 @@ def export(
     total_dependence, chokepoint, impact and more; edges carry cost_share, weight and
     essential. Unknown values are left out. See docs/export.md.
     """
+    from .core.analysis import analyze
+    from .core.scenarios import run_scenario
     from .io.loader import load_chain
     from .output.export import export as run
     from .output.export import format_for_path
@@ -815,13 +817,18 @@ def export(
         _fail(f"error: --edges is for --format csv, not {fmt}")
     loaded = load_chain(chain)
     spec = _optional_scenario(loaded, scenario, cut, shock, substitution)
+    analysis = analyze(loaded, perspective=perspective, year=year)
+    losses = (
+        run_scenario(
+            loaded, spec, perspective=analysis.perspective, model=_model(model), year=analysis.year
+        )
+        if spec is not None
+        else None
+    )
     text = run(
-        loaded,
+        analysis,
         fmt,
-        perspective=perspective,
-        year=year,
-        scenario=spec,
-        model=_model(model),
+        losses,
         table="edges" if edges else "nodes",
         fenced=output is not None and output.suffix.lower() == ".md",
     )

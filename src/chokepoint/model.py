@@ -165,18 +165,19 @@ class Chain:
     stage_data: tuple[StageFigure, ...] = ()
     path: str | None = None
     format: int = 1
+    _index: Mapping[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def is_global(self) -> bool:
         """True when the shares describe the world market rather than the perspective's own."""
         return self.market == "global"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {n.id: k for k, n in enumerate(self.nodes)})
+
     def node(self, node_id: str) -> Node:
-        """Return the node with id ``node_id`` (``KeyError`` when absent)."""
-        for node in self.nodes:
-            if node.id == node_id:
-                return node
-        raise KeyError(node_id)
+        """Return the node with id ``node_id`` (``KeyError`` when absent), by index."""
+        return self.nodes[self._index[node_id]]
 
     def members(self, origin: str) -> frozenset[str]:
         """Return the origin itself plus, for a region, its member countries."""

@@ -49,7 +49,7 @@ from ..model import OTHER, Chain
 
 if TYPE_CHECKING:
     from ..core.analysis import Analysis
-    from ..core.scenarios import LossModel, Scenario, ScenarioResult
+    from ..core.scenarios import ScenarioResult
 
 __all__ = [
     "EDGE_ATTRIBUTES",
@@ -399,7 +399,8 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
     """
     _check(chain, analysis, result)
     ids = _graphml_ids([m.id for m in analysis.nodes])
-    root = ET.Element(
+    out = _Xml()
+    out.open(
         "graphml",
         {
             "xmlns": GRAPHML_NS,
@@ -412,8 +413,7 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
         ("edge", EDGE_ATTRIBUTES),
     ):
         for attribute in attributes:
-            key = ET.SubElement(
-                root,
+            out.open(
                 "key",
                 {
                     "id": attribute.name,
@@ -422,18 +422,80 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
                     "attr.type": attribute.kind,
                 },
             )
-            ET.SubElement(key, "desc").text = attribute.doc
-    graph = ET.SubElement(root, "graph", {"id": "G", "edgedefault": "directed"})
-    ET.SubElement(graph, "desc").text = _summary(chain, analysis, result)
+            out.leaf("desc", {}, attribute.doc)
+            out.close()
+    out.open("graph", {"id": "G", "edgedefault": "directed"})
+    out.leaf("desc", {}, _summary(chain, analysis, result))
     for node_id, row in node_rows(chain, analysis, result):
-        node = ET.SubElement(graph, "node", {"id": ids[node_id]})
-        for name, value in row.items():
-            ET.SubElement(node, "data", {"key": name}).text = _text(value)
+        out.items("node", {"id": ids[node_id]}, row)
     for source, target, row in edge_rows(chain):
-        edge = ET.SubElement(graph, "edge", {"source": ids[source], "target": ids[target]})
-        for name, value in row.items():
-            ET.SubElement(edge, "data", {"key": name}).text = _text(value)
-    return _serialize(root)
+        out.items("edge", {"source": ids[source], "target": ids[target]}, row)
+    out.close()
+    out.close()
+    return out.text()
+
+
+class _Xml:
+    """Writes indented XML straight to text, as ``ElementTree.indent`` then ``tostring`` would
+    (two spaces a level, ``<tag />`` when empty), without building a tree: GraphML of a
+    million-link network is a few million elements."""
+
+    _ATTRIBUTE = str.maketrans(
+        {
+            "&": "&amp;",
+            "<": "&lt;",
+            ">": "&gt;",
+            '"': "&quot;",
+            "\n": "&#10;",
+            "\r": "&#13;",
+            "\t": "&#09;",
+        }
+    )
+    _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+    def __init__(self) -> None:
+        self.parts: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+        self.stack: list[str] = []
+        self.keys: dict[str, str] = {}
+
+    def _start(self, tag: str, attributes: Mapping[str, str]) -> str:
+        pairs = "".join(f' {k}="{v.translate(self._ATTRIBUTE)}"' for k, v in attributes.items())
+        return f"{'  ' * len(self.stack)}<{tag}{pairs}"
+
+    def open(self, tag: str, attributes: Mapping[str, str]) -> None:
+        self.parts.append(self._start(tag, attributes) + ">\n")
+        self.stack.append(tag)
+
+    def close(self) -> None:
+        tag = self.stack.pop()
+        self.parts.append(f"{'  ' * len(self.stack)}</{tag}>\n")
+
+    def leaf(self, tag: str, attributes: Mapping[str, str], text: str) -> None:
+        self.parts.append(f"{self._start(tag, attributes)}>{text.translate(self._TEXT)}</{tag}>\n")
+
+    def items(self, tag: str, attributes: Mapping[str, str], row: Mapping[str, Value]) -> None:
+        """An element holding one ``<data key="NAME">VALUE</data>`` per item of ``row``."""
+        if not row:
+            self.parts.append(self._start(tag, attributes) + " />\n")
+            return
+        self.open(tag, attributes)
+        start = f'{"  " * len(self.stack)}<data key="'
+        keys = self.keys
+        for k, v in row.items():
+            key = keys.get(k)
+            if key is None:
+                key = keys[k] = k.translate(self._ATTRIBUTE)
+            if isinstance(v, str):
+                value = v.translate(self._TEXT)
+            elif isinstance(v, bool):
+                value = "true" if v else "false"
+            else:
+                value = repr(v)  # a float: digits, sign, point and exponent need no escape
+            self.parts.append(f'{start}{key}">{value}</data>\n')
+        self.close()
+
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 #: viz:size of a node: ``SIZE_MIN + SIZE_SCALE * impact`` (impact unknown: ``SIZE_MIN``).
@@ -788,36 +850,27 @@ def format_for_path(path: str | os.PathLike[str]) -> ExportFormat:
 
 
 def export(
-    chain: Chain,
+    analysis: Analysis,
     fmt: str,
-    *,
-    perspective: str | None = None,
-    year: int | None = None,
-    scenario: Scenario | str | None = None,
-    model: LossModel = "leontief",
-    analysis: Analysis | None = None,
     result: ScenarioResult | None = None,
+    *,
     table: Literal["nodes", "edges"] = "nodes",
     fenced: bool = False,
 ) -> str:
-    """Analyse ``chain`` (and run ``scenario``) and write it in format ``fmt``.
+    """Write an analysed chain (and a scenario's losses) in format ``fmt``.
+
+    Nothing is computed again: the figures come from ``analysis`` (and ``result``), every node
+    is looked up by index, and the time grows linearly with the chain.
 
     Parameters
     ----------
-    chain
-        The chain.
+    analysis
+        The :func:`~chokepoint.analyze` result of the chain to write.
     fmt
         One of :data:`FORMATS`.
-    perspective, year
-        Passed to :func:`~chokepoint.analyze` and :func:`~chokepoint.run_scenario`.
-    scenario
-        A :class:`~chokepoint.Scenario` or the name of one of the chain's scenarios; its losses
+    result
+        A :func:`~chokepoint.run_scenario` result of the same chain and perspective: its losses
         are added to every node.
-    model
-        The loss model of the scenario.
-    analysis, result
-        Results already computed (then ``perspective``, ``year``, ``scenario`` and ``model``
-        are not used for them).
     table
         With ``csv``: ``nodes`` or ``edges``.
     fenced
@@ -826,20 +879,18 @@ def export(
     Returns
     -------
     str
-        The document; write it with :func:`write_atomic`.
+        The document; write it with :func:`~chokepoint.io.atomic.write_atomic`.
 
     Raises
     ------
     OutputError
-        For an unknown format.
-    AnalysisError, ScenarioError
-        From the analysis or the scenario.
+        For an unknown format, or a result of another chain or perspective.
 
     Examples
     --------
     >>> import chokepoint
     >>> chain = chokepoint.load_chain("tests/data/valid/mini.yaml")
-    >>> print(export(chain, "csv", table="edges"), end="")
+    >>> print(export(chokepoint.analyze(chain), "csv", table="edges"), end="")
     source,target,cost_share,weight,essential
     reducers,robots,0.4,0.4,true
     plc,robots,0.2,0.2,false
@@ -848,16 +899,7 @@ def export(
     if fmt not in FORMATS:
         msg = f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}"
         raise OutputError(msg)
-    if analysis is None:
-        from ..core.analysis import analyze
-
-        analysis = analyze(chain, perspective=perspective, year=year)
-    if result is None and scenario is not None:
-        from ..core.scenarios import run_scenario
-
-        result = run_scenario(
-            chain, scenario, perspective=analysis.perspective, model=model, year=analysis.year
-        )
+    chain = analysis.chain
     if fmt == "graphml":
         return to_graphml(chain, analysis, result)
     if fmt == "gexf":
