@@ -21,7 +21,7 @@ def _modules() -> dict[str, Path]:
 
 def _imports(name: str, path: Path) -> set[str]:
     """Every chokepoint module ``name`` imports, at any depth of the file (functions included)."""
-    package = name.split(".")[:-1] if not path.name == "__init__.py" else name.split(".")
+    package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
