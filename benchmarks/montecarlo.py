@@ -1,4 +1,4 @@
-"""Time Monte Carlo and batch propagation against the pure-Python scenario loop, in one run.
+"""Time Monte Carlo, and batch propagation against the same scenarios one at a time, in one run.
 
 Usage::
 
@@ -11,9 +11,9 @@ Prints, for the chain:
    ``--repeat``), and the same through the installed CLI (``chokepoint montecarlo CHAIN
    --samples N --seed S --format json``) when that command exists;
 2. batch propagation throughput: ``--scenarios`` single-pair cuts (every (origin, node) pair at
-   evenly spaced severities), built with ``family_matrix`` and propagated with
-   ``propagate_batch``, against ``propagate_losses`` called once per scenario on the first
-   ``--baseline`` of them (the results are checked equal), both models;
+   evenly spaced severities), built with ``cut_matrix`` and propagated as one batch by
+   ``propagate``, against the first ``--baseline`` of them propagated one at a time (batches of
+   one: what a loop over ``run_scenario`` costs; the results are checked equal), both models;
 3. the ratios, measured in this run.
 
 Project targets: ``montecarlo robots --samples 100000 --seed 1`` in a few seconds on 2 cores;
@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 
 from chokepoint import load_chain
-from chokepoint.core.batch import Plan, family_matrix, propagate_batch
+from chokepoint.core.compiled import compile_chain
+from chokepoint.core.montecarlo import run_montecarlo
+from chokepoint.core.propagate import cut_matrix, import_losses, propagate
 from chokepoint.model import Cut
-from chokepoint.core.montecarlo import DEFAULT_P_CUT, run_montecarlo
-from chokepoint.core.scenarios import Scenario, prepare, propagate_losses
 
 
 def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:
@@ -78,13 +78,12 @@ def main() -> None:
     options = parser.parse_args()
 
     chain = load_chain(options.chain)
-    prepared = prepare(chain)
-    plan = Plan.build(prepared)
-    pairs = plan.pairs
+    c = compile_chain(chain)
+    pairs = [(o, c.nodes[r]) for o, r in zip(c.pair_origin, c.pair_row.tolist(), strict=True)]
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
-        f"chain {chain.name}: {len(plan.nodes)} nodes, {len(pairs)} (origin, node) pairs, "
-        f"{sum(1 for c in plan.components if c.cyclic)} cyclic components"
+        f"chain {chain.name}: {c.size} nodes, {len(pairs)} (origin, node) pairs, "
+        f"{len(c.cyclic)} cyclic components"
     )
 
     # 1. Monte Carlo ---------------------------------------------------------------------------
@@ -103,80 +102,40 @@ def main() -> None:
         f"{options.samples / seconds:,.0f} samples/s; {summary}"
     )
     print(f"CLI: {cli_montecarlo(options.chain, options.samples, options.seed, 3)}")
-    # the same kind of samples, one pure-Python scenario each (Prepared.run), on a subset
-    rng = np.random.default_rng(options.seed)
-    count = min(options.baseline, options.samples)
-    hits = (rng.random((count, len(pairs))) < DEFAULT_P_CUT) * rng.random((count, len(pairs)))
-    scenarios = [
-        Scenario(
-            cuts=tuple(Cut(c, float(k), (n,)) for (c, n), k in zip(pairs, row, strict=True) if k)
-        )
-        for row in hits
-    ]
-    pure, _ = best_of(1, lambda: [prepared.run(s, "leontief") for s in scenarios])
-    estimate = pure / count * options.samples
-    print(
-        f"pure-Python loop (Prepared.run per sample, {count:,} timed): {count / pure:,.0f} "
-        f"samples/s, about {estimate:.2f} s for {options.samples:,}; API ratio "
-        f"{estimate / seconds:.0f}x"
-    )
 
     # 2. batch propagation ----------------------------------------------------------------------
     per_pair = -(-options.scenarios // len(pairs))
-    severities = np.linspace(0.0, 1.0, per_pair)
-    family = [(c, (n,)) for c, n in pairs]
-    total = per_pair * len(pairs)
+    severities = np.linspace(0.0, 1.0, per_pair).tolist()
+    scenarios = [[Cut(o, s, (n,))] for o, n in pairs for s in severities]
+    total = len(scenarios)
     baseline = min(options.baseline, total)
-    # the same scenarios as scalar inputs: column j is pair j // per_pair at severity j % per_pair
-    scalar_cases = [
-        (c, n, float(severities[j % per_pair]))
-        for j in range(baseline)
-        for c, n in [pairs[j // per_pair]]
-    ]
     print(f"\n# sweep of {total:,} single-pair cuts ({len(pairs)} pairs x {per_pair} severities)")
     for model in ("leontief", "linear"):
-        build, imports = best_of(options.repeat, lambda: family_matrix(plan, family, severities))
-        propagate, q = best_of(
+        build, imports = best_of(
+            options.repeat, lambda: import_losses(c, cut_matrix(c, scenarios))
+        )
+        batch, q = best_of(
             options.repeat,
-            lambda model=model, imports=imports: propagate_batch(plan, imports, None, model),
+            lambda model=model, imports=imports: propagate(c, imports, None, model)[0],
         )
-        nodes = list(plan.nodes)
-        import_dicts = [
-            {n: float(imports[k, j]) for k, n in enumerate(nodes) if imports[k, j]}
-            for j in range(baseline)
-        ]
 
-        def pure_loop(model: Any = model, import_dicts: Any = import_dicts) -> list[Any]:
+        def one_at_a_time(model: Any = model) -> list[Any]:
             return [
-                propagate_losses(prepared.graph, prepared.splits, d, {}, model, prepared.order)
-                for d in import_dicts
+                propagate(c, import_losses(c, cut_matrix(c, [cuts])), None, model)[0][:, 0]
+                for cuts in scenarios[:baseline]
             ]
 
-        def pure_end_to_end(model: Any = model) -> list[Any]:
-            return [
-                prepared.run(Scenario(cuts=(Cut(c, s, (n,)),)), model) for c, n, s in scalar_cases
-            ]
-
-        pure, values = best_of(max(1, options.repeat // 2), pure_loop)
-        pure_full, _ = best_of(max(1, options.repeat // 2), pure_end_to_end)
-        expected = np.array([[v[n][0] for n in nodes] for v in values]).T
-        np.testing.assert_allclose(q[:, :baseline], expected, rtol=1e-12, atol=0)
-        batch_rate = total / propagate
-        batch_full_rate = total / (build + propagate)
-        pure_rate = baseline / pure
-        pure_full_rate = baseline / pure_full
+        single, values = best_of(max(1, options.repeat // 2), one_at_a_time)
+        np.testing.assert_allclose(q[:, :baseline], np.array(values).T, rtol=0, atol=1e-15)
+        batch_rate = total / (build + batch)
+        single_rate = baseline / single
         print(
-            f"{model:8s} propagation: batch {batch_rate:12,.0f} scen/s | pure "
-            f"{pure_rate:9,.0f} scen/s | ratio {batch_rate / pure_rate:6.1f}x"
-        )
-        print(
-            f"{model:8s} cuts + propagation: batch {batch_full_rate:6,.0f} scen/s | pure "
-            f"(Prepared.run, as sweep) {pure_full_rate:7,.0f} scen/s | ratio "
-            f"{batch_full_rate / pure_full_rate:6.1f}x"
+            f"{model:8s} cuts + propagation: batch {batch_rate:12,.0f} scen/s | one at a time "
+            f"{single_rate:9,.0f} scen/s | ratio {batch_rate / single_rate:6.1f}x"
         )
     print(
-        f"\n(pure rates from the first {baseline:,} scenarios, results checked equal to "
-        "rtol 1e-12; best-of timings)"
+        f"\n(one-at-a-time rates from the first {baseline:,} scenarios, results checked equal; "
+        "best-of timings)"
     )
 
 
