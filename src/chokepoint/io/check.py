@@ -33,7 +33,7 @@ from ..model import (
     Supplier,
 )
 from .limits import DEFAULT_MAX_ERRORS
-from .numbers import NumberError, check_number, parse_int
+from .numbers import LongInteger, NumberError, check_number, parse_int
 from .schema import allowed_keys, required_keys
 from .yamlread import Located, format_path
 from .yamlread import Path as KeyPath
@@ -179,6 +179,8 @@ def _listing(names: Iterable[str]) -> str:
 
 def _brief(value: Any) -> str:
     """``value`` for a message, long texts and numbers cut."""
+    if isinstance(value, LongInteger):
+        return repr(value)
     text = repr(value) if not isinstance(value, int) or isinstance(value, bool) else None
     if text is None:
         text = (

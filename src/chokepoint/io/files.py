@@ -110,11 +110,11 @@ class LineGauge:
         if self.run > self.max_line:
             self._too_long(self.newlines + 1)
         if self.max_rows is not None and self.newlines > self.max_rows + 1:
-            what = f"has more than {self.max_rows:,} rows"
+            what = "too many rows"
             raise _refuse(self.file, MAX_ROWS.refusal(what, limit=self.max_rows), self.max_rows + 2)
 
     def _too_long(self, line: int) -> None:
-        what = f"line {line:,} is longer than {self.max_line:,} characters"
+        what = f"line {line:,} is too long"
         raise _refuse(self.file, MAX_LINE.refusal(what, limit=self.max_line), line)
 
 
@@ -139,9 +139,7 @@ def read_stream(
         if not chunk:
             return data
         if len(data) + len(chunk) > max_bytes:
-            message = byte_limit.refusal(
-                f"{what} is more than {max_bytes:,} bytes", limit=max_bytes
-            )
+            message = byte_limit.refusal(f"{what} is too large", limit=max_bytes)
             raise _refuse(file, message)
         if gauge is not None:
             gauge.feed(chunk)

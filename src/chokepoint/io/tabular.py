@@ -50,6 +50,7 @@ from ..model import Chain
 from .check import Checker, ProblemLog, Suggester
 from .files import LineGauge, check_regular, decode, read_stream, read_text
 from .limits import DEFAULT_MAX_ERRORS, MAX_BYTES_LARGE, MAX_LINE, MAX_ROWS, MAX_VALUES
+from .numbers import LongInteger
 from .yamlread import Located, format_path, parse_yaml
 from .yamlread import Path as KeyPath
 
@@ -155,9 +156,9 @@ def load_large(
 
 
 def _json_int(text: str) -> Any:
-    """A JSON integer; one too long for ``int()`` (over 4,300 digits) becomes a float (then
-    infinite or very large), which the range checks refuse with the key's place."""
-    return int(text) if len(text) <= 4000 else float(text)
+    """A JSON integer; one too long for ``int()`` (over 4,300 digits) becomes a
+    :class:`~chokepoint.io.numbers.LongInteger`, which the checks refuse with the key's place."""
+    return int(text) if len(text) <= 4000 else LongInteger(text)
 
 
 def _lone_surrogate(text: str, file: str) -> Problem | None:
@@ -288,7 +289,7 @@ class JsonLocator:
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
-        decoder: Any = json.JSONDecoder()
+        decoder: Any = json.JSONDecoder(parse_int=_json_int)
         self._scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(decoder)
         self._children: dict[KeyPath, list[tuple[str | int, int, int]] | None] = {}
         self._newlines: list[int] | None = None
@@ -539,6 +540,14 @@ class _Source:
             try:
                 self.archive = zipfile.ZipFile(path)
             except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError) as exc:
+                odd = _odd_version(path) if isinstance(exc, NotImplementedError) else None
+                if odd is not None:
+                    member, version = odd
+                    message = (
+                        f"needs zip version {version / 10:.1f} to extract, which chokepoint "
+                        "cannot read; re-create the .zip with `zip -r`"
+                    )
+                    raise ChainError([Problem(f"{path}/{member}", 1, 1, "", message)]) from None
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
                 message = (
                     f"cannot read: {reason}"
@@ -624,6 +633,26 @@ class _Source:
             )
             raise ChainError([Problem(file, 1, 1, "", message)]) from None
         return decode(data, file)
+
+
+def _odd_version(path: Path) -> tuple[str, int] | None:
+    """The first member whose central-directory entry asks for a zip version beyond 6.3."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - (16 << 20)))
+            tail = handle.read()
+    except OSError:
+        return None
+    at = tail.find(b"PK\x01\x02")
+    while 0 <= at <= len(tail) - 46:
+        version = int.from_bytes(tail[at + 6 : at + 8], "little") & 0xFF
+        length = int.from_bytes(tail[at + 28 : at + 30], "little")
+        if version > zipfile.MAX_EXTRACT_VERSION:
+            name = tail[at + 46 : at + 46 + length].decode("utf-8", "replace")
+            return name, version
+        at = tail.find(b"PK\x01\x02", at + 46)
+    return None
 
 
 def _read_table(source: _Source, name: str, problems: list[Problem]) -> _Table | None:
@@ -723,6 +752,8 @@ def _number(text: str) -> Any:
     """
     if _INTEGER.match(text):
         return int(text)
+    if len(text) > 64 and text.lstrip("+-").isdigit() and text.isascii():
+        return LongInteger(text)
     try:
         return float(text)
     except ValueError:
