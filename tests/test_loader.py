@@ -194,8 +194,9 @@ def test_size_limit_from_environment(runner: CliRunner, data_dir: Path) -> None:
     result = runner.invoke(app, ["validate", str(path)], env={"CHOKEPOINT_MAX_BYTES": "100"})
     _assert_clean_failure(result)
     assert _error_lines(result) == [
-        f"error: {path}:1:1: file is {size:,} bytes, above the limit of 100; for large networks "
-        "use the CSV or JSON form, or raise the limit with CHOKEPOINT_MAX_BYTES"
+        f"error: {path}:1:1: file is {size:,} bytes, above the limit of 100 bytes "
+        f"(CHOKEPOINT_MAX_BYTES; default 50 MiB): raise it with CHOKEPOINT_MAX_BYTES={size} if "
+        "the file is trusted; for large networks use the CSV or JSON form"
     ]
     # the same file passes under a limit just large enough
     result = runner.invoke(app, ["validate", str(path)], env={"CHOKEPOINT_MAX_BYTES": str(size)})
@@ -208,7 +209,7 @@ def test_size_limit_argument(data_dir: Path) -> None:
         load_chain(path, max_bytes=100)
     [problem] = info.value.problems
     assert (problem.file, problem.line, problem.column) == (str(path), 1, 1)
-    assert "above the limit of 100;" in problem.message
+    assert "above the limit of 100 bytes (CHOKEPOINT_MAX_BYTES; default 50 MiB)" in problem.message
     assert load_chain(path, max_bytes=path.stat().st_size).name == "mini"
 
 
@@ -335,6 +336,12 @@ def test_valid_files_identical_with_both_parsers(
 # Documents built to exhaust memory or the stack
 
 
+DEPTH_MESSAGE = (
+    "nesting deeper than 64 levels; a chain file never needs this (CHOKEPOINT_MAX_DEPTH; "
+    "default 64): raise it with CHOKEPOINT_MAX_DEPTH=N if the file is trusted"
+)
+
+
 def test_billion_laughs_is_refused(data_dir: Path, yaml_loader: object) -> None:
     with pytest.raises(ChainError) as info:
         load_chain(_broken(data_dir, "billion_laughs"))
@@ -342,7 +349,8 @@ def test_billion_laughs_is_refused(data_dir: Path, yaml_loader: object) -> None:
     assert problem.line == 11
     assert problem.message == (
         "aliases expand to more than 100,000 values (a 'billion laughs' document?); write the "
-        "values out or use fewer nested aliases"
+        "values out or use fewer nested aliases (CHOKEPOINT_MAX_ALIAS_VALUES; default 100,000): "
+        "raise it with CHOKEPOINT_MAX_ALIAS_VALUES=N if the file is trusted"
     )
 
 
@@ -364,7 +372,7 @@ def test_deep_nesting_is_refused(tmp_path: Path, yaml_loader: object, text: str,
         load_chain(path)
     [problem] = info.value.problems
     assert problem.line == line
-    assert problem.message == "nesting deeper than 64 levels; a chain file never needs this"
+    assert problem.message == DEPTH_MESSAGE
 
 
 def test_deep_nesting_file_with_both_parsers(data_dir: Path, yaml_loader: object) -> None:
@@ -372,7 +380,7 @@ def test_deep_nesting_file_with_both_parsers(data_dir: Path, yaml_loader: object
         load_chain(_broken(data_dir, "deep_nesting"))
     [problem] = info.value.problems
     assert problem.line == 6
-    assert problem.message == "nesting deeper than 64 levels; a chain file never needs this"
+    assert problem.message == DEPTH_MESSAGE
 
 
 def test_nesting_within_the_limit_is_read(yaml_loader: object) -> None:

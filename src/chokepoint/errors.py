@@ -12,6 +12,7 @@ __all__ = [
     "OutputError",
     "Problem",
     "ScenarioError",
+    "SettingError",
 ]
 
 
@@ -35,10 +36,16 @@ class ChokepointError(Exception):
 
 
 class ChainError(ChokepointError):
-    """A chain file is invalid; ``problems`` lists every problem found, in file order."""
+    """A chain file is invalid; ``problems`` lists the problems found, in file order.
 
-    def __init__(self, problems: list[Problem]) -> None:
+    When more problems were found than the loader was asked to list (``max_errors``), the last
+    problem, which has no line, says how many more of each kind there were; ``omitted`` holds
+    those counts by kind.
+    """
+
+    def __init__(self, problems: list[Problem], omitted: dict[str, int] | None = None) -> None:
         self.problems = list(problems)
+        self.omitted = dict(omitted or {})
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -52,6 +59,10 @@ class AnalysisError(ChokepointError):
 
 class ScenarioError(ChokepointError):
     """A scenario names an unknown origin or node, or a severity outside [0, 1]."""
+
+
+class SettingError(ChokepointError):
+    """An environment variable (such as ``CHOKEPOINT_MAX_BYTES``) or setting has a bad value."""
 
 
 class OutputError(ChokepointError):

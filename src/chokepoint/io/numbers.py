@@ -23,7 +23,14 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["MAX_NUMBER_TEXT", "NumberError", "check_number", "parse_float", "parse_int"]
+__all__ = [
+    "MAX_NUMBER_TEXT",
+    "LongInteger",
+    "NumberError",
+    "check_number",
+    "parse_float",
+    "parse_int",
+]
 
 #: The longest text read as a number; longer text is refused before it is converted.
 MAX_NUMBER_TEXT = 64
@@ -34,6 +41,33 @@ _INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 
 class NumberError(ValueError):
     """A text or value that is not a finite number in the allowed range."""
+
+
+class LongInteger(float):
+    """Integer text too long to convert (``int()`` refuses over 4,300 digits), kept for a message.
+
+    Parsers of JSON and CSV return it in place of the number, so that the checks refuse it with
+    the key's place instead of the parser failing without one.
+
+    >>> LongInteger("9" * 5000)
+    an integer of 5,000 digits
+    >>> check_number(LongInteger("9" * 5000))
+    Traceback (most recent call last):
+    ...
+    chokepoint.io.numbers.NumberError: an integer of 5,000 digits is beyond the range of a number
+    """
+
+    digits: int
+
+    def __new__(cls, text: str) -> LongInteger:
+        self = super().__new__(cls, -math.inf if text.lstrip().startswith("-") else math.inf)
+        self.digits = sum(ch.isdigit() for ch in text)
+        return self
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digits:,} digits"
+
+    __str__ = __repr__
 
 
 def _shown(text: str) -> str:
@@ -115,6 +149,9 @@ def check_number(value: float, *, low: float | None = None, high: float | None =
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
         msg = f"{value!r} is not a number"
+        raise NumberError(msg)
+    if isinstance(value, LongInteger):
+        msg = f"{value!r} is beyond the range of a number"
         raise NumberError(msg)
     if isinstance(value, int):
         if value.bit_length() > 1023:

@@ -14,6 +14,13 @@ differ:
   nodes one row per node, share, input and firm. Problems name the CSV file, its line and the
   column number of the cell (1 = first column), e.g.
   ``net/shares.csv:42:2: unknown country or region 'JPN' at nodes[7].shares; did you mean 'JP'?``.
+  Inside a ``.zip``, the file is the archive followed by the member:
+  ``net.zip/net/shares.csv:42:2: ...``. A .zip holds one chain in one folder (its root or one
+  sub-folder); members are inflated with a cap on the bytes actually produced, and encrypted
+  members or unknown compression methods are refused, naming the member.
+
+Reading is bounded by the limits of :mod:`chokepoint.io.limits` (file size, inflated size, line
+length, rows, values), checked while the bytes arrive, before anything is built.
 
 ``docs/chain-format.md`` documents the columns. :func:`write_tables` and :func:`dump_json` write a
 chain document in these forms (used by :mod:`chokepoint.io.generate`).
@@ -28,9 +35,9 @@ import io
 import json
 import json.decoder
 import json.scanner
-import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -40,7 +47,11 @@ from typing import Any
 from .._gc import paused
 from ..errors import ChainError, Problem
 from ..model import Chain
-from .yamlread import Located, format_path
+from .check import Checker, ProblemLog, Suggester
+from .files import LineGauge, check_regular, decode, read_stream, read_text
+from .limits import DEFAULT_MAX_ERRORS, MAX_BYTES_LARGE, MAX_LINE, MAX_ROWS, MAX_VALUES
+from .numbers import LongInteger
+from .yamlread import Located, format_path, parse_yaml
 from .yamlread import Path as KeyPath
 
 __all__ = [
@@ -59,7 +70,7 @@ __all__ = [
 ]
 
 #: Largest JSON or CSV file read, in bytes (``CHOKEPOINT_MAX_BYTES`` or ``max_bytes`` override).
-DEFAULT_MAX_BYTES = 1 << 30
+DEFAULT_MAX_BYTES = MAX_BYTES_LARGE.default
 #: The header of the CSV form: every top-level key of the chain except ``nodes``.
 HEADER_FILES = ("chain.yaml", "chain.yml", "chain.json")
 #: The tables of the CSV form, in the order they are read; ``suppliers.csv`` may be left out.
@@ -90,17 +101,20 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
 _OPTIONAL_TABLES = ("suppliers.csv",)
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
-_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_INTEGER = re.compile(r"^[+-]?[0-9]{1,64}$", re.ASCII)
+#: A ``\uD800``-``\uDFFF`` escape in JSON text, with the backslashes before it.
+_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
+#: Compression methods the standard library inflates.
+_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
 def _limit(max_bytes: int | None) -> int:
-    if max_bytes is not None:
-        return max_bytes
-    env = os.environ.get("CHOKEPOINT_MAX_BYTES")
-    return int(env) if env and env.isdigit() else DEFAULT_MAX_BYTES
+    return MAX_BYTES_LARGE.get(max_bytes)
 
 
-def load_large(path: Path, *, max_bytes: int | None = None) -> Chain:
+def load_large(
+    path: Path, *, max_bytes: int | None = None, max_errors: int = DEFAULT_MAX_ERRORS
+) -> Chain:
     """Load a chain in the JSON form (``.json``) or the CSV form (a folder or a ``.zip``).
 
     Parameters
@@ -108,8 +122,10 @@ def load_large(path: Path, *, max_bytes: int | None = None) -> Chain:
     path
         A ``.json`` file, a ``.zip`` of the CSV form, or a folder holding the CSV form.
     max_bytes
-        Refuse larger files (each file of the CSV form counts alone); default 1 GiB or
-        ``CHOKEPOINT_MAX_BYTES``.
+        Refuse larger files (each file of the CSV form counts alone, inflated inside a .zip);
+        default 1 GiB or ``CHOKEPOINT_MAX_BYTES``.
+    max_errors
+        List at most this many problems; the rest are counted by kind.
 
     Raises
     ------
@@ -117,23 +133,21 @@ def load_large(path: Path, *, max_bytes: int | None = None) -> Chain:
         Listing every problem, each with the file (the CSV file where the row is), line, column
         and key path.
     """
-    from .loader import _Checker, read_text
-
     limit = _limit(max_bytes)
     with paused():
         if path.suffix.lower() == ".json":
-            doc = parse_json(read_text(path, limit), str(path))
+            text = read_text(path, limit, limit=MAX_BYTES_LARGE, lines=False)
+            doc = parse_json(text, str(path), max_errors=max_errors)
             order = [str(path)]
         else:
-            doc, order = read_tables(path, limit)
-        checker = _Checker(doc)
+            doc, order = read_tables(path, limit, max_errors=max_errors)
+        checker = Checker(doc, max_errors)
         chain = checker.chain(str(path))
     if checker.problems or chain is None:
-        problems = checker.problems or [doc.problem((), "invalid chain")]
+        if not checker.problems:
+            checker.problems.append(doc.problem((), "invalid chain"))
         rank = {file: k for k, file in enumerate(order)}
-        raise ChainError(
-            sorted(problems, key=lambda p: (rank.get(p.file, len(rank)), p.line, p.column))
-        )
+        raise checker.problems.error(str(path), rank)
     return chain
 
 
@@ -141,17 +155,62 @@ def load_large(path: Path, *, max_bytes: int | None = None) -> Chain:
 # JSON
 
 
-def parse_json(text: str, file: str) -> Located:
+def _json_int(text: str) -> Any:
+    """A JSON integer; one too long for ``int()`` (over 4,300 digits) becomes a
+    :class:`~chokepoint.io.numbers.LongInteger`, which the checks refuse with the key's place."""
+    return int(text) if len(text) <= 4000 else LongInteger(text)
+
+
+def _lone_surrogate(text: str, file: str) -> Problem | None:
+    """The first ``\\uD800``-``\\uDFFF`` escape in JSON text that is not half of a pair."""
+    if "\\u" not in text:
+        return None
+    paired = -1
+    locator: JsonLocator | None = None
+    for match in _ESCAPE.finditer(text):
+        if len(match.group(1)) % 2 == 0:  # an escaped backslash, then plain "u..."
+            continue
+        start = match.end(1) - 1
+        code = int(match.group(2), 16)
+        if code < 0xDC00:
+            after = _ESCAPE.match(text, match.end())
+            if after is not None and len(after.group(1)) == 1 and int(after.group(2), 16) >= 0xDC00:
+                paired = after.end(1) - 1
+                continue
+        elif start == paired:
+            continue
+        locator = locator or JsonLocator(text, file)
+        line, column = locator.line_column(start)
+        message = (
+            f"text holds a lone surrogate (\\u{code:04x}), which cannot be printed or written; "
+            "remove the escape, or write the character itself (or a pair of escapes)"
+        )
+        return Problem(file, line, column, "", message)
+    return None
+
+
+def parse_json(text: str, file: str, *, max_errors: int = DEFAULT_MAX_ERRORS) -> Located:
     """Parse the JSON form of a chain document; positions are found only for problems.
 
     Duplicate keys (which ``json.loads`` would silently resolve to the last) are reported, located
-    at the second occurrence, like the YAML reader does.
+    at the second occurrence, like the YAML reader does. Integers of more than 4,000 digits are
+    read as (infinite) floats for the checks to refuse.
 
     Raises
     ------
     ChainError
-        On a JSON syntax error (with the parser's line and column) or nesting too deep to parse.
+        On a JSON syntax error (with the parser's line and column), nesting too deep to parse,
+        more values than :data:`~chokepoint.io.limits.MAX_VALUES` (estimated by counting commas
+        before parsing) or a lone surrogate escape (``"\\ud800"``).
     """
+    max_values = MAX_VALUES.get()
+    commas = text.count(",")
+    if commas >= max_values:
+        what = f"the document holds about {commas + 1:,} values"
+        raise ChainError([Problem(file, 1, 1, "", MAX_VALUES.refusal(what, limit=max_values))])
+    lone = _lone_surrogate(text, file)
+    if lone is not None:
+        raise ChainError([lone])
     repeated: list[tuple[dict[str, Any], list[str]]] = []
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -167,7 +226,7 @@ def parse_json(text: str, file: str) -> Located:
         return value
 
     try:
-        value = json.loads(text, object_pairs_hook=pairs_hook)
+        value = json.loads(text, object_pairs_hook=pairs_hook, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         problem = Problem(file, exc.lineno, exc.colno, "", f"JSON syntax error: {exc.msg}")
         raise ChainError([problem]) from None
@@ -175,7 +234,7 @@ def parse_json(text: str, file: str) -> Located:
         problem = Problem(file, 1, 1, "", "nesting too deep to read; a chain never needs this")
         raise ChainError([problem]) from None
     locator = JsonLocator(text, file)
-    doc = Located(value, file, locate=locator, lazy=True)
+    doc = Located(value, file, problems=ProblemLog(max_errors), locate=locator, lazy=True)
     if repeated:
         paths = _paths_of({id(obj) for obj, _ in repeated}, value)
         for obj, keys in repeated:
@@ -230,7 +289,7 @@ class JsonLocator:
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
-        decoder: Any = json.JSONDecoder()
+        decoder: Any = json.JSONDecoder(parse_int=_json_int)
         self._scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(decoder)
         self._children: dict[KeyPath, list[tuple[str | int, int, int]] | None] = {}
         self._newlines: list[int] | None = None
@@ -463,7 +522,13 @@ class _Places:
 
 
 class _Source:
-    """The files of a folder or a .zip, read as UTF-8 text within a size limit."""
+    """The files of a folder or a .zip, read as UTF-8 text within the limits.
+
+    A .zip must hold its header and tables in one folder (its root or one sub-folder): tables
+    from different folders would make one chain of two. Members are inflated a chunk at a time
+    and the bytes produced are counted against the limit; the sizes the archive declares are
+    never trusted.
+    """
 
     def __init__(self, path: Path, limit: int) -> None:
         self.path = path
@@ -471,16 +536,41 @@ class _Source:
         self.archive: zipfile.ZipFile | None = None
         self.members: dict[str, str] = {}  # base name -> member name
         if path.suffix.lower() == ".zip":
+            check_regular(path)
             try:
                 self.archive = zipfile.ZipFile(path)
-            except (OSError, zipfile.BadZipFile) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) else "not a valid .zip file"
-                raise ChainError([Problem(str(path), 0, 0, "", f"cannot read: {reason}")]) from None
-            names = [n for n in self.archive.namelist() if not n.endswith("/")]
-            for wanted in (*HEADER_FILES, *TABLES):
-                hits = sorted((n for n in names if n.rsplit("/", 1)[-1] == wanted), key=len)
-                if hits:
-                    self.members[wanted] = hits[0]
+            except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError) as exc:
+                odd = _odd_version(path) if isinstance(exc, NotImplementedError) else None
+                if odd is not None:
+                    member, version = odd
+                    message = (
+                        f"needs zip version {version / 10:.1f} to extract, which chokepoint "
+                        "cannot read; re-create the .zip with `zip -r`"
+                    )
+                    raise ChainError([Problem(f"{path}/{member}", 1, 1, "", message)]) from None
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
+                message = (
+                    f"cannot read: {reason}"
+                    if reason
+                    else "cannot read: not a valid .zip file (re-create it with `zip -r`)"
+                )
+                raise ChainError([Problem(str(path), 1, 1, "", message)]) from None
+            folders: dict[str, list[str]] = {}
+            for info in self.archive.infolist():
+                folder, _, base = info.filename.rpartition("/")
+                if base in HEADER_FILES or base in TABLES:
+                    folders.setdefault(folder, []).append(info.filename)
+            if len(folders) > 1:
+                first, second = sorted(folders)[:2]
+                message = (
+                    f"holds chain tables in more than one folder ({folders[first][0]}, "
+                    f"{folders[second][0]}); a .zip holds one chain in one folder: zip one "
+                    "folder per chain"
+                )
+                raise ChainError([Problem(str(path), 1, 1, "", message)])
+            for names in folders.values():
+                for name in names:
+                    self.members[name.rpartition("/")[2]] = name
 
     def close(self) -> None:
         if self.archive is not None:
@@ -495,45 +585,79 @@ class _Source:
     def exists(self, name: str) -> bool:
         if self.archive is not None:
             return name in self.members
-        return (self.path / name).is_file()
+        return (self.path / name).exists()
 
-    def text(self, name: str) -> str:
+    def text(self, name: str, *, table: bool = False) -> str:
+        """The text of ``name``; a table's lines and rows are measured as they are read."""
         file = self.file(name)
-        try:
-            if self.archive is not None:
-                info = self.archive.getinfo(self.members[name])
-                size = info.file_size
-                self._check_size(file, size)
-                with self.archive.open(info) as handle:
-                    data = handle.read(self.limit + 1)
-                self._check_size(file, len(data))
-            else:
-                size = (self.path / name).stat().st_size
-                self._check_size(file, size)
-                data = (self.path / name).read_bytes()
-        except OSError as exc:
-            raise ChainError([Problem(file, 0, 0, "", f"cannot read: {exc.strerror}")]) from None
-        except (zipfile.BadZipFile, EOFError) as exc:  # pragma: no cover - damaged archive
-            raise ChainError([Problem(file, 0, 0, "", f"cannot read: {exc}")]) from None
-        try:
-            return data.decode("utf-8").removeprefix("\ufeff")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            msg = f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
-            raise ChainError([Problem(file, line, 0, "", msg)]) from None
-
-    def _check_size(self, file: str, size: int) -> None:
-        if size > self.limit:
-            msg = (
-                f"file is {size:,} bytes, above the limit of {self.limit:,}; raise the limit "
-                "with CHOKEPOINT_MAX_BYTES"
+        if self.archive is None:
+            rows = MAX_ROWS.get() if table else None
+            return read_text(
+                self.path / name, self.limit, limit=MAX_BYTES_LARGE, lines=table, max_rows=rows
             )
-            raise ChainError([Problem(file, 1, 1, "", msg)])
+        info = self.archive.getinfo(self.members[name])
+        if info.flag_bits & 0x1:
+            message = (
+                "is encrypted; chokepoint reads unencrypted archives only: re-create the .zip "
+                "without a password"
+            )
+            raise ChainError([Problem(file, 1, 1, "", message)])
+        if info.compress_type not in _METHODS:
+            message = (
+                f"uses compression method {info.compress_type}, which chokepoint cannot inflate "
+                "(99 is AES encryption); re-create the .zip with deflate (`zip -r`)"
+            )
+            raise ChainError([Problem(file, 1, 1, "", message)])
+        gauge = LineGauge(file, MAX_LINE.get(), MAX_ROWS.get()) if table else None
+        try:
+            with self.archive.open(info) as handle:
+                data = read_stream(
+                    handle.read, file, self.limit, MAX_BYTES_LARGE, gauge, "inflated member"
+                )
+        except ChainError:
+            raise
+        except (
+            OSError,
+            EOFError,
+            zipfile.BadZipFile,
+            zlib.error,
+            RuntimeError,
+            NotImplementedError,
+            ValueError,
+            LookupError,
+        ) as exc:
+            reason = str(exc) or type(exc).__name__
+            message = (
+                f"cannot read this member of the .zip ({reason}); the archive is damaged or "
+                "uses a feature chokepoint does not read: re-create it with `zip -r`"
+            )
+            raise ChainError([Problem(file, 1, 1, "", message)]) from None
+        return decode(data, file)
+
+
+def _odd_version(path: Path) -> tuple[str, int] | None:
+    """The first member whose central-directory entry asks for a zip version beyond 6.3."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - (16 << 20)))
+            tail = handle.read()
+    except OSError:
+        return None
+    at = tail.find(b"PK\x01\x02")
+    while 0 <= at <= len(tail) - 46:
+        version = int.from_bytes(tail[at + 6 : at + 8], "little") & 0xFF
+        length = int.from_bytes(tail[at + 28 : at + 30], "little")
+        if version > zipfile.MAX_EXTRACT_VERSION:
+            name = tail[at + 46 : at + 46 + length].decode("utf-8", "replace")
+            return name, version
+        at = tail.find(b"PK\x01\x02", at + 46)
+    return None
 
 
 def _read_table(source: _Source, name: str, problems: list[Problem]) -> _Table | None:
     file = source.file(name)
-    text = source.text(name)
+    text = source.text(name, table=True)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [cell.strip() for cell in next(reader)]
@@ -551,7 +675,7 @@ def _read_table(source: _Source, name: str, problems: list[Problem]) -> _Table |
                 Problem(file, 1, index + 1, column, f"column '{column}' is given twice")
             )
         elif column not in allowed:
-            close = difflib.get_close_matches(column, allowed, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(column[:100], allowed, n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else f" (columns: {', '.join(allowed)})"
             problems.append(
                 Problem(file, 1, index + 1, column, f"unknown column '{column}' in {name}{hint}")
@@ -590,7 +714,7 @@ def _read_table(source: _Source, name: str, problems: list[Problem]) -> _Table |
                 start = reader.line_num + 1
             lines = numbers
     except csv.Error as exc:
-        problems.append(Problem(file, reader.line_num, 1, "", f"malformed CSV: {exc}"))
+        problems.append(Problem(file, max(1, reader.line_num), 1, "", f"malformed CSV: {exc}"))
         return _Table(name, file, columns, [], [])
     bad = [k for k, record in enumerate(records) if len(record) != width]
     if bad:
@@ -621,9 +745,15 @@ def _empty_table(name: str) -> str:
 
 
 def _number(text: str) -> Any:
-    """A cell as a number when it reads as one; otherwise the text, for the checks to refuse."""
+    """A cell as a number when it reads as one; otherwise the text, for the checks to refuse.
+
+    Integers of more than 64 digits are read as floats (then very large or infinite), which the
+    range checks refuse; ``int()`` itself refuses text of over 4,300 digits.
+    """
     if _INTEGER.match(text):
         return int(text)
+    if len(text) > 64 and text.lstrip("+-").isdigit() and text.isascii():
+        return LongInteger(text)
     try:
         return float(text)
     except ValueError:
@@ -659,7 +789,9 @@ def _source_list(text: str) -> list[str]:
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
-def read_tables(path: Path, max_bytes: int | None = None) -> tuple[Located, list[str]]:
+def read_tables(
+    path: Path, max_bytes: int | None = None, *, max_errors: int = DEFAULT_MAX_ERRORS
+) -> tuple[Located, list[str]]:
     """Read the CSV form (a folder or a .zip) into a located chain document.
 
     Returns the document, whose problems so far are those of reading (bad header, unknown
@@ -670,19 +802,15 @@ def read_tables(path: Path, max_bytes: int | None = None) -> tuple[Located, list
     ChainError
         When the header file or ``nodes.csv`` is missing or cannot be read.
     """
-    from .yamlread import parse_yaml
-
     limit = _limit(max_bytes)
     source = _Source(path, limit)
     try:
-        return _read_tables(source, parse_yaml)
+        return _read_tables(source, max_errors)
     finally:
         source.close()
 
 
-def _read_tables(
-    source: _Source, parse_yaml: Callable[[str, str], Located]
-) -> tuple[Located, list[str]]:
+def _read_tables(source: _Source, max_errors: int) -> tuple[Located, list[str]]:
     headers = [h for h in HEADER_FILES if source.exists(h)]
     if len(headers) > 1:
         message = (
@@ -709,7 +837,7 @@ def _read_tables(
     else:
         header = parse_yaml(header_text, header_file)
     order = [header_file]
-    problems = list(header.problems)
+    problems = ProblemLog(max_errors, header.problems)
     root = header.value
     if isinstance(root, dict) and "nodes" in root:
         problems.append(
@@ -758,7 +886,7 @@ def _chain_locators(
 
 
 def _build_nodes(
-    tables: dict[str, _Table], places: _Places, problems: list[Problem]
+    tables: dict[str, _Table], places: _Places, problems: ProblemLog
 ) -> list[dict[str, Any]]:
     """The ``nodes`` list of the chain document; ``places`` keeps what locates its parts.
 
@@ -789,7 +917,7 @@ def _build_nodes(
                 node[column] = convert(text)
     # the first node with each id (a repeated id is reported by the checks)
     index = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1), strict=True))
-    known = sorted(index)
+    suggest: Suggester | None = None
     sources: dict[str, list[str]] = {}
 
     def owners(name: str) -> list[int] | None:
@@ -799,18 +927,25 @@ def _build_nodes(
         found = [index.get(node_id, -1) for node_id in other.column("node")]
         places.owners[name] = found
         column = other.columns["node"]
+        nonlocal suggest
         for k, i in enumerate(found):
             if i < 0:
+                message = f"unknown node in {name} (not in nodes.csv)"
+                if problems.full:
+                    problems.tally(message)
+                    continue
                 node_id = other.records[k][column].strip()
-                close = difflib.get_close_matches(node_id, known, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
+                suggest = suggest or Suggester(index)
+                close = suggest(node_id)
+                hint = f"; did you mean '{close}'?" if close else ""
+                shown = node_id if len(node_id) <= 80 else f"{node_id[:60]}..."
                 problems.append(
                     Problem(
                         other.file,
                         other.lines[k],
                         column + 1,
                         "node",
-                        f"unknown node '{node_id}' in {name} (not in nodes.csv){hint}",
+                        f"unknown node '{shown}' in {name} (not in nodes.csv){hint}",
                     )
                 )
         return found
@@ -876,7 +1011,7 @@ def _read_shares(
     owners: list[int],
     nodes: list[dict[str, Any]],
     places: _Places,
-    problems: list[Problem],
+    problems: ProblemLog,
     cite: Callable[[dict[str, Any], str], None],
 ) -> None:
     cols = table.columns
@@ -890,20 +1025,21 @@ def _read_shares(
         table.column("source"),
         strict=True,
     )
+    first_rows: dict[tuple[int, int | None, str], int] = {}
     for k, (i, origin, share, cited) in enumerate(rows):
         if i < 0:
             continue
         node = nodes[i]
         year: int | None = None
         if year_cells is not None and (text := year_cells[k]):
-            if not _INTEGER.match(text):
+            if not _INTEGER.match(text) or len(text) > 6:
                 problems.append(
                     Problem(
                         table.file,
                         table.lines[k],
                         cols["year"] + 1,
                         "year",
-                        f"year {text!r} is not a year; leave it blank for the node's own year",
+                        f"year {text[:20]!r} is not a year; leave it blank for the node's own year",
                     )
                 )
                 owners[k] = -1
@@ -920,11 +1056,7 @@ def _read_shares(
         else:
             target = node.setdefault("history", {}).setdefault(year, {})
         if origin in target:
-            first = next(
-                table.lines[j]
-                for j in range(k)
-                if owners[j] == i and years[j] == year and table.column_cell(j, "origin") == origin
-            )
+            first = first_rows.get((i, year, origin), 0)
             problems.append(
                 Problem(
                     table.file,
@@ -939,6 +1071,7 @@ def _read_shares(
             owners[k] = -1
             continue
         target[origin] = share
+        first_rows[(i, year, origin)] = table.lines[k]
         if cited:
             cite(node, cited)
         else:

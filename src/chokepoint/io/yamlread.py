@@ -5,8 +5,11 @@
 PyYAML's event stream (the C parser when available), which lets it
 
 * report duplicate keys with both positions;
-* count how many values alias expansion would add and stop past a budget, before any expansion;
-* refuse nesting deeper than a limit without recursion (the event stream is flat);
+* count how many values and bytes alias expansion would add and stop past a budget, before any
+  expansion (bytes too: one 1 MB text aliased 20,000 times is only 20,000 values);
+* refuse nesting deeper than a limit without recursion (the event stream is flat), and more
+  values than a limit;
+* refuse texts holding a lone surrogate (``"\\ud800"``), which no file or terminal can hold;
 * remember the position of every key and list item, so that later checks can name the line.
 
 Aliased values are shared, not copied, so memory never grows with expansion.
@@ -23,10 +26,14 @@ from typing import Any
 import yaml
 
 from ..errors import ChainError, Problem
+from .limits import MAX_ALIAS_BYTES, MAX_VALUES, Limit
+from .limits import MAX_DEPTH as DEPTH_LIMIT
 
 __all__ = [
+    "ALIAS_VALUES",
     "MAX_ALIAS_NODES",
     "MAX_DEPTH",
+    "SURROGATE",
     "Located",
     "Locator",
     "Path",
@@ -36,10 +43,14 @@ __all__ = [
 
 Path = tuple[str | int, ...]
 
-#: Values that aliases may add to a document before it is refused.
+#: Values that aliases may add to a document before it is refused (default).
 MAX_ALIAS_NODES = 100_000
-#: Deepest nesting of mappings and lists accepted.
-MAX_DEPTH = 64
+#: The limit on values added by aliases, raised by ``CHOKEPOINT_MAX_ALIAS_VALUES``.
+ALIAS_VALUES = Limit("CHOKEPOINT_MAX_ALIAS_VALUES", MAX_ALIAS_NODES, "values")
+#: Deepest nesting of mappings and lists accepted by default (``CHOKEPOINT_MAX_DEPTH``).
+MAX_DEPTH = DEPTH_LIMIT.default
+#: A lone (unpaired) surrogate: text that cannot be encoded, printed or written.
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_TAGS = {
@@ -136,6 +147,7 @@ class _Frame:
     path: Path
     anchor: str | None
     size: int = 1
+    nbytes: int = 1
     key: Any = None
     has_key: bool = False
     skip_value: bool = False
@@ -148,9 +160,15 @@ class _Builder:
         self.file = file
         self.located = located
         self.problems: list[Problem] = []
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}
         self.stack: list[_Frame] = []
         self.aliased = 0
+        self.aliased_bytes = 0
+        self.values = 0
+        self.max_depth = DEPTH_LIMIT.get()
+        self.max_values = MAX_VALUES.get()
+        self.max_alias_values = ALIAS_VALUES.get()
+        self.max_alias_bytes = MAX_ALIAS_BYTES.get()
         self.documents = 0
         self.root: Any = None
         self._resolver = yaml.resolver.Resolver()
@@ -188,6 +206,15 @@ class _Builder:
         if tag not in _SCALAR_TAGS:
             self._error(event, self._child_path(), _unsupported_tag(tag))
             return event.value
+        if not event.value.isascii() and SURROGATE.search(event.value):
+            code = ord(SURROGATE.search(event.value).group())  # type: ignore[union-attr]
+            self._error(
+                event,
+                self._child_path(),
+                f"text holds a lone surrogate (\\u{code:04x}), which cannot be printed or "
+                "written; remove the escape or write the character itself",
+            )
+            return "\ufffd"
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self._constructor.yaml_constructors[tag](self._constructor, node)
@@ -202,13 +229,14 @@ class _Builder:
             )
             return event.value
 
-    def _attach(self, mark: tuple[int, int], value: Any, size: int) -> None:
+    def _attach(self, mark: tuple[int, int], value: Any, size: int, nbytes: int) -> None:
         """Add ``value``, which began at ``mark``, to the collection being built."""
         if not self.stack:
             self.root = value
             return
         top = self.stack[-1]
         top.size += size
+        top.nbytes += nbytes
         if isinstance(top.value, list):
             self.located.positions.setdefault((*top.path, len(top.value)), mark)
             top.value.append(value)
@@ -245,17 +273,24 @@ class _Builder:
         top.value[key] = value
 
     def feed(self, event: Any) -> None:
+        self.values += 1
+        if self.values > self.max_values:
+            what = f"the document holds more than {self.max_values:,} values"
+            self._error(event, self._child_path(), MAX_VALUES.refusal(what, limit=self.max_values))
+            raise _Abort
         if isinstance(event, yaml.ScalarEvent):
             value = self._scalar(event)
+            nbytes = len(event.value) + 1
             if event.anchor:
-                self.anchors[event.anchor] = (value, 1)
-            self._attach(self._mark(event), value, 1)
+                self.anchors[event.anchor] = (value, 1, nbytes)
+            self._attach(self._mark(event), value, 1, nbytes)
         elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            if len(self.stack) >= MAX_DEPTH:
+            if len(self.stack) >= self.max_depth:
                 self._error(
                     event,
                     self._child_path(),
-                    f"nesting deeper than {MAX_DEPTH} levels; a chain file never needs this",
+                    f"nesting deeper than {self.max_depth} levels; a chain file never needs this "
+                    + DEPTH_LIMIT.explain(),
                 )
                 raise _Abort
             if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
@@ -270,23 +305,36 @@ class _Builder:
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             frame = self.stack.pop()
             if frame.anchor:
-                self.anchors[frame.anchor] = (frame.value, frame.size)
-            self._attach(frame.mark, frame.value, frame.size)
+                self.anchors[frame.anchor] = (frame.value, frame.size, frame.nbytes)
+            self._attach(frame.mark, frame.value, frame.size, frame.nbytes)
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 self._error(event, self._child_path(), f"unknown alias *{event.anchor}")
                 raise _Abort
-            value, size = self.anchors[event.anchor]
+            value, size, nbytes = self.anchors[event.anchor]
             self.aliased += size
-            if self.aliased > MAX_ALIAS_NODES:
+            self.aliased_bytes += nbytes
+            if self.aliased > self.max_alias_values:
                 self._error(
                     event,
                     self._child_path(),
-                    f"aliases expand to more than {MAX_ALIAS_NODES:,} values (a 'billion laughs' "
-                    "document?); write the values out or use fewer nested aliases",
+                    f"aliases expand to more than {self.max_alias_values:,} values (a 'billion "
+                    "laughs' document?); write the values out or use fewer nested aliases "
+                    + ALIAS_VALUES.explain(),
                 )
                 raise _Abort
-            self._attach(self._mark(event), value, size)
+            if self.aliased_bytes > self.max_alias_bytes:
+                what = (
+                    f"aliases expand to more than {self.max_alias_bytes:,} bytes of text "
+                    f"(*{event.anchor} adds {nbytes:,} bytes each time); write the values out"
+                )
+                self._error(
+                    event,
+                    self._child_path(),
+                    MAX_ALIAS_BYTES.refusal(what, limit=self.max_alias_bytes),
+                )
+                raise _Abort
+            self._attach(self._mark(event), value, size, nbytes)
         elif isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
@@ -304,15 +352,22 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     """
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    lines = _LINE_BREAK.split(text)
+    if line > len(lines):
+        # the parser reports the end of a text without a final line break on the line after
+        # the last: place it after the last character instead
+        line, column = len(lines), len(lines[-1]) + 1
     context = str(exc.context or "")
     start = exc.context_mark
     if context and start is not None and start.line + 1 != line:
         context += f" started on line {start.line + 1},"
     what = " ".join(part for part in (context, str(exc.problem or "")) if part)
     if _LIBYAML_DEPTH in what:
-        message = f"nesting deeper than {MAX_DEPTH} levels; a chain file never needs this"
+        message = (
+            f"nesting deeper than {MAX_DEPTH} levels; a chain file never needs this "
+            + DEPTH_LIMIT.explain()
+        )
         return Problem(file, line, column, "", message)
-    lines = _LINE_BREAK.split(text)
     here = lines[line - 1] if line <= len(lines) else ""
     indent = here[: len(here) - len(here.lstrip())]
     if "\t" in indent or here[column - 1 : column] == "\t":
