@@ -690,3 +690,14 @@ def test_head_minus_one() -> None:
     assert lines[0].startswith("Industrial robots: dependence of CN (China), 2018")
     assert lines[-1] in ("status=0", "status=141")
     assert done.stderr == ""
+
+
+def test_ctrl_c_exits_130(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chokepoint.io import loader
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loader, "load_chain", interrupted)
+    code, out, err = run(runner, "analyze", MINI)
+    assert (code, out, err) == (130, "", "")

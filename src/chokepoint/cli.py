@@ -46,6 +46,8 @@ _APP_SETTINGS: dict[str, Any] = {
 app = typer.Typer(name="chokepoint", help=_HELP, **_APP_SETTINGS)
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT = 0, 1, 2
+#: Exit status after Ctrl-C (SIGINT), the shell's 128 + 2.
+EXIT_INTERRUPTED = 130
 _state = {"debug": bool(os.environ.get("CHOKEPOINT_DEBUG"))}
 
 
@@ -267,8 +269,10 @@ def _command(*args: Any, parent: typer.Typer | None = None, **kwargs: Any) -> Ca
                 _fail("\n".join([*(f"error: {p}" for p in problems), *([tail] if tail else [])]))
             except ChokepointError as exc:
                 _fail(f"error: {exc}")
-            except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            except (typer.Exit, typer.Abort):
                 raise
+            except KeyboardInterrupt:  # Ctrl-C: the shell's code for SIGINT, not 1 (a bug)
+                raise typer.Exit(EXIT_INTERRUPTED) from None
             except OSError as exc:
                 if exc.errno == errno.EPIPE:  # `chokepoint ... | head`: the reader is done
                     _quiet_stdout()
