@@ -116,6 +116,20 @@ def test_write_folder_atomic_creates_and_replaces(tmp_path: Path) -> None:
     assert temporaries(target.parent) == []
 
 
+def test_without_an_exchange_the_old_folder_is_renamed_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where renameat2 is missing (not Linux, some file systems): rename aside, in, remove."""
+    from chokepoint.io import atomic
+
+    monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)
+    target = tmp_path / "out"
+    write_folder_atomic(target, fill_with({"a.csv": "old"}))  # type: ignore[arg-type]
+    write_folder_atomic(target, fill_with({"a.csv": "new", "b.csv": "new"}))  # type: ignore[arg-type]
+    assert {p.name: p.read_text() for p in target.iterdir()} == {"a.csv": "new", "b.csv": "new"}
+    assert temporaries(tmp_path) == []
+
+
 def test_write_folder_atomic_keeps_a_folder_with_other_files(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()
