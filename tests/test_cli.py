@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -335,3 +336,368 @@ def test_generate_command_and_the_installed_entry_point(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "did you mean 'JP'" in done.stderr
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 11: options checked like files, markup, closed pipes, list
+
+
+MARKUP = """\
+format: 1
+name: markup
+title: "Chips [/] and [bold]wafers"
+perspective: JP
+year: 2021
+stages: [wafers, fab]
+sources:
+  s1: {title: "Report [/] on wafers", publisher: "[link=x]SEMI", year: 2021}
+nodes:
+  - id: wafers
+    name: "Silicon [/] wafers"
+    stage: wafers
+    shares: {JP: 0.55, TW: 0.45}
+    source: s1
+    history:
+      2019: {JP: 0.6, TW: 0.4}
+  - id: chips
+    name: "Logic [/b] chips"
+    stage: fab
+    shares: {TW: 0.8, KR: 0.2}
+    source: s1
+    inputs:
+      - {node: wafers, cost_share: 0.05}
+scenarios:
+  cut:
+    title: "Taiwan [/] stops"
+    cuts:
+      - {origin: TW, severity: 1}
+stage_data:
+  fab:
+    - {period: 2019, source: s1, rd_intensity: 0.15, note: "a [/] note"}
+"""
+
+
+@pytest.fixture
+def markup_chain(tmp_path: Path) -> str:
+    path = tmp_path / "markup.yaml"
+    path.write_text(MARKUP, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (("analyze",), ["Chips [/] and [bold]wafers", "Logic [/b] chips"]),
+        (("stages",), ["Chips [/] and [bold]wafers"]),
+        (("sweep", "--cut", "TW", "--severity", "0:1:0.5"), ["Chips [/] and [bold]wafers"]),
+        (("montecarlo", "--samples", "50", "--seed", "1", "-q"), ["Logic [/b] chips"]),
+        (("show",), ["Chips [/] and [bold]wafers", "Silicon [/] wafers", "Report [/] on"]),
+        (("scenario", "cut"), ["Taiwan [/] stops", "Logic [/b] chips"]),
+        (("trend",), ["Chips [/] and [bold]wafers"]),
+        (("sources",), ["Chips [/] and [bold]wafers", "Report [/] on wafers", "[link=x]SEMI"]),
+    ],
+)
+def test_text_from_a_chain_is_never_markup(
+    runner: CliRunner, markup_chain: str, args: tuple[str, ...], shown: list[str]
+) -> None:
+    code, out, err = run(runner, args[0], markup_chain, *args[1:])
+    assert code == 0, err
+    for text in shown:
+        assert text in out
+
+
+def test_list_shows_markup_titles_and_survives_a_bad_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = tmp_path / "chains"
+    folder.mkdir()
+    (folder / "markup.yaml").write_text(MARKUP, encoding="utf-8")
+    (folder / "broken.yaml").write_text("format: 1\nname: [/]\n  bad: : :\n", encoding="utf-8")
+    (folder / "binary.json").write_bytes(b"\xff\xfe\x00[")
+    result = runner.invoke(app, ["list"], env={**ENV, "CHOKEPOINT_PATH": str(folder)})
+    assert result.exit_code == 0, result.stderr
+    assert "Chips [/] and [bold]wafers" in result.stdout
+    assert "invalid:" in result.stdout
+    assert "robots" in result.stdout  # the shipped chains are still listed
+    result = runner.invoke(app, ["list", "-f", "json"], env={**ENV, "CHOKEPOINT_PATH": str(folder)})
+    rows = {row["name"]: row for row in json.loads(result.stdout)["chains"]}
+    assert "error" in rows["broken"]
+    assert "error" in rows["binary"]
+    assert rows["markup"]["title"] == "Chips [/] and [bold]wafers"
+
+
+def test_list_survives_an_unexpected_failure(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever reading one file raises, `list` shows it as invalid and lists the others."""
+    from chokepoint.io import loader
+
+    folder = tmp_path / "chains"
+    folder.mkdir()
+    (folder / "aaa.yaml").write_text(MARKUP, encoding="utf-8")
+    real = loader.load_chain
+
+    def flaky(path: object, **kwargs: object) -> object:
+        if Path(str(path)).name == "aaa.yaml":
+            raise OverflowError("int too large to convert to float")
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader, "load_chain", flaky)
+    result = runner.invoke(app, ["list", "-f", "json"], env={**ENV, "CHOKEPOINT_PATH": str(folder)})
+    assert result.exit_code == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)["chains"]}
+    assert rows["aaa"]["error"] == "OverflowError: int too large to convert to float"
+    assert rows["robots"]["nodes"] > 0
+
+
+def test_a_lone_surrogate_prints_escaped(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text that cannot be encoded (a lone surrogate) prints as an escape, never crashes."""
+    import dataclasses
+
+    from chokepoint.io import loader
+
+    real = loader.load_chain
+    monkeypatch.setattr(
+        loader, "load_chain", lambda *a, **k: dataclasses.replace(real(MINI), title="a\ud800b")
+    )
+    for fmt in ("json", "table"):
+        code, out, err = run(runner, "analyze", MINI, "-f", fmt)
+        assert code == 0, err
+        assert "a\\ud800b" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (
+            ("sweep", MINI, "--cut", "JP", "--severity", "0:1:nan"),
+            ["--severity '0:1:nan'", "not a number"],
+        ),
+        (("sweep", MINI, "--cut", "JP", "--severity", "0:1:1e-320"), ["'1e-320' is too small"]),
+        (
+            ("sweep", MINI, "--cut", "JP", "--severity", "0:1:1e-7"),
+            [
+                "gives 10,000,001 severities",
+                "ceiling of 10,000",
+                "--max-rows N or CHOKEPOINT_MAX_SWEEP_ROWS=N",
+            ],
+        ),
+        (
+            ("sweep", MINI, "--cut", "JP", "--severity", "0:1:1e-12"),
+            ["gives 1,000,000,000,001 severities"],
+        ),
+        (("sweep", MINI, "--cut", "JP", "--severity", "0:1:" + "0" * 60), ["STEP must be > 0"]),
+        (("sweep", MINI, "--cut", "JP", "--severity", "0:1:0." + "0" * 60), ["STEP must be > 0"]),
+        (("sweep", MINI, "--cut", "JP", "--severity", ""), ["--severity '' is empty"]),
+        (
+            ("sweep", MINI, "--cut", "JP", "--severity", "0:1:0.5:1"),
+            ["--severity '0:1:0.5:1' must be START:STOP:STEP"],
+        ),
+        (
+            ("sweep", MINI, "--cut", "JP", "--severity", "0:1:0.1", "--max-rows", "5"),
+            ["gives 11 severities, above the ceiling of 5"],
+        ),
+        (
+            ("sweep", MINI, "--over", "nodes", "--severity", "0.5", "--max-rows", "3"),
+            ["--over nodes with 1 severities gives 4 rows, above the ceiling of 3"],
+        ),
+        (
+            ("montecarlo", MINI, "--samples", "1000000000000"),
+            [
+                "--samples 1,000,000,000,000 is above the ceiling of 10,000,000 samples per call",
+                "--max-samples N or CHOKEPOINT_MAX_SAMPLES=N",
+                "different --seed values",
+                "distributed mode planned in the scale issue",
+            ],
+        ),
+        (
+            ("montecarlo", MINI, "--samples", "100000000"),
+            ["--samples 100,000,000 is above the ceiling"],
+        ),
+        (
+            ("montecarlo", MINI, "--samples", "2000", "--max-samples", "1000"),
+            ["ceiling of 1,000 samples"],
+        ),
+        (
+            ("montecarlo", MINI, "--samples", "0"),
+            ["Invalid value for '--samples'", "'0' is outside [1, inf]"],
+        ),
+        (
+            ("montecarlo", MINI, "--samples", "1e3"),
+            ["Invalid value for '--samples'", "not a whole number"],
+        ),
+        (
+            ("montecarlo", MINI, "--p-cut", "nan"),
+            ["Invalid value for '--p-cut'", "'nan' is not a number", "from 0 to 1"],
+        ),
+        (("montecarlo", MINI, "--seed", "²"), ["Invalid value for '--seed'", "digits 0-9"]),
+        (
+            ("montecarlo", MINI, "--severity", "fixed:nan"),
+            ["--severity 'fixed:nan'", "not a number"],
+        ),
+        (
+            ("montecarlo", MINI, "--severity", "beta:0,1"),
+            ["--severity 'beta:0,1': A and B must be above 0"],
+        ),
+        (("montecarlo", MINI, "--severity", ""), ["--severity '' is empty"]),
+        (
+            ("generate", "-o", "unused", "--nodes", "1000000000000"),
+            [
+                "--nodes 1,000,000,000,000 is above the ceiling of 1,000,000 generated nodes",
+                "--max-nodes N or CHOKEPOINT_MAX_NODES=N",
+            ],
+        ),
+        (
+            ("generate", "-o", "unused", "--nodes", "5"),
+            ["Invalid value for '--nodes'", "of at least 12"],
+        ),
+        (("generate", "-o", "unused", "--cycles", "inf"), ["Invalid value for '--cycles'"]),
+        (
+            ("analyze", MINI, "--perspective", ""),
+            ["Invalid value for '--perspective'", "it is empty"],
+        ),
+        (
+            ("analyze", MINI, "--perspective", "J\tP"),
+            ["Invalid value for '--perspective'", "control character"],
+        ),
+        (("analyze", MINI, "--perspective", "X" * 65), ["too long for an economy code"]),
+        (
+            ("analyze", MINI, "--min-dependence", "1.5"),
+            ["Invalid value for '--min-dependence'", "'1.5' is outside [0, 1]"],
+        ),
+        (("analyze", MINI, "--top", "0"), ["Invalid value for '--top'"]),
+        (
+            ("analyze", MINI, "--year", "20000"),
+            ["Invalid value for '--year'", "from 1,900 to 2,100"],
+        ),
+        (("scenario", MINI, "--cut", "JP\n=1"), ["--cut 'JP\\n=1' holds a control character"]),
+        (("scenario", MINI, "--cut", "JP=1\n"), ["holds a control character"]),
+        (("scenario", MINI, "--shock", "robots=nan"), ["--shock 'robots=nan'", "not a number"]),
+        (("scenario", MINI, "--cut", "JP=1", "--substitution", ""), ["--substitution '' is empty"]),
+        (
+            ("analyze", "x" * 300),
+            ["Invalid value for 'chain'", "300 bytes long, over the system's limit of 255"],
+        ),
+        (("schema", "-o", "y" * 300), ["Invalid value for '--output'", "300 bytes long"]),
+    ],
+)
+def test_options_are_checked_like_files(
+    runner: CliRunner, args: tuple[str, ...], fragments: list[str]
+) -> None:
+    code, out, err = run(runner, *args)
+    assert code == 2, (out, err)
+    for fragment in fragments:
+        assert fragment in err
+
+
+def test_ceilings_from_the_environment(runner: CliRunner) -> None:
+    env = {**ENV, "CHOKEPOINT_MAX_SAMPLES": "1000"}
+    result = runner.invoke(app, ["montecarlo", MINI, "--samples", "2000"], env=env)
+    assert result.exit_code == 2
+    assert "ceiling of 1,000 samples per call" in result.stderr
+    result = runner.invoke(app, ["montecarlo", MINI, "--samples", "500", "--seed", "1"], env=env)
+    assert result.exit_code == 0, result.stderr
+    env = {**ENV, "CHOKEPOINT_MAX_SAMPLES": "²"}
+    result = runner.invoke(app, ["montecarlo", MINI, "--samples", "10"], env=env)
+    assert result.exit_code == 2
+    assert "CHOKEPOINT_MAX_SAMPLES: '²' is not a whole number" in result.stderr
+    env = {**ENV, "CHOKEPOINT_MAX_SWEEP_ROWS": "20"}
+    result = runner.invoke(app, ["sweep", MINI, "--cut", "JP", "--severity", "0:1:0.01"], env=env)
+    assert result.exit_code == 2
+    assert "gives 101 severities, above the ceiling of 20" in result.stderr
+    env = {**ENV, "CHOKEPOINT_MAX_NODES": "20"}
+    result = runner.invoke(app, ["generate", "-o", "unused", "--nodes", "30"], env=env)
+    assert result.exit_code == 2
+    assert "--nodes 30 is above the ceiling of 20 generated nodes" in result.stderr
+
+
+def test_ranges_are_in_the_help(runner: CliRunner) -> None:
+    wanted = {
+        "montecarlo": ["10,000,000 per call", "CHOKEPOINT_MAX_SAMPLES", "0 to 2^63-1", "0 to 1"],
+        "sweep": ["CHOKEPOINT_MAX_SWEEP_ROWS", "[0, 1]"],
+        "generate": ["default 1,000,000", "CHOKEPOINT_MAX_NODES", "0 to 1"],
+        "analyze": ["1900 to 2100", "1 to 1,000,000", "0 to 1"],
+    }
+    for command, fragments in wanted.items():
+        result = runner.invoke(app, [command, "--help"], env=ENV)
+        text = " ".join(result.stdout.split())
+        for fragment in fragments:
+            assert fragment in text, (command, fragment)
+
+
+def test_a_too_long_search_path_entry_is_skipped(runner: CliRunner) -> None:
+    env = {**ENV, "CHOKEPOINT_PATH": "/tmp/" + "p" * 300}
+    result = runner.invoke(app, ["analyze", "robots", "-f", "json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["chain"] == "robots"
+    assert "warning: CHOKEPOINT_PATH entry '/tmp/ppppp" in result.stderr
+    assert "skipped: a name in it is 300 bytes long" in result.stderr
+
+
+def test_writing_to_a_device_or_fifo_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, err = run(runner, "schema", "-o", "/dev/full")
+    assert code == 2
+    assert "cannot write /dev/full: it is a device, not a regular file" in err
+    assert Path("/dev/full").is_char_device()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    code, _, err = run(runner, "export", MINI, "-f", "dot", "-o", str(fifo))
+    assert code == 2
+    assert "it is a FIFO (named pipe), not a regular file" in err
+    assert fifo.is_fifo()
+
+
+CHOKEPOINT = str(Path(sys.executable).parent / "chokepoint")
+PIPED = [
+    ["analyze", "robots"],
+    ["analyze", "robots", "-f", "json"],
+    ["show", "robots"],
+    ["list"],
+    ["stages", "robots"],
+    ["sources", "robots"],
+    ["trend", "robots"],
+    ["schema"],
+    ["export", "robots", "-f", "graphml"],
+    ["sweep", "robots", "--cut", "JP"],
+    ["scenario", "robots", "--cut", "JP=1"],
+    ["montecarlo", "robots", "--samples", "100", "--seed", "1"],
+    ["validate", "robots"],
+    ["--help"],
+    ["--version"],
+]
+
+
+@pytest.mark.parametrize("args", PIPED, ids=[" ".join(a) for a in PIPED])
+def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
+    """The reader closed the pipe before chokepoint wrote anything: exit 0, empty stderr."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [CHOKEPOINT, *args], stdout=write, stderr=subprocess.PIPE, check=False
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, b"")
+
+
+def test_head_minus_one() -> None:
+    script = f"'{CHOKEPOINT}' analyze robots | head -1; echo \"status=${{PIPESTATUS[0]}}\""
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Industrial robots: dependence of CN (China), 2018")
+    assert lines[-1] in ("status=0", "status=141")
+    assert done.stderr == ""
+
+
+def test_ctrl_c_exits_130(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chokepoint.io import loader
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loader, "load_chain", interrupted)
+    code, out, err = run(runner, "analyze", MINI)
+    assert (code, out, err) == (130, "", "")

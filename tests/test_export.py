@@ -28,6 +28,7 @@ import chokepoint
 from chokepoint.core.analysis import Analysis
 from chokepoint.core.scenarios import Scenario, ScenarioResult
 from chokepoint.errors import OutputError
+from chokepoint.io.atomic import write_atomic
 from chokepoint.model import Chain, Cut, Input, Node, ScenarioSpec
 from chokepoint.output.export import (
     EDGE_ATTRIBUTES,
@@ -46,7 +47,6 @@ from chokepoint.output.export import (
     to_graphml,
     to_json,
     to_mermaid,
-    write_atomic,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,8 +18,9 @@ import chokepoint
 from chokepoint.core.analysis import Analysis
 from chokepoint.core.scenarios import Scenario, ScenarioResult
 from chokepoint.errors import ChokepointError, OutputError
+from chokepoint.io.atomic import write_atomic
 from chokepoint.model import Chain, Cut, Input, Node
-from chokepoint.output.export import ramp_colour, write_atomic
+from chokepoint.output.export import ramp_colour
 from chokepoint.output.plot import (
     PlotDependencyError,
     chain_figure_size,

@@ -3,11 +3,18 @@
 The only module that prints or exits. Every :class:`~chokepoint.errors.ChokepointError` becomes a
 message on stderr and exit code 2; a genuine bug prints one line asking for ``--debug`` (which shows
 the traceback) and exits 1. Heavy modules are imported inside the commands that need them.
+
+Options are checked like files: every number goes through :mod:`chokepoint.io.numbers` with a
+range stated in its ``--help``, and the options that set the cost of a call (sweep rows, Monte
+Carlo samples, generated nodes) have a ceiling, raised by an option or an environment variable
+that the refusal names. A closed stdout (``chokepoint analyze robots | head -1``) ends the command
+quietly with exit 0.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import sys
@@ -39,6 +46,8 @@ _APP_SETTINGS: dict[str, Any] = {
 app = typer.Typer(name="chokepoint", help=_HELP, **_APP_SETTINGS)
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT = 0, 1, 2
+#: Exit status after Ctrl-C (SIGINT), the shell's 128 + 2.
+EXIT_INTERRUPTED = 130
 _state = {"debug": bool(os.environ.get("CHOKEPOINT_DEBUG"))}
 
 
@@ -48,6 +57,169 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+#: Cost ceilings: the most work one call does unless raised (README, "Limits").
+MAX_SWEEP_ROWS = 10_000
+MAX_SAMPLES = 10_000_000
+MAX_NODES = 1_000_000
+#: Largest seed accepted (numpy and Python generators take any size; 2^63 - 1 is plenty).
+MAX_SEED = 2**63 - 1
+#: Longest economy code or region name accepted by --perspective.
+MAX_PERSPECTIVE = 64
+
+
+class _Number:
+    """A parser of whole or decimal numbers (:mod:`chokepoint.io.numbers`) within ``[low, high]``.
+
+    Refuses what Python's own ``int`` and ``float`` let through (``nan``, ``inf``, ``1e-320``,
+    digits of other scripts, thousands of digits); a refusal is a usage error naming the option
+    (exit 2).
+    """
+
+    def __init__(self, *, whole: bool, low: float | None = None, high: float | None = None) -> None:
+        self.whole, self.low, self.high = whole, low, high
+        self.__name__ = "integer" if whole else "number"
+
+    def _expected(self) -> str:
+        what = "a whole number" if self.whole else "a number"
+        low = "" if self.low is None else f"{self.low:,}" if self.whole else f"{self.low:g}"
+        high = "" if self.high is None else f"{self.high:,}" if self.whole else f"{self.high:g}"
+        if low and high:
+            return f"write {what} from {low} to {high}"
+        if low:
+            return f"write {what} of at least {low}"
+        return f"write {what}"
+
+    def __call__(self, value: Any) -> Any:
+        from .io.numbers import NumberError, check_number, parse_float, parse_int
+
+        try:
+            if self.whole:
+                low = None if self.low is None else int(self.low)
+                high = None if self.high is None else int(self.high)
+                return parse_int(str(value), low=low, high=high)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return check_number(value, low=self.low, high=self.high)
+            return parse_float(str(value), low=self.low, high=self.high)
+        except NumberError as error:
+            msg = f"{error}; {self._expected()}"
+            raise typer.BadParameter(msg) from None
+
+
+def _whole(low: int | None = None, high: int | None = None) -> Any:
+    return _Number(whole=True, low=low, high=high)
+
+
+def _fraction() -> Any:
+    return _Number(whole=False, low=0.0, high=1.0)
+
+
+def _ceiling(given: int | None, variable: str, default: int) -> int:
+    """A cost ceiling: the option if given, else the environment variable, else the default."""
+    from .io.numbers import NumberError, parse_int
+
+    if given is not None:
+        return given
+    text = os.environ.get(variable, "")
+    if not text.strip():
+        return default
+    try:
+        return parse_int(text, low=1)
+    except NumberError as error:
+        _fail(f"error: {variable}: {error}; set it to a whole number of at least 1, or unset it")
+    return default
+
+
+def _name_limit() -> int:
+    try:
+        return os.pathconf(".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def _path_problem(text: str) -> str | None:
+    """Why ``text`` cannot name a file on this system (too long, NUL, unencodable), or None."""
+    if "\x00" in text:
+        return "it holds a NUL character"
+    try:
+        raw = os.fsencode(text)
+    except UnicodeEncodeError:
+        return "it is not a valid file name on this system"
+    limit = _name_limit()
+    longest = max((len(part) for part in raw.split(os.fsencode(os.sep))), default=0)
+    if longest > limit:
+        return (
+            f"a name in it is {longest:,} bytes long, over the system's limit of {limit} bytes "
+            "per file or folder name"
+        )
+    if len(raw) > 4096:
+        return f"it is {len(raw):,} bytes long, over the system's limit of 4096 bytes per path"
+    return None
+
+
+def _shown(text: str) -> str:
+    shown = text if len(text) <= 60 else f"{text[:40]}...{text[-12:]}"
+    return repr(shown) if any(not ch.isprintable() for ch in shown) else f"'{shown}'"
+
+
+def _check_chain_arg(value: Any) -> Any:
+    for text in value if isinstance(value, list | tuple) else [value]:
+        if isinstance(text, str):
+            problem = _path_problem(text)
+            if problem is not None:
+                msg = f"{_shown(text)}: {problem}; give a shorter path or a chain name"
+                raise typer.BadParameter(msg)
+    return value
+
+
+def _check_output(value: Path | None) -> Path | None:
+    if value is not None:
+        problem = _path_problem(str(value))
+        if problem is not None:
+            msg = f"{_shown(str(value))}: {problem}; give a shorter file name"
+            raise typer.BadParameter(msg)
+    return value
+
+
+def _check_perspective(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.strip():
+        msg = "it is empty; give an ISO alpha-2 code such as JP, or a region of the chain"
+        raise typer.BadParameter(msg)
+    if any(not ch.isprintable() or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        msg = f"{_shown(value)} holds a control character; give an ISO alpha-2 code such as JP"
+        raise typer.BadParameter(msg)
+    if len(value) > MAX_PERSPECTIVE:
+        msg = (
+            f"{_shown(value)} is {len(value):,} characters long, too long for an economy code "
+            f"(at most {MAX_PERSPECTIVE}); give an ISO alpha-2 code such as JP"
+        )
+        raise typer.BadParameter(msg)
+    return value
+
+
+def _check_search_path() -> None:
+    """Drop CHOKEPOINT_PATH entries that cannot name a folder (too long), with a warning.
+
+    The loader reads the variable; an entry over the file-name limit would make every lookup
+    fail, even of a shipped chain, so it is skipped with a warning on stderr instead.
+    """
+    text = os.environ.get("CHOKEPOINT_PATH")
+    if not text:
+        return
+    kept: list[str] = []
+    for entry in text.split(os.pathsep):
+        problem = _path_problem(entry) if entry else None
+        if problem is None:
+            kept.append(entry)
+        else:
+            typer.echo(
+                f"warning: CHOKEPOINT_PATH entry {_shown(entry)} skipped: {problem}", err=True
+            )
+    if len(kept) != len(text.split(os.pathsep)):
+        os.environ["CHOKEPOINT_PATH"] = os.pathsep.join(kept)
 
 
 FormatOption = Annotated[
@@ -63,7 +235,8 @@ ChainArg = Annotated[
     str,
     typer.Argument(
         help="A chain: a YAML or JSON file, a folder or .zip of the CSV form, or the name of a "
-        "chain (see `chokepoint list`)."
+        "chain (see `chokepoint list`).",
+        callback=_check_chain_arg,
     ),
 ]
 
@@ -75,13 +248,19 @@ def _fail(message: str, code: int = EXIT_INPUT) -> None:
 
 
 def _command(*args: Any, parent: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:
-    """Register a command whose :class:`ChokepointError` becomes a message and exit code 2."""
+    """Register a command whose :class:`ChokepointError` becomes a message and exit code 2.
+
+    Output is flushed inside the command, so that a reader closing the pipe early
+    (``| head -1``) is noticed here and ends the command quietly with exit 0.
+    """
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*a: Any, **k: Any) -> Any:
             try:
-                return func(*a, **k)
+                result = func(*a, **k)
+                sys.stdout.flush()
+                return result
             except ChainError as exc:
                 problems = exc.problems
                 noun = "problem" if len(problems) == 1 else "problems"
@@ -90,25 +269,46 @@ def _command(*args: Any, parent: typer.Typer | None = None, **kwargs: Any) -> Ca
                 _fail("\n".join([*(f"error: {p}" for p in problems), *([tail] if tail else [])]))
             except ChokepointError as exc:
                 _fail(f"error: {exc}")
-            except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            except (typer.Exit, typer.Abort):
                 raise
-            except BrokenPipeError:  # `chokepoint ... | head`
-                sys.stderr.close()
-                raise typer.Exit(EXIT_OK) from None
+            except KeyboardInterrupt:  # Ctrl-C: the shell's code for SIGINT, not 1 (a bug)
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            except OSError as exc:
+                if exc.errno == errno.EPIPE:  # `chokepoint ... | head`: the reader is done
+                    _quiet_stdout()
+                    raise typer.Exit(EXIT_OK) from None
+                if exc.errno == errno.ENAMETOOLONG:
+                    _fail(
+                        f"error: {exc.filename or 'a path'}: a file name is longer than the "
+                        f"system allows ({_name_limit()} bytes per name); give a shorter one"
+                    )
+                _bug(exc)
             except Exception as exc:
-                if _state["debug"]:
-                    raise
-                _fail(
-                    f"internal error: {type(exc).__name__}: {exc}\n"
-                    "This is a bug in chokepoint; rerun with --debug for the traceback and report it.",
-                    EXIT_BUG,
-                )
+                _bug(exc)
             return None
 
         (parent or app).command(*args, **kwargs)(wrapper)
         return func
 
     return decorate
+
+
+def _bug(exc: Exception) -> None:
+    if _state["debug"]:
+        raise exc
+    _fail(
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in chokepoint; rerun with --debug for the traceback and report it.",
+        EXIT_BUG,
+    )
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail on the closed pipe."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _version(value: bool) -> None:
@@ -134,6 +334,10 @@ def _main(
 ) -> None:
     """Supply-chain dependency analyzer."""
     _state["debug"] = debug or _state["debug"]
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate from a file prints as \\ud800
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    _check_search_path()
 
 
 def _emit(text: str) -> None:
@@ -145,7 +349,7 @@ def _deliver(text: str, output: Path | None) -> None:
     if output is None:
         _emit(text)
         return
-    from .output.export import write_atomic
+    from .io.atomic import write_atomic
 
     write_atomic(output, text)
 
@@ -158,7 +362,10 @@ def _deliver(text: str, output: Path | None) -> None:
 def validate(
     files: Annotated[
         list[str],
-        typer.Argument(help="Chain files (or names) to check; every problem is reported."),
+        typer.Argument(
+            help="Chain files (or names) to check; every problem is reported.",
+            callback=_check_chain_arg,
+        ),
     ],
 ) -> None:
     """Check chain files against format v1; report every problem as FILE:LINE:COLUMN: message.
@@ -194,8 +401,14 @@ def list_chains(format: FormatOption = Format.table) -> None:
         try:
             chain = load_chain(path)
         except ChokepointError as exc:
-            first = str(exc).splitlines()[0]
+            first = (str(exc).splitlines() or ["invalid"])[0]
             rows.append({"name": path.stem, "path": str(path), "error": first})
+            continue
+        except Exception as exc:  # one unreadable file must not hide the others
+            first = (str(exc).splitlines() or [""])[0]
+            rows.append(
+                {"name": path.stem, "path": str(path), "error": f"{type(exc).__name__}: {first}"}
+            )
             continue
         rows.append(
             {
@@ -222,7 +435,14 @@ def show(chain: ChainArg, format: FormatOption = Format.table) -> None:
 @_command("schema")
 def schema(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this regular file (atomically) instead of stdout; a FIFO, device or "
+            "socket is refused: redirect stdout to those.",
+            callback=_check_output,
+        ),
     ] = None,
 ) -> None:
     """Print the JSON Schema of chain format v1, for editors to validate and complete chain files."""
@@ -240,25 +460,44 @@ def generate(
         typer.Option(
             "--output",
             "-o",
-            help="Where to write: a folder (the CSV form), or FILE.json, FILE.yaml, FILE.zip.",
+            help="Where to write: a folder (the CSV form), or FILE.json, FILE.yaml, FILE.zip. "
+            "Written atomically: a folder is filled beside the target and swapped in whole.",
+            callback=_check_output,
         ),
     ],
     nodes: Annotated[
         int,
         typer.Option(
-            "--nodes", "-n", min=12, help="Number of firms; there are about 3.5 links per firm."
+            "--nodes",
+            "-n",
+            parser=_whole(12),
+            help="Number of firms, at least 12 and at most the ceiling (default 1,000,000: about "
+            "a minute and 3 GB); there are about 3.5 links per firm.",
         ),
     ] = 10_000,
+    max_nodes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-nodes",
+            parser=_whole(1),
+            help="Raise (or lower) the ceiling on --nodes; default 1,000,000, or "
+            "CHOKEPOINT_MAX_NODES.",
+        ),
+    ] = None,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Random seed: the same seed, the same network.")
+        int,
+        typer.Option(
+            "--seed",
+            parser=_whole(0, MAX_SEED),
+            help="Random seed, 0 to 2^63-1: the same seed, the same network.",
+        ),
     ] = 0,
     cycles: Annotated[
         float,
         typer.Option(
             "--cycles",
-            min=0.0,
-            max=1.0,
-            help="Mutual-supply links added, as a fraction of the links (0: no cycles).",
+            parser=_fraction(),
+            help="Mutual-supply links added, as a fraction of the links, 0 to 1 (0: no cycles).",
         ),
     ] = 0.0005,
 ) -> None:
@@ -271,6 +510,13 @@ def generate(
     from .io.generate import generate as build
     from .io.generate import write_network
 
+    ceiling = _ceiling(max_nodes, "CHOKEPOINT_MAX_NODES", MAX_NODES)
+    if nodes > ceiling:
+        _fail(
+            f"error: --nodes {nodes:,} is above the ceiling of {ceiling:,} generated nodes "
+            "(about 3 GB of memory per million); raise it with --max-nodes N or "
+            "CHOKEPOINT_MAX_NODES=N if the machine can hold it"
+        )
     document = build(nodes, seed, cycles=cycles)
     write_network(document, output)
     links = sum(len(n.get("inputs", ())) for n in document["nodes"])
@@ -302,14 +548,20 @@ def import_eto(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the chain to this file instead of stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the chain to this regular file (atomically) instead of stdout.",
+            callback=_check_output,
+        ),
     ] = None,
     year: Annotated[
         int | None,
         typer.Option(
             "--year",
-            help="The chain's year where the data mix years (default: the most common year); "
-            "a node's other years go to `history`.",
+            parser=_whole(1900, 2100),
+            help="The chain's year (1900 to 2100) where the data mix years (default: the most "
+            "common year); a node's other years go to `history`.",
         ),
     ] = None,
     perspective: Annotated[
@@ -317,6 +569,7 @@ def import_eto(
         typer.Option(
             "--perspective",
             "-p",
+            callback=_check_perspective,
             help="The chain's default perspective, an ISO alpha-2 code; the shares are world "
             "market shares, so `analyze --perspective` may choose any economy later.",
         ),
@@ -359,10 +612,17 @@ PerspectiveOption = Annotated[
         "-p",
         help="The economy whose dependence is measured (default: the chain's). Another economy only "
         "for chains of world market shares (market: global).",
+        callback=_check_perspective,
     ),
 ]
 YearOption = Annotated[
-    int | None, typer.Option("--year", "-y", help="Use the nodes' `history` shares of this year.")
+    int | None,
+    typer.Option(
+        "--year",
+        "-y",
+        parser=_whole(1900, 2100),
+        help="Use the nodes' `history` shares of this year (1900 to 2100).",
+    ),
 ]
 ModelOption = Annotated[
     str,
@@ -418,8 +678,9 @@ def analyze(
         typer.Option(
             "--top",
             "-n",
-            min=1,
-            help="List at most this many choke points (and nodes not ruled out) in the table.",
+            parser=_whole(1, 1_000_000),
+            help="List at most this many choke points (and nodes not ruled out) in the table "
+            "(1 to 1,000,000).",
         ),
     ] = 10,
     strict: Annotated[
@@ -431,12 +692,18 @@ def analyze(
     min_dependence: Annotated[
         float,
         typer.Option(
-            "--min-dependence", help="Choke-point threshold on import dependence (EU: 0.5)."
+            "--min-dependence",
+            parser=_fraction(),
+            help="Choke-point threshold on import dependence, 0 to 1 (EU: 0.5).",
         ),
     ] = 0.5,
     min_concentration: Annotated[
         float,
-        typer.Option("--min-concentration", help="Choke-point threshold on import HHI (EU: 0.4)."),
+        typer.Option(
+            "--min-concentration",
+            parser=_fraction(),
+            help="Choke-point threshold on import HHI, 0 to 1 (EU: 0.4).",
+        ),
     ] = 0.4,
 ) -> None:
     """Import dependence, concentration, propagated exposure and ranked choke points per node.
@@ -569,12 +836,22 @@ def sweep(
         ),
     ] = None,
     severity: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--severity",
-            help="START:STOP:STEP (both ends included) or one value; default 0:1:0.1 with --cut, 1 with --over.",
+            help="START:STOP:STEP (both ends included) or one value, each in [0, 1] or a "
+            "percentage; default 0:1:0.1 with --cut, 1 with --over.",
         ),
-    ] = "",
+    ] = None,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--max-rows",
+            parser=_whole(1),
+            help="Ceiling on the rows of one sweep (severities, times origins or nodes with "
+            "--over); default 10,000, or CHOKEPOINT_MAX_SWEEP_ROWS.",
+        ),
+    ] = None,
     model: ModelOption = "leontief",
     perspective: PerspectiveOption = None,
     year: YearOption = None,
@@ -585,6 +862,7 @@ def sweep(
             "--plot",
             help="With --cut: also draw each final product's loss against severity to FILE.png "
             "or FILE.svg (needs matplotlib: pip install 'chokepoint-supply[plot]').",
+            callback=_check_output,
         ),
     ] = None,
 ) -> None:
@@ -606,8 +884,23 @@ def sweep(
 
         image_format = plot_format(plot)
     default = "0:1:0.1" if cut is not None else "1"
-    severities = parse_severities(severity or default)
+    ceiling = _ceiling(max_rows, "CHOKEPOINT_MAX_SWEEP_ROWS", MAX_SWEEP_ROWS)
+    raise_with = "raise it with --max-rows N or CHOKEPOINT_MAX_SWEEP_ROWS=N"
+    severities = parse_severities(
+        default if severity is None else severity, limit=ceiling, raise_with=raise_with
+    )
     loaded = load_chain(chain)
+    if over is not None:
+        items = (
+            len(loaded.nodes)
+            if over == "nodes"
+            else len({c for n in loaded.nodes for c in (n.shares or {})})
+        )
+        if items * len(severities) > ceiling:
+            _fail(
+                f"error: --over {over} with {len(severities):,} severities gives "
+                f"{items * len(severities):,} rows, above the ceiling of {ceiling:,} ({raise_with})"
+            )
     result = sweep_cuts(
         loaded,
         cut=cut,
@@ -619,7 +912,7 @@ def sweep(
     )
     render.sweep(result, loaded, format.value)
     if plot is not None:
-        from .output.export import write_atomic
+        from .io.atomic import write_atomic
         from .output.plot import plot_sweep
 
         rows = [(row.severity, node, loss) for row in result.rows for node, loss in row.final]
@@ -666,24 +959,37 @@ def _progress(quiet: bool, what: str) -> Iterator[Callable[[int, int], None] | N
 def montecarlo(
     chain: ChainArg,
     samples: Annotated[
-        int, typer.Option("--samples", min=1, help="Number of random samples.")
+        int,
+        typer.Option(
+            "--samples",
+            parser=_whole(1),
+            help="Number of random samples, from 1 to the ceiling (default 10,000,000 per call).",
+        ),
     ] = 10_000,
+    max_samples: Annotated[
+        int | None,
+        typer.Option(
+            "--max-samples",
+            parser=_whole(1),
+            help="Raise (or lower) the ceiling on --samples; default 10,000,000, or "
+            "CHOKEPOINT_MAX_SAMPLES.",
+        ),
+    ] = None,
     seed: Annotated[
         int | None,
         typer.Option(
             "--seed",
-            min=0,
-            help="Random seed; the same seed gives the same output. Default: a fresh seed, "
-            "reported in the output so that the run can be repeated.",
+            parser=_whole(0, MAX_SEED),
+            help="Random seed, 0 to 2^63-1; the same seed gives the same output. Default: a "
+            "fresh seed, reported in the output so that the run can be repeated.",
         ),
     ] = None,
     p_cut: Annotated[
         float,
         typer.Option(
             "--p-cut",
-            min=0.0,
-            max=1.0,
-            help="Probability that each (origin, node) pair is cut in a sample (a stress test, "
+            parser=_fraction(),
+            help="Probability, 0 to 1, that each (origin, node) pair is cut in a sample (a stress test, "
             "not an estimate of real failure rates).",
         ),
     ] = 0.1,
@@ -696,7 +1002,12 @@ def montecarlo(
     ] = "uniform",
     top: Annotated[
         int,
-        typer.Option("--top", "-n", min=1, help="List at most this many (origin, node) drivers."),
+        typer.Option(
+            "--top",
+            "-n",
+            parser=_whole(1, 1_000_000),
+            help="List at most this many (origin, node) drivers (1 to 1,000,000).",
+        ),
     ] = 10,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")
@@ -714,9 +1025,19 @@ def montecarlo(
     tail samples (worst loss >= P90).
     """
     from .core.montecarlo import run_montecarlo
+    from .io.forms import check_severity_distribution
     from .io.loader import load_chain
     from .output import render
 
+    ceiling = _ceiling(max_samples, "CHOKEPOINT_MAX_SAMPLES", MAX_SAMPLES)
+    if samples > ceiling:
+        _fail(
+            f"error: --samples {samples:,} is above the ceiling of {ceiling:,} samples per call "
+            "(raise it with --max-samples N or CHOKEPOINT_MAX_SAMPLES=N if the machine can hold "
+            "it); to go beyond, run several calls with different --seed values, each a sample "
+            "of the same distribution, or use the distributed mode planned in the scale issue"
+        )
+    check_severity_distribution(severity)
     loaded = load_chain(chain)
     with _progress(quiet, "sampling") as progress:
         result = run_montecarlo(
@@ -777,8 +1098,9 @@ def export(
         typer.Option(
             "--output",
             "-o",
-            help="Write to this file (atomically) instead of stdout. A .md file gets a fenced "
-            "```mermaid block.",
+            help="Write to this regular file (atomically) instead of stdout. A .md file gets a "
+            "fenced ```mermaid block.",
+            callback=_check_output,
         ),
     ] = None,
     perspective: PerspectiveOption = None,
@@ -840,7 +1162,12 @@ def plot(
     chain: ChainArg,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="The image file to write: FILE.png or FILE.svg."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="The image file to write (atomically): FILE.png or FILE.svg.",
+            callback=_check_output,
+        ),
     ],
     perspective: PerspectiveOption = None,
     year: YearOption = None,
@@ -858,8 +1185,8 @@ def plot(
     """
     from .core.analysis import analyze as run
     from .core.scenarios import run_scenario
+    from .io.atomic import write_atomic
     from .io.loader import load_chain
-    from .output.export import write_atomic
     from .output.plot import plot_chain, plot_format
 
     fmt = plot_format(output)
@@ -937,9 +1264,22 @@ def main() -> None:
     command (Typer otherwise converts every command to click on each call). Help, global options
     and sub-groups go through the whole app, with identical behaviour.
     """
-    argv = sys.argv[1:]
+    try:
+        _run(sys.argv[1:])
+    except BrokenPipeError:  # `chokepoint --version | true`: the reader is done
+        _quiet_stdout()
+    except SystemExit as done:
+        # click answers a closed pipe during --help with exit 1 after wrapping stdout
+        if done.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _quiet_stdout()
+            raise SystemExit(EXIT_OK) from None
+        raise
+
+
+def _run(argv: list[str]) -> None:
     if argv in (["--version"], ["-V"]):
         sys.stdout.write(f"chokepoint {__version__}\n")
+        sys.stdout.flush()
         return
     wanted = [c for c in app.registered_commands if argv and c.name == argv[0]]
     if wanted and not {"-h", "--help"} & set(argv):

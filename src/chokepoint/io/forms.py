@@ -1,24 +1,58 @@
 """Text forms of scenarios given on the command line: cuts, shocks, substitution, severity ranges.
 
-``ORIGIN[:NODE[,NODE]]=SEVERITY``, ``NODE=SEVERITY``, ``NODE=VALUE`` and ``START:STOP:STEP``, read
-with bounds (:mod:`chokepoint.io.numbers`); errors name the option and show the expected form.
+``ORIGIN[:NODE[,NODE]]=SEVERITY``, ``NODE=SEVERITY``, ``NODE=VALUE``, ``START:STOP:STEP`` and the
+Monte Carlo severity distributions (``uniform``, ``fixed:X``, ``beta:A,B``), read with bounds
+(:mod:`chokepoint.io.numbers`): no NaN, no infinity, no subnormal steps, no control characters
+(a newline inside an option is refused, not skipped), and a range of severities is counted before
+it is built, so that ``0:1:1e-12`` is refused at once instead of filling memory. Errors name the
+option and show the expected form.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..errors import ScenarioError
 from ..model import Cut, Shock
 from .numbers import NumberError, parse_float
 
-__all__ = ["parse_cut", "parse_severities", "parse_shock", "parse_substitution"]
+__all__ = [
+    "check_severity_distribution",
+    "parse_cut",
+    "parse_severities",
+    "parse_shock",
+    "parse_substitution",
+]
 
 
 _CUT = re.compile(
-    r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*(?::\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*))?\s*=\s*(\S+)\s*$"
+    r"[ ]*([A-Za-z][A-Za-z0-9_-]*)[ ]*(?::[ ]*([a-z0-9-]+(?:[ ]*,[ ]*[a-z0-9-]+)*))?[ ]*=[ ]*([^ ]+)[ ]*",
+    re.ASCII,
 )
-_NODE_VALUE = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*(\S+)\s*$")
+_NODE_VALUE = re.compile(r"[ ]*([a-z0-9-]+)[ ]*=[ ]*([^ ]+)[ ]*", re.ASCII)
+_FIXED = re.compile(r"fixed:([^,:]+)", re.ASCII)
+_BETA = re.compile(r"beta:([^,:]+),([^,:]+)", re.ASCII)
+#: Longest option text shown back in a message.
+_SHOWN = 60
+
+
+def _shown(text: str) -> str:
+    """The option's text for a message: control characters visible, long text shortened."""
+    shown = text if len(text) <= _SHOWN else f"{text[:40]}...{text[-12:]}"
+    if any(not ch.isprintable() for ch in shown):
+        return repr(shown)
+    return f"'{shown}'"
+
+
+def _check_text(text: str, option: str, form: str) -> None:
+    """Refuse empty text and control characters (a newline, a tab, an escape, a lone surrogate)."""
+    if not text.strip():
+        msg = f"{option} {_shown(text)} is empty; write {form}"
+        raise ScenarioError(msg)
+    if any(not ch.isprintable() or 0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        msg = f"{option} {_shown(text)} holds a control character; write {form} on one line"
+        raise ScenarioError(msg)
 
 
 def _severity(text: str, what: str) -> float:
@@ -37,60 +71,132 @@ def parse_cut(text: str) -> Cut:
     >>> parse_cut("JP:reducers=1")
     Cut(origin='JP', severity=1.0, nodes=('reducers',))
     """
-    match = _CUT.match(text)
+    form = "ORIGIN=SEVERITY or ORIGIN:NODE=SEVERITY, e.g. --cut JP:reducers=1"
+    _check_text(text, "--cut", form)
+    match = _CUT.fullmatch(text)
     if not match:
         msg = (
-            f"--cut '{text}' is malformed; write ORIGIN=SEVERITY or ORIGIN:NODE=SEVERITY, "
+            f"--cut {_shown(text)} is malformed; write ORIGIN=SEVERITY or ORIGIN:NODE=SEVERITY, "
             "e.g. --cut JP:reducers=1 or --cut JP=0.5"
         )
         raise ScenarioError(msg)
     origin, nodes, severity = match.groups()
     node_ids = tuple(n.strip() for n in nodes.split(",")) if nodes else ()
-    return Cut(origin, _severity(severity, f"--cut {text}"), node_ids)
+    return Cut(origin, _severity(severity, f"--cut {_shown(text)}"), node_ids)
 
 
 def parse_shock(text: str) -> Shock:
     """Parse ``NODE=SEVERITY`` (``reducers=0.3``)."""
-    match = _NODE_VALUE.match(text)
+    _check_text(text, "--shock", "NODE=SEVERITY, e.g. --shock reducers=0.3")
+    match = _NODE_VALUE.fullmatch(text)
     if not match:
-        msg = f"--shock '{text}' is malformed; write NODE=SEVERITY, e.g. --shock reducers=0.3"
+        msg = f"--shock {_shown(text)} is malformed; write NODE=SEVERITY, e.g. --shock reducers=0.3"
         raise ScenarioError(msg)
-    return Shock(match.group(1), _severity(match.group(2), f"--shock {text}"))
+    return Shock(match.group(1), _severity(match.group(2), f"--shock {_shown(text)}"))
 
 
 def parse_substitution(text: str) -> tuple[str, float]:
     """Parse ``NODE=VALUE`` (``reducers=0.5``)."""
-    match = _NODE_VALUE.match(text)
+    _check_text(text, "--substitution", "NODE=VALUE, e.g. --substitution reducers=0.5")
+    match = _NODE_VALUE.fullmatch(text)
     if not match:
-        msg = f"--substitution '{text}' is malformed; write NODE=VALUE, e.g. --substitution reducers=0.5"
+        msg = (
+            f"--substitution {_shown(text)} is malformed; write NODE=VALUE, "
+            "e.g. --substitution reducers=0.5"
+        )
         raise ScenarioError(msg)
-    return match.group(1), _severity(match.group(2), f"--substitution {text}")
+    return match.group(1), _severity(match.group(2), f"--substitution {_shown(text)}")
 
 
-def parse_severities(text: str) -> tuple[float, ...]:
+def parse_severities(
+    text: str, *, limit: int | None = None, raise_with: str = ""
+) -> tuple[float, ...]:
     """Parse ``START:STOP:STEP`` (both ends included) or a single value.
+
+    Each part is a number in [0, 1] or a percentage (``0:100%:10%``); STEP is above 0. The number
+    of values, round((STOP - START) / STEP) + 1, is checked against ``limit``
+    before any is built.
+
+    Parameters
+    ----------
+    text
+        The option's text.
+    limit
+        The most values allowed (None: no ceiling).
+    raise_with
+        How to raise the ceiling, named in the message (an option or environment variable).
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``--severity``, for an empty or malformed range, a number out of range, or more
+        values than ``limit``.
 
     >>> parse_severities("0:1:0.25")
     (0.0, 0.25, 0.5, 0.75, 1.0)
     >>> parse_severities("0.3")
     (0.3,)
+    >>> parse_severities("0:1:1e-12", limit=10_000)
+    Traceback (most recent call last):
+    ...
+    chokepoint.errors.ScenarioError: --severity '0:1:1e-12' gives 1,000,000,000,001 severities, above the ceiling of 10,000; use a larger STEP
     """
+    form = "START:STOP:STEP (e.g. 0:1:0.1) or one value in [0, 1]"
+    _check_text(text, "--severity", form)
     parts = text.split(":")
     if len(parts) == 1:
         return (_severity(parts[0], "--severity"),)
     if len(parts) != 3:
-        msg = f"--severity '{text}' must be START:STOP:STEP (e.g. 0:1:0.1) or one value"
+        msg = f"--severity {_shown(text)} must be {form}"
         raise ScenarioError(msg)
     start, stop = (_severity(p, "--severity") for p in parts[:2])
-    try:
-        step = float(parts[2])
-    except ValueError:
-        step = 0.0
+    step = _severity(parts[2], f"--severity {_shown(text)}: STEP")
     if step <= 0 or stop < start:
-        msg = f"--severity '{text}': STEP must be > 0 and START <= STOP"
+        msg = f"--severity {_shown(text)}: STEP must be > 0 and START <= STOP"
         raise ScenarioError(msg)
-    count = int(round((stop - start) / step))
+    span = (stop - start) / step
+    if not math.isfinite(span):
+        msg = f"--severity {_shown(text)}: STEP is too small to count the severities; use a larger STEP"
+        raise ScenarioError(msg)
+    count = int(round(span))
+    if limit is not None and count + 1 > limit:
+        how = f" ({raise_with})" if raise_with else ""
+        msg = (
+            f"--severity {_shown(text)} gives {count + 1:,} severities, above the ceiling of "
+            f"{limit:,}{how}; use a larger STEP"
+        )
+        raise ScenarioError(msg)
     values = [round(start + k * step, 12) for k in range(count + 1)]
     if values[-1] < stop - 1e-9:
         values.append(stop)
     return tuple(min(v, stop) for v in values)
+
+
+def check_severity_distribution(text: str) -> str:
+    """Check a Monte Carlo severity distribution, ``uniform``, ``fixed:X`` or ``beta:A,B``.
+
+    X is in [0, 1]; A and B are in (0, 10^6]. Returns the text unchanged (the core reads it).
+
+    >>> check_severity_distribution("beta:2,5")
+    'beta:2,5'
+    """
+    form = "uniform, fixed:X with X in [0, 1], or beta:A,B with A, B in (0, 1e6] (e.g. beta:2,5)"
+    _check_text(text, "--severity", form)
+    compact = text.strip()
+    if compact == "uniform":
+        return text
+    fixed, beta = _FIXED.fullmatch(compact), _BETA.fullmatch(compact)
+    try:
+        if fixed:
+            parse_float(fixed.group(1), low=0, high=1)
+            return text
+        if beta:
+            if min(parse_float(part, low=0, high=1e6) for part in beta.groups()) > 0:
+                return text
+            msg = f"--severity {_shown(text)}: A and B must be above 0; write {form}"
+            raise ScenarioError(msg)
+    except NumberError as error:
+        msg = f"--severity {_shown(text)}: {error}; write {form}"
+        raise ScenarioError(msg) from None
+    msg = f"--severity {_shown(text)} is malformed; write {form}"
+    raise ScenarioError(msg)

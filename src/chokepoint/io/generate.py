@@ -287,15 +287,24 @@ def write_network(document: Mapping[str, Any], target: Path, fmt: str | None = N
     """Write a chain document as a CSV folder (or .zip), a JSON file or a YAML file.
 
     ``fmt`` is ``csv``, ``json`` or ``yaml``; by default it follows ``target``'s suffix
-    (``.json``, ``.yaml``/``.yml``, ``.zip``; anything else is a folder of CSV files).
+    (``.json``, ``.yaml``/``.yml``, ``.zip``; anything else is a folder of CSV files). Every form
+    is written atomically (:mod:`chokepoint.io.atomic`): a folder is filled beside the target and
+    swapped in whole, so a reader (or a process killed mid-write) sees the old folder or the new
+    one, never a mix. An existing folder is replaced only when it holds nothing but the files of
+    the CSV form.
 
     Returns
     -------
     list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    OutputError
+        When the target cannot be written (see :func:`~chokepoint.io.atomic.write_folder_atomic`).
     """
-    from ..output.export import write_atomic
-    from .tabular import dump_json, write_tables
+    from .atomic import write_atomic, write_folder_atomic
+    from .tabular import HEADER_FILES, TABLES, dump_json, write_tables
 
     suffix = target.suffix.lower()
     fmt = fmt or {".json": "json", ".yaml": "yaml", ".yml": "yaml"}.get(suffix, "csv")
@@ -309,4 +318,12 @@ def write_network(document: Mapping[str, Any], target: Path, fmt: str | None = N
             dict(document), Dumper=dumper, sort_keys=False, allow_unicode=True, width=100
         )
         return [write_atomic(target, text)]
-    return write_tables(document, target)
+    if suffix == ".zip":
+        return write_tables(document, target)
+    names: list[str] = []
+
+    def fill(folder: Path) -> None:
+        names.extend(p.name for p in write_tables(document, folder))
+
+    write_folder_atomic(target, fill, expected=(*HEADER_FILES, *TABLES))
+    return [target / name for name in names]

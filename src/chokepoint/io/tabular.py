@@ -1186,7 +1186,7 @@ def write_tables(document: Mapping[str, Any], target: Path) -> list[Path]:
         When the folder cannot be created or a file cannot be written.
     """
     from ..errors import OutputError
-    from ..output.export import write_atomic
+    from .atomic import write_atomic
 
     if target.suffix.lower() == ".zip":
         buffer = io.BytesIO()

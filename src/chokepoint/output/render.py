@@ -7,6 +7,7 @@ imported only when a table is drawn, so ``--format json`` never pays for it.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import sys
@@ -38,10 +39,19 @@ __all__ = [
 
 
 def console() -> Console:
-    """A console on stdout; plain text (no colour or box art) when stdout is not a terminal."""
+    """A console on stdout; plain text (no colour or box art) when stdout is not a terminal.
+
+    A closed stdout (``| head -1``) raises :class:`BrokenPipeError` to the caller, which ends the
+    command quietly with exit 0 (rich's own handling exits with 1, the code for a bug).
+    """
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    return _Console(highlight=False, soft_wrap=False)
 
 
 #: Above this many nodes (or rows), JSON is written compact: ``indent`` forces Python's pure
@@ -121,6 +131,7 @@ def chain_list(rows: list[dict[str, Any]], fmt: str) -> None:
     if fmt == "csv":
         emit_csv(rows, fields)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Chains", title_justify="left")
@@ -128,10 +139,16 @@ def chain_list(rows: list[dict[str, Any]], fmt: str) -> None:
         table.add_column(column, justify="right" if column in ("year", "nodes") else "left")
     for row in rows:
         if "error" in row:
-            table.add_row(row["name"], f"[red]invalid: {row['error']}[/red]", "", "", "")
+            table.add_row(
+                escape(row["name"]), f"[red]invalid: {escape(row['error'])}[/red]", "", "", ""
+            )
         else:
             table.add_row(
-                row["name"], row["title"], row["perspective"], str(row["year"]), str(row["nodes"])
+                escape(row["name"]),
+                escape(row["title"]),
+                escape(row["perspective"]),
+                str(row["year"]),
+                str(row["nodes"]),
             )
     console().print(table)
 
@@ -194,17 +211,18 @@ def show_chain(chain: Chain, fmt: str) -> None:
 
     market = "world market" if chain.is_global else f"{chain.perspective} market"
     root = Tree(
-        f"[bold]{escape(chain.title)}[/bold] ({chain.name}) · perspective "
-        f"{origin_label(chain.perspective, chain)} · {market} · {chain.year}"
+        f"[bold]{escape(chain.title)}[/bold] ({escape(chain.name)}) · perspective "
+        f"{escape(origin_label(chain.perspective, chain))} · {escape(market)} · {chain.year}"
     )
     for stage in chain.stages:
-        branch = root.add(f"[bold cyan]{stage}[/bold cyan]")
+        branch = root.add(f"[bold cyan]{escape(stage)}[/bold cyan]")
         for n in (n for n in chain.nodes if n.stage == stage):
             year = f" ({n.year})" if n.year and n.year != chain.year else ""
             est = " [yellow]estimate[/yellow]" if n.estimate else ""
             cites = f" [dim]{escape('[' + ', '.join(n.source) + ']')}[/dim]" if n.source else ""
             leaf = branch.add(
-                f"[bold]{n.id}[/bold] {escape(n.name)}: {_shares_text(n.shares)}{year}{est}{cites}"
+                f"[bold]{escape(n.id)}[/bold] {escape(n.name)}: {escape(_shares_text(n.shares))}"
+                f"{year}{est}{cites}"
             )
             if n.inputs:
                 parts = []
@@ -212,7 +230,7 @@ def show_chain(chain: Chain, fmt: str) -> None:
                     cost = f" {fmt_pct(i.cost_share)}" if i.cost_share is not None else ""
                     flag = "" if i.essential else " (inessential)"
                     parts.append(f"{i.node}{cost}{flag}")
-                leaf.add(f"[dim]inputs: {', '.join(parts)}[/dim]")
+                leaf.add(f"[dim]inputs: {escape(', '.join(parts))}[/dim]")
     out = console()
     out.print(root)
     codes = sorted({c for n in chain.nodes for c in (n.shares or {})} - {OTHER})
@@ -294,8 +312,10 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
     out = console()
     market = "world market shares" if chain.is_global else f"shares of {chain.perspective}'s market"
     table = Table(
-        title=f"{chain.title}: dependence of {origin_label(result.perspective, chain)}, "
-        f"{result.year} ({market})",
+        title=escape(
+            f"{chain.title}: dependence of {origin_label(result.perspective, chain)}, "
+            f"{result.year} ({market})"
+        ),
         title_justify="left",
         caption="dep = 1 - domestic share; imp.HHI = concentration of imports; c75 = origins to "
         "reach 75%; total = incl. inputs; impact = worst final-product loss if the top "
@@ -339,12 +359,12 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
             else "[dim]n/a[/dim]"
         )
         supplier = (
-            f"{node.top_supplier} {fmt_pct(node.top_share)}"
+            escape(f"{node.top_supplier} {fmt_pct(node.top_share)}")
             if node.top_supplier
             else "[dim]-[/dim]"
         )
         table.add_row(
-            stage,
+            escape(stage),
             name,
             dep,
             supplier,
@@ -365,7 +385,7 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
     for rank, node in enumerate(ranked[:top], start=1):
         why = node.reasons[-1] if node.reasons else ""
         lines.append(
-            f"[bold]{rank}. {escape(node.name)}[/bold] ({node.id}, {node.stage}): "
+            f"[bold]{rank}. {escape(node.name)}[/bold] ({escape(node.id)}, {escape(node.stage)}): "
             f"impact {fmt_pct(node.impact)}\n   {escape(why)}"
         )
     if len(ranked) > top:
@@ -385,7 +405,7 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
                 else ""
             )
             lines.append(
-                f"? {escape(node.name)} ({node.id}, {node.stage}): dependence "
+                f"? {escape(node.name)} ({escape(node.id)}, {escape(node.stage)}): dependence "
                 f"{fmt_pct(node.dependence)}, import HHI {_num(node.import_hhi)} counting named "
                 f"origins, up to {_num(node.import_hhi_max)}{escape(supplier)}"
             )
@@ -452,14 +472,14 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str) -> None:
     what += [f"substitutability of {k} = {v:g}" for k, v in spec.substitution.items()]
     heading = spec.title or "; ".join(what)
     finals = "\n".join(
-        f"[bold]{escape(names[node])}[/bold] ({node}): output falls by "
+        f"[bold]{escape(names.get(node, node))}[/bold] ({escape(node)}): output falls by "
         f"[bold red]{fmt_pct(loss, 1)}[/bold red]"
         for node, loss in result.final
     )
     out.print(
         Panel(
             finals or "no final products",
-            title=f"{escape(heading)} ({result.model} model, {result.perspective})",
+            title=escape(f"{heading} ({result.model} model, {result.perspective})"),
             title_align="left",
             expand=False,
         )
@@ -479,7 +499,7 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str) -> None:
         previous = n.stage
         style = _dep_style(n.loss) if n.loss > 0 else "dim"
         table.add_row(
-            stage,
+            escape(stage),
             escape(n.id),
             f"[{style}]{_bar(n.loss)} {fmt_pct(n.loss, 1)}[/{style}]",
             fmt_pct(n.import_loss, 1),
@@ -508,11 +528,14 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
         ]
         emit_csv(rows, ["severity", "origin", "node", "final", "loss"])
         return
+    from rich.markup import escape
     from rich.table import Table
 
     finals = [f for f, _ in result.rows[0].final] if result.rows else []
     table = Table(
-        title=f"{chain.title}: final-product loss for {result.perspective} ({result.model} model)",
+        title=escape(
+            f"{chain.title}: final-product loss for {result.perspective} ({result.model} model)"
+        ),
         title_justify="left",
         pad_edge=False,
     )
@@ -520,10 +543,13 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
     table.add_column("node", no_wrap=True)
     table.add_column("severity", justify="right")
     for f in finals:
-        table.add_column(f, justify="right")
+        table.add_column(escape(f), justify="right")
     for r in result.rows:
         table.add_row(
-            r.origin, r.node or "(all)", fmt_pct(r.severity), *(fmt_pct(q, 1) for _, q in r.final)
+            escape(r.origin),
+            escape(r.node or "(all)"),
+            fmt_pct(r.severity),
+            *(fmt_pct(q, 1) for _, q in r.final),
         )
     console().print(table)
 
@@ -565,11 +591,15 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     out = console()
     names = {n.id: n.name for n in chain.nodes}
     finals = Table(
-        title=f"{chain.title}: final-product loss for {result.perspective} over "
-        f"{result.samples:,} samples ({result.model} model)",
+        title=escape(
+            f"{chain.title}: final-product loss for {result.perspective} over "
+            f"{result.samples:,} samples ({result.model} model)"
+        ),
         title_justify="left",
-        caption=f"each (origin, node) pair cut with probability {result.p_cut:g} at severity "
-        f"{result.severity_dist}; seed {result.seed} (--seed {result.seed} repeats this run)",
+        caption=escape(
+            f"each (origin, node) pair cut with probability {result.p_cut:g} at severity "
+            f"{result.severity_dist}; seed {result.seed} (--seed {result.seed} repeats this run)"
+        ),
         caption_justify="left",
         pad_edge=False,
     )
@@ -580,7 +610,7 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     for f in result.final:
         style = _dep_style(f.mean) if f.mean > 0 else "dim"
         finals.add_row(
-            f"{escape(names.get(f.id, f.id))} ({f.id})",
+            escape(f"{names.get(f.id, f.id)} ({f.id})"),
             f"[{style}]{_bar(f.mean)} {fmt_pct(f.mean, 1)}[/{style}]",
             fmt_pct(f.p50, 1),
             fmt_pct(f.p90, 1),
@@ -632,10 +662,11 @@ def trend(result: TrendResult, chain: Chain, fmt: str) -> None:
     if fmt == "csv":
         emit_csv(rows, ["node", "year", "dependence", "top_supplier", "top_share"])
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
-        title=f"{chain.title}: dependence of {result.perspective} over time",
+        title=escape(f"{chain.title}: dependence of {result.perspective} over time"),
         title_justify="left",
         pad_edge=False,
     )
@@ -648,10 +679,10 @@ def trend(result: TrendResult, chain: Chain, fmt: str) -> None:
         supplier = f"{r.top_supplier} {fmt_pct(r.top_share)}" if r.top_supplier else "-"
         style = _dep_style(r.dependence)
         table.add_row(
-            name,
+            escape(name),
             str(r.year),
             f"[{style}]{_bar(r.dependence)} {fmt_pct(r.dependence)}[/{style}]",
-            supplier,
+            escape(supplier),
         )
     console().print(table)
 
@@ -708,7 +739,7 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
     from rich.table import Table
 
     table = Table(
-        title=f"{chain.title}: stages seen from {result.perspective}",
+        title=escape(f"{chain.title}: stages seen from {result.perspective}"),
         title_justify="left",
         caption="R&D and subsidy intensity: share of sales; * estimate. Figures by period. "
         "? not ruled out as a choke point (origins incomplete).",
@@ -739,7 +770,7 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
         if s.possible_chokepoints:
             choke.append(f"[yellow]? {escape(', '.join(s.possible_chokepoints))}[/yellow]")
         table.add_row(
-            s.stage,
+            escape(s.stage),
             str(s.nodes),
             fmt_pct(s.mean_dependence),
             fmt_pct(s.max_dependence),
