@@ -4,30 +4,39 @@ Usage::
 
     python benchmarks/run.py            # everything, networks up to 10^6 links (several minutes)
     python benchmarks/run.py --smoke    # tiny sizes and few repeats, for CI (under a minute)
+    python benchmarks/run.py --only startup,export   # some sections (names below)
 
 Every figure is a ratio to a baseline measured in the same run on the same machine, or a time
 with the machine stated, and every target of the "Performance and scale" issue is printed with
 PASS or FAIL:
 
-1. start-up: the floor is a trivial Typer command that imports yaml and networkx and prints one
-   line; ``chokepoint analyze robots --format json`` and ``chokepoint scenario robots --cut JP=1
+1. ``startup``: the floor is a trivial Typer command that imports yaml, networkx and numpy (the
+   core dependencies) and prints one line; ``chokepoint analyze robots --format json`` and ``chokepoint scenario robots --cut JP=1
    --format json`` should take <= 1.2x that, ``chokepoint analyze robots`` (a rich table)
    <= 1.4x, and ``chokepoint --version`` <= 1.2x ``python -c "import typer"``. Commands run
    alternately, the median of many runs counts, and bytecode is cached (in a temporary
    ``PYTHONPYCACHEPREFIX``), as after ``pip install``;
-2. a shell loop of ``chokepoint scenario`` calls against one ``chokepoint sweep`` call, and the
+2. ``batching``: a shell loop of ``chokepoint scenario`` calls against one ``chokepoint sweep`` call, and the
    sweep rate of the Python API (target >= 10^5 scenarios/s on the robot chain);
-3. propagation in array form (:mod:`chokepoint.core.sparse`) against the pure-Python graph form, and
+3. ``propagation``: propagation in array form (:mod:`chokepoint.core.sparse`) against the pure-Python graph form, and
    against scipy's sparse triangular solve and a truncated Neumann series for reference;
-4. ``chokepoint analyze NET --format json`` end to end (CSV parsing included) on generated
+4. ``scaling``: ``chokepoint analyze NET --format json`` end to end (CSV parsing included) on generated
    networks of 10^3 .. 10^6 links: time, peak memory (``os.wait4``) and the fitted growth
    exponent between 10^4 and 10^6 links (targets: 10^5 links <= 5 s, 10^6 links <= 30 s and
    <= 3 GB, exponent <= 1.2);
-5. the Monte Carlo: ``run_montecarlo`` on the robot chain, both forms on a small network (the
+5. ``montecarlo``: ``run_montecarlo`` on the robot chain, both forms on a small network (the
    same document), and ``run_montecarlo`` with 10^4 samples on the 10^6-link network, the whole
    run measured in a process of its own: time (target: minutes) and peak memory;
-6. libraries for one algorithm each (strongly connected components, dominators): networkx,
-   scipy, igraph and chokepoint's own code on the largest network.
+6. ``libraries``: libraries for one algorithm each (strongly connected components, dominators):
+   networkx, scipy, igraph and chokepoint's own code on the largest network;
+7. ``export``: ``chokepoint export NET -o NET.graphml`` against ``chokepoint analyze NET --format
+   json`` on a generated network of 30,000 nodes, alternating, median (target <= 2x).
+
+Sections 2, 3, 5 and 6 reach below the public API into the computation, which is being rewritten
+(one engine instead of ``core/sparse.py``, ``core/batch.py`` and the graph form): every such call
+goes through the *engine adapter* functions below (``array_form`` ... ``montecarlo_methods``),
+and a section whose engine calls are gone prints "skipped" with the reason instead of failing.
+Sections 1, 4 and 7 use the command line only.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ from typing import Any
 
 FLOOR = """\
 import networkx
+import numpy
 import typer
 import yaml
 
@@ -166,15 +176,116 @@ def pycache_env() -> Iterator[dict[str, str]]:
 
 
 # ------------------------------------------------------------------------------------------
+# The engine adapter. Everything below the public API that the benchmarks call is here, so that
+# the engine now being written (one compiled form in place of core/sparse.py, core/batch.py and
+# the graph form) is swapped in by rewriting these functions alone. Each raises EngineMissing
+# when the engine it needs is gone; the section then prints "skipped" with the reason.
+
+
+class EngineMissing(Exception):
+    """The engine code a section measures is not in this version of chokepoint."""
+
+
+def _need(what: str) -> Any:
+    """Import ``module:name`` from chokepoint, or raise :class:`EngineMissing` naming it."""
+    module, _, name = what.partition(":")
+    try:
+        loaded = __import__(module, fromlist=[name or "__name__"])
+        return getattr(loaded, name) if name else loaded
+    except (ImportError, AttributeError) as error:
+        msg = f"{what} is gone ({error}); update the engine adapter in benchmarks/run.py"
+        raise EngineMissing(msg) from None
+
+
+def sweep_function() -> Callable[..., Any]:
+    """``sweep_cuts(chain, cut=..., over=..., severities=..., model=...)`` with ``.rows``."""
+    return _need("chokepoint.core.scenarios:sweep_cuts")  # type: ignore[no-any-return]
+
+
+def array_form(chain: Any) -> Any:
+    """The chain's array form (now ``core.sparse.Network.build``)."""
+    return _need("chokepoint.core.sparse:Network").build(chain)
+
+
+def array_total_dependence(form: Any) -> list[float]:
+    """Total dependence of every node of ``form``, in its node order (``Network.exposure``)."""
+    _, x = form.exposure()
+    return x[:, -1].tolist()  # type: ignore[no-any-return]
+
+
+def array_impacts(form: Any) -> dict[str, tuple[float, str] | None]:
+    """Choke-point impact and final product of every node (``Network.impacts``)."""
+    return form.impacts()  # type: ignore[no-any-return]
+
+
+def array_nodes(form: Any) -> list[str]:
+    """The node ids of ``form`` in its order."""
+    return list(form.nodes)
+
+
+def linear_system(form: Any) -> tuple[int, Any, Any, Any, Any, Any]:
+    """``(size, user, source, weight, generation, dependence)``: the system of total dependence,
+    T = D + W T with W[user, source] = s_P(user) x cost share, as numpy arrays."""
+    import numpy as np
+
+    weights = form.domestic[form.in_user] * form.in_cost
+    base = np.array([s.dependence if s.known else 0.0 for s in form.splits])
+    return len(form.nodes), form.in_user, form.in_src, weights, form.generation, base
+
+
+def components_functions() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """chokepoint's own strongly-connected-components search and the one it uses (scipy when
+    installed), each ``f(size, src, dst)``."""
+    return _need("chokepoint.core.sparse:_tarjan"), _need(
+        "chokepoint.core.sparse:strong_components"
+    )
+
+
+def graph_form(chain: Any) -> Any:
+    """The pure-Python graph form (``core.scenarios.prepare``)."""
+    return _need("chokepoint.core.scenarios:prepare")(chain)
+
+
+def graph_total_dependence(prepared: Any) -> dict[str, float]:
+    """Total dependence by node in the graph form (``core.metrics.exposure``)."""
+    exposure = _need("chokepoint.core.metrics:exposure")
+    _, total = exposure(prepared.graph, prepared.domestic_keys)
+    return total  # type: ignore[no-any-return]
+
+
+def graph_impacts(prepared: Any) -> dict[str, tuple[float, str] | None]:
+    """Choke-point impacts in the graph form, one scenario per node (``core.chokepoints``)."""
+    impacts = _need("chokepoint.core.chokepoints:impacts")
+    return impacts(prepared.graph, prepared.splits, prepared.finals, prepared.order)  # type: ignore[no-any-return]
+
+
+def montecarlo_methods() -> tuple[tuple[str, ...], int]:
+    """The ``method=`` values of ``run_montecarlo`` and the size at which ``auto`` picks arrays."""
+    return ("graph", "arrays"), _need("chokepoint.core.montecarlo:ARRAY_MIN_NODES")
+
+
+def section(name: str, run: Callable[[], None]) -> None:
+    """Run one section; an engine that is gone skips it with the reason."""
+    try:
+        run()
+    except EngineMissing as missing:
+        line(f"  skipped ({name}): {missing}")
+        line()
+
+
+# ------------------------------------------------------------------------------------------
 
 
 def startup(rounds: int, env: dict[str, str], work: Path) -> None:
     line("## 1. Start-up (median of alternating runs, bytecode cached)")
     floor = work / "floor.py"
     floor.write_text(FLOOR, encoding="utf-8")
+    old_floor = work / "floor-without-numpy.py"
+    old_floor.write_text(FLOOR.replace("import numpy\n", ""), encoding="utf-8")
     cli = chokepoint_command()
     commands = {
         "floor": [sys.executable, str(floor), "one line"],
+        "floor, no numpy": [sys.executable, str(old_floor), "one line"],
         "import typer": [sys.executable, "-c", "import typer"],
         "analyze json": [*cli, "analyze", "robots", "--format", "json"],
         "scenario json": [*cli, "scenario", "robots", "--cut", "JP=1", "--format", "json"],
@@ -183,7 +294,7 @@ def startup(rounds: int, env: dict[str, str], work: Path) -> None:
     }
     found = medians(commands, rounds, env)
     for name, seconds in found.items():
-        line(f"  {name:14s} {seconds * 1000:7.1f} ms   ({' '.join(commands[name][-5:])})")
+        line(f"  {name:16s} {seconds * 1000:7.1f} ms   ({' '.join(commands[name][-5:])})")
     checks = [
         ("analyze robots --format json", found["analyze json"] / found["floor"], 1.2, "floor"),
         (
@@ -199,6 +310,13 @@ def startup(rounds: int, env: dict[str, str], work: Path) -> None:
         line(
             f"  {what:42s} {ratio:5.2f}x {base:26s} target <= {target}x  {verdict(ratio <= target)}"
         )
+    old = found["floor, no numpy"]
+    line(
+        f"  for reference, against the floor without numpy (the targets before issue 12): "
+        f"analyze json {found['analyze json'] / old:.2f}x, scenario json "
+        f"{found['scenario json'] / old:.2f}x, table {found['analyze table'] / old:.2f}x; "
+        f"numpy adds {(found['floor'] - old) * 1000:.0f} ms to the floor"
+    )
     line()
 
 
@@ -233,8 +351,8 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
         f"{loop / sweep:.1f}x"
     )
     from chokepoint import load_chain
-    from chokepoint.core.scenarios import sweep_cuts
 
+    sweep_cuts = sweep_function()
     chain = load_chain("robots")
     levels = tuple(k / (scenarios - 1) for k in range(scenarios))
     sweep_cuts(chain, cut="JP:reducers", severities=levels[:100])  # imports numpy once
@@ -258,27 +376,26 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
 def propagation(sizes: Sequence[int], impact_links: int, work: Path) -> None:
     line("## 3. Propagation: array form against the pure-Python graph form")
 
-    from chokepoint.core.chokepoints import impacts
     from chokepoint.io.generate import generate
     from chokepoint.io.loader import check_document
-    from chokepoint.core.metrics import exposure
-    from chokepoint.core.scenarios import prepare
-    from chokepoint.core.sparse import Network
     from chokepoint.io.yamlread import Located
 
     for links in sizes:
         chain = check_document(
             Located(generate(round(links / LINKS_PER_NODE), seed=1, cycles=0.0), "net")
         )
-        prepared = prepare(chain)
-        network = Network.build(chain)
-        pure, (_, total) = best_of(1, lambda p=prepared: exposure(p.graph, p.domestic_keys))
-        fast, (_, x) = best_of(3, network.exposure)
-        assert x[:, -1].tolist() == [total[n] for n in network.nodes]
+        prepared = graph_form(chain)
+        network = array_form(chain)
+        pure, total = best_of(1, lambda p=prepared: graph_total_dependence(p))
+        fast, arrays = best_of(3, lambda n=network: array_total_dependence(n))
+        same = all(
+            math.isclose(a, total[n], rel_tol=1e-12, abs_tol=1e-15)
+            for a, n in zip(arrays, array_nodes(network), strict=True)
+        )
         text = (
-            f"  exposure + total dependence, {links:,} links ({len(chain.nodes):,} nodes, "
-            f"{x.shape[1] - 1} origins): pure {pure:.3f} s, arrays {fast:.3f} s "
-            f"({pure / fast:.0f}x, equal to the last bit)"
+            f"  exposure + total dependence, {links:,} links ({len(chain.nodes):,} nodes): "
+            f"pure {pure:.3f} s, arrays {fast:.3f} s ({pure / fast:.0f}x; the same to 1e-12: "
+            f"{same})"
         )
         with contextlib.suppress(ImportError):
             text += "; " + _scipy_reference(network)
@@ -286,12 +403,10 @@ def propagation(sizes: Sequence[int], impact_links: int, work: Path) -> None:
     chain = check_document(
         Located(generate(round(impact_links / LINKS_PER_NODE), seed=2, cycles=0.001), "net")
     )
-    prepared = prepare(chain)
-    network = Network.build(chain)
-    pure, slow = best_of(
-        1, lambda: impacts(prepared.graph, prepared.splits, prepared.finals, prepared.order)
-    )
-    fast, quick = best_of(3, network.impacts)
+    prepared = graph_form(chain)
+    network = array_form(chain)
+    pure, slow = best_of(1, lambda: graph_impacts(prepared))
+    fast, quick = best_of(3, lambda: array_impacts(network))
     agree = all(
         (a is None and b is None)
         or (
@@ -316,15 +431,14 @@ def _scipy_reference(network: Any) -> str:
     from scipy.sparse import csr_array, identity
     from scipy.sparse.linalg import spsolve_triangular
 
-    size = len(network.nodes)
-    weights = network.domestic[network.in_user] * network.in_cost
-    a = csr_array((weights, (network.in_user, network.in_src)), shape=(size, size))
-    order = np.argsort(network.generation, kind="stable")
+    size, user, src, weights, generation, dependence = linear_system(network)
+    a = csr_array((weights, (user, src)), shape=(size, size))
+    order = np.argsort(generation, kind="stable")
     lower = (identity(size, format="csr") - a)[order][:, order].tocsr()
     base = np.zeros((size, 1))
-    base[:, 0] = [s.dependence if s.known else 0.0 for s in network.splits]
+    base[:, 0] = dependence
     tri, solved = best_of(3, lambda: spsolve_triangular(lower, base[order], lower=True))
-    steps = int(network.generation.max()) + 1
+    steps = int(generation.max()) + 1
 
     def neumann() -> Any:
         term, acc = base.copy(), base.copy()
@@ -432,7 +546,7 @@ MONTECARLO = """\
 import sys, time
 start = time.perf_counter()
 from chokepoint import load_chain
-from chokepoint.core._gc import paused
+from chokepoint._gc import paused
 from chokepoint.core.montecarlo import run_montecarlo
 with paused():
     chain = load_chain(sys.argv[1])
@@ -459,22 +573,23 @@ def montecarlo(work: Path, samples: int, largest: int, env: dict[str, str]) -> N
     )
     from chokepoint.io.generate import generate
     from chokepoint.io.loader import check_document
-    from chokepoint.core.montecarlo import ARRAY_MIN_NODES
     from chokepoint.io.yamlread import Located
+
+    methods, array_min_nodes = montecarlo_methods()
 
     forms_at = [(300, 2_000)] if samples < 10_000 else [
         (300, 10_000), (1_000, 10_000), (2_000, 10_000),
         (10_000, 2_000), (20_000, 2_000), (30_000, 2_000),
     ]  # fmt: skip
     line(
-        f"  graph against array form (auto picks arrays from {ARRAY_MIN_NODES:,} nodes); "
+        f"  graph against array form (auto picks arrays from {array_min_nodes:,} nodes); "
         "generate(N, seed=1, cycles=0.001), seed 1:"
     )
     for nodes, count in forms_at:
         net = check_document(Located(generate(nodes, seed=1, cycles=0.001), "net"))
         forms = {
             method: best_of(1, lambda m=method, n=net, c=count: run_montecarlo(n, c, 1, method=m))
-            for method in ("graph", "arrays")
+            for method in methods
         }
         same = forms["graph"][1].to_dict() == forms["arrays"][1].to_dict()
         links = sum(len(n.inputs) for n in net.nodes)
@@ -514,10 +629,10 @@ def libraries(work: Path, largest: int) -> None:
     import numpy as np
 
     from chokepoint import load_chain
-    from chokepoint.core.sparse import Network, _tarjan, strong_components
 
-    network = Network.build(load_chain(folder))
-    size, src, dst = len(network.nodes), network.in_src, network.in_user
+    _tarjan, strong_components = components_functions()
+    network = array_form(load_chain(folder))
+    size, dst, src, _, _, _ = linear_system(network)
     own, _ = best_of(1, lambda: _tarjan(size, src, dst))
     scipy_time, _ = best_of(3, lambda: strong_components(size, src, dst))
     text = (
@@ -554,12 +669,55 @@ def libraries(work: Path, largest: int) -> None:
     line()
 
 
+def export_against_analyze(nodes: int, rounds: int, work: Path, env: dict[str, str]) -> None:
+    """GraphML export of a generated network against ``analyze --format json`` of the same
+    network: both commands in turn, ``rounds`` times after one warm-up run each, medians."""
+    line(f"## 7. GraphML export against analyze, a generated network of {nodes:,} nodes")
+    cli = chokepoint_command()
+    folder = work / f"generated-{nodes}"
+    if not folder.exists():
+        subprocess.run(
+            [*cli, "generate", "-o", str(folder), "--nodes", str(nodes), "--seed", "1"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    links = sum(1 for _ in (folder / "edges.csv").open(encoding="utf-8")) - 1
+    graphml = work / f"generated-{nodes}.graphml"
+    commands = {
+        "analyze --format json": [*cli, "analyze", str(folder), "--format", "json"],
+        "export -o NET.graphml": [*cli, "export", str(folder), "-o", str(graphml)],
+    }
+    found = medians(commands, rounds, env)
+    for name, seconds in found.items():
+        line(f"  {name:24s} {seconds:7.2f} s   (median of {rounds}, {links:,} links)")
+    ratio = found["export -o NET.graphml"] / found["analyze --format json"]
+    line(
+        f"  {'export / analyze':24s} {ratio:7.2f}x   target <= 2x  {verdict(ratio <= 2)}   "
+        f"(GraphML {graphml.stat().st_size / 1e6:.1f} MB)"
+    )
+    line()
+
+
+SECTIONS = ("startup", "batching", "propagation", "scaling", "montecarlo", "libraries", "export")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, few repeats (CI)")
     parser.add_argument("--rounds", type=int, help="start-up runs per command (default 21)")
     parser.add_argument("--keep", type=Path, help="keep generated networks in this folder")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all); "
+        "montecarlo and libraries use the largest network of scaling",
+    )
     options = parser.parse_args()
+    chosen = [name.strip() for name in options.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     smoke = options.smoke
     rounds = options.rounds or (3 if smoke else 21)
     sizes = [1_000, 10_000] if smoke else [1_000, 10_000, 100_000, 1_000_000]
@@ -570,12 +728,22 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         with pycache_env() as env:
-            startup(rounds, env, work)
-            batching(rounds, env, 2_000 if smoke else 100_000)
-            propagation([1_000] if smoke else [10_000, 100_000], 1_000 if smoke else 3_000, work)
-            scaling(sizes, work, env)
-            montecarlo(work, 1_000 if smoke else 10_000, sizes[-1], env)
-            libraries(work, sizes[-1])
+            runs: dict[str, Callable[[], None]] = {
+                "startup": lambda: startup(rounds, env, work),
+                "batching": lambda: batching(rounds, env, 2_000 if smoke else 100_000),
+                "propagation": lambda: propagation(
+                    [1_000] if smoke else [10_000, 100_000], 1_000 if smoke else 3_000, work
+                ),
+                "scaling": lambda: scaling(sizes, work, env),
+                "montecarlo": lambda: montecarlo(work, 1_000 if smoke else 10_000, sizes[-1], env),
+                "libraries": lambda: libraries(work, sizes[-1]),
+                "export": lambda: export_against_analyze(
+                    3_000 if smoke else 30_000, 1 if smoke else 3, work, env
+                ),
+            }
+            for name in SECTIONS:
+                if name in chosen:
+                    section(name, runs[name])
     finally:
         if options.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import typer
 
+import chokepoint
 from chokepoint.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,25 +50,31 @@ def test_command_has_help_and_readme_mention(name: str) -> None:
             assert long in README, f"README does not mention {long} of `chokepoint {name}`"
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "core.metrics",
-        "core.scenarios",
-        "countries",
-        "io.yamlread",
-        "io.loader",
-        "core.analysis",
-        "core.reports",
-        "core.montecarlo",
-        "io.numbers",
-        "io.forms",
-    ],
-)
-def test_doctests(module: str) -> None:
-    mod = importlib.import_module(f"chokepoint.{module}")
-    failures, _ = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-    assert failures == 0
+def test_doctests_of_every_module_are_collected(request: pytest.FixtureRequest) -> None:
+    """``pytest`` alone runs the doctests of every module of the imported package (``--pyargs
+    chokepoint`` finds the installed copy, or ``src/`` in an editable install)."""
+    assert request.config.option.doctestmodules
+    assert request.config.option.pyargs
+    assert "chokepoint" in request.config.getini("testpaths")
+    assert "ELLIPSIS" in request.config.getini("doctest_optionflags")
+
+
+def test_every_module_with_examples_is_importable() -> None:
+    """Every module whose source holds ``>>>`` examples has doctests a finder sees (export, plot
+    and eto among them)."""
+    package = Path(chokepoint.__file__).parent
+    with_examples = sorted(
+        ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        for path in package.rglob("*.py")
+        if ">>>" in path.read_text(encoding="utf-8") and path.name != "__main__.py"
+    )
+    assert {"chokepoint.output.export", "chokepoint.output.plot", "chokepoint.io.eto"} <= set(
+        with_examples
+    )
+    finder = doctest.DocTestFinder()
+    for name in with_examples:
+        module = importlib.import_module(name.removesuffix(".__init__"))
+        assert any(test.examples for test in finder.find(module)), name
 
 
 def test_docs_exist_for_every_formula() -> None:

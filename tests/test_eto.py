@@ -402,3 +402,77 @@ def test_repeated_provision_row_is_skipped_with_a_warning(folder: Path) -> None:
     document, warnings = convert(folder)
     assert _nodes(document)["widget-design"]["shares"] == {"US": 0.8, "CN": 0.2}
     assert "provision.csv:17: 'USA' -> 'Widget design' (2025) repeats line 14; skipped" in warnings
+
+
+# ------------------------------------------------------------------------------------------
+# Faults of a whole file or of the stage and input tables, each with its file, line and key
+
+
+def _append(path: Path, row: str) -> int:
+    """Append ``row`` to a CSV file; return its line number."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + row + "\n", encoding="utf-8")
+    return len(text.splitlines()) + 1
+
+
+def _problems(folder: Path) -> list[tuple[str, int, str, str]]:
+    with pytest.raises(ChainError) as info:
+        convert(folder)
+    return [(Path(p.file).name, p.line, p.path, p.message) for p in info.value.problems]
+
+
+def test_a_folder_in_place_of_a_file(folder: Path) -> None:
+    (folder / "sequence.csv").unlink()
+    (folder / "sequence.csv").mkdir()
+    assert _problems(folder) == [("sequence.csv", 0, "", "is a folder, not a CSV file")]
+
+
+def test_an_empty_file(folder: Path) -> None:
+    (folder / "sequence.csv").write_bytes(b"")
+    assert _problems(folder) == [
+        ("sequence.csv", 1, "", "empty file; expected a header line naming the columns")
+    ]
+
+
+def test_a_row_with_too_many_fields(folder: Path) -> None:
+    line = _append(folder / "stages.csv", "S3,Testing,one,two,,,")
+    assert _problems(folder) == [
+        (
+            "stages.csv",
+            line,
+            "",
+            "has 7 fields but the header has 6; quote fields that contain commas",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "path", "message"),
+    [
+        ("stages.csv", "S1,Design again,,,,", "stage_id", "stage id 'S1' is listed twice"),
+        ("stages.csv", "S3,,,,,", "stage_name", "is empty"),
+        ("stages.csv", ",Nameless,,,,", "stage_id", "is empty"),
+        (
+            "inputs.csv",
+            "N1,Widget design again,process,,,,2025,,,",
+            "input_id",
+            "id 'N1' is used twice",
+        ),  # fmt: skip
+        (
+            "inputs.csv",
+            "S2,Fabrication as an input,process,,,,2025,,,",
+            "input_id",
+            "id 'S2' is used twice",
+        ),  # fmt: skip
+        ("inputs.csv", "N9,,process,,,,2025,,,", "input_name", "is empty"),
+    ],
+)
+def test_stage_and_input_rows(folder: Path, file: str, row: str, path: str, message: str) -> None:
+    line = _append(folder / file, row)
+    assert _problems(folder) == [(file, line, path, message)]
+
+
+def test_no_stages(folder: Path) -> None:
+    path = folder / "stages.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    assert ("stages.csv", 1, "", "no stages; a chain needs at least one") in _problems(folder)

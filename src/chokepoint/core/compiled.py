@@ -436,8 +436,9 @@ def compile_chain(
     --------
     >>> from chokepoint import load_chain
     >>> c = compile_chain(load_chain("robots"))
-    >>> c.perspective, c.year, c.nodes[c.pair_row[0]] == c.nodes[0]
-    ('CN', 2018, True)
+    >>> k = c.index["reducers"]
+    >>> c.perspective, c.year, float(c.domestic[k]), c.pair_origin[c.pair_ptr[k] : c.pair_ptr[k + 1]]
+    ('CN', 2018, 0.28, ('JP',))
     """
     who, keys, assumptions = resolve_perspective(chain, perspective)
     used_year, missing = _resolve_year(chain, year)

@@ -1,0 +1,475 @@
+"""The table output of every command, at pinned console widths of 80 and 120 columns.
+
+Each test runs the command through Typer's runner with ``COLUMNS`` pinned, checks that no line is
+wider than the console, and reads the figures back out of the table, cell by cell. The figures are
+worked out by hand from the chain files (formulas in docs/methodology.md):
+
+``tests/data/valid/mini.yaml`` (perspective CN): reducers {CN .28, JP .65, other .05}, plc
+{CN .2, EU .5, JP .3}, robots {CN .5, JP .5} made from reducers (cost share .4) and plc (.2,
+inessential); cars (no shares: counted domestic) made from robots (no cost share: weight 0).
+
+- dependence 1 - s_CN: reducers .72, plc .80, robots .50; import HHI (.65/.72)^2 = 0.815,
+  (.5/.8)^2 + (.3/.8)^2 = 0.531, (.5/.5)^2 = 1; two origins reach 75% at each; total dependence of
+  robots .5 + .5 x (.4 x .72 + .2 x .8) = .724.
+- JP cuts everything (leontief): reducers .65, plc .30, robots .5 + .5 x .65 = .825 (plc is
+  inessential), cars .825; linear: robots .5 + .5 x (.4 x .65 + .2 x .3) = .66, cars 0 (weight 0).
+- JP cuts reducers at severity s: cars .5 x .65 x s = 6.5%, 19.5%, 32.5% at s = .2, .6, 1.
+- every pair cut at severity .4: reducers .26, robots .5 x .4 + .5 x .26 = .33 = cars.
+
+``robots`` (src/chokepoint/chains/robots.yaml, CN): reducers {CN .28, JP .614}: dependence 72%,
+import HHI (.614/.72)^2 = 0.73, JP 61%; impact: JP stops reducers, robot bodies (CN .2) lose
+.2 x .614 = 12.3%, passed on by system integration to the three end uses (12%). A JP cut of
+everything: cnc 65.0%, servo 21.8%, reducers 61.4%, plc 37.0%, robot bodies .2 x .65 = 13.0%,
+system integration and the end uses max(13.0%, plc 37.0%) = 37.0%.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import runpy
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chokepoint import __version__
+from chokepoint.cli import app
+
+VALID = Path(__file__).parent / "data" / "valid"
+MINI = str(VALID / "mini.yaml")
+WIDTHS = (80, 120)
+#: Box-drawing characters of rich's tables and panels, removed to read wrapped text.
+BOX = re.compile(r"[│┃╭╮╰╯─━┏┓┗┛┡┩┣┫╇╋┳┻┯┷┠┨┼┌┐└┘├┤┬┴]")
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}cols" for w in WIDTHS])
+def width(request: pytest.FixtureRequest) -> int:
+    """The console width of the test: each test runs at 80 and at 120 columns."""
+    return int(request.param)
+
+
+def table(width: int, *args: str, path: Path | None = None) -> str:
+    """Run ``chokepoint ARGS`` at ``width`` columns; return stdout after checking exit and width."""
+    env = {
+        "COLUMNS": str(width),
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+        "CHOKEPOINT_MAX_BYTES": None,
+        "CHOKEPOINT_PATH": str(path) if path else None,
+    }
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    widest = max(len(line) for line in result.stdout.splitlines())
+    assert widest <= width, result.stdout
+    return result.stdout
+
+
+def rows(out: str, key: int = 1) -> dict[str, list[str]]:
+    """The table rows of ``out``, each a list of its stripped cells, by the cell in column
+    ``key`` (the node, in most tables); of rows with the same key, the first."""
+    found: dict[str, list[str]] = {}
+    for cells in lines_of(out):
+        if len(cells) > key:
+            found.setdefault(cells[key], cells)
+    return found
+
+
+def lines_of(out: str) -> list[list[str]]:
+    """Every table row of ``out`` in order, as its stripped cells (lines inside a panel, which
+    have one cell, left out)."""
+    found = [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in out.splitlines()
+        if line.startswith("│")
+    ]
+    return [cells for cells in found if len(cells) > 1]
+
+
+def flat(out: str) -> str:
+    """``out`` with box drawing removed and all whitespace collapsed: wrapped text reads whole."""
+    return " ".join(BOX.sub(" ", out).split())
+
+
+# ------------------------------------------------------------------------------------------
+# analyze
+
+
+def test_analyze_mini(width: int) -> None:
+    out = table(width, "analyze", MINI)
+    assert out.startswith("A small chain: dependence of CN (China), 2018 (shares of CN's market)")
+    got = rows(out)
+    # reducers' impact, 32.5% rounded to a whole per cent, is left to the scenario tests
+    assert got["⚑ reducers"][:7] == ["upstream", "⚑ reducers", "████░░ 72%", "JP 65%", "0.82",
+                                     "2", "72%"]  # fmt: skip
+    assert got["⚑ plc"] == ["", "⚑ plc", "█████░ 80%", "EU 50%", "0.53", "2", "80%", "0%"]
+    assert got["⚑ robots"] == ["midstream", "⚑ robots", "███░░░ 50%", "JP 50%", "1.00", "2",
+                               "72%", "50%"]  # fmt: skip
+    assert got["cars"] == ["downstream", "cars", "n/a", "-", "n/a", "-", "0%", "-"]
+    text = flat(out)
+    assert "Choke points, ranked by impact: dependence >= 50% and import HHI >= 0.40" in text
+    assert (
+        "1. Robots (robots, midstream): impact 50% JP supplies 50% of Robots; if JP stops "
+        "supplying it, CN's Cars output falls by 50%"
+    ) in text
+    assert text.index("1. Robots") < text.index("2. Reduction gears") < text.index("3. PLCs")
+    assert "3. PLCs (plc, upstream): impact 0%" in text
+    assert "Not ruled out" not in text
+    assert "[s1] A report, A publisher, 2025, Table 1" in text
+    assert "- no shares known for cars: direct metrics n/a; counted as domestic (s_P = 1)" in text
+
+
+def test_analyze_robots(width: int) -> None:
+    out = table(width, "analyze", "robots")
+    got = rows(out)
+    reducers = got["⚑ reducers*"]
+    assert reducers[2:4] == ["████░░ 72%", "JP 61%"]
+    assert reducers[-1] == "12%"
+    assert got["⚑ plc*"][2:4] == ["██████ 100%", "EUROPE 57%"]
+    assert got["⚑ cnc*"][2:4] == ["██████ 100%", "JP 65%"]
+    assert got["? servo*"][2:4] == ["█████░ 78%", "JP 22%"]
+    assert got["? controllers"][2:4] == ["████░░ 70%", "-"]
+    if width >= 120:  # every column at full width
+        assert reducers == ["", "⚑ reducers*", "████░░ 72%", "JP 61%", "0.73", "2", "72%", "12%"]
+        assert got["⚑ plc*"][4:] == ["0.46", "2", "100%", "57%"]
+    text = flat(out)
+    assert (
+        "1. Programmable logic controllers (PLCs) (plc, upstream): impact 57% EUROPE supplies "
+        "57% of Programmable logic controllers (PLCs); if EUROPE stops supplying it, CN's "
+        "Electrical and electronics industry output falls by 57%"
+    ) in text
+    assert (
+        "3. Precision reduction gears (reducers, upstream): impact 12% JP supplies 61% of "
+        "Precision reduction gears; if JP stops supplying it, CN's Electrical and electronics "
+        "industry output falls by 12%"
+    ) in text
+    assert (
+        "? Servo mechanisms (servo motors, amplifiers) (servo, upstream): dependence 78%, import "
+        "HHI 0.15 counting named origins, up to 0.61; JP supplies 22%, impact 4%"
+    ) in text
+    assert "? Robot controllers (controllers, upstream): dependence 70%" in text
+
+
+def test_analyze_top_and_thresholds(width: int) -> None:
+    out = table(width, "analyze", MINI, "--top", "1", "--min-concentration", "0.6")
+    text = flat(out)
+    # import HHI 0.82 and 1.00 pass 0.6; plc's 0.53 does not, and it has no unnamed supply
+    assert "dependence >= 50% and import HHI >= 0.60" in text
+    assert "1. Robots (robots, midstream): impact 50%" in text
+    assert "... 1 more (--top 2)" in text
+    assert "2. Reduction gears" not in text
+    got = rows(out)
+    assert "⚑ plc" not in got
+    assert got["plc"][2:5] == ["█████░ 80%", "EU 50%", "0.53"]
+    out = table(width, "analyze", MINI, "--min-dependence", "0.9")
+    assert "None at these thresholds." in flat(out)
+
+
+# ------------------------------------------------------------------------------------------
+# scenario, sweep, montecarlo
+
+
+def test_scenario_mini_jp_cut(width: int) -> None:
+    out = table(width, "scenario", MINI, "--cut", "JP=1")
+    text = flat(out)
+    assert "JP cuts 100% of every node (leontief model, CN)" in text
+    assert "Cars (cars): output falls by 82.5%" in text
+    assert lines_of(out) == [
+        ["upstream", "reducers", "████░░ 65.0%", "65.0%", "0.0%"],
+        ["", "plc", "██░░░░ 30.0%", "30.0%", "0.0%"],
+        ["midstream", "robots", "█████░ 82.5%", "50.0%", "32.5%"],
+        ["downstream", "cars", "█████░ 82.5%", "0.0%", "82.5%"],
+    ]
+    assert "`other` shares (unnamed foreign origins) are never cut: reducers" in text
+
+
+def test_scenario_mini_linear(width: int) -> None:
+    out = table(width, "scenario", MINI, "--cut", "JP=1", "--model", "linear")
+    assert "JP cuts 100% of every node (linear model, CN)" in flat(out)
+    got = rows(out)
+    assert got["robots"][2:] == ["████░░ 66.0%", "50.0%", "16.0%"]
+    assert got["cars"][2:] == ["░░░░░░ 0.0%", "0.0%", "0.0%"]
+
+
+def test_scenario_robots_jp_cut(width: int) -> None:
+    out = table(width, "scenario", "robots", "--cut", "JP=1")
+    text = flat(out)
+    for final in (
+        "Electrical and electronics industry (electronics)",
+        "Automotive industry (automotive)",
+        "Metalworking and machinery industries (metal-machinery)",
+    ):
+        assert f"{final}: output falls by 37.0%" in text
+    got = rows(out)
+    assert got["cnc"][2:] == ["████░░ 65.0%", "65.0%", "0.0%"]
+    assert got["servo"][2:] == ["█░░░░░ 21.8%", "21.8%", "0.0%"]
+    assert got["reducers"][2:] == ["████░░ 61.4%", "61.4%", "0.0%"]
+    assert got["plc"][2:] == ["██░░░░ 37.0%", "37.0%", "0.0%"]
+    assert got["controllers"][2:] == ["░░░░░░ 0.0%", "0.0%", "0.0%"]
+    assert got["robot-bodies"][2:] == ["█░░░░░ 13.0%", "0.0%", "13.0%"]
+    assert got["system-integration"][2:] == ["██░░░░ 37.0%", "0.0%", "37.0%"]
+    assert got["automotive"][2:] == ["██░░░░ 37.0%", "0.0%", "37.0%"]
+
+
+def test_scenario_named_with_shock_and_substitution(width: int) -> None:
+    chain = str(VALID / "scenarios_stage_data.yaml")
+    out = table(width, "scenario", chain, "eu-wafers")
+    text = flat(out)
+    # wafers (JP .55, EU .1): EU cuts half with substitutability .4: .6 x .1 x .5 = 3.0%;
+    # chips have no JP share, so the capacity shock of chips reaches nothing
+    assert "Half of EU wafers lost, chip fabs hit (leontief model, JP)" in text
+    assert (
+        "EU cuts 50% of wafers; chips loses 30% of domestic capacity; substitutability of "
+        "wafers = 0.4; substitutability of chips = 0.1"
+    ) in text
+    assert "Logic chips (chips): output falls by 0.0%" in text
+    assert rows(out)["wafers"] == ["wafers", "wafers", "░░░░░░ 3.0%", "3.0%", "0.0%"]
+    out = table(width, "scenario", chain, "taiwan-cut")
+    # TW supplies 17% of wafers and 63% of chips; JP makes no chips
+    assert "Taiwan stops delivering (leontief model, JP)" in flat(out)
+    assert "TW cuts 100% of every node" in flat(out)
+    assert rows(out)["chips"][2:] == ["████░░ 63.0%", "63.0%", "0.0%"]
+    assert rows(out)["wafers"][2:] == ["█░░░░░ 17.0%", "17.0%", "0.0%"]
+
+
+def test_sweep_severities(width: int) -> None:
+    out = table(width, "sweep", MINI, "--cut", "JP:reducers", "--severity", "0.2:1:0.4")
+    assert "A small chain: final-product loss for" in out
+    assert lines_of(out) == [
+        ["JP", "reducers", "20%", "6.5%"],
+        ["JP", "reducers", "60%", "19.5%"],
+        ["JP", "reducers", "100%", "32.5%"],
+    ]
+
+
+def test_sweep_over_origins_and_nodes(width: int) -> None:
+    out = table(width, "sweep", MINI, "--over", "origins")
+    # EU supplies only plc, an inessential input: nothing reaches cars
+    assert lines_of(out) == [["EU", "(all)", "100%", "0.0%"], ["JP", "(all)", "100%", "82.5%"]]
+    out = table(width, "sweep", MINI, "--over", "nodes")
+    assert lines_of(out) == [
+        ["JP", "reducers", "100%", "32.5%"],
+        ["EU", "plc", "100%", "0.0%"],
+        ["JP", "robots", "100%", "50.0%"],
+    ]
+
+
+def test_montecarlo_every_pair_cut(width: int) -> None:
+    out = table(width, "montecarlo", MINI, "--samples", "200", "--seed", "3", "--p-cut", "1",
+                "--severity", "fixed:0.4", "-q", "--top", "2")  # fmt: skip
+    text = flat(out)
+    assert "final-product loss for CN over 200 samples (leontief model)" in text
+    assert "each (origin, node) pair cut with probability 1 at severity fixed:0.4; seed 3" in text
+    assert rows(out, key=0)["Cars (cars)"] == [
+        "Cars (cars)",
+        "██░░░░ 33.0%",
+        "33.0%",
+        "33.0%",
+        "33.0%",
+    ]
+    assert "What drives the tail (worst final loss >= P90 = 33.0%)" in text
+    drivers = [cells for cells in lines_of(out) if len(cells) == 5 and cells[0] != "Cars (cars)"]
+    assert drivers == [
+        ["EU (DE, FR)", "(any)", "100.0%", "33.0%", "██████ 100%"],
+        ["JP (Japan)", "(any)", "100.0%", "33.0%", "██████ 100%"],
+        ["EU (DE, FR)", "plc", "100.0%", "33.0%", "██████ 100%"],
+        ["JP (Japan)", "plc", "100.0%", "33.0%", "██████ 100%"],
+    ]
+    assert "... 2 more pairs (--top 4)" in text
+
+
+def test_montecarlo_nothing_cut(width: int) -> None:
+    out = table(width, "montecarlo", MINI, "--samples", "50", "--p-cut", "0", "-q")
+    assert rows(out, key=0)["Cars (cars)"][1:] == ["░░░░░░ 0.0%", "0.0%", "0.0%", "0.0%"]
+    never = [cells for cells in lines_of(out) if cells[:2] == ["JP (Japan)", "(any)"]]
+    assert never == [["JP (Japan)", "(any)", "0.0%", "-", "░░░░░░ 0%"]]
+
+
+# ------------------------------------------------------------------------------------------
+# trend, stages, sources
+
+
+def test_trend(width: int) -> None:
+    out = table(width, "trend", str(VALID / "regions_history.yaml"))
+    assert "Lithium-ion cells, world market: dependence of EU" in flat(out)
+    # a world-market chain seen from the EU, which mines no lithium: 100% each year
+    assert lines_of(out) == [
+        ["lithium-ore", "2015", "██████ 100%", "AU 40%"],
+        ["", "2019", "██████ 100%", "AU 52%"],
+        ["", "2022", "██████ 100%", "AU 47%"],
+    ]
+    out = table(width, "trend", "robots", "reducers")
+    # CN made 11% of its reduction gears in 2014, 28% in 2018
+    assert lines_of(out) == [
+        ["reducers", "2014", "█████░ 89%", "-"],
+        ["", "2018", "████░░ 72%", "JP 61%"],
+    ]
+
+
+def test_stages(width: int) -> None:
+    out = table(width, "stages", str(VALID / "scenarios_stage_data.yaml"))
+    text = flat(out)
+    assert "Wafers and chips: stages seen from JP" in text
+    got = rows(out, key=0)
+    # wafers: JP .55 -> 45%; chips: JP 0 -> 100%, import HHI .63^2 + .18^2 + .06^2 = 0.43
+    assert got["wafers"][:5] == ["wafers", "1", "45%", "45%", "-"]
+    fabrication = got["fabrication"]
+    assert fabrication[:5] == ["fabrication", "1", "100%", "100%", "chips"]
+    if width >= 120:
+        assert got["wafers"][5:] == ["2019: 6.0%", "-", "-"]
+        assert fabrication[5:] == ["2016-2022: 15.0%*", "2016-2022: 3.0%*", "2016-2022: 50 USD bn*"]
+    out = table(width, "stages", "robots")
+    upstream = rows(out, key=0)["upstream"]
+    # mean over the five upstream nodes with shares: (1 + .78 + .72 + 1 + .7) / 5 = 84%
+    assert upstream[:4] == ["upstream", "10", "84%", "100%"]
+    if width >= 120:  # at 80 columns the choke-point column folds inside words
+        assert "plc, cnc, reducers ? servo, controllers" in text_of_column(out, 4)
+
+
+def text_of_column(out: str, column: int) -> str:
+    """The text of one column of every table row, joined (cells wrap onto several lines)."""
+    return " ".join(cells[column] for cells in lines_of(out) if len(cells) > column)
+
+
+def test_sources(width: int) -> None:
+    out = table(width, "sources", MINI)
+    assert out.splitlines()[:3] == [
+        "A small chain: 1 sources",
+        "[s1] A report, A publisher, 2025, Table 1",
+        "  supports: reducers (shares), plc (shares), robots (shares)",
+    ]
+    out = table(width, "sources", str(VALID / "regions_history.yaml"))
+    text = flat(out)
+    assert text.startswith("Lithium-ion cells, world market: 2 sources")
+    assert "https://pubs.usgs.gov/periodicals/mcs2023/mcs2023.pdf" in out
+    assert "supports: lithium-ore (shares, history), lithium-chemicals (shares)" in text
+    assert "supports: lithium-chemicals (shares), cells (shares, suppliers)" in text
+
+
+# ------------------------------------------------------------------------------------------
+# the same commands as CSV (render.py writes every format): figures as numbers, lists with "; "
+
+
+def csv_rows(*args: str, path: Path | None = None) -> list[dict[str, str]]:
+    """Run ``chokepoint ARGS --format csv``; return its rows (the header checked by the caller)."""
+    out = table(200, *args, "--format", "csv", path=path)
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_csv_of_scenario_and_montecarlo() -> None:
+    got = {r["id"]: r for r in csv_rows("scenario", MINI, "--cut", "JP=1")}
+    assert list(got["robots"]) == ["id", "stage", "final", "loss", "import_loss", "domestic_loss"]
+    assert [got[n]["final"] for n in ("reducers", "plc", "robots", "cars")] == [
+        "false", "false", "false", "true"]  # fmt: skip
+    figures = [float(got["robots"][k]) for k in ("loss", "import_loss", "domestic_loss")]
+    assert figures == pytest.approx([0.825, 0.5, 0.325])
+    assert float(got["cars"]["loss"]) == pytest.approx(0.825)
+    mc = csv_rows("montecarlo", MINI, "--samples", "10", "--p-cut", "1", "--severity",
+                  "fixed:0.4", "-q")  # fmt: skip
+    assert [float(mc[0][k]) for k in ("mean", "p50", "p90", "p99")] == pytest.approx([0.33] * 4)
+    assert (mc[0]["kind"], mc[0]["id"], mc[0]["origin"]) == ("final", "cars", "")
+    drivers = [(r["kind"], r["origin"], r["node"], r["probability_cut"]) for r in mc[1:]]
+    assert drivers == [
+        ("driver", "EU", "", "1.0"),
+        ("driver", "JP", "", "1.0"),
+        ("driver", "EU", "plc", "1.0"),
+        ("driver", "JP", "plc", "1.0"),
+        ("driver", "JP", "reducers", "1.0"),
+        ("driver", "JP", "robots", "1.0"),
+    ]
+    assert [float(r["mean_loss_if_cut"]) for r in mc[1:]] == pytest.approx([0.33] * 6)
+
+
+def test_csv_of_trend_stages_and_sources() -> None:
+    trend = csv_rows("trend", str(VALID / "regions_history.yaml"))
+    assert [(r["node"], r["year"], r["top_supplier"]) for r in trend] == [
+        ("lithium-ore", "2015", "AU"), ("lithium-ore", "2019", "AU"), ("lithium-ore", "2022", "AU")
+    ]  # fmt: skip
+    assert [float(r["top_share"]) for r in trend] == pytest.approx([0.4, 0.52, 0.47])
+    assert {float(r["dependence"]) for r in trend} == {1.0}
+    wafers, fabrication = csv_rows("stages", str(VALID / "scenarios_stage_data.yaml"))
+    assert float(wafers["mean_dependence"]) == pytest.approx(0.45)
+    assert (wafers["period"], wafers["rd_intensity"], wafers["profit_margin"]) == (
+        "2019", "0.06", "0.12")  # fmt: skip
+    assert (wafers["chokepoints"], wafers["estimate"], wafers["source"]) == (
+        "", "false", "semi-2021")  # fmt: skip
+    assert {k: fabrication[k] for k in ("chokepoints", "period", "subsidy_amount", "amount_unit",
+                                         "profit_margin", "estimate", "source")} == {
+        "chokepoints": "chips", "period": "2016-2022", "subsidy_amount": "50.0",
+        "amount_unit": "USD bn", "profit_margin": "-0.03", "estimate": "true",
+        "source": "oecd-2019",
+    }  # fmt: skip
+    (source,) = csv_rows("sources", MINI)
+    assert source == {
+        "id": "s1",
+        "citation": "A report, A publisher, 2025, Table 1",
+        "url": "",
+        "supports": "reducers (shares); plc (shares); robots (shares)",
+    }
+
+
+def test_csv_of_show_and_list(tmp_path: Path, data_dir: Path) -> None:
+    shown = {r["id"]: r for r in csv_rows("show", MINI)}
+    assert shown["reducers"]["shares"] == "JP 65% · CN 28% · other 5.0% · unattributed 2%"
+    assert (shown["robots"]["inputs"], shown["robots"]["source"]) == ("reducers; plc", "s1")
+    assert (shown["cars"]["shares"], shown["cars"]["year"]) == ("shares unknown", "2018")
+    shutil.copy(data_dir / "valid" / "mini.yaml", tmp_path)
+    listed = {r["name"]: r for r in csv_rows("list", path=tmp_path)}
+    assert set(listed) == {"mini", "robots", "machine-tools", "semiconductors"}
+    mini = listed["mini"]
+    assert (mini["title"], mini["perspective"], mini["year"], mini["nodes"]) == (
+        "A small chain", "CN", "2018", "4")  # fmt: skip
+    assert Path(mini["path"]) == tmp_path / "mini.yaml"
+    assert Path(listed["robots"]["path"]).parent.name == "chains"
+
+
+# ------------------------------------------------------------------------------------------
+# show, list, --version
+
+
+def test_show(width: int) -> None:
+    out = table(width, "show", MINI)
+    text = " ".join(re.sub(r"[│├└─]", " ", out).split())
+    assert out.startswith("A small chain (mini) · perspective CN (China) · CN market · 2018")
+    # unattributed: 1 - .28 - .65 - .05 = 2%
+    assert "reducers Reduction gears: JP 65% · CN 28% · other 5.0% · unattributed 2% [s1]" in text
+    assert "plc PLCs: EU 50% · JP 30% · CN 20% [s1]" in text
+    assert "inputs: reducers 40%, plc 20% (inessential)" in text
+    assert "cars Cars: shares unknown" in text
+    assert "Origins CN (China) · EU (DE, FR) · JP (Japan)" in text
+    out = table(width, "show", str(VALID / "regions_history.yaml"))
+    text = " ".join(re.sub(r"[│├└─]", " ", out).split())
+    assert "perspective EU (DE, FR, PL, HU, SE) · world market · 2022" in text
+    assert (
+        "lithium-chemicals Refined lithium chemicals: CN 65% · CL 25% · ASEAN 2.0% · "
+        "unattributed 8% (2021) estimate [iea-2022, usgs-2023]"
+    ) in text
+    assert "inputs: lithium-chemicals 12%" in text
+
+
+def test_list(width: int, tmp_path: Path, data_dir: Path) -> None:
+    shutil.copy(data_dir / "valid" / "mini.yaml", tmp_path)
+    shutil.copy(data_dir / "broken" / "duplicate_key.yaml", tmp_path)
+    out = table(width, "list", path=tmp_path)
+    got = rows(out, key=0)
+    assert out.startswith("Chains")
+    assert [got["mini"][k] for k in (0, 2, 3, 4)] == ["mini", "CN", "2018", "4"]
+    assert [got["robots"][k] for k in (0, 2, 3, 4)] == ["robots", "CN", "2018", "18"]
+    assert [got["machine-tools"][k] for k in (0, 2, 3, 4)] == ["machine-tools", "CN", "2017", "14"]
+    broken = text_of_column(out, 1)
+    assert "invalid:" in broken
+    assert "duplicate key 'stage' at nodes[0] (first given on line 12)" in " ".join(broken.split())
+
+
+def test_version_and_python_dash_m(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert table(80, "--version") == f"chokepoint {__version__}\n"
+    monkeypatch.setattr(sys, "argv", ["chokepoint", "--version"])
+    # python -m chokepoint --version, in this process: main() answers it without Typer
+    runpy.run_module("chokepoint", run_name="__main__", alter_sys=True)
+    assert capsys.readouterr().out == f"chokepoint {__version__}\n"
