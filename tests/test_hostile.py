@@ -687,3 +687,22 @@ def test_depth_limit_from_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
         "nesting deeper than 3 levels; a chain file never needs this "
         + _limit_text("CHOKEPOINT_MAX_DEPTH", "64")
     )
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "chokepoint.io.check",
+        "chokepoint.io.files",
+        "chokepoint.io.limits",
+        "chokepoint.io.numbers",
+        "chokepoint.countries",
+    ],
+)
+def test_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert failures == 0
+    assert tried > 0
