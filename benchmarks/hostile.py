@@ -394,6 +394,7 @@ def main() -> int:
     failed = 0
     rows: list[tuple[str, str, int, float, float, str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="chokepoint-hostile-"))
+    print(f"{'input':40} {'command':8} {'exit':>4} {'s':>6} {'MB':>7}  first line of stderr")
     try:
         for name, build, analyze in INPUTS:
             if options.only not in name:

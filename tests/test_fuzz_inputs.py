@@ -4,7 +4,8 @@ The only outcomes allowed are a loaded chain whose texts can be printed and whos
 finite, or a :class:`~chokepoint.errors.ChokepointError` whose problems are located: the file
 (inside a .zip, the archive and the member), a line and a column. Hypothesis runs with a fixed
 seed (``derandomize=True``) and a budget that keeps the module under a minute; set
-``CHOKEPOINT_FUZZ_EXAMPLES`` to run more examples locally.
+``CHOKEPOINT_FUZZ_EXAMPLES`` to run more examples locally, and ``CHOKEPOINT_FUZZ_RANDOM=1`` to
+draw them from a random seed instead.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from chokepoint.model import Chain
 EXAMPLES = int(os.environ.get("CHOKEPOINT_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
     max_examples=EXAMPLES,
-    derandomize=True,
+    derandomize=not os.environ.get("CHOKEPOINT_FUZZ_RANDOM"),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -687,3 +687,36 @@ def test_depth_limit_from_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
         "nesting deeper than 3 levels; a chain file never needs this "
         + _limit_text("CHOKEPOINT_MAX_DEPTH", "64")
     )
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "chokepoint.io.check",
+        "chokepoint.io.files",
+        "chokepoint.io.limits",
+        "chokepoint.io.numbers",
+        "chokepoint.countries",
+    ],
+)
+def test_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert failures == 0
+    assert tried > 0
+
+
+def test_long_line_in_a_yaml_header_of_the_csv_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = yaml.safe_dump(HEADER) + "description: " + "x" * 3000 + "\n"
+    files = {**TABLES, "chain.yaml": header}
+    del files["chain.json"]
+    archive = _zip(tmp_path / "net.zip", files)
+    monkeypatch.setenv("CHOKEPOINT_MAX_LINE", "2000")
+    [(file, line, _, message)] = _refusal(archive)
+    last = header.count("\n")  # the description is the last line
+    assert (file, line) == (f"{archive}/net/chain.yaml", last)
+    assert message.startswith(f"line {last} is too long, above the limit of 2,000 characters")

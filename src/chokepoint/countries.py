@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 __all__ = ["country_name", "is_country", "suggest_country"]
@@ -45,6 +45,12 @@ def _alpha3() -> dict[str, str]:
     return {r["alpha_3"]: r["alpha_2"] for r in _records()}
 
 
+@cache
+def _by_name() -> dict[str, str]:
+    """Upper-case English names to codes, built once (not once per suggestion)."""
+    return {name.upper(): code for code, name in _codes().items()}
+
+
 def is_country(code: str) -> bool:
     """Return True when ``code`` is an assigned ISO 3166-1 alpha-2 code (upper case)."""
     return code in _codes()
@@ -55,10 +61,12 @@ def country_name(code: str) -> str | None:
     return _codes().get(code)
 
 
+@lru_cache(maxsize=4096)
 def suggest_country(text: str, extra: tuple[str, ...] = ()) -> str | None:
     """Return the code a user most likely meant by ``text`` (alpha-3, lower case, a name), or None.
 
-    ``extra`` holds further valid keys (region names) to consider.
+    ``extra`` holds further valid keys (region names) to consider. Answers are remembered, and
+    texts longer than 100 characters are compared by their first 100.
 
     Examples
     --------
@@ -69,13 +77,14 @@ def suggest_country(text: str, extra: tuple[str, ...] = ()) -> str | None:
     >>> suggest_country("Germany")
     'DE'
     """
+    text = text[:100]
     upper = text.strip().upper()
     codes = _codes()
     if upper in codes or upper in extra:
         return upper
     if upper in _alpha3():
         return _alpha3()[upper]
-    by_name = {name.upper(): code for code, name in codes.items()}
+    by_name = _by_name()
     if upper in by_name:
         return by_name[upper]
     close = difflib.get_close_matches(upper, list(by_name), n=1, cutoff=0.85)

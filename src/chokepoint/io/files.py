@@ -78,6 +78,15 @@ class LineGauge:
     ``feed`` raises :class:`ChainError` as soon as a line grows longer than ``max_line`` or the
     lines (records) exceed ``max_rows``, so that nothing larger than one chunk beyond the limit
     is ever read.
+
+    >>> gauge = LineGauge("f.csv", max_line=10, max_rows=None)
+    >>> gauge.feed(b"short\\nlines\\n")
+    >>> gauge.newlines
+    2
+    >>> gauge.feed(b"x" * 11)
+    Traceback (most recent call last):
+    ...
+    chokepoint.errors.ChainError: f.csv:3:1: line 3 is too long, above the limit of 10 characters (CHOKEPOINT_MAX_LINE; default 1 MiB): raise it with CHOKEPOINT_MAX_LINE=N if the file is trusted
     """
 
     def __init__(self, file: str, max_line: int, max_rows: int | None) -> None:

@@ -588,12 +588,14 @@ class _Source:
         return (self.path / name).exists()
 
     def text(self, name: str, *, table: bool = False) -> str:
-        """The text of ``name``; a table's lines and rows are measured as they are read."""
+        """The text of ``name``; lines are measured as they are read (but in a JSON header),
+        and a table's rows are counted."""
         file = self.file(name)
+        lines = not name.endswith(".json")
         if self.archive is None:
             rows = MAX_ROWS.get() if table else None
             return read_text(
-                self.path / name, self.limit, limit=MAX_BYTES_LARGE, lines=table, max_rows=rows
+                self.path / name, self.limit, limit=MAX_BYTES_LARGE, lines=lines, max_rows=rows
             )
         info = self.archive.getinfo(self.members[name])
         if info.flag_bits & 0x1:
@@ -608,7 +610,9 @@ class _Source:
                 "(99 is AES encryption); re-create the .zip with deflate (`zip -r`)"
             )
             raise ChainError([Problem(file, 1, 1, "", message)])
-        gauge = LineGauge(file, MAX_LINE.get(), MAX_ROWS.get()) if table else None
+        gauge = (
+            LineGauge(file, MAX_LINE.get(), MAX_ROWS.get() if table else None) if lines else None
+        )
         try:
             with self.archive.open(info) as handle:
                 data = read_stream(
