@@ -23,8 +23,8 @@ PASS or FAIL:
    networks of 10^3 .. 10^6 links: time, peak memory (``os.wait4``) and the fitted growth
    exponent between 10^4 and 10^6 links (targets: 10^5 links <= 5 s, 10^6 links <= 30 s and
    <= 3 GB, exponent <= 1.2);
-5. the Monte Carlo: ``run_montecarlo`` on the robot chain, both forms on a small network (the
-   same document), and ``run_montecarlo`` with 10^4 samples on the 10^6-link network, the whole
+5. the Monte Carlo: ``montecarlo`` on the robot chain, both forms on a small network (the
+   same document), and ``montecarlo`` with 10^4 samples on the 10^6-link network, the whole
    run measured in a process of its own: time (target: minutes) and peak memory;
 6. libraries for one algorithm each (strongly connected components, dominators): networkx,
    scipy, igraph and chokepoint's own code on the largest network.
@@ -62,7 +62,7 @@ def main(name: str) -> None:
 
 app()
 """
-LINKS_PER_NODE = 3.55  # what generate() gives (heavy-tailed fan-in, mean about 4.7 per user)
+LINKS_PER_NODE = 3.55  # what build_network() gives (heavy-tailed fan-in, mean about 4.7 per user)
 
 
 def line(text: str = "") -> None:
@@ -233,23 +233,27 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
         f"{loop / sweep:.1f}x"
     )
     from chokepoint import load_chain
-    from chokepoint.core.scenarios import sweep_cuts
+    from chokepoint.core.scenarios import sweep as run_sweep
 
     chain = load_chain("robots")
     levels = tuple(k / (scenarios - 1) for k in range(scenarios))
-    sweep_cuts(chain, cut="JP:reducers", severities=levels[:100])  # imports numpy once
+    run_sweep(chain, cut="JP:reducers", severity=levels[:100])  # imports numpy once
     for model in ("leontief", "linear"):
         seconds, result = best_of(
-            3, lambda model=model: sweep_cuts(chain, cut="JP", severities=levels, model=model)
+            3, lambda model=model: run_sweep(
+                chain, cut="JP", severity=levels, model=model, max_rows=len(levels)
+            )
         )
         rate = len(result.rows) / seconds
         line(
-            f"  sweep_cuts(robots, cut='JP', {len(levels):,} severities, {model}): {seconds:.3f} s, "
+            f"  sweep(robots, cut='JP', {len(levels):,} severities, {model}): {seconds:.3f} s, "
             f"{rate:,.0f} scenarios/s   target >= 100,000/s  {verdict(rate >= 1e5)}"
         )
-    over, result = best_of(3, lambda: sweep_cuts(chain, over="nodes", severities=levels[:2000]))
+    over, result = best_of(
+        3, lambda: run_sweep(chain, over="nodes", severity=levels[:2000], max_rows=10**6)
+    )
     line(
-        f"  sweep_cuts(robots, over='nodes', 2,000 severities): {len(result.rows):,} scenarios, "
+        f"  sweep(robots, over='nodes', 2,000 severities): {len(result.rows):,} scenarios, "
         f"{len(result.rows) / over:,.0f} scenarios/s"
     )
     line()
@@ -259,7 +263,7 @@ def propagation(sizes: Sequence[int], impact_links: int, work: Path) -> None:
     line("## 3. Propagation: array form against the pure-Python graph form")
 
     from chokepoint.core.chokepoints import impacts
-    from chokepoint.io.generate import generate
+    from chokepoint.io.generate import build_network
     from chokepoint.io.loader import check_document
     from chokepoint.core.metrics import exposure
     from chokepoint.core.scenarios import prepare
@@ -268,7 +272,7 @@ def propagation(sizes: Sequence[int], impact_links: int, work: Path) -> None:
 
     for links in sizes:
         chain = check_document(
-            Located(generate(round(links / LINKS_PER_NODE), seed=1, cycles=0.0), "net")
+            Located(build_network(round(links / LINKS_PER_NODE), seed=1, cycles=0.0), "net")
         )
         prepared = prepare(chain)
         network = Network.build(chain)
@@ -284,7 +288,7 @@ def propagation(sizes: Sequence[int], impact_links: int, work: Path) -> None:
             text += "; " + _scipy_reference(network)
         line(text)
     chain = check_document(
-        Located(generate(round(impact_links / LINKS_PER_NODE), seed=2, cycles=0.001), "net")
+        Located(build_network(round(impact_links / LINKS_PER_NODE), seed=2, cycles=0.001), "net")
     )
     prepared = prepare(chain)
     network = Network.build(chain)
@@ -343,14 +347,14 @@ def _scipy_reference(network: Any) -> str:
 
 def scaling(sizes: Sequence[int], work: Path, env: dict[str, str]) -> None:
     line("## 4. `chokepoint analyze NET --format json` on generated networks (CSV form)")
-    from chokepoint.io.generate import generate, write_network
+    from chokepoint.io.generate import build_network, write_network
 
     cli = chokepoint_command()
     rows = []
     for links in sizes:
         folder = work / f"net-{links}"
         if not folder.exists():
-            document = generate(round(links / LINKS_PER_NODE), seed=1)
+            document = build_network(round(links / LINKS_PER_NODE), seed=1)
             write_network(document, folder)
             count = sum(len(n.get("inputs", ())) for n in document["nodes"])
             nodes = len(document["nodes"])
@@ -425,7 +429,7 @@ def _phases(folder: Path, env: dict[str, str]) -> str:
     )
 
 
-#: ``run_montecarlo`` on a network folder, in a process of its own (for its peak memory); prints
+#: ``montecarlo`` on a network folder, in a process of its own (for its peak memory); prints
 #: to stderr the seconds to load the chain and of the run, the links, pairs and final products.
 #: 0 samples: load the chain only (the memory that the Monte Carlo adds is the difference).
 MONTECARLO = """\
@@ -433,12 +437,12 @@ import sys, time
 start = time.perf_counter()
 from chokepoint import load_chain
 from chokepoint.core._gc import paused
-from chokepoint.core.montecarlo import run_montecarlo
+from chokepoint.core.montecarlo import montecarlo
 with paused():
     chain = load_chain(sys.argv[1])
 loaded = time.perf_counter()
 samples = int(sys.argv[2])
-result = run_montecarlo(chain, samples, 1) if samples else None
+result = montecarlo(chain, samples, 1) if samples else None
 ran = time.perf_counter()
 links = sum(len(n.inputs) for n in chain.nodes)
 pairs = sum(d.node is not None for d in result.drivers) if result else 0
@@ -450,14 +454,14 @@ print(f"{loaded - start:.2f} {ran - loaded:.2f} {links} {pairs} {finals}", file=
 def montecarlo(work: Path, samples: int, largest: int, env: dict[str, str]) -> None:
     line("## 5. Monte Carlo")
     from chokepoint import load_chain
-    from chokepoint.core.montecarlo import run_montecarlo
+    from chokepoint.core.montecarlo import montecarlo
 
     chain = load_chain("robots")
-    seconds, _ = best_of(3, lambda: run_montecarlo(chain, samples, 1))
+    seconds, _ = best_of(3, lambda: montecarlo(chain, samples, 1))
     line(
-        f"  run_montecarlo(robots, {samples:,} samples): {seconds:.3f} s ({samples / seconds:,.0f} samples/s)"
+        f"  montecarlo(robots, {samples:,} samples): {seconds:.3f} s ({samples / seconds:,.0f} samples/s)"
     )
-    from chokepoint.io.generate import generate
+    from chokepoint.io.generate import build_network
     from chokepoint.io.loader import check_document
     from chokepoint.core.montecarlo import ARRAY_MIN_NODES
     from chokepoint.io.yamlread import Located
@@ -468,12 +472,12 @@ def montecarlo(work: Path, samples: int, largest: int, env: dict[str, str]) -> N
     ]  # fmt: skip
     line(
         f"  graph against array form (auto picks arrays from {ARRAY_MIN_NODES:,} nodes); "
-        "generate(N, seed=1, cycles=0.001), seed 1:"
+        "build_network(N, seed=1, cycles=0.001), seed 1:"
     )
     for nodes, count in forms_at:
-        net = check_document(Located(generate(nodes, seed=1, cycles=0.001), "net"))
+        net = check_document(Located(build_network(nodes, seed=1, cycles=0.001), "net"))
         forms = {
-            method: best_of(1, lambda m=method, n=net, c=count: run_montecarlo(n, c, 1, method=m))
+            method: best_of(1, lambda m=method, n=net, c=count: montecarlo(n, c, 1, method=m))
             for method in ("graph", "arrays")
         }
         same = forms["graph"][1].to_dict() == forms["arrays"][1].to_dict()
@@ -492,7 +496,7 @@ def montecarlo(work: Path, samples: int, largest: int, env: dict[str, str]) -> N
     _, peak, err = run_measured([*script, str(samples)], env)
     loaded, ran, links, pairs, finals = (float(v) for v in err.split()[-5:])
     line(
-        f"  run_montecarlo(NET, {samples:,} samples, seed 1) on the {links:,.0f}-link network "
+        f"  montecarlo(NET, {samples:,} samples, seed 1) on the {links:,.0f}-link network "
         f"({pairs:,.0f} (origin, node) pairs, {finals:,.0f} final products; p = 0.1, uniform "
         f"severity), the whole run measured: {ran:.0f} s = {ran / 60:.1f} min "
         f"({ran / samples * 1000:.0f} ms per sample; reading the CSV {loaded:.1f} s more)   "
