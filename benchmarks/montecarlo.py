@@ -7,7 +7,7 @@ Usage::
 
 Prints, for the chain:
 
-1. ``run_montecarlo(chain, samples, seed)`` wall time through the Python API (best of
+1. ``montecarlo(chain, samples, seed)`` wall time through the Python API (best of
    ``--repeat``), and the same through the installed CLI (``chokepoint montecarlo CHAIN
    --samples N --seed S --format json``) when that command exists;
 2. batch propagation throughput: ``--scenarios`` single-pair cuts (every (origin, node) pair at
@@ -35,7 +35,7 @@ import numpy as np
 
 from chokepoint import load_chain
 from chokepoint.core.compiled import compile_chain
-from chokepoint.core.montecarlo import run_montecarlo
+from chokepoint.core.montecarlo import montecarlo
 from chokepoint.core.propagate import cut_matrix, import_losses, propagate
 from chokepoint.model import Cut
 
@@ -89,7 +89,7 @@ def main() -> None:
     # 1. Monte Carlo ---------------------------------------------------------------------------
     print(f"\n# montecarlo {chain.name} --samples {options.samples} --seed {options.seed}")
     seconds, result = best_of(
-        options.repeat, lambda: run_montecarlo(chain, options.samples, options.seed)
+        options.repeat, lambda: montecarlo(chain, options.samples, options.seed)
     )
     worst = max(result.final, key=lambda f: f.mean, default=None)
     summary = (

@@ -9,7 +9,7 @@ import chokepoint
 
 PACKAGE = Path(chokepoint.__file__).resolve().parent
 #: A module may import modules of its own layer or of a lower one (a larger rank is higher).
-RANK = {"": 0, "io": 1, "core": 2, "output": 3, "cli": 4, "__init__": 4, "__main__": 5}
+RANK = {"": 0, "io": 1, "core": 2, "output": 3, "api": 4, "cli": 4, "__init__": 4, "__main__": 5}
 
 
 def _modules() -> dict[str, Path]:

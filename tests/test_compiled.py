@@ -17,14 +17,14 @@ from chokepoint.core import compiled as compiled_module
 from chokepoint.core.compiled import _levels, compile_chain, strong_components
 from chokepoint.core.metrics import direct_metrics, exposure
 from chokepoint.core.propagate import cut_matrix, import_losses, propagate
-from chokepoint.io.generate import generate
+from chokepoint.io.generate import build_network
 from chokepoint.io.loader import check_document
 from chokepoint.io.yamlread import Located
 from chokepoint.model import Chain, Cut
 
 
 def generated(nodes: int, seed: int, cycles: float) -> Chain:
-    return check_document(Located(generate(nodes, seed, cycles=cycles), "generated"))
+    return check_document(Located(build_network(nodes, seed, cycles=cycles), "generated"))
 
 
 NETWORKS = [(20, 1, 0.0), (60, 3, 0.1), (120, 4, 0.3), (400, 6, 0.01)]
@@ -147,8 +147,8 @@ def test_chunks_bound_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_curated_chains_import_neither_scipy_nor_rich() -> None:
     code = (
         "import sys; from chokepoint import analyze, load_chain, run_scenario; "
-        "from chokepoint.core.scenarios import sweep_cuts; c = load_chain('robots'); analyze(c); "
-        "run_scenario(c, 'japan-components'); sweep_cuts(c, cut='JP', severities=(0.5, 1.0)); "
+        "from chokepoint.core.scenarios import sweep; c = load_chain('robots'); analyze(c); "
+        "run_scenario(c, 'japan-components'); sweep(c, cut='JP', severity=(0.5, 1.0)); "
         "print(sorted(m for m in ('scipy', 'rich', 'matplotlib') if m in sys.modules))"
     )
     done = subprocess.run(

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chokepoint import analyze, load_chain
-from chokepoint.io.generate import STAGES, generate, write_network
+from chokepoint.io.generate import STAGES, build_network, write_network
 from chokepoint.io.loader import check_document
 from chokepoint.io.yamlread import Located
 from chokepoint.model import Chain
@@ -25,12 +25,12 @@ def _bare(chain: Chain) -> Chain:
 
 
 def test_same_seed_same_network() -> None:
-    assert generate(200, seed=3) == generate(200, seed=3)
-    assert generate(200, seed=3) != generate(200, seed=4)
+    assert build_network(200, seed=3) == build_network(200, seed=3)
+    assert build_network(200, seed=3) != build_network(200, seed=4)
 
 
 def test_shape() -> None:
-    document = generate(1000, seed=1, cycles=0.0)
+    document = build_network(1000, seed=1, cycles=0.0)
     chain = _checked(document)
     assert len(chain.nodes) == 1000
     stage = {n.id: k for k, n in enumerate(chain.nodes)}
@@ -54,7 +54,7 @@ def test_shape() -> None:
 
 
 def test_cycles_are_mutual_supply() -> None:
-    chain = _checked(generate(1000, seed=2, cycles=0.01))
+    chain = _checked(build_network(1000, seed=2, cycles=0.01))
     rank = {s: k for k, (s, _) in enumerate(STAGES)}
     where = {n.id: n for n in chain.nodes}
     back = [
@@ -70,12 +70,12 @@ def test_cycles_are_mutual_supply() -> None:
 
 def test_too_small_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 12 nodes"):
-        generate(5)
+        build_network(5)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_every_form_gives_the_same_analysis(tmp_path: Path, seed: int) -> None:
-    document = generate(300, seed=seed, cycles=0.02)
+    document = build_network(300, seed=seed, cycles=0.02)
     write_network(document, tmp_path / "net.yaml")
     write_network(document, tmp_path / "net.json")
     write_network(document, tmp_path / "net")
@@ -108,4 +108,4 @@ def test_generate_command(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output
     assert "100 nodes" in result.output
-    assert _checked(generate(100, seed=5)) == _bare(load_chain(tmp_path / "n"))
+    assert _checked(build_network(100, seed=5)) == _bare(load_chain(tmp_path / "n"))

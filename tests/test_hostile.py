@@ -473,7 +473,7 @@ def test_many_unknown_inputs_are_capped_and_counted(tmp_path: Path, runner: CliR
     assert errors[0] == f"error: {path}:22:15: unknown input node 'missing-0' at nodes[2].inputs[0]"
     assert errors[-1] == (
         f"error: {path}: stopped listing after 200 problems: 19,800 more found (19,800 'unknown "
-        "input node'); fix these first, or list more with max_errors (--max-errors N)"
+        "input node'); fix these first, or list more with the max_errors argument of load_chain"
     )
     with pytest.raises(ChainError) as info:
         load_chain(path, max_errors=5)
@@ -498,7 +498,7 @@ def test_many_unknown_edges_in_csv(tmp_path: Path) -> None:
             0,
             0,
             "stopped listing after 3 problems: 19,998 more found (19,998 'unknown node in "
-            "edges.csv'); fix these first, or list more with max_errors (--max-errors N)",
+            "edges.csv'); fix these first, or list more with the max_errors argument of load_chain",
         ),
     ]
     # the suggestion still comes when the cap is not reached
@@ -536,7 +536,7 @@ def test_many_stage_names_twice(tmp_path: Path) -> None:
     assert problems[0] == (str(path), 20_009, 5, "stage 's0' is listed twice")
     assert problems[-1][3] == (
         "stopped listing after 2 problems: 19,999 more found (19,998 'stage is listed twice'; "
-        "1 'unknown stage'); fix these first, or list more with max_errors (--max-errors N)"
+        "1 'unknown stage'); fix these first, or list more with the max_errors argument of load_chain"
     )
     [message] = [p[3] for p in _refusal(path, max_errors=50_000) if "unknown stage" in p[3]]
     assert message == (

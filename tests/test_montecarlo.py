@@ -17,13 +17,13 @@ from chokepoint.core.montecarlo import (
     Driver,
     MonteCarloResult,
     SeverityDist,
+    montecarlo,
     parse_severity_dist,
-    run_montecarlo,
 )
 from chokepoint.core.propagate import import_losses, propagate
 from chokepoint.core.scenarios import Scenario
 from chokepoint.errors import ScenarioError
-from chokepoint.io.generate import generate
+from chokepoint.io.generate import build_network
 from chokepoint.io.loader import check_document
 from chokepoint.io.yamlread import Located
 from chokepoint.model import Chain, Cut
@@ -44,7 +44,7 @@ TWO_ORIGINS = "- {id: x, name: X, stage: up, shares: {CN: 0.5, JP: 0.4, US: 0.1}
 def test_certain_fixed_cuts_equal_the_scenario(tmp_path: Path, nodes: str, model: str) -> None:
     """p_cut = 1 and a fixed severity: every sample is the scenario "every pair cut at 0.5"."""
     chain = chain_of(tmp_path, "known", nodes)
-    result = run_montecarlo(
+    result = montecarlo(
         chain, 64, seed=5, p_cut=1.0, severity_dist="fixed:0.5", model=model, chunk=10
     )  # type: ignore[arg-type]
     pairs = [(c, n.id) for n in chain.nodes for c in (n.shares or {}) if c not in ("CN", "other")]
@@ -61,7 +61,7 @@ def test_certain_fixed_cuts_equal_the_scenario(tmp_path: Path, nodes: str, model
 def test_one_node_closed_form(tmp_path: Path) -> None:
     """x = {CN 0.5, JP 0.5}: L = 0.5 B U with B ~ Bernoulli(p), U ~ U[0, 1)."""
     p, n = 0.2, 100_000
-    result = run_montecarlo(chain_of(tmp_path, "one", ONE), n, seed=11, p_cut=p)
+    result = montecarlo(chain_of(tmp_path, "one", ONE), n, seed=11, p_cut=p)
     (stats,) = result.final
     # E[L] = 0.5 p / 2 = 0.05; Var L = p/12 - (p/4)^2 = 0.014167, sd 0.119, SE = sd/sqrt(n)
     # = 3.8e-4: allow 4 SE
@@ -83,7 +83,7 @@ def test_one_node_closed_form(tmp_path: Path) -> None:
 def test_beta_severity_mean(tmp_path: Path) -> None:
     # E[L] = 0.5 p a / (a + b) = 0.5 * 0.5 * 2/7 = 0.0714; L <= 0.5, so SE <= 0.25 / sqrt(n)
     # = 1.1e-3 for n = 50,000: allow 4 SE
-    result = run_montecarlo(
+    result = montecarlo(
         chain_of(tmp_path, "one", ONE), 50_000, seed=2, p_cut=0.5, severity_dist=("beta", 2, 5)
     )
     assert result.final[0].mean == pytest.approx(0.5 * 0.5 * 2 / 7, abs=4 * 1.1e-3)
@@ -97,7 +97,7 @@ def test_drivers_tail_and_ranking(tmp_path: Path) -> None:
     (0.4 + 0.5) / 2 = 0.45 and E[L | US cut] = (0.1 + 0.5) / 2 = 0.3 (SE 0.05 / sqrt(n p) =
     7e-4 for n = 10,000), JP ranking first.
     """
-    result = run_montecarlo(
+    result = montecarlo(
         chain_of(tmp_path, "two", TWO_ORIGINS), 10_000, seed=3, p_cut=0.5, severity_dist="fixed:1"
     )
     assert result.tail_threshold == 0.5
@@ -108,7 +108,7 @@ def test_drivers_tail_and_ranking(tmp_path: Path) -> None:
 
 
 def test_no_cut_no_loss_no_tail(tmp_path: Path) -> None:
-    result = run_montecarlo(chain_of(tmp_path, "five", FIVE), 500, seed=1, p_cut=0.0)
+    result = montecarlo(chain_of(tmp_path, "five", FIVE), 500, seed=1, p_cut=0.0)
     assert all((f.mean, f.p50, f.p90, f.p99) == (0.0, 0.0, 0.0, 0.0) for f in result.final)
     assert all(d.mean_loss_if_cut is None and d.tail_share == 0.0 for d in result.drivers)
     document = result.to_dict()
@@ -117,9 +117,9 @@ def test_no_cut_no_loss_no_tail(tmp_path: Path) -> None:
 
 def test_same_seed_same_document_whatever_the_chunk(tmp_path: Path) -> None:
     chain = chain_of(tmp_path, "mixed", MIXED)
-    first = run_montecarlo(chain, 3_000, seed=42, chunk=1_000).to_dict()
-    again = run_montecarlo(chain, 3_000, seed=42, chunk=7).to_dict()
-    other = run_montecarlo(chain, 3_000, seed=43).to_dict()
+    first = montecarlo(chain, 3_000, seed=42, chunk=1_000).to_dict()
+    again = montecarlo(chain, 3_000, seed=42, chunk=7).to_dict()
+    other = montecarlo(chain, 3_000, seed=43).to_dict()
     assert json.dumps(first) == json.dumps(again)
     assert other["final"] != first["final"]
     assert (first["seed"], other["seed"]) == (42, 43)
@@ -127,14 +127,14 @@ def test_same_seed_same_document_whatever_the_chunk(tmp_path: Path) -> None:
 
 def test_without_seed_the_seed_used_is_reported(tmp_path: Path) -> None:
     chain = chain_of(tmp_path, "five", FIVE)
-    drawn = run_montecarlo(chain, 200, seed=None)
+    drawn = montecarlo(chain, 200, seed=None)
     assert isinstance(drawn.seed, int)
     assert 0 <= drawn.seed < 2**53
-    assert run_montecarlo(chain, 200, seed=drawn.seed).to_dict() == drawn.to_dict()
+    assert montecarlo(chain, 200, seed=drawn.seed).to_dict() == drawn.to_dict()
 
 
 def test_document_keys_and_ranking_groups(tmp_path: Path) -> None:
-    document = run_montecarlo(chain_of(tmp_path, "five", FIVE), 2_000, seed=9).to_dict()
+    document = montecarlo(chain_of(tmp_path, "five", FIVE), 2_000, seed=9).to_dict()
     assert list(document) == [
         "chain",
         "perspective",
@@ -173,7 +173,7 @@ def test_document_keys_and_ranking_groups(tmp_path: Path) -> None:
 
 def test_progress_reports_every_chunk(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    run_montecarlo(
+    montecarlo(
         chain_of(tmp_path, "one", ONE),
         25,
         seed=0,
@@ -218,7 +218,7 @@ def test_parse_severity_dist_errors(text: str) -> None:
 def test_bad_arguments(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
     arguments: dict[str, object] = {"samples": 10, "seed": 0, **kwargs}
     with pytest.raises(ScenarioError, match=message):
-        run_montecarlo(chain_of(tmp_path, "one", ONE), **arguments)  # type: ignore[arg-type]
+        montecarlo(chain_of(tmp_path, "one", ONE), **arguments)  # type: ignore[arg-type]
 
 
 def test_nothing_to_cut(tmp_path: Path) -> None:
@@ -226,11 +226,11 @@ def test_nothing_to_cut(tmp_path: Path) -> None:
         tmp_path, "home", "- {id: h, name: H, stage: up, shares: {CN: 1.0}, source: s}\n"
     )
     with pytest.raises(ScenarioError, match="has no named foreign origin to cut from CN"):
-        run_montecarlo(chain, 10, seed=0)
+        montecarlo(chain, 10, seed=0)
 
 
 def test_robots_assumptions_name_other_and_regions() -> None:
-    result = run_montecarlo(load_chain("robots"), 100, seed=1)
+    result = montecarlo(load_chain("robots"), 100, seed=1)
     text = " ".join(result.assumptions)
     assert "`other` shares (unnamed foreign origins) are never cut" in text
     assert "a region used as a share key is one origin" in text
@@ -247,7 +247,7 @@ def test_doctests() -> None:
 
 def network(nodes: int = 300, seed: int = 1) -> Chain:
     """A generated network with cycles (2% mutual-supply links)."""
-    return check_document(Located(generate(nodes, seed=seed, cycles=0.02), "net"))
+    return check_document(Located(build_network(nodes, seed=seed, cycles=0.02), "net"))
 
 
 def direct(
@@ -301,9 +301,7 @@ def test_equals_the_direct_computation(
     sample here, pairwise in numpy's ``mean``): equal to 1e-12."""
     chain = network() if nodes is None else chain_of(tmp_path, "known", nodes)
     samples, p = 1_500, 0.2
-    result = run_montecarlo(
-        chain, samples, 17, p_cut=p, severity_dist=dist, model=model, chunk=chunk
-    )  # type: ignore[arg-type]
+    result = montecarlo(chain, samples, 17, p_cut=p, severity_dist=dist, model=model, chunk=chunk)  # type: ignore[arg-type]
     losses, expected = direct(chain, samples, 17, p, parse_severity_dist(dist), model)
     assert [(f.mean, f.p50, f.p90, f.p99) for f in result.final] == [
         (float(np.mean(v)), *np.quantile(v, [0.5, 0.9, 0.99]).tolist()) for v in losses
@@ -324,9 +322,9 @@ def test_equals_the_direct_computation(
 def same_runs(chain: Chain, **kwargs: object) -> list[MonteCarloResult]:
     """The run with three chunk sizes (the result must not depend on it)."""
     return [
-        run_montecarlo(chain, 2_000, 3, chunk=1_000, **kwargs),  # type: ignore[arg-type]
-        run_montecarlo(chain, 2_000, 3, chunk=7, **kwargs),  # type: ignore[arg-type]
-        run_montecarlo(chain, 2_000, 3, **kwargs),  # type: ignore[arg-type]
+        montecarlo(chain, 2_000, 3, chunk=1_000, **kwargs),  # type: ignore[arg-type]
+        montecarlo(chain, 2_000, 3, chunk=7, **kwargs),  # type: ignore[arg-type]
+        montecarlo(chain, 2_000, 3, **kwargs),  # type: ignore[arg-type]
     ]
 
 
@@ -358,10 +356,10 @@ def test_chunk_sizes_on_a_generated_network(seed: int, model: str) -> None:
 def test_chunks_are_bounded_by_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """FIVE has 5 nodes and 4 pairs: 40 cells hold 4 samples; the result does not change."""
     chain = chain_of(tmp_path, "five", FIVE)
-    unbounded = run_montecarlo(chain, 10, seed=4, p_cut=0.5).to_dict()
+    unbounded = montecarlo(chain, 10, seed=4, p_cut=0.5).to_dict()
     monkeypatch.setattr(chokepoint.core.montecarlo, "CHUNK_CELLS", 40)
     calls: list[tuple[int, int]] = []
-    bounded = run_montecarlo(
+    bounded = montecarlo(
         chain, 10, seed=4, p_cut=0.5, progress=lambda done, total: calls.append((done, total))
     )
     assert calls == [(4, 10), (8, 10), (10, 10)]
@@ -375,7 +373,7 @@ def test_running_sums_added_either_way(
     """In place sample by sample (a 10^6-link network's 556,203 pairs) or accumulated in blocks
     (few drivers): the same additions in the same order, so the same bits."""
     chain = network()
-    expected = run_montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict()
+    expected = montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict()
     monkeypatch.setattr(chokepoint.core.montecarlo, "_ADD_WIDE", wide)
     monkeypatch.setattr(chokepoint.core.montecarlo, "_ADD_CELLS", cells)
-    assert run_montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict() == expected
+    assert montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict() == expected

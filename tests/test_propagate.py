@@ -11,9 +11,9 @@ import pytest
 from chokepoint import load_chain
 from chokepoint.core.compiled import Compiled, compile_chain
 from chokepoint.core.propagate import cut_matrix, import_losses, propagate
-from chokepoint.core.scenarios import Scenario, run_scenarios, sweep_cuts
+from chokepoint.core.scenarios import Scenario, run_scenarios, sweep
 from chokepoint.errors import ScenarioError
-from chokepoint.io.generate import generate
+from chokepoint.io.generate import build_network
 from chokepoint.io.loader import check_document
 from chokepoint.io.yamlread import Located
 from chokepoint.model import Cut, Shock
@@ -118,7 +118,7 @@ def test_cut_matrix_regions_and_sweep_rows(tmp_path: Path) -> None:
     assert np.count_nonzero(one) == 1
     # a sweep over origins is the batch of one cut per origin and severity
     severities = (0.0, 0.3, 1.0)
-    rows = sweep_cuts(c.chain, over="origins", severities=severities).rows
+    rows = sweep(c.chain, over="origins", severity=severities).rows
     scenarios = [[Cut(o, s)] for o in c.origins() for s in severities]
     q, _ = propagate(c, import_losses(c, cut_matrix(c, scenarios)))
     np.testing.assert_allclose(
@@ -168,7 +168,7 @@ def test_empty_batch(tmp_path: Path) -> None:
 def test_generated_networks_equal_the_reference(
     nodes: int, seed: int, cycles: float, model: str
 ) -> None:
-    c = compile_chain(check_document(Located(generate(nodes, seed, cycles=cycles), "net")))
+    c = compile_chain(check_document(Located(build_network(nodes, seed, cycles=cycles), "net")))
     assert c.cyclic  # the generator made some cycles
     rng = np.random.default_rng(seed)
     imports = rng.random((c.size, 6)) * (rng.random((c.size, 6)) < 0.2)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from chokepoint import analyze, load_chain
 from chokepoint.cli import app
-from chokepoint.core.reports import source_usage, stage_summary, trend
+from chokepoint.core.reports import sources, stages, trend
 from chokepoint.errors import AnalysisError
 
 CHAIN = """\
@@ -63,7 +63,7 @@ def test_trend_rows(chain_path: Path) -> None:
 
 
 def test_stage_summary(chain_path: Path) -> None:
-    result = stage_summary(analyze(load_chain(chain_path)))
+    result = stages(analyze(load_chain(chain_path)))
     up, mid = result.stages
     assert (up.stage, up.nodes, mid.nodes) == ("up", 2, 1)
     # mean of D(gears) = 0.7 and D(motors) = 0.1; arms has no shares
@@ -92,7 +92,7 @@ def test_stage_summary(chain_path: Path) -> None:
 
 
 def test_source_usage(chain_path: Path) -> None:
-    uses = {u.id: u for u in source_usage(load_chain(chain_path))}
+    uses = {u.id: u for u in sources(load_chain(chain_path)).sources}
     assert uses["a"].citation == "Report A, Pub, 2025, Table 1"
     assert uses["a"].supports == (
         "gears (shares, history)",
@@ -124,7 +124,7 @@ def test_cli_json(chain_path: Path) -> None:
 def test_robots_show_the_subsidy_mismatch() -> None:
     """JST (2025) ch. 5: subsidies go midstream (RMB 3.01bn vs 0.81bn upstream in 2022) while the
     choke points sit upstream."""
-    result = stage_summary(analyze(load_chain("robots")))
+    result = stages(analyze(load_chain("robots")))
     by_stage = {s.stage: s for s in result.stages}
     assert by_stage["upstream"].data["2022"]["subsidy_amount"] == pytest.approx(0.81)
     assert by_stage["midstream"].data["2022"]["subsidy_amount"] == pytest.approx(3.01)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chokepoint import analyze, load_chain, run_scenario
-from chokepoint.core.scenarios import Scenario, sweep_cuts
+from chokepoint.core.scenarios import Scenario, sweep
 from chokepoint.errors import ScenarioError
 from chokepoint.io.forms import parse_cut, parse_severities, parse_shock
 from chokepoint.model import Cut, Shock
@@ -182,14 +182,14 @@ def test_parse_shock_and_severities() -> None:
 
 def test_sweep_severities_and_over(five: Path) -> None:
     chain = load_chain(five)
-    rows = sweep_cuts(chain, cut="JP:m1", severities=(0.0, 0.5, 1.0)).rows
+    rows = sweep(chain, cut="JP:m1", severity=(0.0, 0.5, 1.0)).rows
     # f loses 0.9 * 0.6 * (0.75 * 0.8 * severity)
     assert [r.final[0][1] for r in rows] == pytest.approx([0.0, 0.162, 0.324])
     assert {(r.origin, r.node) for r in rows} == {("JP", "m1")}
-    by_origin = {r.origin: r.final[0][1] for r in sweep_cuts(chain, over="origins").rows}
+    by_origin = {r.origin: r.final[0][1] for r in sweep(chain, over="origins").rows}
     # DE: m2 feeds c1 (inessential) and c2 (0.5 lost) -> f = 0.9 * 0.5; US: f's own 0.1
     assert by_origin == pytest.approx({"DE": 0.45, "JP": 0.684, "US": 0.1})
-    by_node = {r.node: (r.origin, r.final[0][1]) for r in sweep_cuts(chain, over="nodes").rows}
+    by_node = {r.node: (r.origin, r.final[0][1]) for r in sweep(chain, over="nodes").rows}
     assert by_node["m1"] == ("JP", pytest.approx(0.324))
     assert by_node["c1"] == ("JP", pytest.approx(0.36))
     assert set(by_node) == {"m1", "m2", "c1", "f"}

@@ -17,6 +17,7 @@ import contextlib
 import errno
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -59,10 +60,6 @@ class Format(StrEnum):
     csv = "csv"
 
 
-#: Cost ceilings: the most work one call does unless raised (README, "Limits").
-MAX_SWEEP_ROWS = 10_000
-MAX_SAMPLES = 10_000_000
-MAX_NODES = 1_000_000
 #: Largest seed accepted (numpy and Python generators take any size; 2^63 - 1 is plenty).
 MAX_SEED = 2**63 - 1
 #: Longest economy code or region name accepted by --perspective.
@@ -113,22 +110,6 @@ def _whole(low: int | None = None, high: int | None = None) -> Any:
 
 def _fraction() -> Any:
     return _Number(whole=False, low=0.0, high=1.0)
-
-
-def _ceiling(given: int | None, variable: str, default: int) -> int:
-    """A cost ceiling: the option if given, else the environment variable, else the default."""
-    from .io.numbers import NumberError, parse_int
-
-    if given is not None:
-        return given
-    text = os.environ.get(variable, "")
-    if not text.strip():
-        return default
-    try:
-        return parse_int(text, low=1)
-    except NumberError as error:
-        _fail(f"error: {variable}: {error}; set it to a whole number of at least 1, or unset it")
-    return default
 
 
 def _name_limit() -> int:
@@ -268,7 +249,7 @@ def _command(*args: Any, parent: typer.Typer | None = None, **kwargs: Any) -> Ca
                 tail = f"{len(problems)} {noun} in {', '.join(files)}" if len(problems) > 1 else ""
                 _fail("\n".join([*(f"error: {p}" for p in problems), *([tail] if tail else [])]))
             except ChokepointError as exc:
-                _fail(f"error: {exc}")
+                _fail(f"error: {in_cli_terms(str(exc))}")
             except (typer.Exit, typer.Abort):
                 raise
             except KeyboardInterrupt:  # Ctrl-C: the shell's code for SIGINT, not 1 (a bug)
@@ -291,6 +272,47 @@ def _command(*args: Any, parent: typer.Typer | None = None, **kwargs: Any) -> Ca
         return func
 
     return decorate
+
+
+#: How the library's words for its arguments read on the command line: (pattern, replacement),
+#: applied in order to the message of every error but a chain file's problems.
+CLI_TERMS: tuple[tuple[str, str], ...] = (
+    (r"\bmax_rows=N\b", "--max-rows N"),
+    (r"\bmax_samples=N\b", "--max-samples N"),
+    (r"\bmax_nodes=N\b", "--max-nodes N"),
+    (r"^samples=", "--samples "),
+    (r"^nodes=", "--nodes "),
+    (r"^cycles=", "--cycles "),
+    (r"\bdifferent seed values\b", "different --seed values"),
+    (
+        r"^give either cut='ORIGIN\[:NODE\]' or over='origins'\|'nodes'",
+        "give either --cut ORIGIN[:NODE] or --over origins|nodes",
+    ),
+    (r"^over=", "--over "),
+    (r"^sweeping over ", "--over "),
+    (r"^the cut ", "--cut "),
+    (r"at least one cut or shock, e\.g\. a cut ", "at least one --cut or --shock, e.g. --cut "),
+    (
+        r"^a substitution override changes a scenario: name a scenario, or add a cut or a shock$",
+        "--substitution changes a scenario: add --scenario NAME, --cut or --shock",
+    ),
+    (
+        r"\(write to stdout and redirect it instead\)",
+        "(leave out --output and redirect stdout instead)",
+    ),
+)
+
+
+def in_cli_terms(message: str) -> str:
+    """A library error's message with the options to change named as on the command line.
+
+    >>> in_cli_terms("samples=20 is above the ceiling of 10 samples per call (raise it with "
+    ...              "max_samples=N or CHOKEPOINT_MAX_SAMPLES=N)")
+    '--samples 20 is above the ceiling of 10 samples per call (raise it with --max-samples N or CHOKEPOINT_MAX_SAMPLES=N)'
+    """
+    for pattern, replacement in CLI_TERMS:
+        message = re.sub(pattern, replacement, message)
+    return message
 
 
 def _bug(exc: Exception) -> None:
@@ -372,64 +394,34 @@ def validate(
 
     Exits 0 when every file is valid, 2 when any is not.
     """
-    from .io.loader import load_chain
+    from .io.listing import validate as run
 
-    problems: list[str] = []
-    for name in files:
-        try:
-            chain = load_chain(name)
-        except ChainError as exc:
-            problems.extend(f"error: {p}" for p in exc.problems)
-            continue
-        except ChokepointError as exc:
-            problems.append(f"error: {exc}")
-            continue
-        typer.echo(f"ok: {chain.path} ({chain.name}: {len(chain.nodes)} nodes)")
+    result = run(files)
+    for check in result.files:
+        if check.ok:
+            typer.echo(f"ok: {check.path} ({check.chain}: {check.nodes} nodes)")
+    problems = result.problems
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
-        _fail("\n".join([*problems, f"{len(problems)} {noun} found"]))
+        _fail("\n".join([*(f"error: {p}" for p in problems), f"{len(problems)} {noun} found"]))
 
 
 @_command("list")
 def list_chains(format: FormatOption = Format.table) -> None:
     """List the chains found on CHOKEPOINT_PATH and shipped with chokepoint."""
-    from .io.loader import iter_chain_files, load_chain
+    from .io.listing import list_chains as run
     from .output import render
 
-    rows: list[dict[str, Any]] = []
-    for path in iter_chain_files():
-        try:
-            chain = load_chain(path)
-        except ChokepointError as exc:
-            first = (str(exc).splitlines() or ["invalid"])[0]
-            rows.append({"name": path.stem, "path": str(path), "error": first})
-            continue
-        except Exception as exc:  # one unreadable file must not hide the others
-            first = (str(exc).splitlines() or [""])[0]
-            rows.append(
-                {"name": path.stem, "path": str(path), "error": f"{type(exc).__name__}: {first}"}
-            )
-            continue
-        rows.append(
-            {
-                "name": chain.name,
-                "title": chain.title,
-                "perspective": chain.perspective,
-                "year": chain.year,
-                "nodes": len(chain.nodes),
-                "path": str(path),
-            }
-        )
-    render.chain_list(rows, format.value)
+    render.chain_list(run(), format.value)
 
 
 @_command("show")
 def show(chain: ChainArg, format: FormatOption = Format.table) -> None:
     """Show a chain's stages and nodes with their shares, inputs and sources."""
-    from .io.loader import load_chain
+    from .api import show as run
     from .output import render
 
-    render.show_chain(load_chain(chain), format.value)
+    render.show_chain(run(chain), format.value)
 
 
 @_command("schema")
@@ -448,9 +440,9 @@ def schema(
     """Print the JSON Schema of chain format v1, for editors to validate and complete chain files."""
     import json
 
-    from .io.schema import CHAIN_SCHEMA
+    from .io.schema import schema as run
 
-    _deliver(json.dumps(CHAIN_SCHEMA, indent=2) + "\n", output)
+    _deliver(json.dumps(run(), indent=2) + "\n", output)
 
 
 @_command("generate")
@@ -507,20 +499,10 @@ def generate(
     size, country mixes by world-market weight (docs/performance.md). Not real data: every
     figure cites the source `synthetic`.
     """
-    from .io.generate import generate as build
-    from .io.generate import write_network
+    from .io.generate import generate as run
 
-    ceiling = _ceiling(max_nodes, "CHOKEPOINT_MAX_NODES", MAX_NODES)
-    if nodes > ceiling:
-        _fail(
-            f"error: --nodes {nodes:,} is above the ceiling of {ceiling:,} generated nodes "
-            "(about 3 GB of memory per million); raise it with --max-nodes N or "
-            "CHOKEPOINT_MAX_NODES=N if the machine can hold it"
-        )
-    document = build(nodes, seed, cycles=cycles)
-    write_network(document, output)
-    links = sum(len(n.get("inputs", ())) for n in document["nodes"])
-    typer.echo(f"wrote {output} ({document['name']}: {nodes:,} nodes, {links:,} links)")
+    done = run(output, nodes, seed, cycles=cycles, max_nodes=max_nodes)
+    typer.echo(f"wrote {output} ({done.name}: {done.nodes:,} nodes, {done.links:,} links)")
 
 
 # ------------------------------------------------------------------------------------------
@@ -585,20 +567,19 @@ def import_eto(
     above 100% scaled, pseudo-countries, skipped rows) go to stderr. The ETO data are CC BY-NC 4.0:
     the chain written is a derivative under the same terms.
     """
-    from .io.eto import convert, to_yaml
+    from .io.eto import import_eto as run
 
-    document, warnings = convert(folder, year=year, perspective=perspective)
-    text = to_yaml(document)
+    done = run(folder, year=year, perspective=perspective)
     if not quiet:
-        for warning in warnings:
+        for warning in done.warnings:
             typer.echo(f"warning: {warning}", err=True)
-    _deliver(text, output)
+    _deliver(done.text, output)
     if output is None:
         return
-    noun = "warning" if len(warnings) == 1 else "warnings"
+    noun = "warning" if len(done.warnings) == 1 else "warnings"
     typer.echo(
-        f"wrote {output} ({document['name']}: {len(document['nodes'])} nodes, "
-        f"year {document['year']}, {len(warnings)} {noun})"
+        f"wrote {output} ({done.name}: {done.nodes} nodes, year {done.year}, "
+        f"{len(done.warnings)} {noun})"
     )
 
 
@@ -728,53 +709,6 @@ def analyze(
     render.analysis(result, format.value, top=top)
 
 
-def _scenario_from_options(
-    cut: list[str] | None, shock: list[str] | None, substitution: list[str] | None
-) -> Any:
-    from .core.scenarios import Scenario
-    from .io.forms import parse_cut, parse_shock, parse_substitution
-
-    return Scenario(
-        cuts=tuple(parse_cut(c) for c in cut or ()),
-        shocks=tuple(parse_shock(s) for s in shock or ()),
-        substitution=dict(parse_substitution(s) for s in substitution or ()),
-    )
-
-
-def _optional_scenario(
-    chain: Any,
-    name: str | None,
-    cut: list[str] | None,
-    shock: list[str] | None,
-    substitution: list[str] | None,
-    scenario_file: Path | None = None,
-) -> Any:
-    """The scenario that a name (of the chain or --scenario-file) and the options describe, or None."""
-    from .core.scenarios import Scenario
-    from .errors import ScenarioError
-
-    extra = _scenario_from_options(cut, shock, substitution)
-    named = dict(chain.scenarios)
-    where = f"chain '{chain.name}'"
-    if scenario_file is not None:
-        from .io.loader import load_scenarios
-
-        named = {**named, **load_scenarios(scenario_file, chain)}
-        where += f" or {scenario_file}"
-    if name is not None:
-        if name not in named:
-            names = ", ".join(named) or "none defined"
-            msg = f"unknown scenario '{name}' in {where} (scenarios: {names})"
-            raise ScenarioError(msg)
-        return Scenario.from_spec(named[name]).plus(extra)
-    if extra.cuts or extra.shocks:
-        return extra
-    if extra.substitution:
-        msg = "--substitution changes a scenario: add --scenario NAME, --cut or --shock"
-        raise ScenarioError(msg)
-    return None
-
-
 @_command("scenario")
 def scenario(
     chain: ChainArg,
@@ -806,15 +740,17 @@ def scenario(
     from .output import render
 
     loaded = load_chain(chain)
-    spec = _optional_scenario(loaded, name, cut, shock, substitution, scenario_file)
-    if spec is None:
-        names = ", ".join(loaded.scenarios) or "none defined"
-        _fail(
-            f"error: give a scenario name ({names}) or at least one --cut or --shock, "
-            "e.g. --cut JP:reducers=1"
-        )
-        return
-    result = run_scenario(loaded, spec, perspective=perspective, model=_model(model), year=year)
+    result = run_scenario(
+        loaded,
+        name,
+        cuts=cut or (),
+        shocks=shock or (),
+        substitution=substitution,
+        scenario_file=scenario_file,
+        perspective=perspective,
+        model=_model(model),
+        year=year,
+    )
     render.scenario(result, loaded, format.value)
 
 
@@ -867,15 +803,10 @@ def sweep(
     ] = None,
 ) -> None:
     """Final-product losses over a range of severities, or over origins or nodes in turn."""
-    from .core.scenarios import sweep_cuts
-    from .io.forms import parse_severities
+    from .core.scenarios import sweep as run
     from .io.loader import load_chain
     from .output import render
 
-    if (cut is None) == (over is None):
-        _fail("error: give either --cut ORIGIN[:NODE] or --over origins|nodes")
-    if over is not None and over not in ("origins", "nodes"):
-        _fail(f"error: --over '{over}' must be 'origins' or 'nodes'")
     if plot is not None and over is not None:
         _fail("error: --plot draws loss against severity; use it with --cut, not --over")
     image_format: Any = None
@@ -883,29 +814,13 @@ def sweep(
         from .output.plot import plot_format
 
         image_format = plot_format(plot)
-    default = "0:1:0.1" if cut is not None else "1"
-    ceiling = _ceiling(max_rows, "CHOKEPOINT_MAX_SWEEP_ROWS", MAX_SWEEP_ROWS)
-    raise_with = "raise it with --max-rows N or CHOKEPOINT_MAX_SWEEP_ROWS=N"
-    severities = parse_severities(
-        default if severity is None else severity, limit=ceiling, raise_with=raise_with
-    )
     loaded = load_chain(chain)
-    if over is not None:
-        items = (
-            len(loaded.nodes)
-            if over == "nodes"
-            else len({c for n in loaded.nodes for c in (n.shares or {})})
-        )
-        if items * len(severities) > ceiling:
-            _fail(
-                f"error: --over {over} with {len(severities):,} severities gives "
-                f"{items * len(severities):,} rows, above the ceiling of {ceiling:,} ({raise_with})"
-            )
-    result = sweep_cuts(
+    result = run(
         loaded,
         cut=cut,
         over=over,
-        severities=severities,
+        severity=severity,
+        max_rows=max_rows,
         perspective=perspective,
         model=_model(model),
         year=year,
@@ -913,15 +828,9 @@ def sweep(
     render.sweep(result, loaded, format.value)
     if plot is not None:
         from .io.atomic import write_atomic
-        from .output.plot import plot_sweep
+        from .output.plot import plot_sweep_result
 
-        rows = [(row.severity, node, loss) for row in result.rows for node, loss in row.final]
-        title = (
-            f"{loaded.title}: cut {cut} · perspective {result.perspective} · "
-            f"{year or loaded.year} · {result.model} model"
-        )
-        names = {n.id: n.name for n in loaded.nodes}
-        write_atomic(plot, plot_sweep(rows, fmt=image_format, title=title, names=names))
+        write_atomic(plot, plot_sweep_result(result, loaded, fmt=image_format, year=year))
 
 
 @contextlib.contextmanager
@@ -1024,26 +933,19 @@ def montecarlo(
     each pair how often it was cut, the mean worst final loss when it was, and its share of the
     tail samples (worst loss >= P90).
     """
-    from .core.montecarlo import run_montecarlo
+    from .core.montecarlo import montecarlo as run
     from .io.forms import check_severity_distribution
     from .io.loader import load_chain
     from .output import render
 
-    ceiling = _ceiling(max_samples, "CHOKEPOINT_MAX_SAMPLES", MAX_SAMPLES)
-    if samples > ceiling:
-        _fail(
-            f"error: --samples {samples:,} is above the ceiling of {ceiling:,} samples per call "
-            "(raise it with --max-samples N or CHOKEPOINT_MAX_SAMPLES=N if the machine can hold "
-            "it); to go beyond, run several calls with different --seed values, each a sample "
-            "of the same distribution, or use the distributed mode planned in the scale issue"
-        )
     check_severity_distribution(severity)
     loaded = load_chain(chain)
     with _progress(quiet, "sampling") as progress:
-        result = run_montecarlo(
+        result = run(
             loaded,
             samples,
             seed,
+            max_samples=max_samples,
             p_cut=p_cut,
             severity_dist=severity,
             perspective=perspective,
@@ -1125,10 +1027,7 @@ def export(
     total_dependence, chokepoint, impact and more; edges carry cost_share, weight and
     essential. Unknown values are left out. See docs/export.md.
     """
-    from .core.analysis import analyze
-    from .core.scenarios import run_scenario
-    from .io.loader import load_chain
-    from .output.export import export as run
+    from .api import export as run
     from .output.export import format_for_path
 
     if format is None and output is None:
@@ -1137,20 +1036,16 @@ def export(
     fmt = format.value if format is not None else format_for_path(output or "")
     if edges and fmt != "csv":
         _fail(f"error: --edges is for --format csv, not {fmt}")
-    loaded = load_chain(chain)
-    spec = _optional_scenario(loaded, scenario, cut, shock, substitution)
-    analysis = analyze(loaded, perspective=perspective, year=year)
-    losses = (
-        run_scenario(
-            loaded, spec, perspective=analysis.perspective, model=_model(model), year=analysis.year
-        )
-        if spec is not None
-        else None
-    )
     text = run(
-        analysis,
+        chain,
         fmt,
-        losses,
+        scenario=scenario,
+        cuts=cut or (),
+        shocks=shock or (),
+        substitution=substitution,
+        perspective=perspective,
+        year=year,
+        model=_model(model),
         table="edges" if edges else "nodes",
         fenced=output is not None and output.suffix.lower() == ".md",
     )
@@ -1183,24 +1078,22 @@ def plot(
     out as choke points (origins incomplete) dashed; arrows are as wide as the input's cost share.
     Needs matplotlib: pip install 'chokepoint-supply[plot]'.
     """
-    from .core.analysis import analyze as run
-    from .core.scenarios import run_scenario
+    from .api import plot as run
     from .io.atomic import write_atomic
-    from .io.loader import load_chain
-    from .output.plot import plot_chain, plot_format
+    from .output.plot import plot_format
 
-    fmt = plot_format(output)
-    loaded = load_chain(chain)
-    result = run(loaded, perspective=perspective, year=year)
-    spec = _optional_scenario(loaded, scenario, cut, shock, substitution)
-    losses = (
-        run_scenario(
-            loaded, spec, perspective=result.perspective, model=_model(model), year=result.year
-        )
-        if spec is not None
-        else None
+    image = run(
+        chain,
+        plot_format(output),
+        scenario=scenario,
+        cuts=cut or (),
+        shocks=shock or (),
+        substitution=substitution,
+        perspective=perspective,
+        year=year,
+        model=_model(model),
     )
-    write_atomic(output, plot_chain(loaded, result, losses, fmt=fmt))
+    write_atomic(output, image)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1234,26 +1127,23 @@ def stages(
 ) -> None:
     """Per stage: nodes, mean and max dependence, choke points (and ? those not ruled out), and
     R&D, subsidy and margin figures."""
-    from .core.analysis import analyze as run
-    from .core.reports import stage_summary
+    from .core.reports import stages as run
     from .io.loader import load_chain
     from .output import render
 
     loaded = load_chain(chain)
-    render.stages(
-        stage_summary(run(loaded, perspective=perspective, year=year)), loaded, format.value
-    )
+    render.stages(run(loaded, perspective=perspective, year=year), loaded, format.value)
 
 
 @_command("sources")
 def sources(chain: ChainArg, format: FormatOption = Format.table) -> None:
     """Every source of a chain with the figures it supports."""
-    from .core.reports import source_usage
+    from .core.reports import sources as run
     from .io.loader import load_chain
     from .output import render
 
     loaded = load_chain(chain)
-    render.sources(source_usage(loaded), loaded, format.value)
+    render.sources(run(loaded), loaded, format.value)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AnalysisError",
+    "ArgumentError",
     "ChainError",
     "ChainNotFoundError",
     "ChokepointError",
@@ -59,6 +60,11 @@ class AnalysisError(ChokepointError):
 
 class ScenarioError(ChokepointError):
     """A scenario names an unknown origin or node, or a severity outside [0, 1]."""
+
+
+class ArgumentError(ChokepointError, ValueError):
+    """An argument of a public function is out of its range or above its ceiling (``nodes``,
+    ``max_rows``); also a :class:`ValueError`."""
 
 
 class SettingError(ChokepointError):

@@ -206,6 +206,8 @@ def analyze(
 ) -> Analysis:
     """Compute dependence, concentration, exposure and choke points for every node.
 
+    The function behind ``chokepoint analyze``.
+
     Parameters
     ----------
     chain

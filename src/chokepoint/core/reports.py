@@ -16,18 +16,19 @@ from typing import Any
 
 from ..errors import AnalysisError
 from ..model import Chain
-from .analysis import Analysis
+from .analysis import Analysis, analyze
 from .compiled import OriginSplit, Supply, resolve_perspective, split_shares
 from .metrics import direct_metrics
 
 __all__ = [
     "SourceUse",
+    "SourcesResult",
     "StageRow",
     "StagesResult",
     "TrendResult",
     "TrendRow",
-    "source_usage",
-    "stage_summary",
+    "sources",
+    "stages",
     "trend",
 ]
 
@@ -73,6 +74,8 @@ class TrendResult:
 
 def trend(chain: Chain, node: str | None = None, perspective: str | None = None) -> TrendResult:
     """Dependence and top supplier per year for every node with ``history`` (or one node).
+
+    The function behind ``chokepoint trend``.
 
     Raises
     ------
@@ -165,15 +168,43 @@ class StagesResult:
         }
 
 
-def stage_summary(result: Analysis) -> StagesResult:
+def stages(
+    chain: Chain | Analysis, *, perspective: str | None = None, year: int | None = None
+) -> StagesResult:
     r"""Per stage: node count, mean and max dependence, choke points and ``stage_data`` by period.
+
+    The function behind ``chokepoint stages``.
 
     .. math:: \bar D_s = \frac{1}{|N_s|} \sum_{n \in N_s} D_n, \qquad \max_{n \in N_s} D_n
 
     over the nodes :math:`N_s` of stage :math:`s` that have shares (None when none has).
     ``data`` maps each period to its figures, with ``source`` and ``estimate``; entries of the
     same period are merged.
+
+    Parameters
+    ----------
+    chain
+        A chain (analysed for ``perspective`` and ``year``), or an analysis already made (then
+        ``perspective`` and ``year`` must be None).
+
+    Raises
+    ------
+    AnalysisError
+        For a bad perspective, or a perspective or year given with an analysis.
+
+    Examples
+    --------
+    >>> from chokepoint import load_chain
+    >>> [(row.stage, row.nodes) for row in stages(load_chain("robots")).stages][:2]
+    [('materials', 3), ('upstream', 10)]
     """
+    if isinstance(chain, Analysis):
+        if perspective is not None or year is not None:
+            msg = "an analysis has its perspective and year already; give the chain instead"
+            raise AnalysisError(msg)
+        result = chain
+    else:
+        result = analyze(chain, perspective=perspective, year=year)
     chain = result.chain
     rows = []
     for stage in chain.stages:
@@ -216,8 +247,36 @@ class SourceUse:
     supports: tuple[str, ...]
 
 
-def source_usage(chain: Chain) -> tuple[SourceUse, ...]:
-    """Every source of the chain with what it supports, in definition order."""
+@dataclass(frozen=True, slots=True)
+class SourcesResult:
+    """The sources of a chain with what each supports (``chokepoint sources``)."""
+
+    chain: str
+    sources: tuple[SourceUse, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"chain", "sources": [{"id", "citation", "url", "supports"}]}``."""
+        return {
+            "chain": self.chain,
+            "sources": [
+                {"id": u.id, "citation": u.citation, "url": u.url, "supports": list(u.supports)}
+                for u in self.sources
+            ],
+        }
+
+
+def sources(chain: Chain) -> SourcesResult:
+    """Every source of the chain with what it supports, in definition order.
+
+    The function behind ``chokepoint sources``.
+
+    Examples
+    --------
+    >>> from chokepoint import load_chain
+    >>> result = sources(load_chain("robots"))
+    >>> result.chain, len(result.sources) > 0
+    ('robots', True)
+    """
     uses: dict[str, list[str]] = {sid: [] for sid in chain.sources}
     for node in chain.nodes:
         what = [
@@ -234,6 +293,9 @@ def source_usage(chain: Chain) -> tuple[SourceUse, ...]:
     for figure in chain.stage_data:
         for sid in figure.source:
             uses[sid].append(f"stage_data {figure.stage} {figure.period}")
-    return tuple(
-        SourceUse(s.id, s.citation(), s.url, tuple(uses[s.id])) for s in chain.sources.values()
+    return SourcesResult(
+        chain.name,
+        tuple(
+            SourceUse(s.id, s.citation(), s.url, tuple(uses[s.id])) for s in chain.sources.values()
+        ),
     )

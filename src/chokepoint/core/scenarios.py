@@ -7,14 +7,16 @@ a scenario is a batch of one, a sweep a batch of many). See ``docs/methodology.m
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from ..errors import ScenarioError
-from ..io.forms import parse_cut
+from ..io.forms import parse_cut, parse_severities, parse_shock, parse_substitution
+from ..io.limits import Limit
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
 from .compiled import Compiled, FloatArray, compile_chain
 from .metrics import direct_metrics
@@ -23,6 +25,7 @@ from .propagate import MODELS, LossModel, check_model, cut_matrix, import_losses
 __all__ = [
     "MAX_SWEEP_ROWS",
     "MODELS",
+    "SWEEP_ROWS",
     "LossModel",
     "NodeLoss",
     "Scenario",
@@ -30,14 +33,19 @@ __all__ = [
     "SweepResult",
     "SweepRow",
     "check_scenario",
-    "find_scenario",
+    "resolve_scenario",
     "run_scenario",
     "run_scenarios",
-    "sweep_cuts",
+    "sweep",
 ]
 
-#: The most scenarios one sweep runs (each row is one propagation of the whole chain).
-MAX_SWEEP_ROWS = 100_000
+#: The most rows (scenarios) one sweep runs unless raised: each row is one propagation of the
+#: whole chain. ``sweep(max_rows=N)`` or ``CHOKEPOINT_MAX_SWEEP_ROWS=N`` raise it.
+MAX_SWEEP_ROWS = 10_000
+#: The sweep ceiling with the environment variable that raises it.
+SWEEP_ROWS = Limit("CHOKEPOINT_MAX_SWEEP_ROWS", MAX_SWEEP_ROWS, "rows")
+#: How to raise the sweep ceiling, named in refusals.
+_RAISE_ROWS = "raise it with max_rows=N or CHOKEPOINT_MAX_SWEEP_ROWS=N"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,19 +200,82 @@ def _check_unit(value: float, what: str) -> None:
         raise ScenarioError(msg)
 
 
-def find_scenario(chain: Chain, name: str) -> Scenario:
-    """The scenario named ``name`` in the chain's ``scenarios:``.
+def resolve_scenario(
+    chain: Chain,
+    scenario: Scenario | str | None = None,
+    *,
+    cuts: Iterable[Cut | str] = (),
+    shocks: Iterable[Shock | str] = (),
+    substitution: Mapping[str, float] | Iterable[str] | None = None,
+    scenario_file: str | os.PathLike[str] | None = None,
+) -> Scenario | None:
+    """The scenario that a name (of the chain or of ``scenario_file``) and extra shocks describe.
+
+    Parameters
+    ----------
+    chain
+        The chain whose ``scenarios:`` are looked up.
+    scenario
+        A :class:`Scenario`, the name of one in the chain or in ``scenario_file``, or None.
+    cuts, shocks
+        Added to the scenario (or making one of their own): :class:`~chokepoint.model.Cut` and
+        :class:`~chokepoint.model.Shock` values, or their text forms ``JP:reducers=1`` and
+        ``reducers=0.3`` (:mod:`chokepoint.io.forms`).
+    substitution
+        Substitutability overrides, ``{node: value}`` or texts ``node=value``; they change a
+        scenario, so they need a name, a cut or a shock.
+    scenario_file
+        A YAML file with ``scenarios:`` in the chain file's form
+        (:func:`~chokepoint.io.loader.load_scenarios`); its names are added to the chain's.
+
+    Returns
+    -------
+    Scenario or None
+        None when nothing was asked for (no name, no cut, no shock).
 
     Raises
     ------
     ScenarioError
-        Naming the scenarios the chain defines.
+        For an unknown name (listing the names), malformed text, or overrides alone.
+
+    Examples
+    --------
+    >>> from chokepoint import load_chain
+    >>> resolve_scenario(load_chain("robots"), cuts=["JP:reducers=1"]).cuts
+    (Cut(origin='JP', severity=1.0, nodes=('reducers',)),)
+    >>> resolve_scenario(load_chain("robots")) is None
+    True
     """
-    if name not in chain.scenarios:
-        names = ", ".join(chain.scenarios) or "none defined"
-        msg = f"unknown scenario '{name}' in chain '{chain.name}' (scenarios: {names})"
+    if isinstance(substitution, Mapping):
+        overrides = dict(substitution)
+    else:
+        overrides = dict(parse_substitution(s) for s in substitution or ())
+    extra = Scenario(
+        cuts=tuple(parse_cut(c) if isinstance(c, str) else c for c in cuts),
+        shocks=tuple(parse_shock(s) if isinstance(s, str) else s for s in shocks),
+        substitution=overrides,
+    )
+    if isinstance(scenario, Scenario):
+        return scenario.plus(extra)
+    if scenario is not None:
+        named = dict(chain.scenarios)
+        where = f"chain '{chain.name}'"
+        if scenario_file is not None:
+            from ..io.loader import load_scenarios
+
+            named = {**named, **load_scenarios(scenario_file, chain)}
+            where += f" or {os.fspath(scenario_file)}"
+        if scenario not in named:
+            names = ", ".join(named) or "none defined"
+            msg = f"unknown scenario '{scenario}' in {where} (scenarios: {names})"
+            raise ScenarioError(msg)
+        return Scenario.from_spec(named[scenario]).plus(extra)
+    if extra.cuts or extra.shocks:
+        return extra
+    if extra.substitution:
+        msg = "a substitution override changes a scenario: name a scenario, or add a cut or a shock"
         raise ScenarioError(msg)
-    return Scenario.from_spec(chain.scenarios[name])
+    return None
 
 
 def run_scenarios(
@@ -237,20 +308,29 @@ def run_scenarios(
 
 def run_scenario(
     chain: Chain,
-    scenario: Scenario | str,
+    scenario: Scenario | str | None = None,
     *,
+    cuts: Iterable[Cut | str] = (),
+    shocks: Iterable[Shock | str] = (),
+    substitution: Mapping[str, float] | Iterable[str] | None = None,
+    scenario_file: str | os.PathLike[str] | None = None,
     perspective: str | None = None,
     model: LossModel = "leontief",
     year: int | None = None,
 ) -> ScenarioResult:
     """Run a scenario (or a named scenario of the chain) and return every node's loss.
 
+    The function behind ``chokepoint scenario``.
+
     Parameters
     ----------
     chain
         The chain.
     scenario
-        A :class:`Scenario`, or the name of one in the chain's ``scenarios:``.
+        A :class:`Scenario`, or the name of one in the chain's ``scenarios:`` (or in
+        ``scenario_file``); None to run only ``cuts`` and ``shocks``.
+    cuts, shocks, substitution, scenario_file
+        Added to the scenario, as for :func:`resolve_scenario`.
     perspective
         The economy hit (default: the chain's); other economies only for ``market: global``.
     model
@@ -261,7 +341,8 @@ def run_scenario(
     Raises
     ------
     ScenarioError
-        For unknown origins, nodes or scenario names, or severities outside [0, 1].
+        For unknown origins, nodes or scenario names, severities outside [0, 1], or when
+        nothing is asked for (no name, no cut, no shock).
 
     Examples
     --------
@@ -269,9 +350,24 @@ def run_scenario(
     >>> result = run_scenario(load_chain("robots"), Scenario(cuts=(Cut("JP", 1.0, ("reducers",)),)))
     >>> {n.id: round(n.loss, 3) for n in result.nodes}["reducers"]
     0.614
+    >>> run_scenario(load_chain("robots"), cuts=["JP:reducers=1"]).nodes == result.nodes
+    True
     """
-    if isinstance(scenario, str):
-        scenario = find_scenario(chain, scenario)
+    resolved = resolve_scenario(
+        chain,
+        scenario,
+        cuts=cuts,
+        shocks=shocks,
+        substitution=substitution,
+        scenario_file=scenario_file,
+    )
+    if resolved is None:
+        names = ", ".join(chain.scenarios) or "none defined"
+        msg = (
+            f"give a scenario name ({names}) or at least one cut or shock, e.g. a cut JP:reducers=1"
+        )
+        raise ScenarioError(msg)
+    scenario = resolved
     c = compile_chain(chain, perspective, year)
     q, imports, dom = run_scenarios(c, [scenario], model)
     loss, imported, domestic = q[:, 0].tolist(), imports[:, 0].tolist(), dom[:, 0].tolist()
@@ -333,37 +429,75 @@ class SweepResult:
         }
 
 
-def sweep_cuts(
+def sweep(
     chain: Chain,
     *,
     cut: str | None = None,
     over: Literal["origins", "nodes"] | str | None = None,
-    severities: tuple[float, ...] = (1.0,),
+    severity: str | Sequence[float] | None = None,
+    max_rows: int | None = None,
     perspective: str | None = None,
     model: LossModel = "leontief",
     year: int | None = None,
 ) -> SweepResult:
     """Run one cut at several severities, or each origin / each node's top supplier in turn.
 
+    The function behind ``chokepoint sweep``. Every row is one scenario; all run as batches of
+    :func:`run_scenarios`.
+
     Parameters
     ----------
+    chain
+        The chain.
     cut
         ``ORIGIN`` or ``ORIGIN:NODE[,NODE]`` cut at every severity.
     over
         ``origins``: each foreign origin cut at every node; ``nodes``: each node's top foreign
-        supplier cut at that node.
-    severities
-        The severities of every cut, each in [0, 1].
-
-    Every row is one scenario; all run as batches of :func:`run_scenarios` (at most
-    :data:`MAX_SWEEP_ROWS` rows).
+        supplier cut at that node. Give ``cut`` or ``over``, not both.
+    severity
+        The severities of every cut, each in [0, 1]: a sequence of numbers, or the text
+        ``START:STOP:STEP`` (both ends included) or one value
+        (:func:`~chokepoint.io.forms.parse_severities`). Default: ``0:1:0.1`` with ``cut``,
+        ``1`` with ``over``.
+    max_rows
+        The ceiling on rows (cuts x severities); default :data:`MAX_SWEEP_ROWS` (10,000), or the
+        environment variable ``CHOKEPOINT_MAX_SWEEP_ROWS``.
+    perspective, model, year
+        As for :func:`run_scenario`.
 
     Raises
     ------
     ScenarioError
-        For a bad cut, an unknown ``over``, a severity outside [0, 1] or too many rows.
+        For a bad cut, both or neither of ``cut`` and ``over``, an unknown ``over``, a severity
+        outside [0, 1], or more rows than the ceiling.
+    SettingError
+        For a ``CHOKEPOINT_MAX_SWEEP_ROWS`` that is not a whole number.
+
+    Examples
+    --------
+    >>> from chokepoint import load_chain
+    >>> result = sweep(load_chain("robots"), cut="JP:reducers", severity="0:1:0.5")
+    >>> [(row.severity, round(row.final[0][1], 3)) for row in result.rows]
+    [(0.0, 0.0), (0.5, 0.061), (1.0, 0.123)]
     """
+    if (cut is None) == (over is None):
+        msg = "give either cut='ORIGIN[:NODE]' or over='origins'|'nodes', not both"
+        if cut is None:
+            msg = "give either cut='ORIGIN[:NODE]' or over='origins'|'nodes'"
+        raise ScenarioError(msg)
+    if over is not None and over not in ("origins", "nodes"):
+        msg = f"over={over!r} must be 'origins' or 'nodes'"
+        raise ScenarioError(msg)
     check_model(model)
+    ceiling = SWEEP_ROWS.get(max_rows)
+    if severity is None:
+        severity = "0:1:0.1" if cut is not None else "1"
+    if isinstance(severity, str):
+        severities = parse_severities(severity, limit=ceiling, raise_with=_RAISE_ROWS)
+    else:
+        severities = tuple(float(v) for v in severity)
+    for value in severities:
+        _check_unit(value, "severity")
     c = compile_chain(chain, perspective, year)
     plans: list[tuple[str, tuple[str, ...]]] = []
     if cut is not None:
@@ -371,19 +505,15 @@ def sweep_cuts(
         plans.append((parsed.origin, parsed.nodes))
     elif over == "origins":
         plans.extend((code, ()) for code in c.origins())
-    elif over == "nodes":
+    else:
         top = direct_metrics(c).top.tolist()
         plans.extend((c.pair_origin[p], (c.nodes[n],)) for n, p in enumerate(top) if p >= 0)
-    else:
-        msg = "give a cut (ORIGIN[:NODE]) or sweep over 'origins' or 'nodes'"
-        raise ScenarioError(msg)
-    for severity in severities:
-        _check_unit(severity, "severity")
     count = len(plans) * len(severities)
-    if count > MAX_SWEEP_ROWS:
+    if count > ceiling:
+        what = f"sweeping over {over}" if over is not None else f"the cut {cut}"
         msg = (
-            f"this sweep has {count:,} rows ({len(plans):,} cuts x {len(severities):,} "
-            f"severities), more than {MAX_SWEEP_ROWS:,}; use fewer severities or split it"
+            f"{what} with {len(severities):,} severities gives {count:,} rows, above the "
+            f"ceiling of {ceiling:,} ({_RAISE_ROWS})"
         )
         raise ScenarioError(msg)
     scenarios = [

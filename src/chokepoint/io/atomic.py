@@ -236,7 +236,7 @@ def _resolve(target: Path) -> tuple[Path, os.stat_result | None]:
             msg = (
                 f"cannot write {_shown(target)}: it is {kind}, not a regular file; chokepoint "
                 "replaces files atomically and never writes into devices, pipes or sockets "
-                "(leave out --output and redirect stdout instead)"
+                "(write to stdout and redirect it instead)"
             )
             raise OutputError(msg)
         if target.is_symlink():

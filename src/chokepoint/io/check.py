@@ -114,7 +114,7 @@ class ProblemLog(list[Problem]):
                 detail += f"; and {len(kinds) - _LISTED:,} other kinds"
             message = (
                 f"stopped listing after {self.cap:,} problems: {more:,} more found ({detail}); "
-                "fix these first, or list more with max_errors (--max-errors N)"
+                "fix these first, or list more with the max_errors argument of load_chain"
             )
             listed.append(Problem(file, 0, 0, "", message))
         return ChainError(listed, self.omitted)

@@ -24,6 +24,7 @@ import csv
 import difflib
 import io
 import math
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -42,7 +43,9 @@ __all__ = [
     "FILES",
     "LICENCE",
     "PSEUDO_COUNTRIES",
+    "EtoImport",
     "convert",
+    "import_eto",
     "to_yaml",
 ]
 
@@ -1156,3 +1159,58 @@ def _wrap(text: str, width: int) -> list[str]:
     import textwrap
 
     return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+@dataclass(frozen=True, slots=True)
+class EtoImport:
+    """A converted ETO dataset: the chain document, its YAML text and the conversion's warnings."""
+
+    document: dict[str, Any]
+    text: str
+    warnings: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The chain's name."""
+        return str(self.document["name"])
+
+    @property
+    def nodes(self) -> int:
+        """How many nodes the chain has."""
+        return len(self.document["nodes"])
+
+    @property
+    def year(self) -> int:
+        """The chain's year."""
+        return int(self.document["year"])
+
+
+def import_eto(
+    folder: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    perspective: str = DEFAULT_PERSPECTIVE,
+) -> EtoImport:
+    """Convert an ETO dataset folder into chain-file text (:func:`convert`, then :func:`to_yaml`).
+
+    The function behind ``chokepoint import eto``; the arguments are those of :func:`convert`.
+
+    Returns
+    -------
+    EtoImport
+        The document, its YAML text (deterministic) and the warnings (sums above 100 % scaled,
+        pseudo-countries, skipped rows), each naming the file and line.
+
+    Raises
+    ------
+    ChainError, ChokepointError
+        As :func:`convert`.
+
+    Examples
+    --------
+    >>> done = import_eto(Path("tests/data/eto/mini"))  # doctest: +SKIP
+    >>> done.text.startswith("# ")  # doctest: +SKIP
+    True
+    """
+    document, warnings = convert(Path(folder), year=year, perspective=perspective)
+    return EtoImport(document, to_yaml(document), tuple(warnings))

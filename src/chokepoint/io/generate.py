@@ -28,17 +28,32 @@ from __future__ import annotations
 
 import bisect
 import math
+import os
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ArgumentError
+from .limits import Limit
+
 __all__ = [
     "COUNTRY_WEIGHTS",
+    "MAX_NODES",
+    "NODES",
     "STAGES",
+    "Generated",
+    "build_network",
     "generate",
     "write_network",
 ]
+
+#: The most nodes one call generates unless raised (``max_nodes=N`` or ``CHOKEPOINT_MAX_NODES``):
+#: about a minute and 3 GB of memory.
+MAX_NODES = 1_000_000
+#: The node ceiling with the environment variable that raises it.
+NODES = Limit("CHOKEPOINT_MAX_NODES", MAX_NODES, "nodes")
 
 #: Stages of a generated network, upstream first, with the share of firms in each.
 STAGES: tuple[tuple[str, float], ...] = (
@@ -96,12 +111,13 @@ def _split(rng: random.Random, total: float, parts: int, shape: float) -> list[f
     return [_floor4(w * scale) for w in weights]
 
 
-def generate(
+def build_network(
     nodes: int,
     seed: int = 0,
     *,
     cycles: float = 0.0005,
     perspective: str = "CN",
+    max_nodes: int | None = None,
 ) -> dict[str, Any]:
     """Build a synthetic layered supplier network as a chain document (format v1).
 
@@ -115,6 +131,9 @@ def generate(
         Mutual-supply links added, as a fraction of the layered links (0 for a DAG).
     perspective
         The economy whose dependence is measured (its share counts as domestic).
+    max_nodes
+        The ceiling on ``nodes``; default :data:`MAX_NODES` (1,000,000), or the environment
+        variable ``CHOKEPOINT_MAX_NODES``.
 
     Returns
     -------
@@ -124,22 +143,33 @@ def generate(
 
     Raises
     ------
-    ValueError
-        For fewer than 12 nodes or a ``cycles`` fraction outside [0, 1].
+    ArgumentError
+        (a :class:`ValueError`) For fewer than 12 nodes, more than the ceiling, or a ``cycles``
+        fraction outside [0, 1].
+    SettingError
+        For a ``CHOKEPOINT_MAX_NODES`` that is not a whole number.
 
     Examples
     --------
-    >>> doc = generate(100, seed=1)
+    >>> doc = build_network(100, seed=1)
     >>> len(doc["nodes"]), doc["nodes"][0]["stage"], doc["nodes"][-1]["stage"]
     (100, 'raw-materials', 'final-products')
     """
     minimum = 2 * len(STAGES)
     if nodes < minimum:
-        msg = f"--nodes {nodes}: a generated network needs at least {minimum} nodes"
-        raise ValueError(msg)
+        msg = f"nodes={nodes}: a generated network needs at least {minimum} nodes"
+        raise ArgumentError(msg)
+    ceiling = NODES.get(max_nodes)
+    if nodes > ceiling:
+        msg = (
+            f"nodes={nodes:,} is above the ceiling of {ceiling:,} generated nodes (about 3 GB "
+            "of memory per million); raise it with max_nodes=N or CHOKEPOINT_MAX_NODES=N if the "
+            "machine can hold it"
+        )
+        raise ArgumentError(msg)
     if not 0 <= cycles <= 1:
-        msg = f"--cycles {cycles} is outside [0, 1]"
-        raise ValueError(msg)
+        msg = f"cycles={cycles} is outside [0, 1]"
+        raise ArgumentError(msg)
     rng = random.Random(seed)
     sizes = [max(2, round(nodes * share)) for _, share in STAGES]
     sizes[-1] = nodes - sum(sizes[:-1])
@@ -327,3 +357,74 @@ def write_network(document: Mapping[str, Any], target: Path, fmt: str | None = N
 
     write_folder_atomic(target, fill, expected=(*HEADER_FILES, *TABLES))
     return [target / name for name in names]
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """What :func:`generate` wrote: the network's name, size and files."""
+
+    path: Path
+    name: str
+    nodes: int
+    links: int
+    files: tuple[Path, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"path", "name", "nodes", "links", "files"}`` with paths as text."""
+        return {
+            "path": str(self.path),
+            "name": self.name,
+            "nodes": self.nodes,
+            "links": self.links,
+            "files": [str(f) for f in self.files],
+        }
+
+
+def generate(
+    output: str | os.PathLike[str],
+    nodes: int = 10_000,
+    seed: int = 0,
+    *,
+    cycles: float = 0.0005,
+    perspective: str = "CN",
+    max_nodes: int | None = None,
+) -> Generated:
+    """Write a synthetic layered supplier network (:func:`build_network`) to ``output``.
+
+    The function behind ``chokepoint generate``. ``output`` is a folder (the CSV form), or
+    ``FILE.json``, ``FILE.yaml`` or ``FILE.zip``; it is written atomically (:func:`write_network`).
+
+    Parameters
+    ----------
+    output
+        Where to write.
+    nodes, seed, cycles, perspective, max_nodes
+        As for :func:`build_network`.
+
+    Returns
+    -------
+    Generated
+        The path, the network's name, its node and link counts and the files written.
+
+    Raises
+    ------
+    ArgumentError
+        As :func:`build_network`.
+    OutputError
+        When the target cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     done = generate(Path(folder) / "net.json", 100, seed=1)
+    >>> done.nodes, done.name
+    (100, 'synthetic-100-1')
+    """
+    document = build_network(
+        nodes, seed, cycles=cycles, perspective=perspective, max_nodes=max_nodes
+    )
+    target = Path(output)
+    files = write_network(document, target)
+    links = sum(len(n.get("inputs", ())) for n in document["nodes"])
+    return Generated(target, str(document["name"]), len(document["nodes"]), links, tuple(files))

@@ -9,9 +9,10 @@ checks far more than the schema can express (sums, references, sources, percenta
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-__all__ = ["CHAIN_SCHEMA", "allowed_keys", "required_keys"]
+__all__ = ["CHAIN_SCHEMA", "allowed_keys", "required_keys", "schema"]
 
 _SLUG = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 _ORIGIN = {
@@ -249,3 +250,16 @@ def allowed_keys(kind: str) -> tuple[str, ...]:
 def required_keys(kind: str) -> tuple[str, ...]:
     """Return the keys an object of ``kind`` must have."""
     return tuple(_def(kind).get("required", ()))
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of chain format v1, as ``chokepoint schema`` prints it (a fresh copy).
+
+    Examples
+    --------
+    >>> schema()["$schema"]
+    'https://json-schema.org/draft/2020-12/schema'
+    >>> schema() == CHAIN_SCHEMA and schema() is not CHAIN_SCHEMA
+    True
+    """
+    return copy.deepcopy(CHAIN_SCHEMA)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ..core.analysis import Analysis
-    from ..core.scenarios import ScenarioResult
+    from ..core.scenarios import ScenarioResult, SweepResult
 
 __all__ = [
     "DPI",
@@ -559,3 +559,31 @@ def plot_sweep(
         if title:
             ax.set_title(textwrap.fill(title, 72), fontsize=10)
         return _save(figure, fmt)
+
+
+def plot_sweep_result(
+    result: SweepResult, chain: Chain, *, fmt: PlotFormat = "png", year: int | None = None
+) -> bytes:
+    """Draw a sweep of one cut (``chokepoint sweep --cut ... --plot``) with :func:`plot_sweep`.
+
+    The title names the chain, the cut, the perspective, the year (``year``, default the
+    chain's) and the model; the legend, the final products' names.
+
+    Raises
+    ------
+    OutputError
+        For an empty sweep, or one of several cuts (``over``): its x axis is the severity.
+    """
+    cuts = {(row.origin, row.node) for row in result.rows}
+    if len(cuts) != 1:
+        msg = "a sweep picture draws loss against the severity of one cut, not of several"
+        raise OutputError(msg)
+    origin, node = next(iter(cuts))
+    cut = origin if node is None else f"{origin}:{node}"
+    rows = [(row.severity, final, loss) for row in result.rows for final, loss in row.final]
+    title = (
+        f"{chain.title}: cut {cut} · perspective {result.perspective} · "
+        f"{year or chain.year} · {result.model} model"
+    )
+    names = {n.id: n.name for n in chain.nodes}
+    return plot_sweep(rows, fmt=fmt, title=title, names=names)

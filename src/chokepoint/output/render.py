@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
     from ..core.analysis import Analysis
     from ..core.montecarlo import MonteCarloResult
-    from ..core.reports import SourceUse, StagesResult, TrendResult
+    from ..core.reports import SourcesResult, StagesResult, TrendResult
     from ..core.scenarios import ScenarioResult, SweepResult
+    from ..io.listing import ChainListing
 
 __all__ = [
     "chain_list",
@@ -122,11 +123,12 @@ def _shares_text(shares: Mapping[str, float] | None) -> str:
     return text
 
 
-def chain_list(rows: list[dict[str, Any]], fmt: str) -> None:
+def chain_list(result: ChainListing, fmt: str) -> None:
     """Render the output of ``chokepoint list``."""
+    rows = result.to_dict()["chains"]
     fields = ["name", "title", "perspective", "year", "nodes", "path", "error"]
     if fmt == "json":
-        emit_json({"chains": rows})
+        emit_json(result.to_dict())
         return
     if fmt == "csv":
         emit_csv(rows, fields)
@@ -793,14 +795,13 @@ _STAGE_FIGURES = (
 )
 
 
-def sources(uses: tuple[SourceUse, ...], chain: Chain, fmt: str) -> None:
+def sources(result: SourcesResult, chain: Chain, fmt: str) -> None:
     """Render ``chokepoint sources``: each source and the figures it supports."""
-    rows = [
-        {"id": u.id, "citation": u.citation, "url": u.url, "supports": list(u.supports)}
-        for u in uses
-    ]
+    document = result.to_dict()
+    rows = document["sources"]
+    uses = result.sources
     if fmt == "json":
-        emit_json({"chain": chain.name, "sources": rows})
+        emit_json(document)
         return
     if fmt == "csv":
         emit_csv(rows, ["id", "citation", "url", "supports"])
