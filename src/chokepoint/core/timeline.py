@@ -22,6 +22,8 @@ loss :math:`\mathrm{CL}_f = \int_0^T L_f(t)\,dt` (months of output lost) and the
 
 Every column of a batch (one scenario) runs its own events; the columns advance in lock-step,
 one propagation of the still-running columns per step. See ``docs/methodology.md``.
+A column that reaches its horizon with no event there keeps its last losses, and a column with
+no cut or shock active has no loss until its horizon, both without another propagation.
 
 References
 ----------
@@ -268,6 +270,18 @@ def timeline(
     live = np.arange(width, dtype=np.intp)
     steps = 0
     while live.size:
+        # with no cut or shock active, every loss is 0 from now to the horizon: nothing to run
+        idle: BoolArray = np.logical_not(imports[:, live].any(axis=0) | shocks[:, live].any(axis=0))
+        if idle.any():
+            if curves:
+                zero = np.zeros((finals.size, live.size))
+                never: BoolArray = np.zeros(live.size, dtype=np.bool_)
+                _record(points, live, t[live], zero, idle & (t[live] < horizon[live]), never)
+                _record(points, live, horizon[live], zero, never, idle)
+            t[live[idle]] = horizon[live[idle]]
+            live = live[~idle]
+            if not live.size:
+                break
         steps += 1
         cover = buffered[:, live]
         u, _ = propagate(c, imports[:, live], shocks[:, live], model, cover)
@@ -305,11 +319,16 @@ def timeline(
             buffered[rows, where] = False
             exhausted[rows, where] = step_to[cols]
         t[live] = step_to
-        changed = live[(next_end <= step_to) & ~at_end]
+        ended = (next_end <= step_to) & ~at_end
+        changed = live[ended]
         if changed.size:
             part = [scenarios[j] for j in changed.tolist()]
             imports[:, changed], shocks[:, changed] = _forcing(c, part, t[changed])
-        live = live[~at_end]
+        # a column that reaches its horizon with nothing changing there keeps its last losses
+        quiet = (step_to >= stop) & ~at_end & ~ended & ~out.any(axis=0)
+        if curves and quiet.any():
+            _record(points, live, step_to, loss, np.zeros_like(quiet), quiet)
+        live = live[~at_end & ~quiet]
     return TimelineBatch(
         horizon=horizon,
         finals=finals,
