@@ -64,6 +64,7 @@ if TYPE_CHECKING:
         run_scenario,
         sweep,
     )
+    from .core.timeline import TimelineResult, run_timeline
     from .errors import (
         AnalysisError,
         ArgumentError,
@@ -105,6 +106,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ScenarioResult",
+    "TimelineResult",
     "ScenarioSpec",
     "SettingError",
     "Shock",
@@ -130,6 +132,7 @@ __all__ = [
     "plot",
     "resolve_scenario",
     "run_scenario",
+    "run_timeline",
     "schema",
     "show",
     "sources",
@@ -159,6 +162,7 @@ _WHERE = {
         ["Scenario", "ScenarioResult", "SweepResult", "resolve_scenario", "run_scenario", "sweep"],
         "core.scenarios",
     ),
+    **dict.fromkeys(["TimelineResult", "run_timeline"], "core.timeline"),
     "EtoImport": "io.eto",
     "import_eto": "io.eto",
     "Generated": "io.generate",

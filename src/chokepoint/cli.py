@@ -729,17 +729,59 @@ def scenario(
     model: ModelOption = "leontief",
     perspective: PerspectiveOption = None,
     year: YearOption = None,
+    months: Annotated[
+        float | None,
+        typer.Option(
+            "--months",
+            help="Give the disruption a duration: cuts and shocks without their own `months` last "
+            "this many months (time to recover, above 0 and at most 1,200); adds time to survive, "
+            "cumulative and peak loss per final product (docs/methodology.md).",
+            parser=_Number(whole=False, low=0.0, high=1200.0),
+        ),
+    ] = None,
+    stock: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stock",
+            help="NODE=MONTHS: assume NODE holds this many months of its normal use in stock "
+            "(0 to 1,200; repeatable; overrides the chain's stock_months). Implies the time model.",
+        ),
+    ] = None,
     format: FormatOption = Format.table,
 ) -> None:
     """Run a disruption scenario: every node's loss, split into import and domestic parts.
 
     Combine a named scenario with --cut/--shock/--substitution options, or give only options.
+    With --months or --stock, the disruption has a duration and nodes may hold stocks: each final
+    product's time to survive (when its loss starts), cumulative loss (months of output lost)
+    and peak loss are added.
     """
-    from .core.scenarios import run_scenario
     from .io.loader import load_chain
     from .output import render
 
     loaded = load_chain(chain)
+    if months is not None or stock:
+        if months is not None and months <= 0:
+            _fail("error: --months must be above 0, e.g. --months 6")
+        from .core.timeline import run_timeline
+
+        timed = run_timeline(
+            loaded,
+            name,
+            cuts=cut or (),
+            shocks=shock or (),
+            substitution=substitution,
+            scenario_file=scenario_file,
+            duration=months,
+            stocks=stock or (),
+            perspective=perspective,
+            model=_model(model),
+            year=year,
+        )
+        render.timeline(timed, loaded, format.value)
+        return
+    from .core.scenarios import run_scenario
+
     result = run_scenario(
         loaded,
         name,

@@ -78,7 +78,8 @@ class Node:
 
     ``shares`` maps an origin (ISO code, region name or :data:`OTHER`) to its share of the supply of
     the market the chain describes; ``None`` when no figure is known. Shares sum to at most 1; the
-    rest is unattributed.
+    rest is unattributed. ``stock_months`` is the stock of the node's output held by the
+    perspective, downstream included, in months of normal use (``None``: no figure, no stock).
     """
 
     id: str
@@ -94,6 +95,7 @@ class Node:
     suppliers: tuple[Supplier, ...] = ()
     inputs: tuple[Input, ...] = ()
     line: int = 0
+    stock_months: float | None = None
 
     def shares_for(self, year: int | None) -> Mapping[str, float] | None:
         """Return the shares of ``year`` from ``history`` if given there, else the node's shares."""
@@ -104,19 +106,27 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Cut:
-    """Origin ``origin`` stops delivering ``severity`` of its supply of ``nodes`` (empty: every node)."""
+    """Origin ``origin`` stops delivering ``severity`` of its supply of ``nodes`` (empty: every node).
+
+    ``months`` is how long the cut lasts from month 0 (its time to recover); ``None``: permanent.
+    """
 
     origin: str
     severity: float
     nodes: tuple[str, ...] = ()
+    months: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Shock:
-    """The perspective's own production of ``node`` loses ``severity`` of its capacity."""
+    """The perspective's own production of ``node`` loses ``severity`` of its capacity.
+
+    ``months`` is how long the shock lasts from month 0; ``None``: permanent.
+    """
 
     node: str
     severity: float
+    months: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import ScenarioError
 from ..model import Cut
-from .compiled import Compiled, FloatArray, IntArray
+from .compiled import BoolArray, Compiled, FloatArray, IntArray
 
 __all__ = [
     "MAX_ITERATIONS",
@@ -129,10 +129,14 @@ def propagate(
     imports: FloatArray,
     shocks: FloatArray | None = None,
     model: LossModel = "leontief",
+    buffered: BoolArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Propagate a batch of scenarios; return the losses :math:`q` and their domestic parts.
 
     ``imports`` (:math:`(1 - \sigma_n) m_n`) and ``shocks`` (:math:`h_n`) are ``nodes x S``.
+    ``buffered`` (``nodes x S``, optional) marks the nodes whose stock still covers their
+    shortfall (:mod:`chokepoint.core.timeline`): their users read a loss of 0 from them, while
+    their own :math:`q_n` (the shortfall before the stock) is still computed and returned.
 
     .. math::
 
@@ -168,13 +172,25 @@ def propagate(
     width = imports.shape[1]
     q = np.zeros_like(imports)
     dom = np.zeros_like(imports)
+    if buffered is not None:
+        buffered = np.asarray(buffered, dtype=np.bool_)
+        if buffered.shape != imports.shape:
+            msg = f"buffered must have the shape of imports {imports.shape}, not {buffered.shape}"
+            raise ScenarioError(msg)
+
+    def read(nodes: IntArray) -> FloatArray:
+        """The losses users read from ``nodes``: 0 from a node whose stock still covers it."""
+        if buffered is None:
+            return q[nodes]
+        out: FloatArray = np.where(buffered[nodes], 0.0, q[nodes])
+        return out
 
     def essential(links: IntArray) -> FloatArray:
-        out: FloatArray = np.where(c.in_essential[links, None], q[c.in_src[links]], 0.0)
+        out: FloatArray = np.where(c.in_essential[links, None], read(c.in_src[links]), 0.0)
         return out
 
     def weighted(links: IntArray) -> FloatArray:
-        out: FloatArray = c.in_cost[links, None] * q[c.in_src[links]]
+        out: FloatArray = c.in_cost[links, None] * read(c.in_src[links])
         return out
 
     def rows_step(rows: IntArray) -> None:
@@ -194,11 +210,13 @@ def propagate(
                 i = int(c.in_src[e])
                 if i in inside:
                     continue
+                seen = q[i] if buffered is None else np.where(buffered[i], 0.0, q[i])
                 if leontief and c.in_essential[e]:
-                    np.maximum(base[k], q[i], out=base[k])
+                    np.maximum(base[k], seen, out=base[k])
                 elif not leontief and c.in_cost[e]:
-                    base[k] += c.in_cost[e] * q[i]
-        q[rows], dom[rows] = cycle_fixed_point(c, members, imports[rows], base, leontief)
+                    base[k] += c.in_cost[e] * seen
+        covered = None if buffered is None else buffered[rows]
+        q[rows], dom[rows] = cycle_fixed_point(c, members, imports[rows], base, leontief, covered)
 
     c.walk(width, rows_step, cycle_step)
     return q, dom
@@ -210,6 +228,7 @@ def cycle_fixed_point(
     imports: FloatArray,
     base: FloatArray,
     leontief: bool,
+    buffered: BoolArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     r"""The least fixed point of the loss model on one cyclic component, for ``S`` columns.
 
@@ -217,7 +236,8 @@ def cycle_fixed_point(
     from outside the component (the shock :math:`h_n` and the inputs already solved, combined by
     the model: their maximum or their weighted sum). Gauss-Seidel from zero loss, each column
     until no value moves by more than :data:`TOLERANCE`; returns :math:`q` and
-    :math:`s_n(P)\, d_n` for the members.
+    :math:`s_n(P)\, d_n` for the members. ``buffered`` (``members x S``) marks members whose
+    stock still covers them: the other members read a loss of 0 from them.
 
     Raises
     ------
@@ -243,11 +263,12 @@ def cycle_fixed_point(
         for k, inputs in enumerate(links):
             d = base[k].copy()
             for i, w, is_essential in inputs:
+                seen = q[i] if buffered is None else np.where(buffered[i], 0.0, q[i])
                 if leontief:
                     if is_essential:
-                        np.maximum(d, q[i], out=d)
+                        np.maximum(d, seen, out=d)
                 elif w:
-                    d += w * q[i]
+                    d += w * seen
             if not leontief:
                 np.minimum(d, 1.0, out=d)
             domestic = share[k] * d

@@ -242,7 +242,7 @@ def resolve_scenario(
     --------
     >>> from chokepoint import load_chain
     >>> resolve_scenario(load_chain("robots"), cuts=["JP:reducers=1"]).cuts
-    (Cut(origin='JP', severity=1.0, nodes=('reducers',)),)
+    (Cut(origin='JP', severity=1.0, nodes=('reducers',), months=None),)
     >>> resolve_scenario(load_chain("robots")) is None
     True
     """

@@ -33,8 +33,8 @@ from ..model import (
     Supplier,
 )
 from .limits import DEFAULT_MAX_ERRORS
-from .numbers import LongInteger, NumberError, check_number, parse_int
-from .schema import allowed_keys, required_keys
+from .numbers import LongInteger, NumberError, check_number, parse_float, parse_int
+from .schema import MAX_MONTHS, allowed_keys, required_keys
 from .yamlread import Located, format_path
 from .yamlread import Path as KeyPath
 
@@ -342,6 +342,37 @@ class Checker:
             return None
         return number
 
+    def months(self, value: Any, path: KeyPath, what: str, *, zero: bool) -> float | None:
+        """A number of months in [0, MAX_MONTHS] (above 0 unless ``zero``), or None with a problem."""
+        where = format_path(path)
+        low = "0" if zero else "above 0"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            hint = ""
+            if isinstance(value, str):
+                with contextlib.suppress(NumberError):
+                    hint = f"; write the number alone: {parse_float(value.split()[0]):g}"
+            self.error(
+                path, f"{what} at {where} must be a number of months, not {_type(value)}{hint}"
+            )
+            return None
+        try:
+            number = check_number(value)
+        except NumberError as exc:
+            self.error(path, f"{what} at {where} must be a finite number of months: {exc}")
+            return None
+        if number < 0 or (number == 0 and not zero) or number > MAX_MONTHS:
+            advice = (
+                "omit it for a permanent one"
+                if not zero and number <= 0
+                else f"at most {MAX_MONTHS:,} months"
+            )
+            self.error(
+                path,
+                f"{what} {number:g} at {where} is outside {low} to {MAX_MONTHS:,} months; {advice}",
+            )
+            return None
+        return number
+
     def origin(self, value: Any, path: KeyPath, *, allow_other: bool) -> str | None:
         """A country code, a region name or (where allowed) ``other``."""
         if not isinstance(value, str):
@@ -638,8 +669,8 @@ class Checker:
         source: tuple[str, ...] = ()
         if "source" in raw:
             source = self.sources(raw["source"], (*path, "source"))
-        elif any(key in raw for key in ("shares", "history", "suppliers")):
-            figures = ", ".join(k for k in ("shares", "history", "suppliers") if k in raw)
+        elif any(key in raw for key in _FIGURES):
+            figures = ", ".join(k for k in _FIGURES if k in raw)
             known = _listing(sorted(self.source_ids)) or "define one under `sources`"
             self.error(
                 path,
@@ -657,6 +688,11 @@ class Checker:
                     raw["substitutability"], (*path, "substitutability"), "substitutability"
                 )
                 or 0.0
+            )
+        stock = None
+        if "stock_months" in raw:
+            stock = self.months(
+                raw["stock_months"], (*path, "stock_months"), "stock_months", zero=True
             )
         inputs = self.check_inputs(raw.get("inputs"), (*path, "inputs"))
         if node_id is None or name is None or not isinstance(stage, str):
@@ -677,6 +713,7 @@ class Checker:
             suppliers=suppliers,
             inputs=inputs,
             line=self.doc.line(path),
+            stock_months=stock,
         )
 
     def check_history(self, value: Any, path: KeyPath) -> dict[int, dict[str, float]]:
@@ -872,8 +909,13 @@ class Checker:
                 )
                 nodes = []
             good = tuple(n for k, n in enumerate(nodes) if self.node_ref(n, (*item, "nodes", k)))
-            if origin is not None and severity is not None:
-                out.append(Cut(origin, severity, good))
+            months = (
+                self.months(raw["months"], (*item, "months"), "months", zero=False)
+                if "months" in raw
+                else None
+            )
+            if origin is not None and severity is not None and (months or "months" not in raw):
+                out.append(Cut(origin, severity, good, months))
         return tuple(out)
 
     def check_shocks(self, value: Any, path: KeyPath) -> tuple[Shock, ...]:
@@ -893,8 +935,13 @@ class Checker:
                 if "severity" in raw
                 else None
             )
-            if ok and severity is not None:
-                out.append(Shock(raw["node"], severity))
+            months = (
+                self.months(raw["months"], (*item, "months"), "months", zero=False)
+                if "months" in raw
+                else None
+            )
+            if ok and severity is not None and (months or "months" not in raw):
+                out.append(Shock(raw["node"], severity, months))
         return tuple(out)
 
     def check_stage_data(self, value: Any) -> tuple[StageFigure, ...]:
@@ -967,6 +1014,8 @@ class Checker:
 
 
 _NUMBER = (float, int)
+#: The keys of a node that give figures, and so need a `source`.
+_FIGURES = ("shares", "history", "suppliers", "stock_months")
 _INPUT_KEYS = frozenset(allowed_keys("input"))
 _KEY_SETS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
 

@@ -16,12 +16,15 @@ import re
 from ..errors import ScenarioError
 from ..model import Cut, Shock
 from .numbers import NumberError, parse_float
+from .schema import MAX_MONTHS
 
 __all__ = [
     "check_severity_distribution",
     "parse_cut",
+    "parse_months",
     "parse_severities",
     "parse_shock",
+    "parse_stock",
     "parse_substitution",
 ]
 
@@ -69,7 +72,7 @@ def parse_cut(text: str) -> Cut:
     """Parse ``ORIGIN[:NODE[,NODE...]]=SEVERITY`` (``JP:reducers=1``, ``JP=0.5``, ``EU:plc=50%``).
 
     >>> parse_cut("JP:reducers=1")
-    Cut(origin='JP', severity=1.0, nodes=('reducers',))
+    Cut(origin='JP', severity=1.0, nodes=('reducers',), months=None)
     """
     form = "ORIGIN=SEVERITY or ORIGIN:NODE=SEVERITY, e.g. --cut JP:reducers=1"
     _check_text(text, "--cut", form)
@@ -106,6 +109,51 @@ def parse_substitution(text: str) -> tuple[str, float]:
         )
         raise ScenarioError(msg)
     return match.group(1), _severity(match.group(2), f"--substitution {_shown(text)}")
+
+
+def parse_stock(text: str) -> tuple[str, float]:
+    """Parse ``NODE=MONTHS`` (``reducers=3``): a stock of that many months of normal use.
+
+    >>> parse_stock("reducers=3")
+    ('reducers', 3.0)
+    >>> parse_stock("reducers=-1")
+    Traceback (most recent call last):
+    ...
+    chokepoint.errors.ScenarioError: --stock 'reducers=-1': '-1' is outside [0, 1200]; write a number of months from 0 to 1,200
+    """
+    form = "NODE=MONTHS, e.g. --stock reducers=3"
+    _check_text(text, "--stock", form)
+    match = _NODE_VALUE.fullmatch(text)
+    if not match:
+        msg = f"--stock {_shown(text)} is malformed; write {form}"
+        raise ScenarioError(msg)
+    return match.group(1), _months(match.group(2), f"--stock {_shown(text)}", low=0.0)
+
+
+def parse_months(text: str, option: str = "--months") -> float:
+    """Parse a duration or horizon in months, above 0 and at most 1,200 (``6``, ``1.5``).
+
+    >>> parse_months("6")
+    6.0
+    >>> parse_months("0")
+    Traceback (most recent call last):
+    ...
+    chokepoint.errors.ScenarioError: --months '0': must be above 0 (a number of months up to 1,200)
+    """
+    _check_text(text, option, f"a number of months, e.g. {option} 6")
+    value = _months(text, f"{option} {_shown(text)}", low=0.0)
+    if value <= 0:
+        msg = f"{option} {_shown(text)}: must be above 0 (a number of months up to {MAX_MONTHS:,})"
+        raise ScenarioError(msg)
+    return value
+
+
+def _months(text: str, what: str, low: float) -> float:
+    try:
+        return parse_float(text.strip(), low=low, high=MAX_MONTHS)
+    except NumberError as error:
+        msg = f"{what}: {error}; write a number of months from {low:g} to {MAX_MONTHS:,}"
+        raise ScenarioError(msg) from None
 
 
 def parse_severities(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["CHAIN_SCHEMA", "allowed_keys", "required_keys", "schema"]
+__all__ = ["CHAIN_SCHEMA", "MAX_MONTHS", "allowed_keys", "required_keys", "schema"]
 
 _SLUG = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 _ORIGIN = {
@@ -41,6 +41,14 @@ _SOURCE_REF = {
     ],
 }
 _YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
+#: The longest duration or stock, in months, a file may give (a century).
+MAX_MONTHS = 1200
+_MONTHS = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": MAX_MONTHS,
+    "description": "how long it lasts from month 0, in months (time to recover); omitted: permanent",
+}
 
 CHAIN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -132,6 +140,13 @@ CHAIN_SCHEMA: dict[str, Any] = {
                 "estimate": {"type": "boolean", "description": "the figures were derived"},
                 "note": {"type": "string"},
                 "substitutability": {"type": "number", "minimum": 0, "maximum": 1},
+                "stock_months": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": MAX_MONTHS,
+                    "description": "stock of the node's output held by the perspective, downstream "
+                    "included, in months of normal use (a figure: needs `source`); default 0",
+                },
                 "history": {
                     "type": "object",
                     "description": "shares in other years, keyed by year",
@@ -185,6 +200,7 @@ CHAIN_SCHEMA: dict[str, Any] = {
                             "origin": _ORIGIN,
                             "nodes": {"type": "array", "items": {"type": "string"}},
                             "severity": {"$ref": "#/$defs/fraction"},
+                            "months": _MONTHS,
                         },
                     },
                 },
@@ -197,6 +213,7 @@ CHAIN_SCHEMA: dict[str, Any] = {
                         "properties": {
                             "node": {"type": "string"},
                             "severity": {"$ref": "#/$defs/fraction"},
+                            "months": _MONTHS,
                         },
                     },
                 },

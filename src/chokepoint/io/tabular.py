@@ -93,6 +93,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "estimate",
         "note",
         "source",
+        "stock_months",
     ),
     "shares.csv": ("node", "origin", "share", "source", "year"),
     "edges.csv": ("input", "node", "cost_share", "essential"),
@@ -909,7 +910,7 @@ def _build_nodes(
             continue
         convert: Callable[[str], Any] = (
             _number
-            if column in ("year", "substitutability")
+            if column in ("year", "substitutability", "stock_months")
             else _flag
             if column == "estimate"
             else _source_list
@@ -1102,7 +1103,9 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
     Shares of other years (``history``) become ``shares.csv`` rows with a ``year``.
     """
     nodes = document.get("nodes", [])
-    node_rows: list[list[Any]] = [list(COLUMNS["nodes.csv"])]
+    stocked = any(isinstance(n, Mapping) and "stock_months" in n for n in nodes)
+    node_columns = [c for c in COLUMNS["nodes.csv"] if stocked or c != "stock_months"]
+    node_rows: list[list[Any]] = [node_columns]
     share_rows: list[list[Any]] = [list(COLUMNS["shares.csv"])]
     edge_rows: list[list[Any]] = [list(COLUMNS["edges.csv"])]
     firm_rows: list[list[Any]] = [list(COLUMNS["suppliers.csv"])]
@@ -1110,18 +1113,18 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
         sources = node.get("source", [])
         sources = [sources] if isinstance(sources, str) else list(sources)
         cited = ";".join(sources)
-        node_rows.append(
-            [
-                node["id"],
-                node["name"],
-                node["stage"],
-                node.get("year", ""),
-                node.get("substitutability", ""),
-                _cell(node.get("estimate", "")),
-                node.get("note", ""),
-                cited,
-            ]
-        )
+        cells = {
+            "id": node["id"],
+            "name": node["name"],
+            "stage": node["stage"],
+            "year": node.get("year", ""),
+            "substitutability": node.get("substitutability", ""),
+            "estimate": _cell(node.get("estimate", "")),
+            "note": node.get("note", ""),
+            "source": cited,
+            "stock_months": node.get("stock_months", ""),
+        }
+        node_rows.append([cells[column] for column in node_columns])
         for origin, share in (node.get("shares") or {}).items():
             share_rows.append([node["id"], origin, share, cited, ""])
         for year, shares in (node.get("history") or {}).items():

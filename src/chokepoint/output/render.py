@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from ..core.montecarlo import MonteCarloResult
     from ..core.reports import SourcesResult, StagesResult, TrendResult
     from ..core.scenarios import ScenarioResult, SweepResult
+    from ..core.timeline import TimelineResult
     from ..io.listing import ChainListing
 
 __all__ = [
     "chain_list",
+    "timeline",
     "console",
     "emit_csv",
     "emit_json",
@@ -440,7 +442,56 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
 # scenarios
 
 
-def scenario(result: ScenarioResult, chain: Chain, fmt: str) -> None:
+def timeline(result: TimelineResult, chain: Chain, fmt: str) -> None:
+    """Render ``chokepoint scenario --months/--stock``: the static result, then each final
+    product's time to survive, cumulative and peak loss over the horizon."""
+    if fmt == "json":
+        emit_json(result.to_dict())
+        return
+    if fmt == "csv":
+        rows = [
+            {
+                "id": f.id,
+                "loss": f.loss,
+                "tts": f.tts,
+                "cumulative_loss": f.cumulative_loss,
+                "peak_loss": f.peak_loss,
+            }
+            for f in result.final
+        ]
+        emit_csv(rows, ["id", "loss", "tts", "cumulative_loss", "peak_loss"])
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    scenario(result.static, chain, fmt, assumptions=False)
+    out = console()
+    table = Table(
+        title=f"Over {result.months:g} months: time to survive (TTS), cumulative and peak loss",
+        title_justify="left",
+        pad_edge=False,
+    )
+    table.add_column("final product", no_wrap=True)
+    table.add_column("static", justify="right", no_wrap=True)
+    table.add_column("TTS (mo)", justify="right", no_wrap=True)
+    table.add_column("cum. (mo)", justify="right", no_wrap=True)
+    table.add_column("peak", justify="right", no_wrap=True)
+    for f in result.final:
+        table.add_row(
+            escape(f.id),
+            fmt_pct(f.loss, 1),
+            "never" if f.tts is None else f"{f.tts:.2f}",
+            f"{f.cumulative_loss:.3f}",
+            fmt_pct(f.peak_loss, 1),
+        )
+    out.print(table)
+    for node, month in result.exhausted:
+        out.print(escape(f"  stock of {node} runs out at month {month:.2f}"))
+    for text in result.assumptions:
+        out.print(escape(f"  - {text}"), overflow="fold")
+
+
+def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: bool = True) -> None:
     """Render ``chokepoint scenario``: final products first, then every node's loss."""
     if fmt == "json":
         emit_json(result.to_dict())
@@ -466,11 +517,19 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str) -> None:
     out = console()
     names = {n.id: n.name for n in chain.nodes}
     spec = result.scenario
+
+    def lasting(months: float | None) -> str:
+        return "" if months is None else f" for {months:g} months"
+
     what = [
         f"{c.origin} cuts {fmt_pct(c.severity)} of "
         + (", ".join(c.nodes) if c.nodes else "every node")
+        + lasting(c.months)
         for c in spec.cuts
-    ] + [f"{s.node} loses {fmt_pct(s.severity)} of domestic capacity" for s in spec.shocks]
+    ] + [
+        f"{s.node} loses {fmt_pct(s.severity)} of domestic capacity{lasting(s.months)}"
+        for s in spec.shocks
+    ]
     what += [f"substitutability of {k} = {v:g}" for k, v in spec.substitution.items()]
     heading = spec.title or "; ".join(what)
     finals = "\n".join(
@@ -513,8 +572,9 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str) -> None:
             f"[dim]the {len(shown)} largest losses of {len(result.nodes):,} nodes shown; "
             "--format json or csv lists every node[/dim]"
         )
-    for text in result.assumptions:
-        out.print(escape(f"  - {text}"), overflow="fold")
+    if assumptions:
+        for text in result.assumptions:
+            out.print(escape(f"  - {text}"), overflow="fold")
 
 
 def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
