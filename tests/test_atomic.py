@@ -540,6 +540,55 @@ def test_a_writer_always_overtaken_gives_up_after_100_tries(
     assert names(tmp_path) == ["out"]
 
 
+def failing_into_a_free_target(
+    monkeypatch: pytest.MonkeyPatch, target: Path, code: int, *, old_too: bool
+) -> None:
+    """Without an exchange, a rename of the new folder (holding a.csv "new") to ``target`` once
+    the old one is renamed aside fails with ``code``; with ``old_too``, so does renaming the old
+    folder back."""
+    monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)
+    rename = os.rename
+
+    def failing(src: Any, dst: Any, **kwargs: Any) -> None:
+        new = (Path(src) / "a.csv").read_text() == "new"
+        if Path(dst) == target and not target.exists() and (new or old_too):
+            raise OSError(code, os.strerror(code), str(src))
+        rename(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "rename", failing)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EXDEV, errno.EACCES])
+def test_a_failed_rename_after_the_rename_aside_puts_the_old_folder_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    target = tmp_path / "out"
+    write_folder_atomic(target, fill_with({"a.csv": "old"}))  # type: ignore[arg-type]
+    failing_into_a_free_target(monkeypatch, target, code, old_too=False)
+    with pytest.raises(OutputError) as info:
+        write_folder_atomic(target, fill_with({"a.csv": "new"}))  # type: ignore[arg-type]
+    assert str(info.value) == f"cannot write folder {target}: {os.strerror(code)}"
+    assert contents(target) == {"a.csv": "old"}
+    assert names(tmp_path) == ["out"]
+
+
+def test_an_old_folder_that_cannot_be_put_back_is_kept_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out"
+    write_folder_atomic(target, fill_with({"a.csv": "old"}))  # type: ignore[arg-type]
+    failing_into_a_free_target(monkeypatch, target, errno.EIO, old_too=True)
+    with pytest.raises(OutputError) as info:
+        write_folder_atomic(target, fill_with({"a.csv": "new"}))  # type: ignore[arg-type]
+    (aside,) = temporaries(tmp_path)
+    assert str(info.value) == (
+        f"cannot write folder {target}: {os.strerror(errno.EIO)}; the old folder could not be "
+        f"renamed back and is kept at {tmp_path / aside}"
+    )
+    assert contents(tmp_path / aside) == {"a.csv": "old"}
+    assert names(tmp_path) == [aside]
+
+
 # ------------------------------------------------------------------------------------------
 # Stale temporaries, in process
 

@@ -383,13 +383,28 @@ def _swap_in(new: Path, target: Path) -> Path | None:
             with _held():
                 new.rename(target)
         except OSError as exc:
-            _remove(aside)
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                _put_back(aside, target, exc)
                 raise
+            _remove(aside)
             continue  # another writer's folder came in between; replace it
         return aside
     msg = f"cannot write {_shown(target)}: other processes keep replacing it"
     raise OutputError(msg)
+
+
+def _put_back(aside: Path, target: Path, error: OSError) -> None:
+    """Rename the old folder back to ``target`` after the new one failed to go in (``error``);
+    where that fails too, keep it and say where it is."""
+    try:
+        with _held():
+            aside.rename(target)
+    except OSError:
+        msg = (
+            f"cannot write folder {_shown(target)}: {error.strerror}; the old folder could not "
+            f"be renamed back and is kept at {_shown(aside)}"
+        )
+        raise OutputError(msg) from None
 
 
 def write_folder_atomic(
