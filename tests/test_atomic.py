@@ -616,6 +616,16 @@ def test_remove_stale_keeps_what_it_cannot_attribute(
     assert remove_stale(tmp_path / "missing" / "out") == []
 
 
+def test_a_number_no_process_can_have_neither_crashes_nor_removes(tmp_path: Path) -> None:
+    """os.kill raises OverflowError beyond a C int; such a file is not a temporary of ours."""
+    foreign = [f".out.json.{2**31}.12345678.tmp", f".out.json.{10**30}.12345678.tmp"]
+    for name in foreign:
+        (tmp_path / name).write_text("?")
+    assert remove_stale(tmp_path / "out.json") == []
+    write_atomic(tmp_path / "out.json", "new")
+    assert contents(tmp_path) == dict.fromkeys(foreign, "?") | {"out.json": "new"}
+
+
 # ------------------------------------------------------------------------------------------
 # Caught signals, in process: the handler cleans up, then the previous handler gets the signal
 

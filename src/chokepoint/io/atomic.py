@@ -143,6 +143,7 @@ def _temp_name(target: Path) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still run: True unless it is known to be gone."""
     if pid == os.getpid():
         return True
     try:
@@ -150,6 +151,8 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except OSError:  # EPERM: another user's process
+        return True
+    except OverflowError:  # no process has such a number: the file is not ours to remove
         return True
     return True
 
