@@ -252,12 +252,20 @@ def test_write_atomic_refuses_a_folder(tmp_path: Path) -> None:
     assert names(tmp_path) == ["out"]
 
 
-def test_a_file_in_the_path_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda target: write_atomic(target, "x"),
+        lambda target: write_folder_atomic(target, fill_with({"a.csv": "1"})),
+    ],
+    ids=["file", "folder"],
+)
+def test_a_file_in_the_path_is_named(tmp_path: Path, write: Callable[[Path], Path]) -> None:
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine")
     target = blocker / "out"
     with pytest.raises(OutputError) as info:
-        write_folder_atomic(target, fill_with({"a.csv": "1"}))  # type: ignore[arg-type]
+        write(target)
     assert str(info.value) == f"cannot write {target}: a part of the path is a file, not a folder"
     assert blocker.read_text() == "mine"
     assert names(tmp_path) == ["notes.txt"]
@@ -297,6 +305,19 @@ def test_a_name_too_long_names_the_limit_or_255_when_unknown(
         f"characters): the name is longer than the system allows ({limit} bytes per file or "
         "folder name); give a shorter name"
     )
+
+
+def test_a_folder_name_too_long_is_named(tmp_path: Path) -> None:
+    """Python 3.11's is_dir raises ENAMETOOLONG rather than answering False."""
+    target = tmp_path / ("d" * 300) / "out.json"
+    text = str(target)
+    with pytest.raises(OutputError) as info:
+        write_atomic(target, "x")
+    assert str(info.value) == (
+        f"cannot write {text[:60]}...{text[-40:]} ({len(text):,} characters): the name is longer "
+        "than the system allows (255 bytes per file or folder name); give a shorter name"
+    )
+    assert names(tmp_path) == []
 
 
 @posix_only

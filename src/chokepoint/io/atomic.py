@@ -296,11 +296,11 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
         device or a socket, or its name is longer than the system allows.
     """
     given = Path(path)
+    target, status = _resolve(given)  # first: it names a name too long, where is_dir would raise
     folder = given.parent if str(given.parent) else Path()
     if not folder.is_dir():
         msg = f"cannot write {_shown(given)}: folder '{_shown(folder)}' does not exist; create it first"
         raise OutputError(msg)
-    target, status = _resolve(given)
     if status is not None and stat.S_ISDIR(status.st_mode):
         msg = f"cannot write {_shown(given)}: it is a folder; give a file name"
         raise OutputError(msg)
