@@ -143,6 +143,7 @@ def _temp_name(target: Path) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still run: True unless it is known to be gone."""
     if pid == os.getpid():
         return True
     try:
@@ -150,6 +151,8 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except OSError:  # EPERM: another user's process
+        return True
+    except OverflowError:  # no process has such a number: the file is not ours to remove
         return True
     return True
 
@@ -293,11 +296,11 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
         device or a socket, or its name is longer than the system allows.
     """
     given = Path(path)
+    target, status = _resolve(given)  # first: it names a name too long, where is_dir would raise
     folder = given.parent if str(given.parent) else Path()
     if not folder.is_dir():
         msg = f"cannot write {_shown(given)}: folder '{_shown(folder)}' does not exist; create it first"
         raise OutputError(msg)
-    target, status = _resolve(given)
     if status is not None and stat.S_ISDIR(status.st_mode):
         msg = f"cannot write {_shown(given)}: it is a folder; give a file name"
         raise OutputError(msg)
@@ -383,13 +386,28 @@ def _swap_in(new: Path, target: Path) -> Path | None:
             with _held():
                 new.rename(target)
         except OSError as exc:
-            _remove(aside)
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                _put_back(aside, target, exc)
                 raise
+            _remove(aside)
             continue  # another writer's folder came in between; replace it
         return aside
     msg = f"cannot write {_shown(target)}: other processes keep replacing it"
     raise OutputError(msg)
+
+
+def _put_back(aside: Path, target: Path, error: OSError) -> None:
+    """Rename the old folder back to ``target`` after the new one failed to go in (``error``);
+    where that fails too, keep it and say where it is."""
+    try:
+        with _held():
+            aside.rename(target)
+    except OSError:
+        msg = (
+            f"cannot write folder {_shown(target)}: {error.strerror}; the old folder could not "
+            f"be renamed back and is kept at {_shown(aside)}"
+        )
+        raise OutputError(msg) from None
 
 
 def write_folder_atomic(
