@@ -288,7 +288,9 @@ def network(links: int, work: Path) -> tuple[Path, int, int]:
 #: in seconds: read (CSV parsing and checks), compile, direct metrics, exposure, impacts, the
 #: whole ``analyze_compiled`` (which computes the three formulas again and assembles the results)
 #: and the JSON text of ``analyze --format json``; then the origins, pairs, final products and
-#: cyclic nodes of the compiled form.
+#: cyclic nodes of the compiled form. The collector is paused around reading and analysing, as
+#: ``load_chain`` and ``analyze`` pause it on a large network, and not around the JSON, as in the
+#: CLI.
 STAGES = """\
 import io, sys, time
 from chokepoint import load_chain
@@ -313,8 +315,9 @@ with paused():
     origins, x = exposure(c); t.append(clock())
     impacts(c, direct.top_share); t.append(clock())
     result = analyze_compiled(c); t.append(clock())
-    sys.stdout = io.StringIO(); render.analysis(result, "json"); sys.stdout = sys.__stdout__
-    t.append(clock())
+# as in the CLI: load_chain and analyze pause the collector, the rendering does not
+sys.stdout = io.StringIO(); render.analysis(result, "json"); sys.stdout = sys.__stdout__
+t.append(clock())
 spent = [b - a for a, b in zip(t, t[1:])]
 cyclic = sum(len(m) for m in c.cyclic)
 print(*spent, lazy, len(origins), len(c.pair_origin), len(c.finals), cyclic, file=sys.stderr)
