@@ -1,42 +1,41 @@
-"""Measure chokepoint's start-up, batching and scaling against baselines, in one run.
+"""Measure chokepoint's start-up, batching, each stage of the engine and its scaling, in one run.
 
 Usage::
 
-    python benchmarks/run.py            # everything, networks up to 10^6 links (several minutes)
-    python benchmarks/run.py --smoke    # tiny sizes and few repeats, for CI (under a minute)
+    python benchmarks/run.py            # networks of 10^4 .. 10^6 links (about 10 minutes)
+    python benchmarks/run.py --large    # also Monte Carlo with 10^4 samples at 3x10^5 and 10^6 links
+    python benchmarks/run.py --smoke    # tiny sizes and few repeats, for CI (about a minute)
     python benchmarks/run.py --only startup,export   # some sections (names below)
 
 Every figure is a ratio to a baseline measured in the same run on the same machine, or a time
-with the machine stated, and every target of the "Performance and scale" issue is printed with
-PASS or FAIL:
+with the machine stated; every target is printed with PASS or FAIL. Generated networks come from
+``chokepoint.io.generate.generate(round(links / 3.55), seed=1)``, written as CSV folders.
 
 1. ``startup``: the floor is a trivial Typer command that imports yaml, networkx and numpy (the
-   core dependencies) and prints one line; ``chokepoint analyze robots --format json`` and ``chokepoint scenario robots --cut JP=1
-   --format json`` should take <= 1.2x that, ``chokepoint analyze robots`` (a rich table)
-   <= 1.4x, and ``chokepoint --version`` <= 1.2x ``python -c "import typer"``. Commands run
-   alternately, the median of many runs counts, and bytecode is cached (in a temporary
-   ``PYTHONPYCACHEPREFIX``), as after ``pip install``;
-2. ``batching``: a shell loop of ``chokepoint scenario`` calls against one ``chokepoint sweep`` call, and the
-   sweep rate of the Python API (target >= 10^5 scenarios/s on the robot chain);
-3. ``propagation``: propagation in array form (:mod:`chokepoint.core.sparse`) against the pure-Python graph form, and
-   against scipy's sparse triangular solve and a truncated Neumann series for reference;
-4. ``scaling``: ``chokepoint analyze NET --format json`` end to end (CSV parsing included) on generated
-   networks of 10^3 .. 10^6 links: time, peak memory (``os.wait4``) and the fitted growth
-   exponent between 10^4 and 10^6 links (targets: 10^5 links <= 5 s, 10^6 links <= 30 s and
-   <= 3 GB, exponent <= 1.2);
-5. ``montecarlo``: ``run_montecarlo`` on the robot chain, both forms on a small network (the
-   same document), and ``run_montecarlo`` with 10^4 samples on the 10^6-link network, the whole
-   run measured in a process of its own: time (target: minutes) and peak memory;
-6. ``libraries``: libraries for one algorithm each (strongly connected components, dominators):
-   networkx, scipy, igraph and chokepoint's own code on the largest network;
+   core dependencies) and prints one line; ``chokepoint analyze robots --format json`` and
+   ``chokepoint scenario robots --cut JP=1 --format json`` should take <= 1.2x that,
+   ``chokepoint analyze robots`` (a rich table) <= 1.4x, and ``chokepoint --version`` <= 1.2x
+   ``python -c "import typer"``. Commands run alternately, the median of many runs counts, and
+   bytecode is cached (in a temporary ``PYTHONPYCACHEPREFIX``), as after ``pip install``;
+2. ``batching``: a shell loop of ``chokepoint scenario`` calls against one ``chokepoint sweep``
+   call, and the sweep rate of the Python API (target >= 10^5 scenarios/s on the robot chain);
+3. ``analyze``: ``chokepoint analyze NET --format json`` end to end (time and peak memory,
+   targets: 10^5 links <= 5 s, 10^6 links <= 30 s and <= 3 GB, growth exponent <= 1.2), and
+   each stage in a process of its own: read (``load_chain``), ``compile_chain``,
+   ``direct_metrics``, ``exposure``, ``impacts``, the assembly of the result objects and the
+   JSON text, with each stage's growth exponent;
+4. ``propagation``: ``import_losses`` and ``propagate`` (both models) of a batch of 1 and of 64
+   scenarios of random cuts on the compiled networks;
+5. ``components``: ``core.compiled.strong_components`` on the largest network's whole input
+   graph with scipy and with its networkx fallback (scipy hidden), igraph for reference when
+   installed, and ``compile_chain`` with each;
+6. ``montecarlo``: ``run_montecarlo`` on the robot chain, and on each network in a process of its
+   own (time and peak memory);
 7. ``export``: ``chokepoint export NET -o NET.graphml`` against ``chokepoint analyze NET --format
    json`` on a generated network of 30,000 nodes, alternating, median (target <= 2x).
 
-Sections 2, 3, 5 and 6 reach below the public API into the computation, which is being rewritten
-(one engine instead of ``core/sparse.py``, ``core/batch.py`` and the graph form): every such call
-goes through the *engine adapter* functions below (``array_form`` ... ``montecarlo_methods``),
-and a section whose engine calls are gone prints "skipped" with the reason instead of failing.
-Sections 1, 4 and 7 use the command line only.
+Sections 4 and 5 call the core below the public API (``chokepoint.core.compiled``,
+``core.propagate``); the others time the command line or the public functions.
 """
 
 from __future__ import annotations
@@ -175,107 +174,6 @@ def pycache_env() -> Iterator[dict[str, str]]:
         yield env
 
 
-# ------------------------------------------------------------------------------------------
-# The engine adapter. Everything below the public API that the benchmarks call is here, so that
-# the engine now being written (one compiled form in place of core/sparse.py, core/batch.py and
-# the graph form) is swapped in by rewriting these functions alone. Each raises EngineMissing
-# when the engine it needs is gone; the section then prints "skipped" with the reason.
-
-
-class EngineMissing(Exception):
-    """The engine code a section measures is not in this version of chokepoint."""
-
-
-def _need(what: str) -> Any:
-    """Import ``module:name`` from chokepoint, or raise :class:`EngineMissing` naming it."""
-    module, _, name = what.partition(":")
-    try:
-        loaded = __import__(module, fromlist=[name or "__name__"])
-        return getattr(loaded, name) if name else loaded
-    except (ImportError, AttributeError) as error:
-        msg = f"{what} is gone ({error}); update the engine adapter in benchmarks/run.py"
-        raise EngineMissing(msg) from None
-
-
-def sweep_function() -> Callable[..., Any]:
-    """``sweep_cuts(chain, cut=..., over=..., severities=..., model=...)`` with ``.rows``."""
-    return _need("chokepoint.core.scenarios:sweep_cuts")  # type: ignore[no-any-return]
-
-
-def array_form(chain: Any) -> Any:
-    """The chain's array form (now ``core.sparse.Network.build``)."""
-    return _need("chokepoint.core.sparse:Network").build(chain)
-
-
-def array_total_dependence(form: Any) -> list[float]:
-    """Total dependence of every node of ``form``, in its node order (``Network.exposure``)."""
-    _, x = form.exposure()
-    return x[:, -1].tolist()  # type: ignore[no-any-return]
-
-
-def array_impacts(form: Any) -> dict[str, tuple[float, str] | None]:
-    """Choke-point impact and final product of every node (``Network.impacts``)."""
-    return form.impacts()  # type: ignore[no-any-return]
-
-
-def array_nodes(form: Any) -> list[str]:
-    """The node ids of ``form`` in its order."""
-    return list(form.nodes)
-
-
-def linear_system(form: Any) -> tuple[int, Any, Any, Any, Any, Any]:
-    """``(size, user, source, weight, generation, dependence)``: the system of total dependence,
-    T = D + W T with W[user, source] = s_P(user) x cost share, as numpy arrays."""
-    import numpy as np
-
-    weights = form.domestic[form.in_user] * form.in_cost
-    base = np.array([s.dependence if s.known else 0.0 for s in form.splits])
-    return len(form.nodes), form.in_user, form.in_src, weights, form.generation, base
-
-
-def components_functions() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """chokepoint's own strongly-connected-components search and the one it uses (scipy when
-    installed), each ``f(size, src, dst)``."""
-    return _need("chokepoint.core.sparse:_tarjan"), _need(
-        "chokepoint.core.sparse:strong_components"
-    )
-
-
-def graph_form(chain: Any) -> Any:
-    """The pure-Python graph form (``core.scenarios.prepare``)."""
-    return _need("chokepoint.core.scenarios:prepare")(chain)
-
-
-def graph_total_dependence(prepared: Any) -> dict[str, float]:
-    """Total dependence by node in the graph form (``core.metrics.exposure``)."""
-    exposure = _need("chokepoint.core.metrics:exposure")
-    _, total = exposure(prepared.graph, prepared.domestic_keys)
-    return total  # type: ignore[no-any-return]
-
-
-def graph_impacts(prepared: Any) -> dict[str, tuple[float, str] | None]:
-    """Choke-point impacts in the graph form, one scenario per node (``core.chokepoints``)."""
-    impacts = _need("chokepoint.core.chokepoints:impacts")
-    return impacts(prepared.graph, prepared.splits, prepared.finals, prepared.order)  # type: ignore[no-any-return]
-
-
-def montecarlo_methods() -> tuple[tuple[str, ...], int]:
-    """The ``method=`` values of ``run_montecarlo`` and the size at which ``auto`` picks arrays."""
-    return ("graph", "arrays"), _need("chokepoint.core.montecarlo:ARRAY_MIN_NODES")
-
-
-def section(name: str, run: Callable[[], None]) -> None:
-    """Run one section; an engine that is gone skips it with the reason."""
-    try:
-        run()
-    except EngineMissing as missing:
-        line(f"  skipped ({name}): {missing}")
-        line()
-
-
-# ------------------------------------------------------------------------------------------
-
-
 def startup(rounds: int, env: dict[str, str], work: Path) -> None:
     line("## 1. Start-up (median of alternating runs, bytecode cached)")
     floor = work / "floor.py"
@@ -351,8 +249,8 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
         f"{loop / sweep:.1f}x"
     )
     from chokepoint import load_chain
+    from chokepoint.core.scenarios import sweep_cuts
 
-    sweep_cuts = sweep_function()
     chain = load_chain("robots")
     levels = tuple(k / (scenarios - 1) for k in range(scenarios))
     sweep_cuts(chain, cut="JP:reducers", severities=levels[:100])  # imports numpy once
@@ -373,170 +271,225 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
     line()
 
 
-def propagation(sizes: Sequence[int], impact_links: int, work: Path) -> None:
-    line("## 3. Propagation: array form against the pure-Python graph form")
+def network(links: int, work: Path) -> tuple[Path, int, int]:
+    """The CSV folder of a generated network of about ``links`` links (written once per run, or
+    reused from ``--keep``), its links and nodes."""
+    folder = work / f"net-{links}"
+    if not folder.exists():
+        from chokepoint.io.generate import generate, write_network
 
-    from chokepoint.io.generate import generate
-    from chokepoint.io.loader import check_document
-    from chokepoint.io.yamlread import Located
-
-    for links in sizes:
-        chain = check_document(
-            Located(generate(round(links / LINKS_PER_NODE), seed=1, cycles=0.0), "net")
-        )
-        prepared = graph_form(chain)
-        network = array_form(chain)
-        pure, total = best_of(1, lambda p=prepared: graph_total_dependence(p))
-        fast, arrays = best_of(3, lambda n=network: array_total_dependence(n))
-        same = all(
-            math.isclose(a, total[n], rel_tol=1e-12, abs_tol=1e-15)
-            for a, n in zip(arrays, array_nodes(network), strict=True)
-        )
-        text = (
-            f"  exposure + total dependence, {links:,} links ({len(chain.nodes):,} nodes): "
-            f"pure {pure:.3f} s, arrays {fast:.3f} s ({pure / fast:.0f}x; the same to 1e-12: "
-            f"{same})"
-        )
-        with contextlib.suppress(ImportError):
-            text += "; " + _scipy_reference(network)
-        line(text)
-    chain = check_document(
-        Located(generate(round(impact_links / LINKS_PER_NODE), seed=2, cycles=0.001), "net")
-    )
-    prepared = graph_form(chain)
-    network = array_form(chain)
-    pure, slow = best_of(1, lambda: graph_impacts(prepared))
-    fast, quick = best_of(3, lambda: array_impacts(network))
-    agree = all(
-        (a is None and b is None)
-        or (
-            a is not None
-            and b is not None
-            and a[1] == b[1]
-            and math.isclose(a[0], b[0], rel_tol=1e-12)
-        )
-        for a, b in ((slow[n], quick[n]) for n in slow)
-    )
-    line(
-        f"  choke-point impact of all {len(chain.nodes):,} nodes, {impact_links:,} links: "
-        f"pure (one scenario per node) {pure:.2f} s, arrays (one backward pass) {fast:.3f} s "
-        f"({pure / fast:.0f}x; same final products and losses to 1e-12: {agree})"
-    )
-    line()
+        write_network(generate(round(links / LINKS_PER_NODE), seed=1), folder)
+    count = sum(1 for _ in (folder / "edges.csv").open(encoding="utf-8")) - 1
+    nodes = sum(1 for _ in (folder / "nodes.csv").open(encoding="utf-8")) - 1
+    return folder, count, nodes
 
 
-def _scipy_reference(network: Any) -> str:
-    """Total dependence by scipy's sparse triangular solve and by a truncated Neumann series."""
-    import numpy as np
-    from scipy.sparse import csr_array, identity
-    from scipy.sparse.linalg import spsolve_triangular
+#: The stages of ``analyze`` in a process of their own (for its peak memory), printed to stderr
+#: in seconds: read (CSV parsing and checks), compile, direct metrics, exposure, impacts, the
+#: whole ``analyze_compiled`` (which computes the three formulas again and assembles the results)
+#: and the JSON text of ``analyze --format json``; then the origins, pairs, final products and
+#: cyclic nodes of the compiled form. The collector is paused around reading and analysing, as
+#: ``load_chain`` and ``analyze`` pause it on a large network, and not around the JSON, as in the
+#: CLI.
+STAGES = """\
+import io, sys, time
+from chokepoint import load_chain
+from chokepoint._gc import paused
+from chokepoint.core.analysis import analyze_compiled
+from chokepoint.core.chokepoints import impacts
+from chokepoint.core.compiled import compile_chain
+from chokepoint.core.metrics import direct_metrics, exposure
+from chokepoint.output import render
+clock = time.perf_counter
+lazy = clock()
+try:  # imported on first use by compile_chain when a network has cycles: counted apart
+    import scipy.sparse.csgraph
+except ImportError:
+    pass
+lazy = clock() - lazy
+with paused():
+    t = [clock()]
+    chain = load_chain(sys.argv[1]); t.append(clock())
+    c = compile_chain(chain); t.append(clock())
+    direct = direct_metrics(c); t.append(clock())
+    origins, x = exposure(c); t.append(clock())
+    impacts(c, direct.top_share); t.append(clock())
+    result = analyze_compiled(c); t.append(clock())
+# as in the CLI: load_chain and analyze pause the collector, the rendering does not
+sys.stdout = io.StringIO(); render.analysis(result, "json"); sys.stdout = sys.__stdout__
+t.append(clock())
+spent = [b - a for a, b in zip(t, t[1:])]
+cyclic = sum(len(m) for m in c.cyclic)
+print(*spent, lazy, len(origins), len(c.pair_origin), len(c.finals), cyclic, file=sys.stderr)
+"""
+STAGE_NAMES = ("read", "compile", "direct", "exposure", "impacts", "assemble", "JSON")
 
-    size, user, src, weights, generation, dependence = linear_system(network)
-    a = csr_array((weights, (user, src)), shape=(size, size))
-    order = np.argsort(generation, kind="stable")
-    lower = (identity(size, format="csr") - a)[order][:, order].tocsr()
-    base = np.zeros((size, 1))
-    base[:, 0] = dependence
-    tri, solved = best_of(3, lambda: spsolve_triangular(lower, base[order], lower=True))
-    steps = int(generation.max()) + 1
 
-    def neumann() -> Any:
-        term, acc = base.copy(), base.copy()
-        for _ in range(steps):
-            term = a @ term
-            acc += term
-        return acc
-
-    series, summed = best_of(3, neumann)
-    same = np.allclose(solved[np.argsort(order)], summed, rtol=1e-12, atol=1e-15)
-    return (
-        f"total dependence alone: scipy spsolve_triangular {tri:.3f} s, Neumann series "
-        f"({steps} steps) {series:.3f} s (agree: {same})"
-    )
+def exponent(rows: Sequence[tuple[float, float]]) -> float:
+    """Least-squares slope of log(time) against log(size)."""
+    fit = [(math.log(n), math.log(max(t, 1e-6))) for n, t in rows]
+    mx = statistics.fmean(x for x, _ in fit)
+    my = statistics.fmean(y for _, y in fit)
+    return sum((x - mx) * (y - my) for x, y in fit) / sum((x - mx) ** 2 for x, _ in fit)
 
 
-def scaling(sizes: Sequence[int], work: Path, env: dict[str, str]) -> None:
-    line("## 4. `chokepoint analyze NET --format json` on generated networks (CSV form)")
-    from chokepoint.io.generate import generate, write_network
-
+def analyze_stages(sizes: Sequence[int], work: Path, env: dict[str, str]) -> None:
+    line("## 3. `analyze` of generated networks (CSV form): end to end and stage by stage")
     cli = chokepoint_command()
-    rows = []
+    ends: list[tuple[int, float, int]] = []
+    stages: list[tuple[int, list[float]]] = []
     for links in sizes:
-        folder = work / f"net-{links}"
-        if not folder.exists():
-            document = generate(round(links / LINKS_PER_NODE), seed=1)
-            write_network(document, folder)
-            count = sum(len(n.get("inputs", ())) for n in document["nodes"])
-            nodes = len(document["nodes"])
-            del document
-        else:  # pragma: no cover - reruns in the same folder
-            count = sum(1 for _ in (folder / "edges.csv").open()) - 1
-            nodes = sum(1 for _ in (folder / "nodes.csv").open()) - 1
+        folder, count, nodes = network(links, work)
         size = sum(p.stat().st_size for p in folder.iterdir())
         repeat = 3 if links <= 100_000 else 1
         runs = [
             run_measured([*cli, "analyze", str(folder), "--format", "json"], env)
             for _ in range(repeat)
         ]
-        seconds = min(r[0] for r in runs)
-        peak = max(r[1] for r in runs)
-        phases = _phases(folder, env)
-        rows.append((count, seconds, peak))
+        seconds, peak = min(r[0] for r in runs), max(r[1] for r in runs)
+        _, staged_peak, err = run_measured([sys.executable, "-c", STAGES, str(folder)], env)
+        values = [float(v) for v in err.split()[-12:]]
+        spent, scipy, (origins, pairs, finals, cyclic) = values[:7], values[7], values[8:]
+        # analyze_compiled computes direct metrics, exposure and impacts again: what it adds
+        # to them is the assembly of the result objects
+        spent[5] = max(0.0, spent[5] - sum(spent[2:5]))
+        ends.append((count, seconds, peak))
+        stages.append((count, spent))
         line(
-            f"  {count:>9,} links {nodes:>8,} nodes {size / 1e6:7.1f} MB CSV: {seconds:7.2f} s, "
-            f"peak {peak / 1e9:5.2f} GB   ({phases})"
+            f"  {count:>9,} links {nodes:>8,} nodes ({size / 1e6:5.1f} MB of CSV, {origins:.0f} "
+            f"origins, {pairs:,.0f} pairs, {finals:,.0f} final products, {cyclic:,.0f} nodes on "
+            f"cycles): `analyze --format json` {seconds:.2f} s (best of {repeat}), peak "
+            f"{peak / 1e9:.2f} GB; staged run peak {staged_peak / 1e9:.2f} GB"
         )
     line()
-    for links, seconds, peak in rows:
+    line(f"  {'stage (seconds)':18s}" + "".join(f"{n:>12,}" for n, _ in stages) + "   exponent")
+    for k, name in enumerate(STAGE_NAMES):
+        fit = exponent([(n, s[k]) for n, s in stages]) if len(stages) >= 2 else math.nan
+        line(f"  {name:18s}" + "".join(f"{s[k]:12.3f}" for _, s in stages) + f"   {fit:8.2f}")
+    totals = [(n, sum(s)) for n, s in stages]
+    fit = exponent(totals) if len(totals) >= 2 else math.nan
+    line(f"  {'sum of stages':18s}" + "".join(f"{t:12.3f}" for _, t in totals) + f"   {fit:8.2f}")
+    line(
+        "  (read: load_chain; compile: compile_chain; direct: direct_metrics; exposure; impacts; "
+        "assemble: the rest of analyze_compiled, the result objects; JSON: render.analysis); "
+        f"importing scipy.sparse.csgraph, done once before compile_chain needs it, {scipy:.2f} s"
+    )
+    line()
+    for links, seconds, peak in ends:
         if 0.5e5 <= links <= 2e5:
             line(f"  10^5 links: {seconds:.2f} s   target <= 5 s  {verdict(seconds <= 5)}")
         if links >= 0.5e6:
             line(f"  10^6 links: {seconds:.2f} s   target <= 30 s  {verdict(seconds <= 30)}")
             line(f"  10^6 links: peak {peak / 1e9:.2f} GB   target <= 3 GB  {verdict(peak <= 3e9)}")
-    fit = [(math.log(n), math.log(t)) for n, t, _ in rows if n >= 0.5e4]
-    if len(fit) >= 2:
-        mx = statistics.fmean(x for x, _ in fit)
-        my = statistics.fmean(y for _, y in fit)
-        slope = sum((x - mx) * (y - my) for x, y in fit) / sum((x - mx) ** 2 for x, _ in fit)
-        span = f"{rows[-1][0]:,.0f}"
+    big = [(n, t) for n, t, _ in ends if n >= 0.5e4]
+    if len(big) >= 2:
+        slope = exponent(big)
         line(
-            f"  growth exponent of time in links, 10^4 .. {span} links (least squares on log-log): "
-            f"{slope:.2f}   target <= 1.2  {verdict(slope <= 1.2)}"
+            f"  growth exponent of `analyze` time in links, {big[0][0]:,} .. {big[-1][0]:,} "
+            f"links (least squares on log-log): {slope:.2f}   target <= 1.2  "
+            f"{verdict(slope <= 1.2)}"
         )
-        for (n0, t0, _), (n1, t1, _) in zip(rows, rows[1:], strict=False):
-            line(
-                f"    {n0:>9,} -> {n1:>9,} links: exponent {math.log(t1 / t0) / math.log(n1 / n0):.2f}"
-            )
     line()
 
 
-PHASES = """\
-import io, sys, time, json
-start = time.perf_counter()
-from chokepoint import analyze, load_chain
-chain = load_chain(sys.argv[1]); loaded = time.perf_counter()
-result = analyze(chain); analysed = time.perf_counter()
-from chokepoint.output import render
-sys.stdout = io.StringIO(); render.analysis(result, "json"); text = sys.stdout.getvalue()
-sys.stdout = sys.__stdout__; rendered = time.perf_counter()
-json.dumps(result.to_dict(), ensure_ascii=False); compact = time.perf_counter()
-print(f"{loaded - start:.2f} {analysed - loaded:.2f} {rendered - analysed:.2f} {compact - rendered:.2f}")
-"""
+def compiled_network(links: int, work: Path, cache: dict[int, Any]) -> Any:
+    """The compiled form of a generated network, read and compiled once per run."""
+    if links not in cache:
+        from chokepoint import load_chain
+        from chokepoint._gc import paused
+        from chokepoint.core.compiled import compile_chain
+
+        cache.clear()  # one large network in memory at a time
+        folder, _, _ = network(links, work)
+        with paused():
+            cache[links] = compile_chain(load_chain(folder))
+    return cache[links]
 
 
-def _phases(folder: Path, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", PHASES, str(folder)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
+def propagation(sizes: Sequence[int], work: Path, cache: dict[int, Any]) -> None:
+    line("## 4. Propagation of a batch of scenarios (core.propagate)")
+    import numpy as np
+
+    from chokepoint.core.propagate import import_losses, propagate
+
+    line(
+        "  random cuts (every (origin, node) pair at a uniform severity, seed 1), import_losses "
+        "then propagate; best of 3"
     )
-    load, analyse, render, compact = (float(v) for v in done.stdout.split())
-    return (
-        f"load {load:.2f} s, analyze {analyse:.2f} s, JSON output {render:.2f} s "
-        f"(compact json.dumps: {compact:.2f} s)"
+    for links in sizes:
+        c = compiled_network(links, work, cache)
+        rng = np.random.default_rng(1)
+        parts = []
+        for width in (1, 64):
+            kappa = rng.random((len(c.pair_origin), width))
+            spent, imports = best_of(3, lambda k=kappa, c=c: import_losses(c, k))
+            parts.append(f"S={width}: import_losses {spent:.3f} s")
+            for model in ("leontief", "linear"):
+                spent, _ = best_of(3, lambda m=model, i=imports, c=c: propagate(c, i, model=m))
+                parts.append(f"{model} {spent:.3f} s ({spent / width * 1000:.1f} ms per scenario)")
+        line(f"  {c.in_src.size:>9,} links {c.size:>8,} nodes: " + ", ".join(parts))
+    line()
+
+
+def components(largest: int, work: Path, cache: dict[int, Any]) -> None:
+    line("## 5. Strongly connected components: scipy.sparse.csgraph against the networkx fallback")
+    from chokepoint import load_chain
+    from chokepoint._gc import paused
+    from chokepoint.core.compiled import compile_chain, strong_components
+
+    c = compiled_network(largest, work, cache)
+    size, src, dst = c.size, c.in_src, c.in_user
+
+    @contextlib.contextmanager
+    def without_scipy() -> Iterator[None]:
+        saved = {k: v for k, v in sys.modules.items() if k == "scipy" or k.startswith("scipy.")}
+        for name in ("scipy", "scipy.sparse", "scipy.sparse.csgraph"):
+            sys.modules[name] = None  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            for name in ("scipy", "scipy.sparse", "scipy.sparse.csgraph"):
+                del sys.modules[name]
+            sys.modules.update(saved)
+
+    scipy_s, fast = best_of(3, lambda: strong_components(size, src, dst))
+    with without_scipy():
+        nx_s, slow = best_of(1, lambda: strong_components(size, src, dst))
+    agree = _same_partition(fast, slow)
+    line(
+        f"  the whole input graph, {size:,} nodes {src.size:,} links: scipy {scipy_s:.3f} s, "
+        f"networkx {nx_s:.2f} s ({nx_s / scipy_s:.0f}x; same partition: {agree})"
     )
+    with contextlib.suppress(ImportError):
+        import igraph  # type: ignore[import-not-found,unused-ignore]
+        import numpy as np
+
+        build, graph = best_of(
+            1, lambda: igraph.Graph(n=size, edges=np.column_stack([src, dst]), directed=True)
+        )
+        ig_s, _ = best_of(3, lambda: graph.connected_components(mode="strong"))
+        line(f"  igraph {ig_s:.3f} s (+ {build:.2f} s to build its graph)")
+    folder, _, _ = network(largest, work)
+    with paused():
+        chain = load_chain(folder)
+        with_scipy, _ = best_of(1, lambda: compile_chain(chain))
+        with without_scipy():
+            with_nx, _ = best_of(1, lambda: compile_chain(chain))
+    cyclic = sum(len(m) for m in c.cyclic)
+    line(
+        f"  compile_chain (components of the cyclic core only: {cyclic:,} nodes in "
+        f"{len(c.cyclic):,} components): {with_scipy:.2f} s with scipy, {with_nx:.2f} s with "
+        "networkx"
+    )
+    line()
+
+
+def _same_partition(a: Any, b: Any) -> bool:
+    """Whether two labellings of the nodes group them alike."""
+    import numpy as np
+
+    pairs = np.unique(np.column_stack([a, b]), axis=0)
+    return bool(len(pairs) == len(np.unique(a)) == len(np.unique(b)))
 
 
 #: ``run_montecarlo`` on a network folder, in a process of its own (for its peak memory); prints
@@ -561,111 +514,33 @@ print(f"{loaded - start:.2f} {ran - loaded:.2f} {links} {pairs} {finals}", file=
 """
 
 
-def montecarlo(work: Path, samples: int, largest: int, env: dict[str, str]) -> None:
-    line("## 5. Monte Carlo")
+def montecarlo(
+    work: Path, runs: Sequence[tuple[int, int]], robots_samples: int, env: dict[str, str]
+) -> None:
+    line("## 6. Monte Carlo (run_montecarlo, seed 1, p = 0.1, uniform severity)")
     from chokepoint import load_chain
     from chokepoint.core.montecarlo import run_montecarlo
 
     chain = load_chain("robots")
-    seconds, _ = best_of(3, lambda: run_montecarlo(chain, samples, 1))
+    seconds, _ = best_of(3, lambda: run_montecarlo(chain, robots_samples, 1))
     line(
-        f"  run_montecarlo(robots, {samples:,} samples): {seconds:.3f} s ({samples / seconds:,.0f} samples/s)"
+        f"  robots, {robots_samples:,} samples: {seconds:.3f} s "
+        f"({robots_samples / seconds:,.0f} samples/s)"
     )
-    from chokepoint.io.generate import generate
-    from chokepoint.io.loader import check_document
-    from chokepoint.io.yamlread import Located
-
-    methods, array_min_nodes = montecarlo_methods()
-
-    forms_at = [(300, 2_000)] if samples < 10_000 else [
-        (300, 10_000), (1_000, 10_000), (2_000, 10_000),
-        (10_000, 2_000), (20_000, 2_000), (30_000, 2_000),
-    ]  # fmt: skip
-    line(
-        f"  graph against array form (auto picks arrays from {array_min_nodes:,} nodes); "
-        "generate(N, seed=1, cycles=0.001), seed 1:"
-    )
-    for nodes, count in forms_at:
-        net = check_document(Located(generate(nodes, seed=1, cycles=0.001), "net"))
-        forms = {
-            method: best_of(1, lambda m=method, n=net, c=count: run_montecarlo(n, c, 1, method=m))
-            for method in methods
-        }
-        same = forms["graph"][1].to_dict() == forms["arrays"][1].to_dict()
-        links = sum(len(n.inputs) for n in net.nodes)
-        graph_s, arrays_s = forms["graph"][0], forms["arrays"][0]
+    line("  generated networks, each run in a process of its own (compiling included):")
+    for links, samples in runs:
+        folder, _, _ = network(links, work)
+        script = [sys.executable, "-c", MONTECARLO, str(folder)]
+        _, base, _ = run_measured([*script, "0"], env)
+        _, peak, err = run_measured([*script, str(samples)], env)
+        loaded, ran, count, pairs, finals = (float(v) for v in err.split()[-5:])
         line(
-            f"    {nodes:>6,} nodes ({links:>7,} links), {count:,} samples: graph {graph_s:.2f} s, "
-            f"arrays {arrays_s:.2f} s (arrays / graph {arrays_s / graph_s:.2f}); the same "
-            f"document: {same}"
+            f"  {count:>9,.0f} links ({pairs:,.0f} pairs, {finals:,.0f} final products), "
+            f"{samples:,} samples: {ran:.1f} s ({ran / samples * 1000:.1f} ms per sample; reading "
+            f"the CSV {loaded:.1f} s more), peak {peak / 1e9:.2f} GB of which the chain as read "
+            f"{base / 1e9:.2f} GB; final-product losses kept for the quantiles "
+            f"{finals * samples * 8 / 1e9:.2f} GB"
         )
-    folder = work / f"net-{largest}"
-    if not folder.exists():
-        return
-    script = [sys.executable, "-c", MONTECARLO, str(folder)]
-    _, base, _ = run_measured([*script, "0"], env)
-    _, peak, err = run_measured([*script, str(samples)], env)
-    loaded, ran, links, pairs, finals = (float(v) for v in err.split()[-5:])
-    line(
-        f"  run_montecarlo(NET, {samples:,} samples, seed 1) on the {links:,.0f}-link network "
-        f"({pairs:,.0f} (origin, node) pairs, {finals:,.0f} final products; p = 0.1, uniform "
-        f"severity), the whole run measured: {ran:.0f} s = {ran / 60:.1f} min "
-        f"({ran / samples * 1000:.0f} ms per sample; reading the CSV {loaded:.1f} s more)   "
-        f"target: minutes  {verdict(ran <= 30 * 60)}"
-    )
-    line(
-        f"  peak memory {peak / 1e9:.2f} GB, of which the chain as read {base / 1e9:.2f} GB; the "
-        f"final-product losses kept for the quantiles are {finals * samples * 8 / 1e9:.2f} GB "
-        f"(8 bytes x {finals:,.0f} x {samples:,})"
-    )
-    line()
-
-
-def libraries(work: Path, largest: int) -> None:
-    line("## 6. One algorithm, several libraries (largest network)")
-    folder = work / f"net-{largest}"
-    if not folder.exists():
-        return
-    import numpy as np
-
-    from chokepoint import load_chain
-
-    _tarjan, strong_components = components_functions()
-    network = array_form(load_chain(folder))
-    size, dst, src, _, _, _ = linear_system(network)
-    own, _ = best_of(1, lambda: _tarjan(size, src, dst))
-    scipy_time, _ = best_of(3, lambda: strong_components(size, src, dst))
-    text = (
-        f"  strongly connected components, {size:,} nodes {src.size:,} links: chokepoint's "
-        f"Tarjan (pure Python) {own:.2f} s, scipy.sparse.csgraph {scipy_time:.3f} s (used when "
-        "installed; same components, tested)"
-    )
-    import networkx as nx
-
-    build, graph = best_of(1, lambda: nx.DiGraph(zip(src.tolist(), dst.tolist(), strict=True)))
-    nx_time, _ = best_of(1, lambda: list(nx.strongly_connected_components(graph)))
-    text += f", networkx {nx_time:.2f} s (+ {build:.2f} s to build its DiGraph)"
-    with contextlib.suppress(ImportError):
-        import igraph
-
-        ig_build, g = best_of(
-            1, lambda: igraph.Graph(n=size, edges=np.column_stack([src, dst]), directed=True)
-        )
-        ig_time, _ = best_of(3, lambda: g.connected_components(mode="strong"))
-        text += f", igraph {ig_time:.3f} s (+ {ig_build:.2f} s to build)"
-    line(text)
-    roots = np.flatnonzero(np.bincount(dst, minlength=size) == 0)
-    graph.add_edges_from((-1, int(r)) for r in roots)
-    dom_nx, _ = best_of(1, lambda: nx.immediate_dominators(graph, -1))
-    text = f"  immediate dominators (not used by chokepoint): networkx {dom_nx:.2f} s"
-    with contextlib.suppress(ImportError):
-        import igraph
-
-        edges = np.column_stack([src, dst]).tolist() + [[size, int(r)] for r in roots]
-        g = igraph.Graph(n=size + 1, edges=edges, directed=True)
-        dom_ig, _ = best_of(3, lambda: g.dominator(size, mode="out"))
-        text += f", igraph {dom_ig:.3f} s ({dom_nx / dom_ig:.0f}x)"
-    line(text)
     line()
 
 
@@ -699,19 +574,25 @@ def export_against_analyze(nodes: int, rounds: int, work: Path, env: dict[str, s
     line()
 
 
-SECTIONS = ("startup", "batching", "propagation", "scaling", "montecarlo", "libraries", "export")
+SECTIONS = ("startup", "batching", "analyze", "propagation", "components", "montecarlo", "export")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, few repeats (CI)")
+    parser.add_argument(
+        "--large",
+        action="store_true",
+        help="add the long Monte Carlo runs: 10^4 samples at 3x10^5 and 10^6 links (on the "
+        "2-core benchmark machine the first took 277 s; the second, at the 104-122 ms per sample "
+        "measured with 1,000 samples, takes about 20 minutes)",
+    )
     parser.add_argument("--rounds", type=int, help="start-up runs per command (default 21)")
     parser.add_argument("--keep", type=Path, help="keep generated networks in this folder")
     parser.add_argument(
         "--only",
         default=",".join(SECTIONS),
-        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all); "
-        "montecarlo and libraries use the largest network of scaling",
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)",
     )
     options = parser.parse_args()
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
@@ -720,30 +601,38 @@ def main() -> None:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     smoke = options.smoke
     rounds = options.rounds or (3 if smoke else 21)
-    sizes = [1_000, 10_000] if smoke else [1_000, 10_000, 100_000, 1_000_000]
-    line(f"# chokepoint benchmarks{' (smoke)' if smoke else ''}")
+    sizes = [1_000, 10_000] if smoke else [10_000, 100_000, 1_000_000]
+    carlo = [(s, 200) for s in sizes] if smoke else [(s, 1_000) for s in sizes]
+    if options.large:
+        carlo += [(300_000, 10_000), (1_000_000, 10_000)]
+    line(
+        f"# chokepoint benchmarks{' (smoke)' if smoke else ''}{' (large)' if options.large else ''}"
+    )
     line(f"machine: {machine()}")
+    line(f"command: {' '.join(['python', *sys.argv])}")
     line()
     work = options.keep or Path(tempfile.mkdtemp(prefix="chokepoint-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    cache: dict[int, Any] = {}
     try:
         with pycache_env() as env:
             runs: dict[str, Callable[[], None]] = {
                 "startup": lambda: startup(rounds, env, work),
                 "batching": lambda: batching(rounds, env, 2_000 if smoke else 100_000),
-                "propagation": lambda: propagation(
-                    [1_000] if smoke else [10_000, 100_000], 1_000 if smoke else 3_000, work
-                ),
-                "scaling": lambda: scaling(sizes, work, env),
-                "montecarlo": lambda: montecarlo(work, 1_000 if smoke else 10_000, sizes[-1], env),
-                "libraries": lambda: libraries(work, sizes[-1]),
+                "analyze": lambda: analyze_stages(sizes, work, env),
+                "propagation": lambda: propagation(sizes, work, cache),
+                "components": lambda: components(sizes[-1], work, cache),
+                "montecarlo": lambda: montecarlo(work, carlo, 1_000 if smoke else 10_000, env),
                 "export": lambda: export_against_analyze(
                     3_000 if smoke else 30_000, 1 if smoke else 3, work, env
                 ),
             }
             for name in SECTIONS:
                 if name in chosen:
-                    section(name, runs[name])
+                    started = time.perf_counter()
+                    runs[name]()
+                    line(f"  ({name}: {time.perf_counter() - started:.0f} s)")
+                    line()
     finally:
         if options.keep is None:
             shutil.rmtree(work, ignore_errors=True)
