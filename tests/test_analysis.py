@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chokepoint import analyze, load_chain
+from chokepoint.core.analysis import Analysis
 from chokepoint.errors import AnalysisError
 
 from .chains import write_chain
@@ -316,3 +317,76 @@ def test_year_uses_history(tmp_path: Path) -> None:
     assert any("their 2020 shares were used: q" in a for a in old.assumptions)
     with pytest.raises(AnalysisError, match="no figures for 2010; years with figures: 2014, 2020"):
         analyze(chain, year=2010)
+
+
+# Shares summing above 1 within the loader's tolerance are divided by their sum (issue 13).
+OVER = """\
+- {id: a, name: A, stage: up, shares: {US: 0.497, JP: 0.306, KR: 0.2}, source: s}
+- {id: b, name: B, stage: down, shares: {US: 0.5, JP: 0.5}, source: s, inputs: [{node: a, cost_share: 0.6}, {node: a2, cost_share: 0.403}]}
+- {id: a2, name: A2, stage: up, shares: {JP: 1.0}, source: s}
+"""
+
+
+def test_shares_above_one_are_normalised(tmp_path: Path) -> None:
+    path = write_chain(tmp_path, "over", OVER, "[up, down]", extra="")
+    text = path.read_text(encoding="utf-8").replace("perspective: CN", "perspective: US")
+    path.write_text(text, encoding="utf-8")
+    result = analyze(load_chain(path))
+    a = result.node("a")
+    # sum 1.003: US 0.497/1.003, D = (0.306 + 0.2)/1.003 = 0.506/1.003 = 0.504487
+    assert a.dependence == pytest.approx(0.506 / 1.003)
+    # import HHI = (0.306^2 + 0.2^2) / 0.506^2 = (0.093636 + 0.04) / 0.256036 = 0.52194
+    # (without normalising: 0.133636 / 0.503^2 = 0.52819, the figure the issue reported)
+    assert a.import_hhi == pytest.approx(0.133636 / 0.256036)
+    assert round(a.import_hhi, 4) == 0.5219
+    # HHI = (0.497^2 + 0.306^2 + 0.2^2) / 1.003^2 = 0.380645 / 1.006009 = 0.378371
+    assert a.hhi == pytest.approx(0.380645 / 1.006009)
+    # b's cost shares sum to 1.003: divided by the sum, 0.6/1.003 and 0.403/1.003;
+    # T_b = 0.5 + 0.5 (0.6 T_a + 0.403 T_a2) / 1.003, T_a = 0.504487, T_a2 = 1
+    t_b = 0.5 + 0.5 * (0.6 * 0.506 / 1.003 + 0.403 * 1.0) / 1.003
+    assert result.node("b").total_dependence == pytest.approx(t_b)
+    assert any("divided by their sum: a (1.003)" in x for x in result.assumptions)
+
+
+def _check_invariants(result: Analysis) -> None:
+    for node in result.nodes:
+        if node.import_hhi is not None:
+            assert -1e-12 <= node.import_hhi <= 1 + 1e-12, node.id
+            assert node.hhi is not None
+            assert -1e-12 <= node.hhi <= 1 + 1e-12, node.id
+        total = node.total_dependence
+        assert sum(node.exposure.values()) <= total + 1e-9, node.id
+        assert total <= 1 + 1e-9, node.id
+        if node.dependence is not None:
+            assert node.dependence <= total + 1e-9, node.id
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_invariants_on_generated_networks_with_shares_above_one(seed: int) -> None:
+    import random
+
+    from chokepoint.io.generate import generate
+    from chokepoint.io.loader import check_document
+    from chokepoint.io.yamlread import Located
+
+    document = generate(80, seed, cycles=0.1)
+    rng = random.Random(seed)
+    for node in document["nodes"]:  # push shares and cost shares up to the tolerance
+        shares = node.get("shares")
+        if shares:
+            total = sum(shares.values())
+            scale = rng.uniform(1.0, 1.0049) / total if total > 0 else 1.0
+            if max(shares.values()) * scale <= 1.0:
+                node["shares"] = {k: v * scale for k, v in shares.items()}
+        costs = [i for i in node.get("inputs", []) if i.get("cost_share") is not None]
+        total = sum(i["cost_share"] for i in costs)
+        scale = rng.uniform(1.0, 1.0049) / total if total > 0 else 1.0
+        if costs and max(i["cost_share"] for i in costs) * scale <= 1.0:
+            for i in costs:
+                i["cost_share"] *= scale
+    _check_invariants(analyze(check_document(Located(document, "generated"))))
+
+
+@pytest.mark.parametrize("name", ["robots", "machine-tools", "semiconductors"])
+def test_invariants_on_shipped_chains(name: str) -> None:
+    _check_invariants(analyze(load_chain(name)))
