@@ -203,8 +203,16 @@ def test_remainders_impact_ignores_inessential_inputs(remainders: Path) -> None:
     result = analyze(load_chain(remainders))
     # JP cut at x: qx = 0.3, z falls to its scarcest essential input: 0.7 * 0.3
     assert result.node("x").impact == pytest.approx(0.21)
-    # EU cut at y: y is inessential to z, so nothing reaches the final product
-    assert result.node("y").impact == pytest.approx(0.0)
+    # y is only an inessential input of z: no node takes it as essential, so the model cannot
+    # carry a loss of y anywhere; its impact is unknown, not 0 (issue 13; was 0.0)
+    y = result.node("y")
+    assert y.impact is None
+    assert y.unknown["impact"] == (
+        "no node of the chain takes it as an essential input; its impact cannot be measured"
+    )
+    # y is a choke point with an unknown impact: ranked after x's known 0.21
+    flagged = analyze(load_chain(remainders), min_concentration=0.1).chokepoints()
+    assert [n.id for n in flagged] == ["x", "y"]
     assert result.node("z").impact is None
 
 
@@ -249,14 +257,22 @@ def tiers(tmp_path: Path) -> Path:
 
 def test_tiers_exposure_accumulates(tiers: Path) -> None:
     result = analyze(load_chain(tiers))
-    expected_kr = [0.6, 0.27, 0.135, 0.0675, 0.054, 0.0162]
-    expected_jp = [0.0, 0.1, 0.05, 0.025, 0.02, 0.406]
-    expected_t = [0.6, 0.37, 0.185, 0.5925, 0.474, 0.5422]
-    for k, node in enumerate(result.nodes):
+    expected_kr = [0.6, 0.27, 0.135, 0.0675]
+    expected_jp = [0.0, 0.1, 0.05, 0.025]
+    expected_t = [0.6, 0.37, 0.185, 0.5925]
+    for k, node in enumerate(result.nodes[:4]):
         assert node.exposure.get("KR", 0.0) == pytest.approx(expected_kr[k])
         assert node.exposure.get("JP", 0.0) == pytest.approx(expected_jp[k])
         assert node.total_dependence == pytest.approx(expected_t[k])
-    assert result.node("t6").exposure["US"] == pytest.approx(0.12)
+    # t5 has no shares: its dependence is unknown, so its total and exposures are too (they
+    # were 0.474 etc. counting t5 as domestic); t6 draws on t5 at cost share 0.5 with a domestic
+    # share of 0.6, so its total and exposures rest on t5's and are n/a as well (issue 13)
+    t5, t6 = result.node("t5"), result.node("t6")
+    assert (t5.total_dependence, t6.total_dependence) == (None, None)
+    assert t5.exposure == {"JP": None, "KR": None, "US": None}
+    assert t6.exposure == {"JP": None, "KR": None, "US": None}
+    assert t5.unknown["total_dependence"] == "no shares known for this node"
+    assert t6.unknown["total_dependence"] == "rests on inputs whose own figure is n/a (t5)"
 
 
 def test_tiers_node_without_shares(tiers: Path) -> None:
@@ -278,7 +294,8 @@ def test_tiers_chokepoints_ranked_by_impact(tiers: Path) -> None:
     assert [n.id for n in result.chokepoints()] == ["t4", "t1"]
     assert result.node("t4").reasons == (
         "dependence 50% >= 50% and import concentration (HHI) 1.00 >= 0.40",
-        "US supplies 50% of T4; if US stops supplying it, CN's T6 output falls by 30%",
+        "US supplies 50% of CN's market for T4; if US stops supplying it, the supply of T6 in "
+        "CN's market falls by 30%",
     )
     assert result.node("t6").reasons[0] == (
         "import concentration (HHI) 1.00 >= 0.40 but dependence 40% < 50%"
@@ -286,7 +303,8 @@ def test_tiers_chokepoints_ranked_by_impact(tiers: Path) -> None:
     # t2: JP is its only foreign origin (HHI 1) but 10% is far from dependent
     assert result.node("t2").reasons == (
         "import concentration (HHI) 1.00 >= 0.40 but dependence 10% < 50%",
-        "JP supplies 10% of T2; if JP stops supplying it, CN's T6 output falls by 3%",
+        "JP supplies 10% of CN's market for T2; if JP stops supplying it, the supply of T6 in "
+        "CN's market falls by 3%",
     )
     # t3: fully domestic, neither criterion holds, no foreign supplier: nothing to say
     assert result.node("t3").reasons == ()
@@ -314,7 +332,15 @@ def test_year_uses_history(tmp_path: Path) -> None:
     assert old.year == 2014
     assert old.node("r").dependence == pytest.approx(0.9)
     assert old.node("q").dependence == pytest.approx(0.5)
-    assert any("their 2020 shares were used: q" in a for a in old.assumptions)
+    assert any(
+        "1 node(s) have no figures for 2014; the figures of another year were used: 2020 for q" in a
+        for a in old.assumptions
+    )
+    # every node carries the year of its figures; the title names the span
+    assert (old.node("r").year, old.node("q").year) == (2014, 2020)
+    assert old.years() == [2014, 2020]
+    assert old.years_text() == "2014-2020"
+    assert analyze(chain).years_text() == "2020"
     with pytest.raises(AnalysisError, match="no figures for 2010; years with figures: 2014, 2020"):
         analyze(chain, year=2010)
 
@@ -355,7 +381,10 @@ def _check_invariants(result: Analysis) -> None:
             assert node.hhi is not None
             assert -1e-12 <= node.hhi <= 1 + 1e-12, node.id
         total = node.total_dependence
-        assert sum(node.exposure.values()) <= total + 1e-9, node.id
+        if total is None:
+            continue
+        assert all(v is not None for v in node.exposure.values()) or node.unknown, node.id
+        assert sum(v for v in node.exposure.values() if v is not None) <= total + 1e-9, node.id
         assert total <= 1 + 1e-9, node.id
         if node.dependence is not None:
             assert node.dependence <= total + 1e-9, node.id

@@ -97,8 +97,7 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "chokepoint": True,
         "import_hhi_max": 0.53125,
         "possible_chokepoint": False,
-        "impact": 0.0,
-        "impact_on": "cars",
+        # plc is only an inessential input of robots: impact unknown (issue 13; was 0.0)
         "estimate": False,
     },
     "robots": {
@@ -124,7 +123,7 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "label": "Cars",
         "name": "Cars",
         "stage": "downstream",
-        "total_dependence": 0.0,
+        # no shares: total dependence unknown (issue 13; was 0.0)
         "chokepoint": False,
         "possible_chokepoint": False,
         "estimate": False,
@@ -482,10 +481,9 @@ def test_csv_node_table(mini: Chain, analysis: Analysis) -> None:
     lines = to_csv(mini, analysis).splitlines()
     assert lines[0] == "id," + ",".join(NODE_KEYS)
     assert lines[2] == (
-        "plc,PLCs,PLCs,upstream,0.2,0.5,0.3,,0.8,0.38,0.53125,EU,0.5,0.8,true,0.53125,false,0.0,cars,"
-        "false"
+        "plc,PLCs,PLCs,upstream,0.2,0.5,0.3,,0.8,0.38,0.53125,EU,0.5,0.8,true,0.53125,false,,,false"
     )
-    assert lines[4] == "cars,Cars,Cars,downstream,,,,,,,,,,0.0,false,,false,,,false"
+    assert lines[4] == "cars,Cars,Cars,downstream,,,,,,,,,,,false,,false,,,false"
     assert len(lines) == 5
 
 

@@ -45,7 +45,7 @@ import numpy.typing as npt
 
 from ..countries import is_country, suggest_country
 from ..errors import AnalysisError
-from ..model import OTHER, Chain, Input
+from ..model import OTHER, Chain, Input, Node
 
 __all__ = [
     "CHUNK",
@@ -168,6 +168,15 @@ def _resolve_year(chain: Chain, year: int | None) -> tuple[int, list[str]]:
         raise AnalysisError(msg)
     missing = [n.id for n in chain.nodes if n.shares is not None and year not in n.history]
     return year, missing
+
+
+def _node_year(node: Node, year: int, chain_year: int) -> int | None:
+    """The year of the shares used for ``node`` (None: the node has no shares)."""
+    if year in node.history:
+        return year
+    if node.shares is None:
+        return None
+    return node.year or chain_year
 
 
 def _cost_shares(inputs: Sequence[Input]) -> list[float | None]:
@@ -343,6 +352,7 @@ class Compiled(Supply):
     domestic_keys: frozenset[str]
     year: int
     assumptions: tuple[str, ...]
+    node_years: tuple[int | None, ...]
     index: Mapping[str, int]
     substitutability: FloatArray
     in_ptr: IntArray
@@ -460,10 +470,16 @@ def compile_chain(
     """
     who, keys, assumptions = resolve_perspective(chain, perspective)
     used_year, missing = _resolve_year(chain, year)
+    node_years = tuple(_node_year(n, used_year, chain.year) for n in chain.nodes)
     if missing:
+        by_year: dict[int, list[str]] = {}
+        for node in chain.nodes:
+            if node.id in missing:
+                by_year.setdefault(node.year or chain.year, []).append(node.id)
+        used = "; ".join(f"{y} for {', '.join(ids)}" for y, ids in sorted(by_year.items()))
         assumptions.append(
-            f"{len(missing)} node(s) have no figures for {used_year}; their {chain.year} shares "
-            f"were used: {', '.join(missing)}"
+            f"{len(missing)} node(s) have no figures for {used_year}; the figures of another "
+            f"year were used: {used}"
         )
     nodes = tuple(n.id for n in chain.nodes)
     index = {n: k for k, n in enumerate(nodes)}
@@ -516,6 +532,7 @@ def compile_chain(
         domestic_keys=keys,
         year=used_year,
         assumptions=tuple(assumptions),
+        node_years=node_years,
         index=index,
         substitutability=np.fromiter((n.substitutability for n in chain.nodes), np.float64, size),
         in_ptr=in_ptr,
