@@ -77,7 +77,12 @@ def test_cycle_exposure_solves_the_linear_system(cycle: Path) -> None:
 def test_cycle_chokepoints_and_impact(cycle: Path) -> None:
     result = analyze(load_chain(cycle))
     a, b, c = (result.node(n) for n in "abc")
-    assert [n.id for n in result.chokepoints()] == ["a"]
+    # a's dependence is exactly 0.5: the EU criterion is strict (above 50%), so a is not flagged
+    # at the default threshold (it was under >=), and is flagged just below it
+    assert result.chokepoints() == []
+    assert a.reasons[0] == "import concentration (HHI) 1.00 > 0.40 but dependence 50% <= 50%"
+    lower = analyze(load_chain(cycle), min_dependence=0.49)
+    assert [n.id for n in lower.chokepoints()] == ["a"]
     # JP cut at a: qa = 0.5 + 0.5 max(qb, qa) -> 1 (the self-input feeds the loss back); qc = qa
     assert a.impact == pytest.approx(1.0)
     # US cut at b: qb = 0.2 + 0.8 qa, qa = 0.5 qb -> qb = 1/3, qa = 1/6 = qc
@@ -146,9 +151,10 @@ def test_remainders_direct_metrics(remainders: Path) -> None:
     assert x.import_hhi_max == pytest.approx(0.305 / 0.81)
     assert not x.possible_chokepoint  # even that stays below 0.4
     assert x.reasons[0] == (
-        "dependence 90% >= 50% but import concentration (HHI) 0.16 < 0.40 counting named origins "
+        "dependence 90% > 50% but import concentration (HHI) 0.16 <= 0.40 counting named origins "
         "only; 40% of supply has no named origin (25% `other`, 15% unattributed): even if the "
-        "unattributed part came from JP and `other` from one economy, the HHI would be 0.38 < 0.40"
+        "unattributed part came from JP and `other` from one economy, the HHI would be 0.38 <= "
+        "0.40"
     )
     # y: the region EU is one origin
     assert y.dependence == pytest.approx(0.8)
@@ -172,14 +178,16 @@ def test_remainders_direct_metrics(remainders: Path) -> None:
 def test_possible_chokepoint_when_the_unknown_share_could_be_concentrated(
     remainders: Path,
 ) -> None:
-    # at dependence >= 0.3, z qualifies on dependence; named origins give HHI 0, the `other`
-    # 0.3 in one economy gives 1: not ruled out
-    result = analyze(load_chain(remainders), min_dependence=0.3)
+    # z's dependence is 0.3: at a threshold of 0.3 it does not qualify (strict, as the EU's
+    # "above"), at 0.29 it does; named origins give HHI 0, the `other` 0.3 in one economy gives 1:
+    # not ruled out
+    assert not analyze(load_chain(remainders), min_dependence=0.3).node("z").possible_chokepoint
+    result = analyze(load_chain(remainders), min_dependence=0.29)
     z = result.node("z")
     assert (z.chokepoint, z.possible_chokepoint) == (False, True)
     assert [n.id for n in result.possible_chokepoints()] == ["z"]
     assert z.reasons[0] == (
-        "dependence 30% >= 30% but import concentration (HHI) 0.00 < 0.40 counting named origins "
+        "dependence 30% > 29% but import concentration (HHI) 0.00 <= 0.40 counting named origins "
         "only; 30% of supply has no named origin (30% `other`): if it all came from one economy, "
         "the HHI would be 1.00, so the figures cannot rule this node out as a choke point (origin "
         "shares for that part would settle it)"
@@ -291,18 +299,19 @@ def test_tiers_chokepoints_ranked_by_impact(tiers: Path) -> None:
     assert result.node("t2").impact == pytest.approx(0.03)
     assert result.node("t4").impact == pytest.approx(0.3)
     assert result.node("t6").impact == pytest.approx(0.4)
-    assert [n.id for n in result.chokepoints()] == ["t4", "t1"]
+    # t4's dependence is exactly 50%: not above the EU's 50%, so not flagged (it was under >=)
+    assert [n.id for n in result.chokepoints()] == ["t1"]
     assert result.node("t4").reasons == (
-        "dependence 50% >= 50% and import concentration (HHI) 1.00 >= 0.40",
+        "import concentration (HHI) 1.00 > 0.40 but dependence 50% <= 50%",
         "US supplies 50% of CN's market for T4; if US stops supplying it, the supply of T6 in "
         "CN's market falls by 30%",
     )
     assert result.node("t6").reasons[0] == (
-        "import concentration (HHI) 1.00 >= 0.40 but dependence 40% < 50%"
+        "import concentration (HHI) 1.00 > 0.40 but dependence 40% <= 50%"
     )
     # t2: JP is its only foreign origin (HHI 1) but 10% is far from dependent
     assert result.node("t2").reasons == (
-        "import concentration (HHI) 1.00 >= 0.40 but dependence 10% < 50%",
+        "import concentration (HHI) 1.00 > 0.40 but dependence 10% <= 50%",
         "JP supplies 10% of CN's market for T2; if JP stops supplying it, the supply of T6 in "
         "CN's market falls by 3%",
     )

@@ -142,8 +142,10 @@ def test_analyze_table_at_pinned_width(runner: CliRunner) -> None:
     assert "⚑ reducers" in out
     assert "JP 65%" in out
     assert "Choke points, ranked by impact" in out
-    # ranked: robots (50%) before reducers (32.5%)
-    assert out.index("1. Robots") < out.index("2. Reduction gears")
+    # robots' dependence is exactly 50%: not above the EU threshold, not ranked; reducers (32.5%)
+    # before plc (impact unknown: ranked last)
+    assert "1. Robots" not in out
+    assert out.index("1. Reduction gears") < out.index("2. PLCs")
     assert "[s1] A report, A publisher, 2025, Table 1" in out
 
 

@@ -108,22 +108,24 @@ def test_analyze_mini(width: int) -> None:
                                      "2", "72%"]  # fmt: skip
     # plc is only an inessential input of robots: impact n/a, not 0% (issue 13)
     assert got["⚑ plc"] == ["", "⚑ plc", "█████░ 80%", "EU 50%", "0.53", "2", "80%", "n/a"]
-    assert got["⚑ robots"] == ["midstream", "⚑ robots", "███░░░ 50%", "JP 50%", "1.00", "2",
-                               "72%", "50%"]  # fmt: skip
+    # robots' dependence is exactly 50%: not above the EU's 50%, so not flagged (strict)
+    assert got["robots"] == ["midstream", "robots", "███░░░ 50%", "JP 50%", "1.00", "2",
+                             "72%", "50%"]  # fmt: skip
     # cars has no shares: total n/a, not 0% (issue 13)
     assert got["cars"] == ["downstream", "cars", "n/a", "-", "n/a", "-", "n/a", "-"]
     text = flat(out)
-    assert "Choke points, ranked by impact: dependence >= 50% and import HHI >= 0.40" in text
+    assert "Choke points, ranked by impact: dependence > 50% and import HHI > 0.40" in text
+    # JP stops reducers: robots lose 0.5 * 0.65 = 0.325, cars (domestic) follow
     assert (
-        "1. Robots (robots, midstream): impact 50% JP supplies 50% of CN's market for Robots; if "
-        "JP stops supplying it, the supply of Cars in CN's market falls by 50%"
+        "1. Reduction gears (reducers, upstream): impact 32% JP supplies 65% of CN's market for "
+        "Reduction gears; if JP stops supplying it, the supply of Cars in CN's market falls by 32%"
     ) in text
-    assert text.index("1. Robots") < text.index("2. Reduction gears") < text.index("3. PLCs")
     # an unknown impact ranks after every known one, with its reason
     assert (
-        "3. PLCs (plc, upstream): impact n/a EU supplies 50% of CN's market for PLCs; no node of "
+        "2. PLCs (plc, upstream): impact n/a EU supplies 50% of CN's market for PLCs; no node of "
         "the chain takes it as an essential input; its impact cannot be measured"
     ) in text
+    assert "1. Robots" not in text
     assert "- total and exposure of cars: no shares known for this node" in text
     assert (
         "- impact of plc: no node of the chain takes it as an essential input; its impact "
@@ -170,10 +172,21 @@ def test_analyze_robots(width: int) -> None:
 
 
 def test_analyze_top_and_thresholds(width: int) -> None:
-    out = table(width, "analyze", MINI, "--top", "1", "--min-concentration", "0.6")
+    out = table(
+        width,
+        "analyze",
+        MINI,
+        "--top",
+        "1",
+        "--min-concentration",
+        "0.6",
+        "--min-dependence",
+        "0.45",
+    )
     text = flat(out)
-    # import HHI 0.82 and 1.00 pass 0.6; plc's 0.53 does not, and it has no unnamed supply
-    assert "dependence >= 50% and import HHI >= 0.60" in text
+    # import HHI 0.82 and 1.00 pass 0.6; plc's 0.53 does not, and it has no unnamed supply;
+    # robots' dependence 50% is above 45%
+    assert "dependence > 45% and import HHI > 0.60" in text
     assert "1. Robots (robots, midstream): impact 50%" in text
     assert "... 1 more (--top 2)" in text
     assert "2. Reduction gears" not in text

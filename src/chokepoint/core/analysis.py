@@ -186,9 +186,9 @@ def _criteria_reasons(
     point (``possible``, decided by :func:`analyze`).
     """
     dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
-    dep_text = f"dependence {dep:.0%} {'>=' if dep_ok else '<'} {min_dependence:.0%}"
+    dep_text = f"dependence {dep:.0%} {'>' if dep_ok else '<='} {min_dependence:.0%}"
     con_text = (
-        f"import concentration (HHI) {con:.2f} {'>=' if con_ok else '<'} {min_concentration:.2f}"
+        f"import concentration (HHI) {con:.2f} {'>' if con_ok else '<='} {min_concentration:.2f}"
     )
     if dep_ok and con_ok:
         return [f"{dep_text} and {con_text}"]
@@ -219,7 +219,7 @@ def _criteria_reasons(
                 "this node out as a choke point (origin shares for that part would settle it)"
             )
         else:
-            text += f"even if {where}, the HHI would be {high:.2f} < {min_concentration:.2f}"
+            text += f"even if {where}, the HHI would be {high:.2f} <= {min_concentration:.2f}"
     return [text]
 
 
@@ -246,7 +246,8 @@ def analyze(
     strict
         Refuse nodes without shares instead of counting them as domestic.
     min_dependence, min_concentration
-        Choke-point thresholds (defaults 0.5 and 0.4, after EU SWD(2021) 352).
+        Choke-point thresholds (defaults 0.5 and 0.4, after EU SWD(2021) 352): a node must
+        exceed both.
 
     Returns
     -------
@@ -459,7 +460,7 @@ def _tied_finals(c: Compiled, top: IntArray, min_dependence: float) -> dict[int,
     show). Positions index ``c.finals``."""
     rows = np.arange(c.size, dtype=np.intp)
     if c.size > _TIES_FOR_ALL:
-        rows = rows[(1.0 - c.domestic) >= min_dependence - 1e-12]
+        rows = rows[(1.0 - c.domestic) > min_dependence + 1e-12]
     found = impact_finals(c, np.asarray(top, dtype=np.intp), rows)
     where = {f: j for j, f in enumerate(c.finals.tolist())}
     return {n: [where[f] for f in fs] for n, fs in found.items()}

@@ -2,10 +2,12 @@ r"""Choke points: the criteria, and the impact of every node in one backward pas
 
 A node is a choke point for perspective :math:`P` when
 
-.. math:: D_n \ge \delta \quad\text{and}\quad \mathrm{HHI}^{imp}_n \ge \eta
+.. math:: D_n > \delta \quad\text{and}\quad \mathrm{HHI}^{imp}_n > \eta
 
 with :math:`\delta = 0.5` and :math:`\eta = 0.4` by default, the thresholds of the European
-Commission's screening of strategic dependencies [1]_. Its **impact** is the largest loss among the
+Commission's screening of strategic dependencies [1]_, which counts a product as concentrated
+when its import HHI is *above* 0.4 and as dependent when imports are *above* half of demand:
+strict inequalities, so a figure exactly at a threshold does not meet it. Its **impact** is the largest loss among the
 final products when its top foreign supplier :math:`c^*_n` stops supplying that node alone
 (:math:`\kappa(c^*_n, n) = 1`), propagated with fixed proportions (the ``leontief`` model of
 :mod:`chokepoint.core.propagate`).
@@ -61,11 +63,14 @@ def criteria(
 ) -> tuple[bool, bool]:
     """Return (dependence criterion met, concentration criterion met); n/a values never meet one.
 
-    >>> criteria(0.6, 0.4), criteria(None, 0.9)
-    ((True, True), (False, True))
+    Both are strict inequalities, as in EU SWD(2021) 352 (import HHI above 0.4, import reliance
+    above 50%); a value within 1e-12 of its threshold counts as equal to it, so it fails.
+
+    >>> criteria(0.6, 0.41), criteria(None, 0.9), criteria(0.5, 0.4)
+    ((True, True), (False, True), (False, False))
     """
-    dep = dependence is not None and dependence >= min_dependence - 1e-12
-    con = concentration is not None and concentration >= min_concentration - 1e-12
+    dep = dependence is not None and dependence > min_dependence + 1e-12
+    con = concentration is not None and concentration > min_concentration + 1e-12
     return dep, con
 
 

@@ -444,7 +444,7 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
         if len(possible) > top:
             lines.append(f"[dim]... {len(possible) - top} more (--top {len(possible)})[/dim]")
     criteria = (
-        f"dependence >= {result.min_dependence:.0%} and import HHI >= "
+        f"dependence > {result.min_dependence:.0%} and import HHI > "
         f"{result.min_concentration:.2f} (EU SWD(2021) 352)"
     )
     out.print(
