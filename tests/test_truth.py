@@ -165,3 +165,41 @@ def test_every_node_carries_the_year_of_its_figures() -> None:
     done = runner.invoke(app, ["analyze", "robots", "--year", "2014"], env={"COLUMNS": "120"})
     assert "Industrial robots: dependence of CN (China), 2014-2018" in done.output
     assert "⚑ plc* '17" in done.output
+
+
+def test_impact_sentence_hedges_when_ties_were_not_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chokepoint.core import analysis as analysis_module
+
+    nodes = (
+        "- {id: a, name: A, stage: up, shares: {CN: 0.3, JP: 0.7}, source: s}\n"
+        "- {id: b, name: B, stage: up, shares: {CN: 0.5, US: 0.5}, source: s}\n"
+        "- {id: f0, name: F0, stage: down, shares: {CN: 1.0}, source: s, inputs: [a, b]}\n"
+        "- {id: f1, name: F1, stage: down, shares: {CN: 1.0}, source: s, inputs: [a, b]}\n"
+    )
+    path = write_chain(tmp_path, "budget", nodes, "[up, down]", "")
+    # a budget of one propagation: a (the choke point: 70% > 50%, HHI 1) is checked for ties,
+    # b (50%, not above the threshold) is not, so its sentence says others may be hit alike
+    monkeypatch.setattr(analysis_module, "_TIES_CELLS", 1)
+    result = analyze(load_chain(path))
+    assert (
+        result.node("a")
+        .reasons[-1]
+        .endswith("the supply of each of F0 and F1 in CN's market falls by 70%")
+    )
+    assert (
+        result.node("b")
+        .reasons[-1]
+        .endswith(
+            "the supply of F0 (the hardest hit; other final products may be hit alike) in CN's "
+            "market falls by 50%"
+        )
+    )
+    monkeypatch.undo()
+    assert (
+        analyze(load_chain(path))
+        .node("b")
+        .reasons[-1]
+        .endswith("the supply of each of F0 and F1 in CN's market falls by 50%")
+    )

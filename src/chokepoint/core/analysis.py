@@ -17,8 +17,8 @@ from .chokepoints import (
     impacts,
     unmeasurable,
 )
-from .compiled import BoolArray, Compiled, FloatArray, IntArray, OriginSplit, compile_chain
-from .metrics import EPS, direct_metrics, exposure, rests_on_unknown
+from .compiled import BoolArray, Compiled, FloatArray, OriginSplit, compile_chain
+from .metrics import EPS, DirectMetrics, direct_metrics, exposure, rests_on_unknown
 
 __all__ = [
     "FIELDS",
@@ -318,7 +318,7 @@ def analyze_compiled(
     missing = rests_on_unknown(c, x, np.repeat(~c.known[:, None], x.shape[1], axis=1))
     impact = impacts(c, direct.top_share)
     no_impact = unmeasurable(c)
-    tied = _tied_finals(c, direct.top, min_dependence)
+    tied = _tied_finals(c, direct, impact, min_dependence, min_concentration)
     finals_all = c.final_ids()
     names = {n.id: n.name for n in chain.nodes}
     stage_rank = {s: k for k, s in enumerate(chain.stages)}
@@ -375,7 +375,9 @@ def analyze_compiled(
         if top is not None and share is not None:
             if hit is not None:
                 ends = [finals_all[f] for f in tied[k]] if k in tied else [hit[1]]
-                reasons.append(_impact_sentence(c, node.name, top, share, hit[0], ends, names))
+                reasons.append(
+                    _impact_sentence(c, node.name, top, share, hit[0], ends, names, k in tied)
+                )
             elif "impact" in unknown:
                 reasons.append(f"{_supplies(c, node.name, top, share)}; {unknown['impact']}")
         results.append(
@@ -453,21 +455,41 @@ def _missing_reason(c: Compiled, k: int, x: FloatArray, missing: BoolArray) -> s
     return "rests on " + " and on ".join(parts) if parts else "rests on a missing figure"
 
 
-def _tied_finals(c: Compiled, top: IntArray, min_dependence: float) -> dict[int, list[int]]:
+def _tied_finals(
+    c: Compiled,
+    direct: DirectMetrics,
+    impact: dict[str, tuple[float, str] | None],
+    min_dependence: float,
+    min_concentration: float,
+) -> dict[int, list[int]]:
     """The final products hit alike by each node's impact scenario (see
-    :func:`~chokepoint.core.chokepoints.impact_finals`): for every node when the chain is small,
-    else for the nodes that meet the dependence criterion (the only ones a choke-point list can
-    show). Positions index ``c.finals``."""
-    rows = np.arange(c.size, dtype=np.intp)
-    if c.size > _TIES_FOR_ALL:
-        rows = rows[(1.0 - c.domestic) > min_dependence + 1e-12]
-    found = impact_finals(c, np.asarray(top, dtype=np.intp), rows)
+    :func:`~chokepoint.core.chokepoints.impact_finals`; positions index ``c.finals``).
+
+    One propagation of the chain per node: every node while that stays within
+    :data:`_TIES_CELLS` (nodes x scenarios), else the choke points first, largest impact first,
+    then the other nodes by impact, up to that budget. The others' sentences say that other
+    final products may be hit alike."""
+    candidates = [k for k in range(c.size) if impact[c.nodes[k]] is not None]
+    budget = max(1, _TIES_CELLS // max(c.size, 1))
+    if len(candidates) > budget:
+        flagged = [
+            criteria(d, h, min_dependence, min_concentration) == (True, True)
+            for d, h in zip(direct.dependence.tolist(), direct.import_hhi.tolist(), strict=True)
+        ]
+
+        def rank(k: int) -> tuple[bool, float]:
+            hit = impact[c.nodes[k]]
+            return (not flagged[k], -(hit[0] if hit else 0.0))
+
+        candidates = sorted(candidates, key=rank)[:budget]
+    rows = np.asarray(sorted(candidates), dtype=np.intp)
+    found = impact_finals(c, np.asarray(direct.top, dtype=np.intp), rows)
     where = {f: j for j, f in enumerate(c.finals.tolist())}
     return {n: [where[f] for f in fs] for n, fs in found.items()}
 
 
-#: Up to this many nodes, the final products hit alike are found for every node.
-_TIES_FOR_ALL = 2_000
+#: Cells (nodes x scenarios) of the propagations that find the final products hit alike.
+_TIES_CELLS = 1 << 22
 
 
 def _supplies(c: Compiled, name: str, top: str, share: float) -> str:
@@ -483,12 +505,27 @@ def _impact_sentence(
     value: float,
     ends: list[str],
     names: dict[str, str],
+    checked: bool = True,
 ) -> str:
     """ "JP supplies 65% of CN's market for reducers; if JP stops supplying it, the supply of
-    robots in CN's market falls by 61%", naming every final product hit alike."""
-    labels = [names[f] for f in ends] or [names[c.nodes[int(c.finals[0])]]]
+    robots in CN's market falls by 61%", naming every final product hit alike (``checked``:
+    the ties were looked for; else the one named may not be the only one)."""
+    labels = [names[f] for f in ends]
+    if not labels:
+        if c.chain.is_global:
+            return (
+                f"{_supplies(c, name, top, share)}; if {top} stops supplying it to "
+                f"{c.perspective}, the supply of no final product available to "
+                f"{c.perspective} falls (0%)"
+            )
+        return (
+            f"{_supplies(c, name, top, share)}; if {top} stops supplying it, the supply of no "
+            f"final product in {c.perspective}'s market falls (0%)"
+        )
     if len(labels) == 1:
         what = labels[0]
+        if not checked:
+            what += " (the hardest hit; other final products may be hit alike)"
     elif len(labels) <= 3:
         what = "each of " + ", ".join(labels[:-1]) + f" and {labels[-1]}"
     else:

@@ -42,7 +42,7 @@ import math
 import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -390,6 +390,8 @@ def run_montecarlo(
     tail = (worst >= threshold) & (worst > 0)
     tally.replay_tail(seed, tail, p_cut, width)
     drivers = tally.drivers(engine.pair_nodes, samples, int(tail.sum()))
+    if len(finals) and not engine.known.any():  # no known final loss: nothing to drive
+        drivers = tuple(replace(d, mean_loss_if_cut=None) for d in drivers)
     assumptions = list(engine.assumptions)
     if engine.unknown:
         assumptions.append(
@@ -397,6 +399,7 @@ def run_montecarlo(
             + ", ".join(engine.unknown)
             + " draws on inputs without a cost share that the cuts can reach, so it is n/a; "
             "the tail and the drivers are measured on the other final products"
+            + ("" if engine.known.any() else " (there are none: no tail, drivers' losses n/a)")
         )
     if engine.others:
         assumptions.append(
