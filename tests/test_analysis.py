@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chokepoint import analyze, load_chain
+from chokepoint.core.analysis import Analysis
 from chokepoint.errors import AnalysisError
 
 from .chains import write_chain
@@ -76,7 +77,12 @@ def test_cycle_exposure_solves_the_linear_system(cycle: Path) -> None:
 def test_cycle_chokepoints_and_impact(cycle: Path) -> None:
     result = analyze(load_chain(cycle))
     a, b, c = (result.node(n) for n in "abc")
-    assert [n.id for n in result.chokepoints()] == ["a"]
+    # a's dependence is exactly 0.5: the EU criterion is strict (above 50%), so a is not flagged
+    # at the default threshold (it was under >=), and is flagged just below it
+    assert result.chokepoints() == []
+    assert a.reasons[0] == "import concentration (HHI) 1.00 > 0.40 but dependence 50% <= 50%"
+    lower = analyze(load_chain(cycle), min_dependence=0.49)
+    assert [n.id for n in lower.chokepoints()] == ["a"]
     # JP cut at a: qa = 0.5 + 0.5 max(qb, qa) -> 1 (the self-input feeds the loss back); qc = qa
     assert a.impact == pytest.approx(1.0)
     # US cut at b: qb = 0.2 + 0.8 qa, qa = 0.5 qb -> qb = 1/3, qa = 1/6 = qc
@@ -145,9 +151,10 @@ def test_remainders_direct_metrics(remainders: Path) -> None:
     assert x.import_hhi_max == pytest.approx(0.305 / 0.81)
     assert not x.possible_chokepoint  # even that stays below 0.4
     assert x.reasons[0] == (
-        "dependence 90% >= 50% but import concentration (HHI) 0.16 < 0.40 counting named origins "
+        "dependence 90% > 50% but import concentration (HHI) 0.16 <= 0.40 counting named origins "
         "only; 40% of supply has no named origin (25% `other`, 15% unattributed): even if the "
-        "unattributed part came from JP and `other` from one economy, the HHI would be 0.38 < 0.40"
+        "unattributed part came from JP and `other` from one economy, the HHI would be 0.38 <= "
+        "0.40"
     )
     # y: the region EU is one origin
     assert y.dependence == pytest.approx(0.8)
@@ -171,14 +178,16 @@ def test_remainders_direct_metrics(remainders: Path) -> None:
 def test_possible_chokepoint_when_the_unknown_share_could_be_concentrated(
     remainders: Path,
 ) -> None:
-    # at dependence >= 0.3, z qualifies on dependence; named origins give HHI 0, the `other`
-    # 0.3 in one economy gives 1: not ruled out
-    result = analyze(load_chain(remainders), min_dependence=0.3)
+    # z's dependence is 0.3: at a threshold of 0.3 it does not qualify (strict, as the EU's
+    # "above"), at 0.29 it does; named origins give HHI 0, the `other` 0.3 in one economy gives 1:
+    # not ruled out
+    assert not analyze(load_chain(remainders), min_dependence=0.3).node("z").possible_chokepoint
+    result = analyze(load_chain(remainders), min_dependence=0.29)
     z = result.node("z")
     assert (z.chokepoint, z.possible_chokepoint) == (False, True)
     assert [n.id for n in result.possible_chokepoints()] == ["z"]
     assert z.reasons[0] == (
-        "dependence 30% >= 30% but import concentration (HHI) 0.00 < 0.40 counting named origins "
+        "dependence 30% > 29% but import concentration (HHI) 0.00 <= 0.40 counting named origins "
         "only; 30% of supply has no named origin (30% `other`): if it all came from one economy, "
         "the HHI would be 1.00, so the figures cannot rule this node out as a choke point (origin "
         "shares for that part would settle it)"
@@ -202,8 +211,16 @@ def test_remainders_impact_ignores_inessential_inputs(remainders: Path) -> None:
     result = analyze(load_chain(remainders))
     # JP cut at x: qx = 0.3, z falls to its scarcest essential input: 0.7 * 0.3
     assert result.node("x").impact == pytest.approx(0.21)
-    # EU cut at y: y is inessential to z, so nothing reaches the final product
-    assert result.node("y").impact == pytest.approx(0.0)
+    # y is only an inessential input of z: no node takes it as essential, so the model cannot
+    # carry a loss of y anywhere; its impact is unknown, not 0 (issue 13; was 0.0)
+    y = result.node("y")
+    assert y.impact is None
+    assert y.unknown["impact"] == (
+        "no node of the chain takes it as an essential input; its impact cannot be measured"
+    )
+    # y is a choke point with an unknown impact: ranked after x's known 0.21
+    flagged = analyze(load_chain(remainders), min_concentration=0.1).chokepoints()
+    assert [n.id for n in flagged] == ["x", "y"]
     assert result.node("z").impact is None
 
 
@@ -248,14 +265,22 @@ def tiers(tmp_path: Path) -> Path:
 
 def test_tiers_exposure_accumulates(tiers: Path) -> None:
     result = analyze(load_chain(tiers))
-    expected_kr = [0.6, 0.27, 0.135, 0.0675, 0.054, 0.0162]
-    expected_jp = [0.0, 0.1, 0.05, 0.025, 0.02, 0.406]
-    expected_t = [0.6, 0.37, 0.185, 0.5925, 0.474, 0.5422]
-    for k, node in enumerate(result.nodes):
+    expected_kr = [0.6, 0.27, 0.135, 0.0675]
+    expected_jp = [0.0, 0.1, 0.05, 0.025]
+    expected_t = [0.6, 0.37, 0.185, 0.5925]
+    for k, node in enumerate(result.nodes[:4]):
         assert node.exposure.get("KR", 0.0) == pytest.approx(expected_kr[k])
         assert node.exposure.get("JP", 0.0) == pytest.approx(expected_jp[k])
         assert node.total_dependence == pytest.approx(expected_t[k])
-    assert result.node("t6").exposure["US"] == pytest.approx(0.12)
+    # t5 has no shares: its dependence is unknown, so its total and exposures are too (they
+    # were 0.474 etc. counting t5 as domestic); t6 draws on t5 at cost share 0.5 with a domestic
+    # share of 0.6, so its total and exposures rest on t5's and are n/a as well (issue 13)
+    t5, t6 = result.node("t5"), result.node("t6")
+    assert (t5.total_dependence, t6.total_dependence) == (None, None)
+    assert t5.exposure == {"JP": None, "KR": None, "US": None}
+    assert t6.exposure == {"JP": None, "KR": None, "US": None}
+    assert t5.unknown["total_dependence"] == "no shares known for this node"
+    assert t6.unknown["total_dependence"] == "rests on inputs whose own figure is n/a (t5)"
 
 
 def test_tiers_node_without_shares(tiers: Path) -> None:
@@ -274,18 +299,21 @@ def test_tiers_chokepoints_ranked_by_impact(tiers: Path) -> None:
     assert result.node("t2").impact == pytest.approx(0.03)
     assert result.node("t4").impact == pytest.approx(0.3)
     assert result.node("t6").impact == pytest.approx(0.4)
-    assert [n.id for n in result.chokepoints()] == ["t4", "t1"]
+    # t4's dependence is exactly 50%: not above the EU's 50%, so not flagged (it was under >=)
+    assert [n.id for n in result.chokepoints()] == ["t1"]
     assert result.node("t4").reasons == (
-        "dependence 50% >= 50% and import concentration (HHI) 1.00 >= 0.40",
-        "US supplies 50% of T4; if US stops supplying it, CN's T6 output falls by 30%",
+        "import concentration (HHI) 1.00 > 0.40 but dependence 50% <= 50%",
+        "US supplies 50% of CN's market for T4; if US stops supplying it, the supply of T6 in "
+        "CN's market falls by 30%",
     )
     assert result.node("t6").reasons[0] == (
-        "import concentration (HHI) 1.00 >= 0.40 but dependence 40% < 50%"
+        "import concentration (HHI) 1.00 > 0.40 but dependence 40% <= 50%"
     )
     # t2: JP is its only foreign origin (HHI 1) but 10% is far from dependent
     assert result.node("t2").reasons == (
-        "import concentration (HHI) 1.00 >= 0.40 but dependence 10% < 50%",
-        "JP supplies 10% of T2; if JP stops supplying it, CN's T6 output falls by 3%",
+        "import concentration (HHI) 1.00 > 0.40 but dependence 10% <= 50%",
+        "JP supplies 10% of CN's market for T2; if JP stops supplying it, the supply of T6 in "
+        "CN's market falls by 3%",
     )
     # t3: fully domestic, neither criterion holds, no foreign supplier: nothing to say
     assert result.node("t3").reasons == ()
@@ -313,6 +341,90 @@ def test_year_uses_history(tmp_path: Path) -> None:
     assert old.year == 2014
     assert old.node("r").dependence == pytest.approx(0.9)
     assert old.node("q").dependence == pytest.approx(0.5)
-    assert any("their 2020 shares were used: q" in a for a in old.assumptions)
+    assert any(
+        "1 node(s) have no figures for 2014; the figures of another year were used: 2020 for q" in a
+        for a in old.assumptions
+    )
+    # every node carries the year of its figures; the title names the span
+    assert (old.node("r").year, old.node("q").year) == (2014, 2020)
+    assert old.years() == [2014, 2020]
+    assert old.years_text() == "2014-2020"
+    assert analyze(chain).years_text() == "2020"
     with pytest.raises(AnalysisError, match="no figures for 2010; years with figures: 2014, 2020"):
         analyze(chain, year=2010)
+
+
+# Shares summing above 1 within the loader's tolerance are divided by their sum (issue 13).
+OVER = """\
+- {id: a, name: A, stage: up, shares: {US: 0.497, JP: 0.306, KR: 0.2}, source: s}
+- {id: b, name: B, stage: down, shares: {US: 0.5, JP: 0.5}, source: s, inputs: [{node: a, cost_share: 0.6}, {node: a2, cost_share: 0.403}]}
+- {id: a2, name: A2, stage: up, shares: {JP: 1.0}, source: s}
+"""
+
+
+def test_shares_above_one_are_normalised(tmp_path: Path) -> None:
+    path = write_chain(tmp_path, "over", OVER, "[up, down]", extra="")
+    text = path.read_text(encoding="utf-8").replace("perspective: CN", "perspective: US")
+    path.write_text(text, encoding="utf-8")
+    result = analyze(load_chain(path))
+    a = result.node("a")
+    # sum 1.003: US 0.497/1.003, D = (0.306 + 0.2)/1.003 = 0.506/1.003 = 0.504487
+    assert a.dependence == pytest.approx(0.506 / 1.003)
+    # import HHI = (0.306^2 + 0.2^2) / 0.506^2 = (0.093636 + 0.04) / 0.256036 = 0.52194
+    # (without normalising: 0.133636 / 0.503^2 = 0.52819, the figure the issue reported)
+    assert a.import_hhi == pytest.approx(0.133636 / 0.256036)
+    assert round(a.import_hhi, 4) == 0.5219
+    # HHI = (0.497^2 + 0.306^2 + 0.2^2) / 1.003^2 = 0.380645 / 1.006009 = 0.378371
+    assert a.hhi == pytest.approx(0.380645 / 1.006009)
+    # b's cost shares sum to 1.003: divided by the sum, 0.6/1.003 and 0.403/1.003;
+    # T_b = 0.5 + 0.5 (0.6 T_a + 0.403 T_a2) / 1.003, T_a = 0.504487, T_a2 = 1
+    t_b = 0.5 + 0.5 * (0.6 * 0.506 / 1.003 + 0.403 * 1.0) / 1.003
+    assert result.node("b").total_dependence == pytest.approx(t_b)
+    assert any("divided by their sum: a (1.003)" in x for x in result.assumptions)
+
+
+def _check_invariants(result: Analysis) -> None:
+    for node in result.nodes:
+        if node.import_hhi is not None:
+            assert -1e-12 <= node.import_hhi <= 1 + 1e-12, node.id
+            assert node.hhi is not None
+            assert -1e-12 <= node.hhi <= 1 + 1e-12, node.id
+        total = node.total_dependence
+        if total is None:
+            continue
+        assert all(v is not None for v in node.exposure.values()) or node.unknown, node.id
+        assert sum(v for v in node.exposure.values() if v is not None) <= total + 1e-9, node.id
+        assert total <= 1 + 1e-9, node.id
+        if node.dependence is not None:
+            assert node.dependence <= total + 1e-9, node.id
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_invariants_on_generated_networks_with_shares_above_one(seed: int) -> None:
+    import random
+
+    from chokepoint.io.generate import build_network
+    from chokepoint.io.loader import check_document
+    from chokepoint.io.yamlread import Located
+
+    document = build_network(80, seed, cycles=0.1)
+    rng = random.Random(seed)
+    for node in document["nodes"]:  # push shares and cost shares up to the tolerance
+        shares = node.get("shares")
+        if shares:
+            total = sum(shares.values())
+            scale = rng.uniform(1.0, 1.0049) / total if total > 0 else 1.0
+            if max(shares.values()) * scale <= 1.0:
+                node["shares"] = {k: v * scale for k, v in shares.items()}
+        costs = [i for i in node.get("inputs", []) if i.get("cost_share") is not None]
+        total = sum(i["cost_share"] for i in costs)
+        scale = rng.uniform(1.0, 1.0049) / total if total > 0 else 1.0
+        if costs and max(i["cost_share"] for i in costs) * scale <= 1.0:
+            for i in costs:
+                i["cost_share"] *= scale
+    _check_invariants(analyze(check_document(Located(document, "generated"))))
+
+
+@pytest.mark.parametrize("name", ["robots", "machine-tools", "semiconductors"])
+def test_invariants_on_shipped_chains(name: str) -> None:
+    _check_invariants(analyze(load_chain(name)))

@@ -55,7 +55,8 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     code, out, err = run(runner, "analyze", MINI, "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
-    assert list(doc) == ["chain", "title", "perspective", "year", "nodes", "assumptions"]
+    assert list(doc) == ["chain", "title", "perspective", "year", "years", "nodes", "assumptions"]
+    assert doc["years"] == [2018]
     assert (doc["chain"], doc["title"], doc["perspective"], doc["year"]) == (
         "mini",
         "A small chain",
@@ -66,8 +67,19 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     assert list(reducers) == [
         "id", "name", "stage", "dependence", "hhi", "import_hhi", "top_supplier", "top_share",
         "countries_to_75", "total_dependence", "exposure", "chokepoint", "impact", "reasons",
-        "import_hhi_max", "possible_chokepoint",
+        "import_hhi_max", "possible_chokepoint", "year", "unknown",
     ]  # fmt: skip
+    assert (reducers["year"], reducers["unknown"]) == (2018, {})
+    cars = doc["nodes"][3]
+    # cars has no shares: no year of figures, its total and exposure are unknown (issue 13)
+    assert (cars["year"], cars["total_dependence"]) == (None, None)
+    assert cars["unknown"]["total_dependence"] == "no shares known for this node"
+    # plc is only an inessential input of robots: its impact cannot be measured (was 0.0)
+    plc = doc["nodes"][1]
+    assert plc["impact"] is None
+    assert plc["unknown"]["impact"] == (
+        "no node of the chain takes it as an essential input; its impact cannot be measured"
+    )
     assert reducers["id"] == "reducers"
     assert reducers["dependence"] == pytest.approx(0.72)
     assert reducers["hhi"] == pytest.approx(0.28**2 + 0.65**2)
@@ -94,7 +106,8 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     assert [cars[k] for k in ("dependence", "hhi", "import_hhi", "top_supplier", "impact")] == [
         None
     ] * 5
-    assert cars["total_dependence"] == 0.0
+    # cars has no shares: its total dependence is unknown, not 0.0 (issue 13)
+    assert (cars["total_dependence"], cars["exposure"]) == (None, {"EU": None, "JP": None})
     assert (cars["import_hhi_max"], cars["possible_chokepoint"]) == (None, False)
     assert any("no shares known for cars" in a for a in doc["assumptions"])
 
@@ -115,7 +128,9 @@ def test_analyze_csv(runner: CliRunner) -> None:
     assert (rows[0]["chokepoint"], rows[3]["chokepoint"]) == ("true", "false")
     assert rows[3]["dependence"] == ""
     assert float(rows[0]["import_hhi"]) == pytest.approx(0.815007716)
-    assert header[-2:] == ["import_hhi_max", "possible_chokepoint"]
+    assert header[-4:] == ["import_hhi_max", "possible_chokepoint", "year", "unknown"]
+    assert (rows[0]["year"], rows[0]["unknown"], rows[3]["total_dependence"]) == ("2018", "", "")
+    assert rows[3]["unknown"].startswith("total_dependence: no shares known for this node")
     assert float(rows[0]["import_hhi_max"]) == pytest.approx(0.4514 / 0.5184)
     assert (rows[0]["possible_chokepoint"], rows[3]["import_hhi_max"]) == ("false", "")
 
@@ -127,8 +142,10 @@ def test_analyze_table_at_pinned_width(runner: CliRunner) -> None:
     assert "⚑ reducers" in out
     assert "JP 65%" in out
     assert "Choke points, ranked by impact" in out
-    # ranked: robots (50%) before reducers (32.5%)
-    assert out.index("1. Robots") < out.index("2. Reduction gears")
+    # robots' dependence is exactly 50%: not above the EU threshold, not ranked; reducers (32.5%)
+    # before plc (impact unknown: ranked last)
+    assert "1. Robots" not in out
+    assert out.index("1. Reduction gears") < out.index("2. PLCs")
     assert "[s1] A report, A publisher, 2025, Table 1" in out
 
 
@@ -172,16 +189,31 @@ def test_scenario_json(runner: CliRunner) -> None:
     assert (doc["chain"], doc["perspective"], doc["model"]) == ("mini", "CN", "leontief")
     assert doc["scenario"]["cuts"] == [{"origin": "JP", "nodes": ["reducers"], "severity": 1.0}]
     nodes = {n["id"]: n for n in doc["nodes"]}
-    assert list(nodes["robots"]) == ["id", "stage", "loss", "import_loss", "domestic_loss"]
+    assert list(nodes["robots"]) == [
+        "id", "stage", "loss", "import_loss", "domestic_loss", "unknown"
+    ]  # fmt: skip
     assert nodes["reducers"]["loss"] == pytest.approx(0.65)
     assert nodes["robots"]["domestic_loss"] == pytest.approx(0.325)
-    assert doc["final"] == [{"id": "cars", "loss": pytest.approx(0.325)}]
+    assert doc["final"] == [{"id": "cars", "loss": pytest.approx(0.325), "unknown": None}]
 
 
 def test_scenario_linear_equals_exposure(runner: CliRunner) -> None:
     _, out, _ = run(runner, "scenario", MINI, "--cut", "JP=1", "--model", "linear", "-f", "json")
-    nodes = {n["id"]: n["loss"] for n in json.loads(out)["nodes"]}
-    assert nodes == pytest.approx({"reducers": 0.65, "plc": 0.3, "robots": 0.66, "cars": 0.0})
+    doc = json.loads(out)
+    nodes = {n["id"]: n["loss"] for n in doc["nodes"]}
+    # cars takes robots (hit: 0.66) without a cost share: its linear loss is unknown, not 0.0
+    # (issue 13); the other losses are exposure to JP: 0.65, 0.3, 0.5 + 0.5 (0.4 * 0.65 + 0.2 * 0.3)
+    assert nodes == {
+        "reducers": pytest.approx(0.65),
+        "plc": pytest.approx(0.3),
+        "robots": pytest.approx(0.66),
+        "cars": None,
+    }
+    assert doc["final"] == [
+        {"id": "cars", "loss": None, "unknown": "linear model: no cost share for the input(s) "
+         "the scenario hits: robots->cars"}
+    ]  # fmt: skip
+    assert any("a linear loss that would draw on one of them" in a for a in doc["assumptions"])
 
 
 def test_sweep_json_and_csv(runner: CliRunner) -> None:
@@ -279,7 +311,7 @@ def test_scenario_file(runner: CliRunner, tmp_path: Path) -> None:
     doc = json.loads(out)
     assert doc["scenario"]["title"] == "Japan halves reducers"
     # reducers lose 0.65 * 0.5; cars follow robots' domestic half: 0.5 * 0.325
-    assert doc["final"] == [{"id": "cars", "loss": pytest.approx(0.1625)}]
+    assert doc["final"] == [{"id": "cars", "loss": pytest.approx(0.1625), "unknown": None}]
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "scenarios:\n  x:\n    title: X\n    cuts: [{origin: JPN, nodes: [reducer], severity: 1}]\n",
@@ -688,7 +720,8 @@ def test_head_minus_one() -> None:
     script = f"'{CHOKEPOINT}' analyze robots | head -1; echo \"status=${{PIPESTATUS[0]}}\""
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("Industrial robots: dependence of CN (China), 2018")
+    # the robots chain's nodes carry figures of 2017 and 2018: the title says so (issue 13)
+    assert lines[0].startswith("Industrial robots: dependence of CN (China), 2017-2018")
     assert lines[-1] in ("status=0", "status=141")
     assert done.stderr == ""
 

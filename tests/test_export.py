@@ -97,8 +97,7 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "chokepoint": True,
         "import_hhi_max": 0.53125,
         "possible_chokepoint": False,
-        "impact": 0.0,
-        "impact_on": "cars",
+        # plc is only an inessential input of robots: impact unknown (issue 13; was 0.0)
         "estimate": False,
     },
     "robots": {
@@ -113,7 +112,7 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "top_supplier": "JP",
         "top_share": 0.5,
         "total_dependence": 0.724,
-        "chokepoint": True,
+        "chokepoint": False,  # dependence exactly 0.5: not above the EU threshold
         "import_hhi_max": 1.0,
         "possible_chokepoint": False,
         "impact": 0.5,
@@ -124,7 +123,7 @@ MINI_NODES: dict[str, dict[str, Value]] = {
         "label": "Cars",
         "name": "Cars",
         "stage": "downstream",
-        "total_dependence": 0.0,
+        # no shares: total dependence unknown (issue 13; was 0.0)
         "chokepoint": False,
         "possible_chokepoint": False,
         "estimate": False,
@@ -482,10 +481,9 @@ def test_csv_node_table(mini: Chain, analysis: Analysis) -> None:
     lines = to_csv(mini, analysis).splitlines()
     assert lines[0] == "id," + ",".join(NODE_KEYS)
     assert lines[2] == (
-        "plc,PLCs,PLCs,upstream,0.2,0.5,0.3,,0.8,0.38,0.53125,EU,0.5,0.8,true,0.53125,false,0.0,cars,"
-        "false"
+        "plc,PLCs,PLCs,upstream,0.2,0.5,0.3,,0.8,0.38,0.53125,EU,0.5,0.8,true,0.53125,false,,,false"
     )
-    assert lines[4] == "cars,Cars,Cars,downstream,,,,,,,,,,0.0,false,,false,,,false"
+    assert lines[4] == "cars,Cars,Cars,downstream,,,,,,,,,,,false,,false,,,false"
     assert len(lines) == 5
 
 
@@ -541,7 +539,7 @@ def test_dot_ranks_stages_and_outlines_choke_points(mini: Chain, analysis: Analy
     clusters = re.findall(r'subgraph "cluster_([a-z-]+)" \{\n    label="[^"]+"; rank=same;', text)
     assert clusters == ["upstream", "midstream", "downstream"]
     outlined = re.findall(r'^    "([a-z-]+)" \[.*penwidth=3\];$', text, flags=re.MULTILINE)
-    assert outlined == ["reducers", "plc", "robots"]
+    assert outlined == ["reducers", "plc"]  # robots' 50% dependence is not above 50%
     assert '"reducers" [label="Reduction gears\\ndependence 72%, choke point"' in text
     assert '"reducers" -> "robots" [penwidth=3.4, label="40%"];' in text
     assert '"plc" -> "robots" [penwidth=2.2, label="20%", style=dashed];' in text
@@ -555,7 +553,7 @@ def test_mermaid_groups_stages_and_marks_choke_points(mini: Chain, analysis: Ana
         "midstream",
         "downstream",
     ]
-    assert "  class n_reducers,n_plc,n_robots chokepoint\n" in text
+    assert "  class n_reducers,n_plc chokepoint\n" in text
     assert "  style n_reducers fill:#f24523,color:#ffffff\n" in text
     assert "  n_plc -.->|20%| n_robots\n" in text
 

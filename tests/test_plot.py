@@ -134,7 +134,9 @@ def test_svg_shows_title_values_and_choke_points(mini: Chain, analysis: Analysis
     assert lines_after(texts, "Reduction gears") == "72% · choke point"  # the second line
     assert lines_after(texts, "PLCs") == "80% · choke point"
     assert lines_after(texts, "Cars") == "n/a"
-    assert sum("choke point" in t for t in texts) == 4  # three boxes and the legend
+    # robots' dependence is exactly 50%: not above the EU threshold, not a choke point
+    assert lines_after(texts, "Robots") == "50%"
+    assert sum("choke point" in t for t in texts) == 3  # two boxes and the legend
     assert "import dependence" in texts
     text = data.decode("utf-8")
     assert f"fill: {ramp_colour(0.72)}" in text  # reducers
@@ -156,7 +158,7 @@ def test_svg_under_a_scenario_colours_by_loss(
     data = plot_chain(mini, analysis, jp_cut, fmt="svg")
     texts = svg_texts(data)
     assert "perspective CN · 2018 · scenario: jp-cut (leontief model)" in texts
-    assert lines_after(texts, "Robots") == "82% · choke point"  # .825: 82.4999...%
+    assert lines_after(texts, "Robots") == "82%"  # .825: 82.4999...%; not a choke point
     assert lines_after(texts, "Cars") == "82%"
     assert "output loss under the scenario" in texts
     assert f"fill: {ramp_colour(0.65)}" in data.decode("utf-8")

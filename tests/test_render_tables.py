@@ -106,18 +106,31 @@ def test_analyze_mini(width: int) -> None:
     # reducers' impact, 32.5% rounded to a whole per cent, is left to the scenario tests
     assert got["⚑ reducers"][:7] == ["upstream", "⚑ reducers", "████░░ 72%", "JP 65%", "0.82",
                                      "2", "72%"]  # fmt: skip
-    assert got["⚑ plc"] == ["", "⚑ plc", "█████░ 80%", "EU 50%", "0.53", "2", "80%", "0%"]
-    assert got["⚑ robots"] == ["midstream", "⚑ robots", "███░░░ 50%", "JP 50%", "1.00", "2",
-                               "72%", "50%"]  # fmt: skip
-    assert got["cars"] == ["downstream", "cars", "n/a", "-", "n/a", "-", "0%", "-"]
+    # plc is only an inessential input of robots: impact n/a, not 0% (issue 13)
+    assert got["⚑ plc"] == ["", "⚑ plc", "█████░ 80%", "EU 50%", "0.53", "2", "80%", "n/a"]
+    # robots' dependence is exactly 50%: not above the EU's 50%, so not flagged (strict)
+    assert got["robots"] == ["midstream", "robots", "███░░░ 50%", "JP 50%", "1.00", "2",
+                             "72%", "50%"]  # fmt: skip
+    # cars has no shares: total n/a, not 0% (issue 13)
+    assert got["cars"] == ["downstream", "cars", "n/a", "-", "n/a", "-", "n/a", "-"]
     text = flat(out)
-    assert "Choke points, ranked by impact: dependence >= 50% and import HHI >= 0.40" in text
+    assert "Choke points, ranked by impact: dependence > 50% and import HHI > 0.40" in text
+    # JP stops reducers: robots lose 0.5 * 0.65 = 0.325, cars (domestic) follow
     assert (
-        "1. Robots (robots, midstream): impact 50% JP supplies 50% of Robots; if JP stops "
-        "supplying it, CN's Cars output falls by 50%"
+        "1. Reduction gears (reducers, upstream): impact 32% JP supplies 65% of CN's market for "
+        "Reduction gears; if JP stops supplying it, the supply of Cars in CN's market falls by 32%"
     ) in text
-    assert text.index("1. Robots") < text.index("2. Reduction gears") < text.index("3. PLCs")
-    assert "3. PLCs (plc, upstream): impact 0%" in text
+    # an unknown impact ranks after every known one, with its reason
+    assert (
+        "2. PLCs (plc, upstream): impact n/a EU supplies 50% of CN's market for PLCs; no node of "
+        "the chain takes it as an essential input; its impact cannot be measured"
+    ) in text
+    assert "1. Robots" not in text
+    assert "- total and exposure of cars: no shares known for this node" in text
+    assert (
+        "- impact of plc: no node of the chain takes it as an essential input; its impact "
+        "cannot be measured"
+    ) in text
     assert "Not ruled out" not in text
     assert "[s1] A report, A publisher, 2025, Table 1" in text
     assert "- no shares known for cars: direct metrics n/a; counted as domestic (s_P = 1)" in text
@@ -129,24 +142,28 @@ def test_analyze_robots(width: int) -> None:
     reducers = got["⚑ reducers*"]
     assert reducers[2:4] == ["████░░ 72%", "JP 61%"]
     assert reducers[-1] == "12%"
-    assert got["⚑ plc*"][2:4] == ["██████ 100%", "EUROPE 57%"]
-    assert got["⚑ cnc*"][2:4] == ["██████ 100%", "JP 65%"]
+    assert got["⚑ plc* '17"][2:4] == ["██████ 100%", "EUROPE 57%"]
+    assert got["⚑ cnc* '17"][2:4] == ["██████ 100%", "JP 65%"]
     assert got["? servo*"][2:4] == ["█████░ 78%", "JP 22%"]
     assert got["? controllers"][2:4] == ["████░░ 70%", "-"]
     if width >= 120:  # every column at full width
         assert reducers == ["", "⚑ reducers*", "████░░ 72%", "JP 61%", "0.73", "2", "72%", "12%"]
-        assert got["⚑ plc*"][4:] == ["0.46", "2", "100%", "57%"]
+        assert got["⚑ plc* '17"][4:] == ["0.46", "2", "100%", "57%"]
     text = flat(out)
     assert (
         "1. Programmable logic controllers (PLCs) (plc, upstream): impact 57% EUROPE supplies "
-        "57% of Programmable logic controllers (PLCs); if EUROPE stops supplying it, CN's "
-        "Electrical and electronics industry output falls by 57%"
+        "57% of CN's market for Programmable logic controllers (PLCs); if EUROPE stops supplying "
+        "it, the supply of each of Electrical and electronics industry, Automotive industry and "
+        "Metalworking and machinery industries in CN's market falls by 57%"
     ) in text
     assert (
-        "3. Precision reduction gears (reducers, upstream): impact 12% JP supplies 61% of "
-        "Precision reduction gears; if JP stops supplying it, CN's Electrical and electronics "
-        "industry output falls by 12%"
+        "3. Precision reduction gears (reducers, upstream): impact 12% JP supplies 61% of CN's "
+        "market for Precision reduction gears; if JP stops supplying it, the supply of each of "
+        "Electrical and electronics industry, Automotive industry and Metalworking and machinery "
+        "industries in CN's market falls by 12%"
     ) in text
+    # the shares of cnc and plc are of 2017, the others of 2018: the title says so
+    assert out.startswith("Industrial robots: dependence of CN (China), 2017-2018")
     assert (
         "? Servo mechanisms (servo motors, amplifiers) (servo, upstream): dependence 78%, import "
         "HHI 0.15 counting named origins, up to 0.61; JP supplies 22%, impact 4%"
@@ -155,10 +172,21 @@ def test_analyze_robots(width: int) -> None:
 
 
 def test_analyze_top_and_thresholds(width: int) -> None:
-    out = table(width, "analyze", MINI, "--top", "1", "--min-concentration", "0.6")
+    out = table(
+        width,
+        "analyze",
+        MINI,
+        "--top",
+        "1",
+        "--min-concentration",
+        "0.6",
+        "--min-dependence",
+        "0.45",
+    )
     text = flat(out)
-    # import HHI 0.82 and 1.00 pass 0.6; plc's 0.53 does not, and it has no unnamed supply
-    assert "dependence >= 50% and import HHI >= 0.60" in text
+    # import HHI 0.82 and 1.00 pass 0.6; plc's 0.53 does not, and it has no unnamed supply;
+    # robots' dependence 50% is above 45%
+    assert "dependence > 45% and import HHI > 0.60" in text
     assert "1. Robots (robots, midstream): impact 50%" in text
     assert "... 1 more (--top 2)" in text
     assert "2. Reduction gears" not in text
@@ -177,7 +205,7 @@ def test_scenario_mini_jp_cut(width: int) -> None:
     out = table(width, "scenario", MINI, "--cut", "JP=1")
     text = flat(out)
     assert "JP cuts 100% of every node (leontief model, CN)" in text
-    assert "Cars (cars): output falls by 82.5%" in text
+    assert "Cars (cars): supply falls by 82.5%" in text
     assert lines_of(out) == [
         ["upstream", "reducers", "████░░ 65.0%", "65.0%", "0.0%"],
         ["", "plc", "██░░░░ 30.0%", "30.0%", "0.0%"],
@@ -192,7 +220,13 @@ def test_scenario_mini_linear(width: int) -> None:
     assert "JP cuts 100% of every node (linear model, CN)" in flat(out)
     got = rows(out)
     assert got["robots"][2:] == ["████░░ 66.0%", "50.0%", "16.0%"]
-    assert got["cars"][2:] == ["░░░░░░ 0.0%", "0.0%", "0.0%"]
+    # cars takes robots (hit) without a cost share: its linear loss is n/a, not 0.0% (issue 13)
+    assert got["cars"][2:] == ["n/a", "0.0%", "n/a"]
+    assert "Cars (cars): supply loss n/a" in flat(out)
+    assert (
+        "- loss of cars: linear model: no cost share for the input(s) the scenario hits: "
+        "robots->cars"
+    ) in flat(out)
 
 
 def test_scenario_robots_jp_cut(width: int) -> None:
@@ -203,7 +237,7 @@ def test_scenario_robots_jp_cut(width: int) -> None:
         "Automotive industry (automotive)",
         "Metalworking and machinery industries (metal-machinery)",
     ):
-        assert f"{final}: output falls by 37.0%" in text
+        assert f"{final}: supply falls by 37.0%" in text
     got = rows(out)
     assert got["cnc"][2:] == ["████░░ 65.0%", "65.0%", "0.0%"]
     assert got["servo"][2:] == ["█░░░░░ 21.8%", "21.8%", "0.0%"]
@@ -226,7 +260,7 @@ def test_scenario_named_with_shock_and_substitution(width: int) -> None:
         "EU cuts 50% of wafers; chips loses 30% of domestic capacity; substitutability of "
         "wafers = 0.4; substitutability of chips = 0.1"
     ) in text
-    assert "Logic chips (chips): output falls by 0.0%" in text
+    assert "Logic chips (chips): supply falls by 0.0%" in text
     assert rows(out)["wafers"] == ["wafers", "wafers", "░░░░░░ 3.0%", "3.0%", "0.0%"]
     out = table(width, "scenario", chain, "taiwan-cut")
     # TW supplies 17% of wafers and 63% of chips; JP makes no chips
@@ -362,7 +396,9 @@ def csv_rows(*args: str, path: Path | None = None) -> list[dict[str, str]]:
 
 def test_csv_of_scenario_and_montecarlo() -> None:
     got = {r["id"]: r for r in csv_rows("scenario", MINI, "--cut", "JP=1")}
-    assert list(got["robots"]) == ["id", "stage", "final", "loss", "import_loss", "domestic_loss"]
+    assert list(got["robots"]) == [
+        "id", "stage", "final", "loss", "import_loss", "domestic_loss", "unknown"
+    ]  # fmt: skip
     assert [got[n]["final"] for n in ("reducers", "plc", "robots", "cars")] == [
         "false", "false", "false", "true"]  # fmt: skip
     figures = [float(got["robots"][k]) for k in ("loss", "import_loss", "domestic_loss")]

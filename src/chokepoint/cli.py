@@ -680,7 +680,8 @@ def analyze(
         typer.Option(
             "--min-dependence",
             parser=_fraction(),
-            help="Choke-point threshold on import dependence, 0 to 1 (EU: 0.5).",
+            help="Choke-point threshold on import dependence, 0 to 1: a node must exceed it "
+            "(EU SWD(2021) 352: above 0.5).",
         ),
     ] = 0.5,
     min_concentration: Annotated[
@@ -688,13 +689,14 @@ def analyze(
         typer.Option(
             "--min-concentration",
             parser=_fraction(),
-            help="Choke-point threshold on import HHI, 0 to 1 (EU: 0.4).",
+            help="Choke-point threshold on import HHI, 0 to 1: a node must exceed it "
+            "(EU SWD(2021) 352: above 0.4).",
         ),
     ] = 0.4,
 ) -> None:
     """Import dependence, concentration, propagated exposure and ranked choke points per node.
 
-    A node is a choke point (⚑) when its dependence and its import HHI reach the thresholds. A
+    A node is a choke point (⚑) when its dependence and its import HHI exceed the thresholds. A
     node marked ? is dependent enough but concentrated enough only if the part of its foreign
     supply with no named origin came from one economy: the figures cannot rule it out
     (import_hhi_max and possible_chokepoint in JSON and CSV; see docs/methodology.md).

@@ -9,9 +9,16 @@ import numpy as np
 
 from ..errors import AnalysisError
 from ..model import OTHER, Chain
-from .chokepoints import DEFAULT_MIN_CONCENTRATION, DEFAULT_MIN_DEPENDENCE, criteria, impacts
-from .compiled import Compiled, FloatArray, OriginSplit, compile_chain
-from .metrics import EPS, direct_metrics, exposure
+from .chokepoints import (
+    DEFAULT_MIN_CONCENTRATION,
+    DEFAULT_MIN_DEPENDENCE,
+    criteria,
+    impact_finals,
+    impacts,
+    unmeasurable,
+)
+from .compiled import BoolArray, Compiled, FloatArray, OriginSplit, compile_chain
+from .metrics import EPS, DirectMetrics, direct_metrics, exposure, rests_on_unknown
 
 __all__ = [
     "FIELDS",
@@ -39,6 +46,8 @@ FIELDS = (
     "reasons",
     "import_hhi_max",
     "possible_chokepoint",
+    "year",
+    "unknown",
 )
 
 
@@ -51,6 +60,10 @@ class NodeMetrics:
     concentrated as they could be. ``possible_chokepoint`` marks a node that meets the
     dependence criterion and whose concentration criterion fails at ``import_hhi`` but holds at
     ``import_hhi_max``: the figures cannot rule it out as a choke point.
+
+    A figure that rests on something the chain does not give (shares, cost shares, what the node
+    is used for) is None, and ``unknown`` maps its name (``total_dependence``, ``exposure``,
+    ``impact``) to the reason. ``year`` is the year of the shares used for the node.
     """
 
     id: str
@@ -62,8 +75,8 @@ class NodeMetrics:
     top_supplier: str | None
     top_share: float | None
     countries_to_75: int | None
-    total_dependence: float
-    exposure: dict[str, float]
+    total_dependence: float | None
+    exposure: dict[str, float | None]
     chokepoint: bool
     impact: float | None
     reasons: tuple[str, ...] = ()
@@ -72,6 +85,8 @@ class NodeMetrics:
     estimate: bool = False
     import_hhi_max: float | None = None
     possible_chokepoint: bool = False
+    year: int | None = None
+    unknown: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The node's JSON object, keys in :data:`FIELDS` order."""
@@ -92,6 +107,8 @@ class NodeMetrics:
             "reasons": list(self.reasons),
             "import_hhi_max": self.import_hhi_max,
             "possible_chokepoint": self.possible_chokepoint,
+            "year": self.year,
+            "unknown": dict(self.unknown),
         }
 
 
@@ -118,6 +135,15 @@ class Analysis:
         """Nodes the figures cannot rule out as choke points, ranked like :meth:`chokepoints`."""
         return sorted([n for n in self.nodes if n.possible_chokepoint], key=_by_impact)
 
+    def years(self) -> list[int]:
+        """The distinct years of the shares used, ascending (one element when not mixed)."""
+        return sorted({n.year for n in self.nodes if n.year is not None} or {self.year})
+
+    def years_text(self) -> str:
+        """``2018``, or ``2017-2025`` when the nodes' figures come from several years."""
+        years = self.years()
+        return str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+
     def node(self, node_id: str) -> NodeMetrics:
         """The metrics of one node (``KeyError`` when absent), by index."""
         return self.nodes[self._index[node_id]]
@@ -132,13 +158,15 @@ class Analysis:
             "title": self.chain.title,
             "perspective": self.perspective,
             "year": self.year,
+            "years": self.years(),
             "nodes": [n.to_dict() for n in self.nodes],
             "assumptions": list(self.assumptions),
         }
 
 
-def _by_impact(node: NodeMetrics) -> tuple[float, float, str]:
-    return (-(node.impact or 0.0), -(node.dependence or 0.0), node.id)
+def _by_impact(node: NodeMetrics) -> tuple[bool, float, float, str]:
+    """Known impacts first, largest first; an unknown impact never ranks above a known one."""
+    return (node.impact is None, -(node.impact or 0.0), -(node.dependence or 0.0), node.id)
 
 
 def _criteria_reasons(
@@ -158,9 +186,9 @@ def _criteria_reasons(
     point (``possible``, decided by :func:`analyze`).
     """
     dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
-    dep_text = f"dependence {dep:.0%} {'>=' if dep_ok else '<'} {min_dependence:.0%}"
+    dep_text = f"dependence {dep:.0%} {'>' if dep_ok else '<='} {min_dependence:.0%}"
     con_text = (
-        f"import concentration (HHI) {con:.2f} {'>=' if con_ok else '<'} {min_concentration:.2f}"
+        f"import concentration (HHI) {con:.2f} {'>' if con_ok else '<='} {min_concentration:.2f}"
     )
     if dep_ok and con_ok:
         return [f"{dep_text} and {con_text}"]
@@ -191,7 +219,7 @@ def _criteria_reasons(
                 "this node out as a choke point (origin shares for that part would settle it)"
             )
         else:
-            text += f"even if {where}, the HHI would be {high:.2f} < {min_concentration:.2f}"
+            text += f"even if {where}, the HHI would be {high:.2f} <= {min_concentration:.2f}"
     return [text]
 
 
@@ -220,7 +248,8 @@ def analyze(
     strict
         Refuse nodes without shares instead of counting them as domestic.
     min_dependence, min_concentration
-        Choke-point thresholds (defaults 0.5 and 0.4, after EU SWD(2021) 352).
+        Choke-point thresholds (defaults 0.5 and 0.4, after EU SWD(2021) 352): a node must
+        exceed both.
 
     Returns
     -------
@@ -267,10 +296,10 @@ def analyze_compiled(
 ) -> Analysis:
     """:func:`analyze` of a chain already compiled for a perspective and year."""
     chain = c.chain
-    unknown = [n for n, s in zip(c.nodes, c.splits, strict=True) if not s.known]
-    if unknown and strict:
+    no_shares = [n for n, s in zip(c.nodes, c.splits, strict=True) if not s.known]
+    if no_shares and strict:
         msg = (
-            f"strict: no shares known for {', '.join(unknown)}; add shares (with a source) or "
+            f"strict: no shares known for {', '.join(no_shares)}; add shares (with a source) or "
             "leave strict mode to count them as domestic"
         )
         raise AnalysisError(msg)
@@ -283,11 +312,16 @@ def analyze_compiled(
     )
     if no_cost:
         assumptions.append(
-            f"inputs without a cost share weigh 0 in exposure and total dependence: {', '.join(no_cost)}"
+            "inputs without a cost share: a total dependence or exposure that would draw on "
+            f"one of them is n/a: {', '.join(no_cost)}"
         )
     direct = direct_metrics(c)
     origins, x = exposure(c)
+    missing = rests_on_unknown(c, x, np.repeat(~c.known[:, None], x.shape[1], axis=1))
     impact = impacts(c, direct.top_share)
+    no_impact = unmeasurable(c)
+    tied = _tied_finals(c, direct, impact, min_dependence, min_concentration)
+    finals_all = c.final_ids()
     names = {n.id: n.name for n in chain.nodes}
     stage_rank = {s: k for k, s in enumerate(chain.stages)}
     dependence = direct.dependence.tolist()
@@ -295,7 +329,7 @@ def analyze_compiled(
     bounds, top_shares = direct.import_hhi_max.tolist(), direct.top_share.tolist()
     tops, c75s = direct.top.tolist(), direct.countries_to_75.tolist()
     totals = x[:, -1].tolist()
-    exposures = _exposure_dicts(c.size, origins, x)
+    exposures = _exposure_dicts(c.size, origins, x, missing)
     results = []
     for k, node in sorted(enumerate(chain.nodes), key=lambda kn: stage_rank[kn[1].stage]):
         split = c.splits[k]
@@ -313,6 +347,16 @@ def analyze_compiled(
             c75 = c75s[k] or None
         dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
         hit = impact[node.id]
+        unknown: dict[str, str] = {}
+        total: float | None = totals[k]
+        if missing[k, -1]:
+            total = None
+            unknown["total_dependence"] = _missing_reason(c, k, x, missing)
+        if missing[k, :-1].any():
+            unknown["exposure"] = _missing_reason(c, k, x, missing)
+        if k in no_impact:
+            hit = None
+            unknown["impact"] = no_impact[k]
         reasons: list[str] = []
         possible = False
         if dep is not None and con is not None and high is not None:
@@ -330,12 +374,14 @@ def analyze_compiled(
                     min_concentration,
                 )
             )
-        if hit is not None and top is not None and share is not None:
-            value, final = hit
-            reasons.append(
-                f"{top} supplies {share:.0%} of {node.name}; if {top} stops supplying it, "
-                f"{c.perspective}'s {names[final]} output falls by {value:.0%}"
-            )
+        if top is not None and share is not None:
+            if hit is not None:
+                ends = [finals_all[f] for f in tied[k]] if k in tied else [hit[1]]
+                reasons.append(
+                    _impact_sentence(c, node.name, top, share, hit[0], ends, names, k in tied)
+                )
+            elif "impact" in unknown:
+                reasons.append(f"{_supplies(c, node.name, top, share)}; {unknown['impact']}")
         results.append(
             NodeMetrics(
                 id=node.id,
@@ -347,7 +393,7 @@ def analyze_compiled(
                 top_supplier=top,
                 top_share=share,
                 countries_to_75=c75,
-                total_dependence=totals[k],
+                total_dependence=total,
                 exposure=exposures[k],
                 chokepoint=dep_ok and con_ok,
                 impact=hit[0] if hit else None,
@@ -357,6 +403,8 @@ def analyze_compiled(
                 estimate=node.estimate,
                 import_hhi_max=high,
                 possible_chokepoint=possible,
+                year=c.node_years[k],
+                unknown=unknown,
             )
         )
     return Analysis(
@@ -371,15 +419,126 @@ def analyze_compiled(
     )
 
 
-def _exposure_dicts(size: int, origins: list[str], x: FloatArray) -> list[dict[str, float]]:
-    """Each node's non-zero exposures by origin, in origin order (from the matrix at once)."""
-    rows, cols = np.nonzero(x[:, :-1] > EPS)
+def _exposure_dicts(
+    size: int, origins: list[str], x: FloatArray, missing: BoolArray
+) -> list[dict[str, float | None]]:
+    """Each node's non-zero exposures by origin, in origin order (from the matrix at once);
+    None where the exposure rests on a missing figure."""
+    rows, cols = np.nonzero((x[:, :-1] > EPS) | missing[:, :-1])
     names = np.array(origins, dtype=object)[cols].tolist()
-    values = x[rows, cols].tolist()
+    values = np.where(missing[rows, cols], np.nan, x[rows, cols]).tolist()
+    values = [None if v != v else v for v in values]
     ends = np.cumsum(np.bincount(rows, minlength=size)).tolist()
-    out: list[dict[str, float]] = []
+    out: list[dict[str, float | None]] = []
     start = 0
     for end in ends:
         out.append(dict(zip(names[start:end], values[start:end], strict=True)))
         start = end
     return out
+
+
+def _missing_reason(c: Compiled, k: int, x: FloatArray, missing: BoolArray) -> str:
+    """Why node ``k``'s total dependence (or exposure) is n/a: the figures it would draw on."""
+    if not c.splits[k].known:
+        return "no shares known for this node"
+    no_cost: list[str] = []
+    unknown_inputs: list[str] = []
+    for e in range(int(c.in_ptr[k]), int(c.in_ptr[k + 1])):
+        i = int(c.in_src[e])
+        if not c.in_known[e] and (missing[i].any() or (x[i] > EPS).any()):
+            no_cost.append(f"{c.nodes[i]}->{c.nodes[k]}")
+        elif c.in_known[e] and c.in_cost[e] > 0 and missing[i].any():
+            unknown_inputs.append(c.nodes[i])
+    parts = []
+    if no_cost:
+        parts.append(f"inputs without a cost share ({', '.join(no_cost)})")
+    if unknown_inputs:
+        parts.append(f"inputs whose own figure is n/a ({', '.join(unknown_inputs)})")
+    return "rests on " + " and on ".join(parts) if parts else "rests on a missing figure"
+
+
+def _tied_finals(
+    c: Compiled,
+    direct: DirectMetrics,
+    impact: dict[str, tuple[float, str] | None],
+    min_dependence: float,
+    min_concentration: float,
+) -> dict[int, list[int]]:
+    """The final products hit alike by each node's impact scenario (see
+    :func:`~chokepoint.core.chokepoints.impact_finals`; positions index ``c.finals``).
+
+    One propagation of the chain per node: every node while that stays within
+    :data:`_TIES_CELLS` (nodes x scenarios), else the choke points first, largest impact first,
+    then the other nodes by impact, up to that budget. The others' sentences say that other
+    final products may be hit alike."""
+    candidates = [k for k in range(c.size) if impact[c.nodes[k]] is not None]
+    budget = max(1, _TIES_CELLS // max(c.size, 1))
+    if len(candidates) > budget:
+        flagged = [
+            criteria(d, h, min_dependence, min_concentration) == (True, True)
+            for d, h in zip(direct.dependence.tolist(), direct.import_hhi.tolist(), strict=True)
+        ]
+
+        def rank(k: int) -> tuple[bool, float]:
+            hit = impact[c.nodes[k]]
+            return (not flagged[k], -(hit[0] if hit else 0.0))
+
+        candidates = sorted(candidates, key=rank)[:budget]
+    rows = np.asarray(sorted(candidates), dtype=np.intp)
+    found = impact_finals(c, np.asarray(direct.top, dtype=np.intp), rows)
+    where = {f: j for j, f in enumerate(c.finals.tolist())}
+    return {n: [where[f] for f in fs] for n, fs in found.items()}
+
+
+#: Cells (nodes x scenarios) of the propagations that find the final products hit alike.
+_TIES_CELLS = 1 << 22
+
+
+def _supplies(c: Compiled, name: str, top: str, share: float) -> str:
+    market = "world supply" if c.chain.is_global else f"{c.perspective}'s market"
+    return f"{top} supplies {share:.0%} of {market} for {name}"
+
+
+def _impact_sentence(
+    c: Compiled,
+    name: str,
+    top: str,
+    share: float,
+    value: float,
+    ends: list[str],
+    names: dict[str, str],
+    checked: bool = True,
+) -> str:
+    """ "JP supplies 65% of CN's market for reducers; if JP stops supplying it, the supply of
+    robots in CN's market falls by 61%", naming every final product hit alike (``checked``:
+    the ties were looked for; else the one named may not be the only one)."""
+    labels = [names[f] for f in ends]
+    if not labels:
+        if c.chain.is_global:
+            return (
+                f"{_supplies(c, name, top, share)}; if {top} stops supplying it to "
+                f"{c.perspective}, the supply of no final product available to "
+                f"{c.perspective} falls (0%)"
+            )
+        return (
+            f"{_supplies(c, name, top, share)}; if {top} stops supplying it, the supply of no "
+            f"final product in {c.perspective}'s market falls (0%)"
+        )
+    if len(labels) == 1:
+        what = labels[0]
+        if not checked:
+            what += " (the hardest hit; other final products may be hit alike)"
+    elif len(labels) <= 3:
+        what = "each of " + ", ".join(labels[:-1]) + f" and {labels[-1]}"
+    else:
+        what = f"each of {len(labels)} final products (e.g. {labels[0]}, {labels[1]})"
+    if c.chain.is_global:
+        to = f" to {c.perspective}"
+        where = f"available to {c.perspective} (sourced at world shares)"
+    else:
+        to = ""
+        where = f"in {c.perspective}'s market"
+    return (
+        f"{_supplies(c, name, top, share)}; if {top} stops supplying it{to}, the supply of "
+        f"{what} {where} falls by {value:.0%}"
+    )

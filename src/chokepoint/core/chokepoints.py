@@ -2,10 +2,12 @@ r"""Choke points: the criteria, and the impact of every node in one backward pas
 
 A node is a choke point for perspective :math:`P` when
 
-.. math:: D_n \ge \delta \quad\text{and}\quad \mathrm{HHI}^{imp}_n \ge \eta
+.. math:: D_n > \delta \quad\text{and}\quad \mathrm{HHI}^{imp}_n > \eta
 
 with :math:`\delta = 0.5` and :math:`\eta = 0.4` by default, the thresholds of the European
-Commission's screening of strategic dependencies [1]_. Its **impact** is the largest loss among the
+Commission's screening of strategic dependencies [1]_, which counts a product as concentrated
+when its import HHI is *above* 0.4 and as dependent when imports are *above* half of demand:
+strict inequalities, so a figure exactly at a threshold does not meet it. Its **impact** is the largest loss among the
 final products when its top foreign supplier :math:`c^*_n` stops supplying that node alone
 (:math:`\kappa(c^*_n, n) = 1`), propagated with fixed proportions (the ``leontief`` model of
 :mod:`chokepoint.core.propagate`).
@@ -38,9 +40,16 @@ from collections.abc import Mapping
 import numpy as np
 
 from .compiled import BoolArray, Compiled, FloatArray, IntArray
-from .propagate import cycle_fixed_point
+from .propagate import cycle_fixed_point, import_losses, propagate
 
-__all__ = ["DEFAULT_MIN_CONCENTRATION", "DEFAULT_MIN_DEPENDENCE", "criteria", "impacts"]
+__all__ = [
+    "DEFAULT_MIN_CONCENTRATION",
+    "DEFAULT_MIN_DEPENDENCE",
+    "criteria",
+    "impact_finals",
+    "impacts",
+    "unmeasurable",
+]
 
 DEFAULT_MIN_DEPENDENCE = 0.5
 DEFAULT_MIN_CONCENTRATION = 0.4
@@ -54,11 +63,14 @@ def criteria(
 ) -> tuple[bool, bool]:
     """Return (dependence criterion met, concentration criterion met); n/a values never meet one.
 
-    >>> criteria(0.6, 0.4), criteria(None, 0.9)
-    ((True, True), (False, True))
+    Both are strict inequalities, as in EU SWD(2021) 352 (import HHI above 0.4, import reliance
+    above 50%); a value within 1e-12 of its threshold counts as equal to it, so it fails.
+
+    >>> criteria(0.6, 0.41), criteria(None, 0.9), criteria(0.5, 0.4)
+    ((True, True), (False, True), (False, False))
     """
-    dep = dependence is not None and dependence >= min_dependence - 1e-12
-    con = concentration is not None and concentration >= min_concentration - 1e-12
+    dep = dependence is not None and dependence > min_dependence + 1e-12
+    con = concentration is not None and concentration > min_concentration + 1e-12
     return dep, con
 
 
@@ -239,3 +251,64 @@ def _better(value: float, reach: int, best: float, which: int) -> bool:
     if reach == -2 or which == -2:
         return reach == -2 and which != -2
     return reach < which
+
+
+def unmeasurable(c: Compiled) -> dict[int, str]:
+    """Nodes whose impact cannot be measured, with the reason: ``{node index: reason}``.
+
+    A node that is not itself final and from which no chain of essential inputs leads to a final
+    product has no loss the model can carry to a final product: its impact is unknown (the chain
+    does not say what it is used for), not 0.
+
+    >>> from chokepoint.core.compiled import compile_chain
+    >>> from chokepoint import load_chain
+    >>> unmeasurable(compile_chain(load_chain("robots")))
+    {}
+    """
+    _, reach = _best_paths(c)
+    is_final = np.zeros(c.size, dtype=np.bool_)
+    is_final[c.finals] = True
+    essential_use = np.zeros(c.size, dtype=np.bool_)
+    used = c.in_essential & (c.in_src != c.in_user)
+    essential_use[c.in_src[used]] = True
+    out: dict[int, str] = {}
+    for n in np.flatnonzero((reach < 0) & ~is_final).tolist():
+        if essential_use[n]:
+            out[n] = (
+                "no final product depends on it through essential inputs (the nodes that take "
+                "it as essential reach no final product that way); its impact cannot be measured"
+            )
+        else:
+            out[n] = (
+                "no node of the chain takes it as an essential input; its impact cannot be measured"
+            )
+    return out
+
+
+def impact_finals(c: Compiled, top: IntArray, rows: IntArray) -> dict[int, list[int]]:
+    r"""The final products that bear a node's impact: ``{node: [final indices]}``.
+
+    For each node ``n`` of ``rows`` with a top supplier pair ``top[n] >= 0``, the scenario
+    :math:`\kappa(c^*_n, n) = 1` is propagated (``leontief``, a batch of scenarios at once) and
+    every final product whose loss equals the largest (to :math:`10^{-12}`) is returned, in chain
+    order: the impact's end uses hit alike. Nodes whose largest loss is 0 map to ``[]``.
+    """
+    wanted = [int(n) for n in rows.tolist() if top[n] >= 0]
+    out: dict[int, list[int]] = {}
+    if not wanted or not c.finals.size:
+        return out
+    block = max(1, min(1024, (1 << 22) // max(c.size, 1)))
+    for start in range(0, len(wanted), block):
+        part = wanted[start : start + block]
+        kappa = np.zeros((c.pair_share.size, len(part)), dtype=np.float64)
+        kappa[top[part], np.arange(len(part))] = 1.0
+        q, _ = propagate(c, import_losses(c, kappa))
+        losses = q[c.finals]
+        worst = losses.max(axis=0)
+        for j, n in enumerate(part):
+            if worst[j] <= 0.0:
+                out[n] = []
+            else:
+                hit = np.flatnonzero(losses[:, j] >= worst[j] - 1e-12)
+                out[n] = c.finals[hit].tolist()
+    return out

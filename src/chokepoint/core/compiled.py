@@ -35,7 +35,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -45,7 +45,7 @@ import numpy.typing as npt
 
 from ..countries import is_country, suggest_country
 from ..errors import AnalysisError
-from ..model import OTHER, Chain
+from ..model import OTHER, Chain, Input, Node
 
 __all__ = [
     "CHUNK",
@@ -92,16 +92,26 @@ class OriginSplit:
 
 
 def split_shares(shares: Mapping[str, float] | None, domestic_keys: Collection[str]) -> OriginSplit:
-    """Split origin shares into domestic, named foreign, ``other`` and unattributed parts.
+    r"""Split origin shares into domestic, named foreign, ``other`` and unattributed parts.
+
+    Shares that sum above 1 (the loader accepts up to ``1 + SUM_TOLERANCE``, for rounding in the
+    sources) are first divided by their sum, so that every metric obeys
+    :math:`0 \le \mathrm{HHI}^{imp} \le 1` and :math:`\sum_c X(c) \le T \le 1`.
 
     Examples
     --------
     >>> s = split_shares({"CN": 0.28, "JP": 0.65, "other": 0.05}, {"CN"})
     >>> round(s.dependence, 2), dict(s.foreign), round(s.unattributed, 2)
     (0.72, {'JP': 0.65}, 0.02)
+    >>> s = split_shares({"US": 0.497, "JP": 0.306, "KR": 0.2}, {"US"})  # sum 1.003
+    >>> round(s.dependence, 6)  # (0.306 + 0.2) / 1.003
+    0.504487
     """
     if shares is None:
         return OriginSplit(1.0, {}, 0.0, 0.0, known=False)
+    total = sum(shares.values())
+    if total > 1.0:
+        shares = {k: v / total for k, v in shares.items()}
     domestic = sum(v for k, v in shares.items() if k in domestic_keys)
     foreign = {k: v for k, v in shares.items() if k not in domestic_keys and k != OTHER}
     other = shares.get(OTHER, 0.0)
@@ -158,6 +168,23 @@ def _resolve_year(chain: Chain, year: int | None) -> tuple[int, list[str]]:
         raise AnalysisError(msg)
     missing = [n.id for n in chain.nodes if n.shares is not None and year not in n.history]
     return year, missing
+
+
+def _node_year(node: Node, year: int, chain_year: int) -> int | None:
+    """The year of the shares used for ``node`` (None: the node has no shares)."""
+    if year in node.history:
+        return year
+    if node.shares is None:
+        return None
+    return node.year or chain_year
+
+
+def _cost_shares(inputs: Sequence[Input]) -> list[float | None]:
+    """The inputs' cost shares, divided by their sum when it exceeds 1 (within the loader's
+    tolerance), so that total dependence stays at most 1; None where unknown."""
+    total = sum(i.cost_share or 0.0 for i in inputs)
+    scale = 1.0 / total if total > 1.0 else 1.0
+    return [None if i.cost_share is None else i.cost_share * scale for i in inputs]
 
 
 def _gather(ptr: IntArray, rows: IntArray) -> IntArray:
@@ -325,6 +352,7 @@ class Compiled(Supply):
     domestic_keys: frozenset[str]
     year: int
     assumptions: tuple[str, ...]
+    node_years: tuple[int | None, ...]
     index: Mapping[str, int]
     substitutability: FloatArray
     in_ptr: IntArray
@@ -442,14 +470,30 @@ def compile_chain(
     """
     who, keys, assumptions = resolve_perspective(chain, perspective)
     used_year, missing = _resolve_year(chain, year)
+    node_years = tuple(_node_year(n, used_year, chain.year) for n in chain.nodes)
     if missing:
+        by_year: dict[int, list[str]] = {}
+        for node in chain.nodes:
+            if node.id in missing:
+                by_year.setdefault(node.year or chain.year, []).append(node.id)
+        used = "; ".join(f"{y} for {', '.join(ids)}" for y, ids in sorted(by_year.items()))
         assumptions.append(
-            f"{len(missing)} node(s) have no figures for {used_year}; their {chain.year} shares "
-            f"were used: {', '.join(missing)}"
+            f"{len(missing)} node(s) have no figures for {used_year}; the figures of another "
+            f"year were used: {used}"
         )
     nodes = tuple(n.id for n in chain.nodes)
     index = {n: k for k, n in enumerate(nodes)}
     splits = tuple(split_shares(n.shares_for(used_year), keys) for n in chain.nodes)
+    above = [
+        f"{n.id} ({total:.4g})"
+        for n in chain.nodes
+        if (total := sum((n.shares_for(used_year) or {}).values())) > 1.0 + 1e-9
+    ]
+    if above:
+        assumptions.append(
+            "shares summing above 1 (within the loader's tolerance) were divided by their sum: "
+            + ", ".join(above)
+        )
     unknown = [n for n, s in zip(nodes, splits, strict=True) if not s.known]
     if unknown:
         assumptions.append(
@@ -458,7 +502,7 @@ def compile_chain(
         )
     size = len(nodes)
     items = [item for node in chain.nodes for item in node.inputs]
-    costs = [item.cost_share for item in items]
+    costs = [cost for node in chain.nodes for cost in _cost_shares(node.inputs)]
     in_ptr = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.fromiter((len(n.inputs) for n in chain.nodes), np.intp, size), out=in_ptr[1:])
     in_src = np.fromiter(
@@ -488,6 +532,7 @@ def compile_chain(
         domestic_keys=keys,
         year=used_year,
         assumptions=tuple(assumptions),
+        node_years=node_years,
         index=index,
         substitutability=np.fromiter((n.substitutability for n in chain.nodes), np.float64, size),
         in_ptr=in_ptr,

@@ -37,9 +37,9 @@ import numpy as np
 
 from ..errors import AnalysisError
 from ..model import OTHER
-from .compiled import Compiled, FloatArray, IntArray, Supply
+from .compiled import BoolArray, Compiled, FloatArray, IntArray, Supply
 
-__all__ = ["EPS", "DirectMetrics", "direct_metrics", "exposure"]
+__all__ = ["EPS", "DirectMetrics", "direct_metrics", "exposure", "rests_on_unknown"]
 
 #: Tolerance used when comparing cumulative shares and pivots.
 EPS = 1e-12
@@ -222,3 +222,67 @@ def exposure(c: Compiled) -> tuple[list[str], FloatArray]:
 
     c.walk(width, rows_step, cycle_step)
     return origins, x
+
+
+def rests_on_unknown(
+    c: Compiled,
+    values: FloatArray,
+    base: BoolArray,
+    saturated: BoolArray | None = None,
+) -> BoolArray:
+    r"""Which values of a cost-weighted recursion rest on a figure the chain does not give.
+
+    ``values`` (``nodes x S``) were computed by a recursion of the form
+    :math:`v_n = a_n + s_n(P)\, f\bigl(\sum_i w_{ni} v_i\bigr)` (total dependence and exposure,
+    or the ``linear`` loss model) with a missing cost share counted as 0. ``base`` marks the
+    values unknown in themselves (a node without shares). Value :math:`v_n` is unknown when it
+    is in ``base``, or when :math:`s_n(P) > 0`, it is not ``saturated`` (already at its ceiling,
+    where more input cannot move it) and one of its inputs :math:`i`
+
+    * has a known cost share :math:`w_{ni} > 0` and an unknown :math:`v_i`, or
+    * has no cost share, the node's known cost shares leave room for one
+      (:math:`\sum_{known} w_{ni} < 1`), and :math:`v_i` is unknown or not 0.
+
+    An input without a cost share whose value is 0 changes nothing whatever its weight, so it
+    leaves the value known. On a cycle the rule is applied until nothing changes.
+
+    Returns
+    -------
+    BoolArray
+        ``nodes x S``, True where the value is unknown.
+    """
+    unknown = np.asarray(base, dtype=np.bool_).copy()
+    if not c.in_src.size:
+        return unknown
+    width = values.shape[1]
+    known_total = np.zeros(c.size, dtype=np.float64)
+    np.add.at(known_total, c.in_user, np.where(c.in_known, c.in_cost, 0.0))
+    room = (1.0 - known_total) > 1e-9
+    weighs = c.in_known & (c.in_cost > 0.0)
+    open_link = ~c.in_known & room[c.in_user]
+    live = c.domestic > EPS
+    ceiling = np.zeros_like(unknown) if saturated is None else np.asarray(saturated, dtype=np.bool_)
+
+    def term(links: IntArray) -> FloatArray:
+        src = c.in_src[links]
+        hit = unknown[src] | (values[src] > EPS)
+        flag = (weighs[links, None] & unknown[src]) | (open_link[links, None] & hit)
+        out: FloatArray = flag.astype(np.float64)
+        return out
+
+    def rows_step(rows: IntArray) -> None:
+        first = np.zeros((rows.size, width), dtype=np.float64)
+        reached = c.reduce_inputs(np.maximum, rows, first, term) > 0.0
+        reached &= live[rows, None] & ~ceiling[rows]
+        unknown[rows] |= reached
+
+    def cycle_step(members: tuple[int, ...]) -> None:
+        rows = np.asarray(members, dtype=np.intp)
+        for _ in range(len(members) + 1):
+            before = unknown[rows].copy()
+            rows_step(rows)
+            if np.array_equal(before, unknown[rows]):
+                return
+
+    c.walk(width, rows_step, cycle_step)
+    return unknown

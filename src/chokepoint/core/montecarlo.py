@@ -42,7 +42,7 @@ import math
 import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,8 @@ import numpy as np
 from ..errors import ScenarioError
 from ..io.limits import Limit
 from ..model import OTHER, Chain
-from .compiled import BoolArray, FloatArray, IntArray, compile_chain
+from .compiled import BoolArray, Compiled, FloatArray, IntArray, compile_chain
+from .metrics import rests_on_unknown
 from .propagate import LossModel, check_model, import_losses, propagate
 
 __all__ = [
@@ -168,13 +169,18 @@ def parse_severity_dist(value: str | Sequence[Any]) -> SeverityDist:
 
 @dataclass(frozen=True, slots=True)
 class FinalStats:
-    """A final product's loss over the samples: mean and quantiles."""
+    """A final product's loss over the samples: mean and quantiles.
+
+    All four are None when the loss rests on figures the chain does not give (``linear`` model:
+    an input without a cost share that a cut can reach); ``unknown`` then says which.
+    """
 
     id: str
-    mean: float
-    p50: float
-    p90: float
-    p99: float
+    mean: float | None
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    unknown: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +237,14 @@ class MonteCarloResult:
             "p_cut": self.p_cut,
             "severity_dist": str(self.severity_dist),
             "final": [
-                {"id": f.id, "mean": f.mean, "p50": f.p50, "p90": f.p90, "p99": f.p99}
+                {
+                    "id": f.id,
+                    "mean": f.mean,
+                    "p50": f.p50,
+                    "p90": f.p90,
+                    "p99": f.p99,
+                    "unknown": f.unknown,
+                }
                 for f in self.final
             ],
             "drivers": [
@@ -383,8 +396,8 @@ def montecarlo(
         q = engine.losses(kappa.T)  # pairs x samples (a view: the import sums read it so)
         del kappa
         losses[:, done : done + size] = q
-        if len(finals):
-            worst[done : done + size] = q.max(axis=0)
+        if engine.known.any():
+            worst[done : done + size] = q[engine.known].max(axis=0)
         tally.add(cut, worst[done : done + size])
         del cut, q
         done += size
@@ -392,14 +405,27 @@ def montecarlo(
             progress(done, samples)
 
     final = tuple(
-        FinalStats(n, *stats) for n, stats in zip(finals, _summaries(losses), strict=True)
+        FinalStats(n, *stats)
+        if known
+        else FinalStats(n, None, None, None, None, engine.unknown.get(n))
+        for n, stats, known in zip(finals, _summaries(losses), engine.known.tolist(), strict=True)
     )
     del losses
     threshold = float(np.quantile(worst, TAIL_QUANTILE))
     tail = (worst >= threshold) & (worst > 0)
     tally.replay_tail(seed, tail, p_cut, width)
     drivers = tally.drivers(engine.pair_nodes, samples, int(tail.sum()))
+    if len(finals) and not engine.known.any():  # no known final loss: nothing to drive
+        drivers = tuple(replace(d, mean_loss_if_cut=None) for d in drivers)
     assumptions = list(engine.assumptions)
+    if engine.unknown:
+        assumptions.append(
+            "linear model: the loss of "
+            + ", ".join(engine.unknown)
+            + " draws on inputs without a cost share that the cuts can reach, so it is n/a; "
+            "the tail and the drivers are measured on the other final products"
+            + ("" if engine.known.any() else " (there are none: no tail, drivers' losses n/a)")
+        )
     if engine.others:
         assumptions.append(
             f"`{OTHER}` shares (unnamed foreign origins) are never cut: {', '.join(engine.others)}"
@@ -462,6 +488,8 @@ class _Engine:
     finals: Sequence[str]
     others: Sequence[str]
     losses: Callable[[FloatArray], FloatArray]
+    known: BoolArray
+    unknown: dict[str, str]
 
 
 def _engine(chain: Chain, perspective: str | None, year: int | None, model: LossModel) -> _Engine:
@@ -470,6 +498,7 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
 
     with paused():
         c = compile_chain(chain, perspective, year)
+    unknown = _unknown_finals(c, model)
 
     def losses(kappa: FloatArray) -> FloatArray:
         q, _ = propagate(c, import_losses(c, kappa), None, model)
@@ -485,7 +514,25 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
         c.final_ids(),
         [n for n, s in zip(c.nodes, c.splits, strict=True) if s.other > 0],
         losses,
+        ~np.isin(np.arange(c.finals.size), list(unknown)),
+        {c.nodes[int(c.finals[j])]: reason for j, reason in unknown.items()},
     )
+
+
+def _unknown_finals(c: Compiled, model: LossModel) -> dict[int, str]:
+    """The final products (positions in ``c.finals``) whose ``linear`` loss can rest on a
+    missing cost share: those that draw on one in the scenario that cuts every pair fully,
+    where every node any sample can hit is hit (saturation ignored: a superset, never fewer)."""
+    if model != "linear" or bool(c.in_known.all()) or not c.pair_share.size:
+        return {}
+    kappa = np.ones((c.pair_share.size, 1), dtype=np.float64)
+    q, _ = propagate(c, import_losses(c, kappa), None, model)
+    unknown = rests_on_unknown(c, q, np.zeros_like(q, dtype=np.bool_))
+    out: dict[int, str] = {}
+    for j, f in enumerate(c.finals.tolist()):
+        if unknown[f, 0]:
+            out[j] = "linear model: rests on inputs without a cost share that the cuts reach"
+    return out
 
 
 #: From this many drivers, each sample's loss is added to the running sums in place; below, a

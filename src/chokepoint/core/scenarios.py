@@ -19,7 +19,7 @@ from ..io.forms import parse_cut, parse_severities, parse_shock, parse_substitut
 from ..io.limits import Limit
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
 from .compiled import Compiled, FloatArray, compile_chain
-from .metrics import direct_metrics
+from .metrics import direct_metrics, rests_on_unknown
 from .propagate import MODELS, LossModel, check_model, cut_matrix, import_losses, propagate
 
 __all__ = [
@@ -89,13 +89,19 @@ class Scenario:
 
 @dataclass(frozen=True, slots=True)
 class NodeLoss:
-    """A node's output loss split into its import and domestic parts."""
+    """A node's output loss split into its import and domestic parts.
+
+    ``loss`` and ``domestic_loss`` are None when they rest on a figure the chain does not give
+    (with the ``linear`` model, an input without a cost share that the scenario hits);
+    ``unknown`` then says which.
+    """
 
     id: str
     stage: str
-    loss: float
+    loss: float | None
     import_loss: float
-    domestic_loss: float
+    domestic_loss: float | None
+    unknown: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +113,13 @@ class ScenarioResult:
     model: LossModel
     scenario: Scenario
     nodes: tuple[NodeLoss, ...]
-    final: tuple[tuple[str, float], ...]
+    final: tuple[tuple[str, float | None], ...]
     assumptions: tuple[str, ...] = ()
+    year: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``chokepoint scenario --format json``."""
+        unknown = {n.id: n.unknown for n in self.nodes if n.unknown}
         return {
             "chain": self.chain,
             "perspective": self.perspective,
@@ -124,10 +132,14 @@ class ScenarioResult:
                     "loss": n.loss,
                     "import_loss": n.import_loss,
                     "domestic_loss": n.domestic_loss,
+                    "unknown": n.unknown,
                 }
                 for n in self.nodes
             ],
-            "final": [{"id": node, "loss": loss} for node, loss in self.final],
+            "final": [
+                {"id": node, "loss": loss, "unknown": unknown.get(node)}
+                for node, loss in self.final
+            ],
             "assumptions": list(self.assumptions),
         }
 
@@ -370,22 +382,73 @@ def run_scenario(
     scenario = resolved
     c = compile_chain(chain, perspective, year)
     q, imports, dom = run_scenarios(c, [scenario], model)
-    loss, imported, domestic = q[:, 0].tolist(), imports[:, 0].tolist(), dom[:, 0].tolist()
+    reasons = _unknown_losses(c, q, dom, model)
+    loss: list[float | None] = list(q[:, 0].tolist())
+    domestic: list[float | None] = list(dom[:, 0].tolist())
+    for k in reasons:
+        loss[k] = domestic[k] = None
+    imported = imports[:, 0].tolist()
     stages = {s: k for k, s in enumerate(chain.stages)}
     nodes = tuple(
-        NodeLoss(n.id, n.stage, loss[k], imported[k], domestic[k])
+        NodeLoss(n.id, n.stage, loss[k], imported[k], domestic[k], reasons.get(k))
         for k, n in sorted(enumerate(chain.nodes), key=lambda kn: stages[kn[1].stage])
     )
     final = tuple((c.nodes[f], loss[f]) for f in c.finals.tolist())
     assumptions = list(c.assumptions)
+    no_cost = sorted(
+        f"{c.nodes[int(c.in_src[e])]}->{c.nodes[int(c.in_user[e])]}"
+        for e in np.flatnonzero(~c.in_known).tolist()
+    )
+    if no_cost and model == "linear":
+        assumptions.append(
+            "inputs without a cost share: a linear loss that would draw on one of them that the "
+            f"scenario hits is n/a: {', '.join(no_cost)}"
+        )
     others = [n for n, s in zip(c.nodes, c.splits, strict=True) if s.other > 0]
     if scenario.cuts and others:
         assumptions.append(
             f"`{OTHER}` shares (unnamed foreign origins) are never cut: {', '.join(others)}"
         )
     return ScenarioResult(
-        chain.name, c.perspective, model, scenario, nodes, final, tuple(assumptions)
+        chain.name, c.perspective, model, scenario, nodes, final, tuple(assumptions), c.year
     )
+
+
+def _unknown_losses(
+    c: Compiled, q: FloatArray, dom: FloatArray, model: LossModel, column: int = 0
+) -> dict[int, str]:
+    r"""The nodes whose ``linear`` loss (column ``column``) rests on a missing cost share, with
+    the reason; ``{}`` for ``leontief``, which weighs no cost share.
+
+    A loss is unknown when the node has domestic production (:math:`s_n(P) > 0`), is not
+    already at its ceiling (:math:`q_n < 1` and :math:`d_n < 1`), and draws on an input without
+    a cost share that the scenario hits (its loss is not 0, or is itself unknown), while the
+    node's known cost shares leave room for one (they sum below 1); or on an input with a cost
+    share whose loss is unknown (:func:`chokepoint.core.metrics.rests_on_unknown`).
+    """
+    if model != "linear" or bool(c.in_known.all()):
+        return {}
+    values = q[:, [column]]
+    share = c.domestic[:, None]
+    saturated = (values >= 1.0 - 1e-12) | (dom[:, [column]] >= share - 1e-12)
+    unknown = rests_on_unknown(c, values, np.zeros_like(values, dtype=np.bool_), saturated)
+    out: dict[int, str] = {}
+    for k in np.flatnonzero(unknown[:, 0]).tolist():
+        no_cost: list[str] = []
+        inherited: list[str] = []
+        for e in range(int(c.in_ptr[k]), int(c.in_ptr[k + 1])):
+            i = int(c.in_src[e])
+            if not c.in_known[e] and (unknown[i, 0] or values[i, 0] > 1e-12):
+                no_cost.append(f"{c.nodes[i]}->{c.nodes[k]}")
+            elif c.in_known[e] and c.in_cost[e] > 0 and unknown[i, 0]:
+                inherited.append(c.nodes[i])
+        parts = []
+        if no_cost:
+            parts.append(f"no cost share for the input(s) the scenario hits: {', '.join(no_cost)}")
+        if inherited:
+            parts.append(f"the loss of input(s) {', '.join(inherited)} is n/a")
+        out[k] = "linear model: " + "; ".join(parts)
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -400,6 +463,9 @@ class SweepRow:
     origin: str
     node: str | None
     final: tuple[tuple[str, float], ...]
+    unknown: tuple[str, ...] = ()
+    """Final products whose loss rests on a missing cost share (``linear``): their value in
+    ``final`` is only a lower bound, and null in JSON and CSV."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,7 +488,7 @@ class SweepResult:
                     "severity": r.severity,
                     "origin": r.origin,
                     "node": r.node,
-                    "final": [{"id": n, "loss": q} for n, q in r.final],
+                    "final": [{"id": n, "loss": None if n in r.unknown else q} for n, q in r.final],
                 }
                 for r in self.rows
             ],
@@ -526,12 +592,19 @@ def sweep(
     block = max(1, min(1024, (1 << 22) // max(c.size, 1)))
     for start in range(0, len(scenarios), block):
         part = scenarios[start : start + block]
-        q, _, _ = run_scenarios(c, part, model)
+        q, _, dom = run_scenarios(c, part, model)
         values = q[c.finals].T.tolist()
-        for scenario, final in zip(part, values, strict=True):
+        for j, (scenario, final) in enumerate(zip(part, values, strict=True)):
             only = scenario.cuts[0]
             node = ",".join(only.nodes) if only.nodes else None
+            unknown = _unknown_losses(c, q, dom, model, j)
             rows.append(
-                SweepRow(only.severity, only.origin, node, tuple(zip(finals, final, strict=True)))
+                SweepRow(
+                    only.severity,
+                    only.origin,
+                    node,
+                    tuple(zip(finals, final, strict=True)),
+                    tuple(c.nodes[f] for f in c.finals.tolist() if f in unknown),
+                )
             )
     return SweepResult(chain.name, c.perspective, model, tuple(rows))

@@ -368,10 +368,10 @@ class FinalTimeline:
     """A final product's course: static loss, time to survive, cumulative and peak loss, curve."""
 
     id: str
-    loss: float
+    loss: float | None
     tts: float | None
-    cumulative_loss: float
-    peak_loss: float
+    cumulative_loss: float | None
+    peak_loss: float | None
     curve: Curve
 
 
@@ -505,6 +505,9 @@ def run_timeline(
             peak_loss=float(batch.peak[k, 0]),
             curve=batch.curves[0][k],
         )
+        if static_loss is not None
+        # the static loss rests on a missing cost share: so does its course over time
+        else FinalTimeline(c.nodes[f], None, None, None, None, ())
         for k, (f, (_, static_loss)) in enumerate(zip(c.finals.tolist(), static.final, strict=True))
     )
     ran_out = [

@@ -580,7 +580,13 @@ def plot_sweep_result(
         raise OutputError(msg)
     origin, node = next(iter(cuts))
     cut = origin if node is None else f"{origin}:{node}"
-    rows = [(row.severity, final, loss) for row in result.rows for final, loss in row.final]
+    # a loss that rests on a missing cost share is only a lower bound: not drawn
+    rows = [
+        (row.severity, final, loss)
+        for row in result.rows
+        for final, loss in row.final
+        if final not in row.unknown
+    ]
     title = (
         f"{chain.title}: cut {cut} · perspective {result.perspective} · "
         f"{year or chain.year} · {result.model} model"

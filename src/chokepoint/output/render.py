@@ -294,9 +294,37 @@ def analysis_rows(result: Analysis) -> tuple[list[dict[str, Any]], list[str]]:
     rows = []
     for node in result.nodes:
         row = {k: v for k, v in node.to_dict().items() if k != "exposure"}
+        row["unknown"] = "; ".join(f"{k}: {v}" for k, v in node.unknown.items()) or None
         row.update({f"exposure_{c}": node.exposure.get(c) for c in origins})
         rows.append(row)
     return rows, fields
+
+
+def _impact_cell(node: Any) -> str:
+    if node.impact is not None:
+        return fmt_pct(node.impact)
+    return "n/a" if "impact" in node.unknown else "-"
+
+
+def _print_unknown(out: Console, nodes: Sequence[Any]) -> None:
+    """Under a table: why each n/a figure is n/a, one line per reason with the nodes it covers."""
+    from rich.markup import escape
+
+    by_reason: dict[tuple[str, str], list[str]] = {}
+    for node in nodes:
+        for figure, reason in node.unknown.items():
+            if figure == "exposure" and node.unknown.get("total_dependence") == reason:
+                continue  # said once, under total
+            label = figure
+            if figure == "total_dependence":
+                same = node.unknown.get("exposure") == reason
+                label = "total and exposure" if same else "total"
+            by_reason.setdefault((label, reason), []).append(node.id)
+    if not by_reason:
+        return
+    out.print("[bold]n/a[/bold]")
+    for (label, reason), ids in by_reason.items():
+        out.print(escape(f"  - {label} of {', '.join(ids)}: {reason}"), overflow="fold")
 
 
 def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
@@ -318,12 +346,13 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
     table = Table(
         title=escape(
             f"{chain.title}: dependence of {origin_label(result.perspective, chain)}, "
-            f"{result.year} ({market})"
+            f"{result.years_text()} ({market})"
         ),
         title_justify="left",
         caption="dep = 1 - domestic share; imp.HHI = concentration of imports; c75 = origins to "
         "reach 75%; total = incl. inputs; impact = worst final-product loss if the top "
-        "supplier stops; ⚑ choke point; ? not ruled out (origins incomplete); * estimate",
+        "supplier stops; ⚑ choke point; ? not ruled out (origins incomplete); * estimate; "
+        "'17 figures of that year (others: the title's); n/a: see below",
         caption_justify="left",
         expand=False,
         pad_edge=False,
@@ -350,6 +379,8 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
         stage = node.stage if node.stage != previous else ""
         previous = node.stage
         name = node.id + ("*" if node.estimate else "")
+        if node.year is not None and len(result.years()) > 1 and node.year != result.year:
+            name += f" '{node.year % 100:02d}"
         if node.chokepoint:
             name = f"[bold red]⚑ {escape(name)}[/bold red]"
         elif node.possible_chokepoint:
@@ -375,9 +406,10 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
             _num(node.import_hhi),
             str(node.countries_to_75) if node.countries_to_75 is not None else "-",
             fmt_pct(node.total_dependence),
-            fmt_pct(node.impact) if node.impact is not None else "-",
+            _impact_cell(node),
         )
     out.print(table)
+    _print_unknown(out, shown)
     if len(shown) < len(result.nodes):
         out.print(
             f"[dim]{len(shown)} of {len(result.nodes):,} nodes shown (choke points first, then by "
@@ -416,7 +448,7 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
         if len(possible) > top:
             lines.append(f"[dim]... {len(possible) - top} more (--top {len(possible)})[/dim]")
     criteria = (
-        f"dependence >= {result.min_dependence:.0%} and import HHI >= "
+        f"dependence > {result.min_dependence:.0%} and import HHI > "
         f"{result.min_concentration:.2f} (EU SWD(2021) 352)"
     )
     out.print(
@@ -477,6 +509,9 @@ def timeline(result: TimelineResult, chain: Chain, fmt: str) -> None:
     table.add_column("cum. (mo)", justify="right", no_wrap=True)
     table.add_column("peak", justify="right", no_wrap=True)
     for f in result.final:
+        if f.loss is None or f.cumulative_loss is None or f.peak_loss is None:
+            table.add_row(escape(f.id), "n/a", "n/a", "n/a", "n/a")
+            continue
         table.add_row(
             escape(f.id),
             fmt_pct(f.loss, 1),
@@ -505,10 +540,11 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
                 "loss": n.loss,
                 "import_loss": n.import_loss,
                 "domestic_loss": n.domestic_loss,
+                "unknown": n.unknown,
             }
             for n in result.nodes
         ]
-        emit_csv(rows, ["id", "stage", "final", "loss", "import_loss", "domestic_loss"])
+        emit_csv(rows, ["id", "stage", "final", "loss", "import_loss", "domestic_loss", "unknown"])
         return
     from rich.markup import escape
     from rich.panel import Panel
@@ -533,8 +569,10 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
     what += [f"substitutability of {k} = {v:g}" for k, v in spec.substitution.items()]
     heading = spec.title or "; ".join(what)
     finals = "\n".join(
-        f"[bold]{escape(names.get(node, node))}[/bold] ({escape(node)}): output falls by "
+        f"[bold]{escape(names.get(node, node))}[/bold] ({escape(node)}): supply falls by "
         f"[bold red]{fmt_pct(loss, 1)}[/bold red]"
+        if loss is not None
+        else f"[bold]{escape(names.get(node, node))}[/bold] ({escape(node)}): supply loss n/a"
         for node, loss in result.final
     )
     out.print(
@@ -553,12 +591,12 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
     table.add_column("loss", justify="right", no_wrap=True)
     table.add_column("import part", justify="right")
     table.add_column("domestic part", justify="right")
-    shown = _capped(result.nodes, lambda n: -n.loss)
+    shown = _capped(result.nodes, lambda n: -(n.loss or 0.0))
     previous = None
     for n in shown:
         stage = n.stage if n.stage != previous else ""
         previous = n.stage
-        style = _dep_style(n.loss) if n.loss > 0 else "dim"
+        style = _dep_style(n.loss) if n.loss else "dim"
         table.add_row(
             escape(stage),
             escape(n.id),
@@ -572,6 +610,14 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
             f"[dim]the {len(shown)} largest losses of {len(result.nodes):,} nodes shown; "
             "--format json or csv lists every node[/dim]"
         )
+    reasons: dict[str, list[str]] = {}
+    for n in result.nodes:
+        if n.unknown:
+            reasons.setdefault(n.unknown, []).append(n.id)
+    if reasons:
+        out.print("[bold]n/a[/bold]")
+        for reason, ids in reasons.items():
+            out.print(escape(f"  - loss of {', '.join(ids)}: {reason}"), overflow="fold")
     if assumptions:
         for text in result.assumptions:
             out.print(escape(f"  - {text}"), overflow="fold")
@@ -584,7 +630,13 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
         return
     if fmt == "csv":
         rows = [
-            {"severity": r.severity, "origin": r.origin, "node": r.node, "final": f, "loss": q}
+            {
+                "severity": r.severity,
+                "origin": r.origin,
+                "node": r.node,
+                "final": f,
+                "loss": None if f in r.unknown else q,
+            }
             for r in result.rows
             for f, q in r.final
         ]
@@ -611,9 +663,18 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
             escape(r.origin),
             escape(r.node or "(all)"),
             fmt_pct(r.severity),
-            *(fmt_pct(q, 1) for _, q in r.final),
+            *("n/a" if f in r.unknown else fmt_pct(q, 1) for f, q in r.final),
         )
-    console().print(table)
+    out = console()
+    out.print(table)
+    if any(r.unknown for r in result.rows):
+        out.print(
+            escape(
+                "n/a: with the linear model, the loss rests on inputs without a cost share that "
+                "the cut hits (chokepoint scenario --model linear names them)"
+            ),
+            overflow="fold",
+        )
 
 
 MONTECARLO_CSV_FIELDS = [
@@ -628,6 +689,7 @@ MONTECARLO_CSV_FIELDS = [
     "probability_cut",
     "mean_loss_if_cut",
     "tail_share",
+    "unknown",
 ]
 
 
@@ -670,7 +732,7 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     for column in ("P50", "P90", "P99"):
         finals.add_column(column, justify="right", no_wrap=True, min_width=6)
     for f in result.final:
-        style = _dep_style(f.mean) if f.mean > 0 else "dim"
+        style = _dep_style(f.mean) if f.mean else "dim"
         finals.add_row(
             escape(f"{names.get(f.id, f.id)} ({f.id})"),
             f"[{style}]{_bar(f.mean)} {fmt_pct(f.mean, 1)}[/{style}]",
@@ -679,6 +741,9 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
             fmt_pct(f.p99, 1),
         )
     out.print(finals)
+    for f in result.final:
+        if f.unknown:
+            out.print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
     origins = [d for d in result.drivers if d.node is None]
     pairs = [d for d in result.drivers if d.node is not None]
     drivers = Table(
