@@ -18,7 +18,7 @@ from ..errors import ScenarioError
 from ..io.forms import parse_cut, parse_severities, parse_shock, parse_substitution
 from ..io.limits import Limit
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
-from .compiled import Compiled, FloatArray, compile_chain
+from .compiled import BoolArray, Compiled, FloatArray, compile_chain
 from .metrics import direct_metrics, rests_on_unknown
 from .propagate import MODELS, LossModel, check_model, cut_matrix, import_losses, propagate
 
@@ -414,6 +414,18 @@ def run_scenario(
     )
 
 
+def _unknown_mask(
+    c: Compiled, q: FloatArray, dom: FloatArray, model: LossModel
+) -> BoolArray | None:
+    """Which ``linear`` losses of a batch (``nodes x S``) rest on a missing cost share, by the
+    rule of :func:`_unknown_losses`; None when none can (``leontief``, or every cost share known)."""
+    if model != "linear" or bool(c.in_known.all()):
+        return None
+    saturated = (q >= 1.0 - 1e-12) | (dom >= c.domestic[:, None] - 1e-12)
+    mask: BoolArray = rests_on_unknown(c, q, np.zeros_like(q, dtype=np.bool_), saturated)
+    return mask
+
+
 def _unknown_losses(
     c: Compiled, q: FloatArray, dom: FloatArray, model: LossModel, column: int = 0
 ) -> dict[int, str]:
@@ -426,12 +438,11 @@ def _unknown_losses(
     node's known cost shares leave room for one (they sum below 1); or on an input with a cost
     share whose loss is unknown (:func:`chokepoint.core.metrics.rests_on_unknown`).
     """
-    if model != "linear" or bool(c.in_known.all()):
+    mask = _unknown_mask(c, q[:, [column]], dom[:, [column]], model)
+    if mask is None:
         return {}
     values = q[:, [column]]
-    share = c.domestic[:, None]
-    saturated = (values >= 1.0 - 1e-12) | (dom[:, [column]] >= share - 1e-12)
-    unknown = rests_on_unknown(c, values, np.zeros_like(values, dtype=np.bool_), saturated)
+    unknown = mask
     out: dict[int, str] = {}
     for k in np.flatnonzero(unknown[:, 0]).tolist():
         no_cost: list[str] = []
@@ -582,29 +593,34 @@ def sweep(
             f"ceiling of {ceiling:,} ({_RAISE_ROWS})"
         )
         raise ScenarioError(msg)
-    scenarios = [
-        Scenario(cuts=(Cut(origin, severity, nodes),))
-        for origin, nodes in plans
-        for severity in severities
-    ]
+    # each cut is checked once, and its pairs make one column of cuts at severity 1, scaled by
+    # every severity: a block of rows is then one multiplication and one propagation
+    for origin, nodes in plans:
+        check_scenario(Scenario(cuts=(Cut(origin, 1.0, nodes),)), c)
+    unit = cut_matrix(c, [[Cut(origin, 1.0, nodes)] for origin, nodes in plans])
+    levels = np.asarray(severities, dtype=np.float64)
     finals = c.final_ids()
+    labels = [",".join(nodes) if nodes else None for _, nodes in plans]
     rows: list[SweepRow] = []
     block = max(1, min(1024, (1 << 22) // max(c.size, 1)))
-    for start in range(0, len(scenarios), block):
-        part = scenarios[start : start + block]
-        q, _, dom = run_scenarios(c, part, model)
+    for start in range(0, count, block):
+        columns = np.arange(start, min(count, start + block))
+        plan, level = np.divmod(columns, len(levels))
+        q, dom = propagate(c, import_losses(c, unit[:, plan] * levels[level]), None, model)
         values = q[c.finals].T.tolist()
-        for j, (scenario, final) in enumerate(zip(part, values, strict=True)):
-            only = scenario.cuts[0]
-            node = ",".join(only.nodes) if only.nodes else None
-            unknown = _unknown_losses(c, q, dom, model, j)
+        mask = _unknown_mask(c, q, dom, model)
+        hidden = mask[c.finals].T.tolist() if mask is not None else None
+        for j, (p, s, final) in enumerate(zip(plan.tolist(), level.tolist(), values, strict=True)):
+            unknown = (
+                tuple(f for f, hit in zip(finals, hidden[j], strict=True) if hit) if hidden else ()
+            )
             rows.append(
                 SweepRow(
-                    only.severity,
-                    only.origin,
-                    node,
+                    severities[s],
+                    plans[p][0],
+                    labels[p],
                     tuple(zip(finals, final, strict=True)),
-                    tuple(c.nodes[f] for f in c.finals.tolist() if f in unknown),
+                    unknown,
                 )
             )
     return SweepResult(chain.name, c.perspective, model, tuple(rows))
