@@ -9,7 +9,7 @@ Usage::
 
 Every figure is a ratio to a baseline measured in the same run on the same machine, or a time
 with the machine stated; every target is printed with PASS or FAIL. Generated networks come from
-``chokepoint.io.generate.generate(round(links / 3.55), seed=1)``, written as CSV folders.
+``chokepoint.io.generate.build_network(round(links / 3.55), seed=1)``, written as CSV folders.
 
 1. ``startup``: the floor is a trivial Typer command that imports yaml, networkx and numpy (the
    core dependencies) and prints one line; ``chokepoint analyze robots --format json`` and
@@ -249,23 +249,25 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
         f"{loop / sweep:.1f}x"
     )
     from chokepoint import load_chain
-    from chokepoint.core.scenarios import sweep_cuts
+    from chokepoint.core.scenarios import sweep
 
     chain = load_chain("robots")
     levels = tuple(k / (scenarios - 1) for k in range(scenarios))
-    sweep_cuts(chain, cut="JP:reducers", severities=levels[:100])  # imports numpy once
+    sweep(chain, cut="JP:reducers", severity=levels[:100])  # imports numpy once
     for model in ("leontief", "linear"):
         seconds, result = best_of(
-            3, lambda model=model: sweep_cuts(chain, cut="JP", severities=levels, model=model)
+            3, lambda model=model: sweep(
+                chain, cut="JP", severity=levels, model=model, max_rows=len(levels)
+            )
         )
         rate = len(result.rows) / seconds
         line(
-            f"  sweep_cuts(robots, cut='JP', {len(levels):,} severities, {model}): {seconds:.3f} s, "
+            f"  sweep(robots, cut='JP', {len(levels):,} severities, {model}): {seconds:.3f} s, "
             f"{rate:,.0f} scenarios/s   target >= 100,000/s  {verdict(rate >= 1e5)}"
         )
-    over, result = best_of(3, lambda: sweep_cuts(chain, over="nodes", severities=levels[:2000]))
+    over, result = best_of(3, lambda: sweep(chain, over="nodes", severity=levels[:2000], max_rows=100_000))
     line(
-        f"  sweep_cuts(robots, over='nodes', 2,000 severities): {len(result.rows):,} scenarios, "
+        f"  sweep(robots, over='nodes', 2,000 severities): {len(result.rows):,} scenarios, "
         f"{len(result.rows) / over:,.0f} scenarios/s"
     )
     line()
@@ -276,9 +278,9 @@ def network(links: int, work: Path) -> tuple[Path, int, int]:
     reused from ``--keep``), its links and nodes."""
     folder = work / f"net-{links}"
     if not folder.exists():
-        from chokepoint.io.generate import generate, write_network
+        from chokepoint.io.generate import build_network, write_network
 
-        write_network(generate(round(links / LINKS_PER_NODE), seed=1), folder)
+        write_network(build_network(round(links / LINKS_PER_NODE), seed=1), folder)
     count = sum(1 for _ in (folder / "edges.csv").open(encoding="utf-8")) - 1
     nodes = sum(1 for _ in (folder / "nodes.csv").open(encoding="utf-8")) - 1
     return folder, count, nodes
@@ -500,12 +502,12 @@ import sys, time
 start = time.perf_counter()
 from chokepoint import load_chain
 from chokepoint._gc import paused
-from chokepoint.core.montecarlo import run_montecarlo
+from chokepoint.core.montecarlo import montecarlo as run_montecarlo
 with paused():
     chain = load_chain(sys.argv[1])
 loaded = time.perf_counter()
 samples = int(sys.argv[2])
-result = run_montecarlo(chain, samples, 1) if samples else None
+result = run_montecarlo(chain, samples, 1, max_samples=max(samples, 1)) if samples else None
 ran = time.perf_counter()
 links = sum(len(n.inputs) for n in chain.nodes)
 pairs = sum(d.node is not None for d in result.drivers) if result else 0
@@ -519,7 +521,7 @@ def montecarlo(
 ) -> None:
     line("## 6. Monte Carlo (run_montecarlo, seed 1, p = 0.1, uniform severity)")
     from chokepoint import load_chain
-    from chokepoint.core.montecarlo import run_montecarlo
+    from chokepoint.core.montecarlo import montecarlo as run_montecarlo
 
     chain = load_chain("robots")
     seconds, _ = best_of(3, lambda: run_montecarlo(chain, robots_samples, 1))
