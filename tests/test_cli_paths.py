@@ -176,6 +176,42 @@ def test_a_bug_exits_1_with_one_line_and_a_hint(
     assert err == f"internal error: {line}\n{BUG_HINT}"
 
 
+def test_debug_lets_the_exception_through_for_that_call_only(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--debug raises the exception itself (the traceback); the next call without it does not."""
+    from chokepoint.io import loader
+
+    def broken(*args: object, **kwargs: object) -> None:
+        msg = "a broken invariant"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(loader, "load_chain", broken)
+    result = runner.invoke(app, ["--debug", "analyze", MINI], env=ENV)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, RuntimeError)
+    assert str(result.exception) == "a broken invariant"
+    assert "internal error" not in result.stderr
+    code, _, err = invoke(runner, "analyze", MINI)
+    assert code == 1
+    assert err == f"internal error: RuntimeError: a broken invariant\n{BUG_HINT}"
+
+
+def test_the_debug_variable_lets_the_exception_through(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chokepoint.io import loader
+
+    def broken(*args: object, **kwargs: object) -> None:
+        msg = "a broken invariant"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(loader, "load_chain", broken)
+    result = runner.invoke(app, ["analyze", MINI], env={**ENV, "CHOKEPOINT_DEBUG": "1"})
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, RuntimeError)
+
+
 # ------------------------------------------------------------------------------------------
 # import eto, scenario --months, export
 
@@ -375,3 +411,6 @@ def test_main_runs_one_command_without_building_the_others(
     assert built == [["analyze"]]
     doc = json.loads(fast)
     assert (doc["chain"], doc["perspective"]) == ("mini", "CN")
+    assert run_main(monkeypatch, "--debug", "analyze", MINI, "-f", "json") == 0
+    assert len(built[1]) > 10  # a global option: the whole app
+    assert capsys.readouterr().out == fast
