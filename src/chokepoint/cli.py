@@ -360,7 +360,8 @@ def _main(
     ] = False,
 ) -> None:
     """Supply-chain dependency analyzer."""
-    _state["debug"] = debug or _state["debug"]
+    # per call: an earlier call's --debug must not stay on for the next one in the same process
+    _state["debug"] = debug or bool(os.environ.get("CHOKEPOINT_DEBUG"))
     for stream in (sys.stdout, sys.stderr):  # a lone surrogate from a file prints as \\ud800
         with contextlib.suppress(AttributeError, ValueError, OSError):
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
