@@ -8,7 +8,7 @@ import pytest
 
 from chokepoint import analyze, load_chain, run_scenario
 from chokepoint.core.scenarios import Scenario, sweep
-from chokepoint.errors import ScenarioError
+from chokepoint.errors import ChokepointError, ScenarioError
 from chokepoint.io.forms import parse_cut, parse_severities, parse_shock
 from chokepoint.model import Cut, Shock
 
@@ -193,3 +193,9 @@ def test_sweep_severities_and_over(five: Path) -> None:
     assert by_node["m1"] == ("JP", pytest.approx(0.324))
     assert by_node["c1"] == ("JP", pytest.approx(0.36))
     assert set(by_node) == {"m1", "m2", "c1", "f"}
+
+
+def test_a_scenario_file_is_read_even_without_a_name(five: Path, tmp_path: Path) -> None:
+    """A mistyped --scenario-file is an error, not silently ignored, when only cuts are given."""
+    with pytest.raises(ChokepointError, match="missing.yaml"):
+        run_scenario(load_chain(five), cuts=["JP=1"], scenario_file=tmp_path / "missing.yaml")

@@ -267,16 +267,16 @@ def resolve_scenario(
         shocks=tuple(parse_shock(s) if isinstance(s, str) else s for s in shocks),
         substitution=overrides,
     )
+    named = dict(chain.scenarios)
+    where = f"chain '{chain.name}'"
+    if scenario_file is not None:  # read and checked even when no name is asked of it
+        from ..io.loader import load_scenarios
+
+        named = {**named, **load_scenarios(scenario_file, chain)}
+        where += f" or {os.fspath(scenario_file)}"
     if isinstance(scenario, Scenario):
         return scenario.plus(extra)
     if scenario is not None:
-        named = dict(chain.scenarios)
-        where = f"chain '{chain.name}'"
-        if scenario_file is not None:
-            from ..io.loader import load_scenarios
-
-            named = {**named, **load_scenarios(scenario_file, chain)}
-            where += f" or {os.fspath(scenario_file)}"
         if scenario not in named:
             names = ", ".join(named) or "none defined"
             msg = f"unknown scenario '{scenario}' in {where} (scenarios: {names})"
