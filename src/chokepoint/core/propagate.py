@@ -85,17 +85,25 @@ def cut_matrix(c: Compiled, scenarios: Sequence[Sequence[Cut]]) -> FloatArray:
     [('JP', 'reducers')]
     """
     by_origin: dict[str, list[int]] = {}
-    for p, origin in enumerate(c.pair_origin):
-        by_origin.setdefault(origin, []).append(p)
     regions = c.chain.regions
+    ptr = c.pair_ptr.tolist()
     kappa = np.zeros((len(c.pair_origin), len(scenarios)), dtype=np.float64)
     for j, cuts in enumerate(scenarios):
         for cut in cuts:
             keys = {cut.origin, *regions.get(cut.origin, ())}
-            pairs = [p for key in keys for p in by_origin.get(key, ())]
-            if cut.nodes:
+            if cut.nodes:  # the named nodes' own pairs: no walk over every pair of the origin
                 rows = {c.index[n] for n in cut.nodes}
-                pairs = [p for p in pairs if int(c.pair_row[p]) in rows]
+                pairs = [
+                    p
+                    for n in sorted(rows)
+                    for p in range(ptr[n], ptr[n + 1])
+                    if c.pair_origin[p] in keys
+                ]
+            else:
+                if not by_origin:
+                    for p, origin in enumerate(c.pair_origin):
+                        by_origin.setdefault(origin, []).append(p)
+                pairs = [p for key in keys for p in by_origin.get(key, ())]
             if pairs:
                 column = kappa[pairs, j]
                 kappa[pairs, j] = np.maximum(column, cut.severity)

@@ -37,6 +37,7 @@ __all__ = [
     "run_scenario",
     "run_scenarios",
     "sweep",
+    "unknown_mask",
 ]
 
 #: The most rows (scenarios) one sweep runs unless raised: each row is one propagation of the
@@ -414,9 +415,7 @@ def run_scenario(
     )
 
 
-def _unknown_mask(
-    c: Compiled, q: FloatArray, dom: FloatArray, model: LossModel
-) -> BoolArray | None:
+def unknown_mask(c: Compiled, q: FloatArray, dom: FloatArray, model: LossModel) -> BoolArray | None:
     """Which ``linear`` losses of a batch (``nodes x S``) rest on a missing cost share, by the
     rule of :func:`_unknown_losses`; None when none can (``leontief``, or every cost share known)."""
     if model != "linear" or bool(c.in_known.all()):
@@ -438,7 +437,7 @@ def _unknown_losses(
     node's known cost shares leave room for one (they sum below 1); or on an input with a cost
     share whose loss is unknown (:func:`chokepoint.core.metrics.rests_on_unknown`).
     """
-    mask = _unknown_mask(c, q[:, [column]], dom[:, [column]], model)
+    mask = unknown_mask(c, q[:, [column]], dom[:, [column]], model)
     if mask is None:
         return {}
     values = q[:, [column]]
@@ -608,7 +607,7 @@ def sweep(
         plan, level = np.divmod(columns, len(levels))
         q, dom = propagate(c, import_losses(c, unit[:, plan] * levels[level]), None, model)
         values = q[c.finals].T.tolist()
-        mask = _unknown_mask(c, q, dom, model)
+        mask = unknown_mask(c, q, dom, model)
         hidden = mask[c.finals].T.tolist() if mask is not None else None
         for j, (p, s, final) in enumerate(zip(plan.tolist(), level.tolist(), values, strict=True)):
             unknown = (
