@@ -19,6 +19,7 @@ command                 function                         returns
 ``analyze``             :func:`analyze`                  :class:`Analysis`
 ``scenario``            :func:`run_scenario`             :class:`ScenarioResult`
 ``sweep``               :func:`sweep`                    :class:`SweepResult`
+``stress``              :func:`stress`                   :class:`StressResult`
 ``montecarlo``          :func:`montecarlo`               :class:`MonteCarloResult`
 ``export``              :func:`export`                   the exported text
 ``plot``                :func:`plot`                     the image's bytes
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
         run_scenario,
         sweep,
     )
+    from .core.stress import StressResult, stress
     from .core.timeline import TimelineResult, run_timeline
     from .errors import (
         AnalysisError,
@@ -113,6 +115,7 @@ __all__ = [
     "Source",
     "SourcesResult",
     "StagesResult",
+    "StressResult",
     "Supplier",
     "SweepResult",
     "TrendResult",
@@ -137,6 +140,7 @@ __all__ = [
     "show",
     "sources",
     "stages",
+    "stress",
     "sweep",
     "trend",
     "validate",
@@ -162,6 +166,7 @@ _WHERE = {
         ["Scenario", "ScenarioResult", "SweepResult", "resolve_scenario", "run_scenario", "sweep"],
         "core.scenarios",
     ),
+    **dict.fromkeys(["StressResult", "stress"], "core.stress"),
     **dict.fromkeys(["TimelineResult", "run_timeline"], "core.timeline"),
     "EtoImport": "io.eto",
     "import_eto": "io.eto",

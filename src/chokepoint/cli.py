@@ -883,6 +883,66 @@ def sweep(
         write_atomic(plot, plot_sweep_result(result, loaded, fmt=image_format, year=year))
 
 
+@_command("stress")
+def stress(
+    chain: ChainArg,
+    months: Annotated[
+        float,
+        typer.Option(
+            "--months",
+            help="How long every cut lasts (time to recover, TTR) and the horizon, in months "
+            "(above 0 and at most 1,200).",
+            parser=_Number(whole=False, low=0.0, high=1200.0),
+        ),
+    ],
+    stock: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stock",
+            help="NODE=MONTHS: assume NODE holds this many months of its normal use in stock "
+            "(0 to 1,200; repeatable; overrides the chain's stock_months).",
+        ),
+    ] = None,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--max-rows",
+            parser=_whole(1),
+            help="Ceiling on the rows (origins plus (origin, node) pairs); default 10,000, or "
+            "CHOKEPOINT_MAX_SWEEP_ROWS.",
+        ),
+    ] = None,
+    model: ModelOption = "leontief",
+    perspective: PerspectiveOption = None,
+    year: YearOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Time to survive against time to recover: every origin, and every (origin, node) pair, cut
+    fully for --months months, ranked by the worst final product's cumulative loss.
+
+    Each row is a scenario of the time model (docs/methodology.md): the cut lasts --months
+    months, nodes draw on their stocks (--stock, or the chain's stock_months) until they run out.
+    A TTS below the TTR means a final product runs short before the cut ends.
+    """
+    from .core.stress import stress as run
+    from .io.loader import load_chain
+    from .output import render
+
+    if months <= 0:
+        _fail("error: --months must be above 0, e.g. --months 6")
+    loaded = load_chain(chain)
+    result = run(
+        loaded,
+        months,
+        stocks=stock or (),
+        perspective=perspective,
+        model=_model(model),
+        year=year,
+        max_rows=max_rows,
+    )
+    render.stress(result, loaded, format.value)
+
+
 @contextlib.contextmanager
 def _progress(quiet: bool, what: str) -> Iterator[Callable[[int, int], None] | None]:
     """A rich progress bar on stderr, or None when --quiet or stderr is not a terminal."""

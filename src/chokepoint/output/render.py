@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..core.montecarlo import MonteCarloResult
     from ..core.reports import SourcesResult, StagesResult, TrendResult
     from ..core.scenarios import ScenarioResult, SweepResult
+    from ..core.stress import StressResult
     from ..core.timeline import TimelineResult
     from ..io.listing import ChainListing
 
@@ -38,6 +39,7 @@ __all__ = [
     "montecarlo",
     "origin_label",
     "show_chain",
+    "stress",
 ]
 
 
@@ -675,6 +677,96 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
             ),
             overflow="fold",
         )
+
+
+STRESS_CSV_FIELDS = ["rank", "origin", "node", "final", "tts", "cumulative_loss", "peak_loss"]
+
+
+def stress(result: StressResult, chain: Chain, fmt: str) -> None:
+    """Render ``chokepoint stress``: one row per cut, worst first, with its worst final product."""
+    if fmt == "json":
+        emit_json(result.to_dict())
+        return
+    if fmt == "csv":
+        emit_csv(
+            (
+                {
+                    "rank": rank,
+                    "origin": r.origin,
+                    "node": r.node,
+                    "final": f.id,
+                    "tts": f.tts,
+                    "cumulative_loss": f.cumulative_loss,
+                    "peak_loss": f.peak_loss,
+                }
+                for rank, r in enumerate(result.rows, 1)
+                for f in r.final
+            ),
+            STRESS_CSV_FIELDS,
+        )
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    months = f"{result.months:g}"
+    table = Table(
+        title=escape(
+            f"{chain.title}: each origin and (origin, node) cut fully for {months} months, "
+            f"worst cumulative loss first ({result.perspective}, {result.model} model)"
+        ),
+        title_justify="left",
+        pad_edge=False,
+    )
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("origin", no_wrap=True)
+    table.add_column("node", overflow="fold")
+    table.add_column("worst final", overflow="fold")
+    table.add_column("TTS", justify="right", no_wrap=True)
+    table.add_column("cum.", justify="right", no_wrap=True)
+    table.add_column("peak", justify="right", no_wrap=True)
+    table.add_column("TTR", justify="right", no_wrap=True)
+    unknown = False
+    for rank, r in enumerate(result.rows, 1):
+        worst = r.worst
+        if worst is None or worst.cumulative_loss is None or worst.peak_loss is None:
+            unknown = True
+            table.add_row(
+                str(rank),
+                escape(r.origin),
+                escape(r.node or "(all)"),
+                "n/a",
+                "n/a",
+                "n/a",
+                "n/a",
+                months,
+            )
+            continue
+        unknown = unknown or any(f.cumulative_loss is None for f in r.final)
+        table.add_row(
+            str(rank),
+            escape(r.origin),
+            escape(r.node or "(all)"),
+            escape(worst.id),
+            "never" if worst.tts is None else f"{worst.tts:.2f}",
+            f"{worst.cumulative_loss:.3f}",
+            fmt_pct(worst.peak_loss, 1),
+            months,
+        )
+    out = console()
+    out.print(table)
+    notes = [
+        "TTS: months until the final product runs short (never: not within the cut); cum.: "
+        "months of its output lost; TTR: months until the cut ends",
+        "stocks: "
+        + (", ".join(f"{node} {value:g} months" for node, value in result.stocks) or "none"),
+    ]
+    if unknown:
+        notes.append(
+            "n/a: with the linear model, the loss rests on inputs without a cost share that the "
+            "cut hits (chokepoint scenario --model linear names them)"
+        )
+    for text in notes:
+        out.print(escape(f"  - {text}"), overflow="fold")
 
 
 MONTECARLO_CSV_FIELDS = [

@@ -1,0 +1,232 @@
+r"""Stress tests over time: every origin, and every (origin, node) pair, cut for ``months``.
+
+Each row is one scenario of the time model (:mod:`chokepoint.core.timeline`): a full cut
+(severity 1) of a foreign origin at every node (``node`` None) or at one node, lasting
+:math:`M` months from month 0, with the chain's stocks (or those given). For each final product
+:math:`f` the row gives the time to survive :math:`\mathrm{TTS}_f`, the cumulative loss
+:math:`\mathrm{CL}_f = \int_0^M L_f(t)\,dt` and the peak loss; rows are ranked by their worst
+cumulative loss, :math:`\max_f \mathrm{CL}_f`, worst first. A final product whose TTS is below
+:math:`M` runs short before the cut ends: its time to survive is shorter than the time to
+recover. The rows run as batches of :func:`~chokepoint.core.timeline.timeline` of at most
+:data:`BLOCK` columns (fewer on large chains), so memory stays bounded, as in a sweep.
+
+References
+----------
+.. [1] Simchi-Levi, D., Schmidt, W., Wei, Y., Zhang, P. Y., Combs, K., Ge, Y., Gusikhin, O.,
+       Sanders, M. and Zhang, D. (2015), "Identifying risks and mitigating disruptions in the
+       automotive supply chain", *Interfaces* 45(5), 375-390.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ScenarioError
+from ..io.forms import parse_stock
+from ..model import Chain, Cut
+from .compiled import compile_chain
+from .propagate import LossModel, check_model, cut_matrix, import_losses, propagate
+from .scenarios import SWEEP_ROWS, Scenario, unknown_mask
+from .timeline import horizon_of, stock_vector, timeline
+
+__all__ = ["BLOCK", "StressFinal", "StressResult", "StressRow", "stress"]
+
+#: The most scenarios (columns) one batch of the time model holds.
+BLOCK = 1024
+#: How many cells (nodes or pairs x columns) a batch may hold: bounds the memory of one batch.
+_CELLS = 1 << 22
+
+
+@dataclass(frozen=True, slots=True)
+class StressFinal:
+    """A final product under one cut: time to survive, cumulative and peak loss.
+
+    All three are None when the loss rests on a missing cost share (``linear`` model); ``tts``
+    is None when the product does not run short within the horizon.
+    """
+
+    id: str
+    tts: float | None
+    cumulative_loss: float | None
+    peak_loss: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StressRow:
+    """One cut of a stress test: ``origin`` at ``node`` (every node when None)."""
+
+    origin: str
+    node: str | None
+    final: tuple[StressFinal, ...]
+
+    @property
+    def worst(self) -> StressFinal | None:
+        """The final product with the largest cumulative loss (None if none is known)."""
+        known = [f for f in self.final if f.cumulative_loss is not None]
+        return max(known, key=lambda f: f.cumulative_loss or 0.0, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class StressResult:
+    """Every cut of a stress test, ranked by worst cumulative loss, worst first."""
+
+    chain: str
+    perspective: str
+    model: LossModel
+    months: float
+    rows: tuple[StressRow, ...]
+    stocks: tuple[tuple[str, float], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``chokepoint stress --format json``."""
+        return {
+            "chain": self.chain,
+            "perspective": self.perspective,
+            "model": self.model,
+            "months": self.months,
+            "rows": [
+                {
+                    "origin": r.origin,
+                    "node": r.node,
+                    "final": [
+                        {
+                            "id": f.id,
+                            "tts": f.tts,
+                            "cumulative_loss": f.cumulative_loss,
+                            "peak_loss": f.peak_loss,
+                        }
+                        for f in r.final
+                    ],
+                }
+                for r in self.rows
+            ],
+        }
+
+
+def stress(
+    chain: Chain,
+    months: float,
+    *,
+    stocks: Mapping[str, float] | Iterable[str] | None = None,
+    perspective: str | None = None,
+    model: LossModel = "leontief",
+    year: int | None = None,
+    max_rows: int | None = None,
+) -> StressResult:
+    r"""Cut every foreign origin, and every (origin, node) pair, fully for ``months`` months.
+
+    The function behind ``chokepoint stress``: the time-to-survive / time-to-recover table of
+    supply-chain stress tests [1]_. Every row is a scenario of the time model
+    (:func:`~chokepoint.core.timeline.timeline`) with one cut of severity 1 and time to recover
+    ``months``, over the horizon ``months``; rows are ranked by
+    :math:`\max_f \mathrm{CL}_f` over the final products, worst first (ties: origin, then node,
+    a whole-origin cut first).
+
+    Parameters
+    ----------
+    chain
+        The chain.
+    months
+        How long every cut lasts (its time to recover), which is also the horizon; above 0 and
+        at most :data:`~chokepoint.core.timeline.MAX_MONTHS`.
+    stocks
+        Stocks in months of normal use by node id (``{node: months}``, or texts
+        ``node=months``), overriding the chain's ``stock_months``.
+    perspective, model, year
+        As for :func:`~chokepoint.core.scenarios.run_scenario`.
+    max_rows
+        The ceiling on rows (origins plus pairs); default
+        :data:`~chokepoint.core.scenarios.MAX_SWEEP_ROWS` (10,000), or the environment variable
+        ``CHOKEPOINT_MAX_SWEEP_ROWS``.
+
+    Returns
+    -------
+    StressResult
+
+    Raises
+    ------
+    ScenarioError
+        For ``months`` out of range, a bad stock, or more rows than the ceiling.
+
+    Examples
+    --------
+    >>> from chokepoint import load_chain
+    >>> result = stress(load_chain("robots"), 6, stocks={"reducers": 3})
+    >>> row = next(r for r in result.rows if (r.origin, r.node) == ("JP", "reducers"))
+    >>> f = row.final[0]
+    >>> round(f.tts, 3), round(f.cumulative_loss, 3)
+    (4.886, 0.137)
+
+    References
+    ----------
+    .. [1] Simchi-Levi, D. et al. (2015), "Identifying risks and mitigating disruptions in the
+           automotive supply chain", *Interfaces* 45(5), 375-390.
+    """
+    check_model(model)
+    horizon = horizon_of(Scenario(), months)
+    if stocks is not None and not isinstance(stocks, Mapping):
+        stocks = dict(parse_stock(text) for text in stocks)
+    c = compile_chain(chain, perspective, year)
+    held = stock_vector(c, stocks)
+    plans: list[tuple[str, str | None]] = [(code, None) for code in c.origins()]
+    plans += [
+        (origin, c.nodes[int(row)]) for origin, row in zip(c.pair_origin, c.pair_row, strict=True)
+    ]
+    ceiling = SWEEP_ROWS.get(max_rows)
+    if len(plans) > ceiling:
+        msg = (
+            f"a stress test of chain '{chain.name}' has {len(plans):,} rows (origins plus "
+            f"(origin, node) pairs), above the ceiling of {ceiling:,} "
+            "(raise it with max_rows=N or CHOKEPOINT_MAX_SWEEP_ROWS=N)"
+        )
+        raise ScenarioError(msg)
+    finals = c.final_ids()
+    block = max(1, min(BLOCK, _CELLS // max(c.size, len(c.pair_origin), 1)))
+    rows: list[tuple[float, StressRow]] = []
+    for start in range(0, len(plans), block):
+        part = plans[start : start + block]
+        scenarios = [
+            Scenario(cuts=(Cut(origin, 1.0, (node,) if node else (), horizon),))
+            for origin, node in part
+        ]
+        batch = timeline(
+            c, scenarios, held, np.full(len(part), horizon), model, curves=False, check=False
+        )
+        hidden = None
+        if model == "linear" and not bool(c.in_known.all()):
+            kappa = cut_matrix(c, [s.cuts for s in scenarios])
+            q, dom = propagate(c, import_losses(c, kappa), None, model)
+            mask = unknown_mask(c, q, dom, model)
+            hidden = None if mask is None else mask[c.finals]
+        tts = batch.tts.T.tolist()
+        cumulative = batch.cumulative.T.tolist()
+        peak = batch.peak.T.tolist()
+        for j, (origin, node) in enumerate(part):
+            final = tuple(
+                StressFinal(f, None, None, None)
+                if hidden is not None and hidden[k, j]
+                else StressFinal(
+                    f,
+                    None if math.isnan(tts[j][k]) else tts[j][k],
+                    cumulative[j][k],
+                    peak[j][k],
+                )
+                for k, f in enumerate(finals)
+            )
+            row = StressRow(origin, node, final)
+            worst = row.worst
+            rows.append(((worst.cumulative_loss or 0.0) if worst else -1.0, row))
+    rows.sort(key=lambda item: (-item[0], item[1].origin, item[1].node or ""))
+    return StressResult(
+        chain.name,
+        c.perspective,
+        model,
+        horizon,
+        tuple(row for _, row in rows),
+        tuple((c.nodes[n], float(held[n])) for n in np.flatnonzero(held).tolist()),
+    )
