@@ -32,7 +32,13 @@ with the machine stated; every target is printed with PASS or FAIL. Generated ne
 6. ``montecarlo``: ``run_montecarlo`` on the robot chain, and on each network in a process of its
    own (time and peak memory);
 7. ``export``: ``chokepoint export NET -o NET.graphml`` against ``chokepoint analyze NET --format
-   json`` on a generated network of 30,000 nodes, alternating, median (target <= 2x).
+   json`` on a generated network of 30,000 nodes, alternating, median (target <= 2x);
+8. ``stress``: ``chokepoint.stress(chain, 6, over="origins")`` (every origin cut fully for 6
+   months, the time model) against the static ``sweep(chain, over="origins")`` of the same cuts,
+   on networks of 10^4 and 10^5 links (smoke: 10^3 and 10^4), without stocks and with a 1-month
+   stock at every 50th node (each stock that runs out is one more propagation); best of 3, ratio
+   printed. ``over="all"`` (every pair too) is timed on the smallest network only: its result
+   holds rows x final products values (5,612 x 502 at 10^4 links).
 
 Sections 4 and 5 call the core below the public API (``chokepoint.core.compiled``,
 ``core.propagate``); the others time the command line or the public functions.
@@ -576,7 +582,49 @@ def export_against_analyze(nodes: int, rounds: int, work: Path, env: dict[str, s
     line()
 
 
-SECTIONS = ("startup", "batching", "analyze", "propagation", "components", "montecarlo", "export")
+def stress_against_sweep(sizes: Sequence[int], work: Path, repeat: int) -> None:
+    line("## 8. stress (time model) against a static sweep of the same cuts")
+    from chokepoint import load_chain
+    from chokepoint.core.scenarios import sweep
+    from chokepoint.core.stress import stress
+
+    line(f"  every origin cut fully (at every node) for 6 months; best of {repeat}")
+    for links in sizes:
+        folder, count, nodes = network(links, work)
+        chain = load_chain(folder)
+        static, swept = best_of(repeat, lambda ch=chain: sweep(ch, over="origins"))
+        bare, rows = best_of(repeat, lambda ch=chain: stress(ch, 6, over="origins"))
+        held = {n.id: 1.0 for n in chain.nodes[::50]}
+        stocked, _ = best_of(
+            repeat, lambda ch=chain, h=held: stress(ch, 6, stocks=h, over="origins")
+        )
+        line(
+            f"  {count:>9,} links {nodes:>7,} nodes {len(swept.rows):>3} origins: sweep "
+            f"{static:.3f} s; stress {bare:.3f} s ({bare / static:.2f}x); with {len(held):,} "
+            f"stocks {stocked:.3f} s ({stocked / static:.2f}x)"
+        )
+        assert len(rows.rows) == len(swept.rows)
+    folder, count, _ = network(sizes[0], work)
+    chain = load_chain(folder)
+    spent, everything = best_of(1, lambda: stress(chain, 6, max_rows=10**6))
+    finals = len(everything.rows[0].final) if everything.rows else 0
+    line(
+        f"  over all at {count:,} links: {len(everything.rows):,} rows x {finals:,} final "
+        f"products in {spent:.2f} s"
+    )
+    line()
+
+
+SECTIONS = (
+    "startup",
+    "batching",
+    "analyze",
+    "propagation",
+    "components",
+    "montecarlo",
+    "export",
+    "stress",
+)
 
 
 def main() -> None:
@@ -627,6 +675,9 @@ def main() -> None:
                 "montecarlo": lambda: montecarlo(work, carlo, 1_000 if smoke else 10_000, env),
                 "export": lambda: export_against_analyze(
                     3_000 if smoke else 30_000, 1 if smoke else 3, work, env
+                ),
+                "stress": lambda: stress_against_sweep(
+                    [1_000, 10_000] if smoke else [10_000, 100_000], work, 1 if smoke else 3
                 ),
             }
             for name in SECTIONS:

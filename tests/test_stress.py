@@ -132,6 +132,17 @@ def test_every_row_equals_its_scenario_run_alone_and_blocks_change_nothing(
             assert mine.tts == pytest.approx(theirs.tts)
 
 
+def test_over_origins_or_pairs_only(tmp_path: Path) -> None:
+    chain = chain_of(tmp_path, "three", THREE)
+    everything = figures(stress(chain, 6))
+    origins = figures(stress(chain, 6, over="origins"))
+    pairs = figures(stress(chain, 6, over="pairs"))
+    assert origins == [row for row in everything if row[1] is None]
+    assert pairs == [row for row in everything if row[1] is not None]
+    with pytest.raises(ScenarioError, match="over='nodes' must be 'all', 'origins' or 'pairs'"):
+        stress(chain, 6, over="nodes")  # type: ignore[arg-type]
+
+
 def test_refusals(tmp_path: Path) -> None:
     chain = chain_of(tmp_path, "three", THREE)
     with pytest.raises(ScenarioError, match=r"5 rows .* above the ceiling of 4 .*max_rows=N"):
@@ -177,6 +188,11 @@ def test_cli_json_follows_the_contract(runner: CliRunner, tmp_path: Path) -> Non
         ("KR", "m"),
         ("JP", "g"),
     ]
+    done = runner.invoke(
+        app, ["stress", str(path), "--months", "6", "--over", "pairs", "-f", "json"]
+    )
+    assert done.exit_code == 0, done.output
+    assert [r["node"] for r in json.loads(done.stdout)["rows"]] == ["m", "m", "g"]
 
 
 def test_cli_csv_has_a_row_per_cut_and_final_product(runner: CliRunner) -> None:
@@ -229,6 +245,10 @@ def test_cli_table_fits_80_columns(tmp_path: Path) -> None:
             "above the ceiling of 2 (raise it with --max-rows N",
         ),
         (["--months", "6", "--stock", "nowhere=2"], "stock nowhere: unknown node"),
+        (
+            ["--months", "6", "--over", "nodes"],
+            "--over 'nodes' must be 'all', 'origins' or 'pairs'",
+        ),
         ([], "--months"),
     ],
 )

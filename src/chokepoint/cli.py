@@ -912,6 +912,14 @@ def stress(
             "CHOKEPOINT_MAX_SWEEP_ROWS.",
         ),
     ] = None,
+    over: Annotated[
+        str,
+        typer.Option(
+            "--over",
+            help="all: every origin (at every node) and every (origin, node) pair; origins: "
+            "the origins only; pairs: the pairs only.",
+        ),
+    ] = "all",
     model: ModelOption = "leontief",
     perspective: PerspectiveOption = None,
     year: YearOption = None,
@@ -939,6 +947,7 @@ def stress(
         model=_model(model),
         year=year,
         max_rows=max_rows,
+        over=over,
     )
     render.stress(result, loaded, format.value)
 

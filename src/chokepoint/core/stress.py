@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -117,6 +117,7 @@ def stress(
     model: LossModel = "leontief",
     year: int | None = None,
     max_rows: int | None = None,
+    over: Literal["all", "origins", "pairs"] | str = "all",
 ) -> StressResult:
     r"""Cut every foreign origin, and every (origin, node) pair, fully for ``months`` months.
 
@@ -139,6 +140,9 @@ def stress(
         ``node=months``), overriding the chain's ``stock_months``.
     perspective, model, year
         As for :func:`~chokepoint.core.scenarios.run_scenario`.
+    over
+        ``all`` (default): every origin and every pair; ``origins``: every origin at every node
+        only; ``pairs``: every (origin, node) pair only.
     max_rows
         The ceiling on rows (origins plus pairs); default
         :data:`~chokepoint.core.scenarios.MAX_SWEEP_ROWS` (10,000), or the environment variable
@@ -151,7 +155,8 @@ def stress(
     Raises
     ------
     ScenarioError
-        For ``months`` out of range, a bad stock, or more rows than the ceiling.
+        For ``months`` out of range, a bad stock, an unknown ``over``, or more rows than the
+        ceiling.
 
     Examples
     --------
@@ -168,20 +173,27 @@ def stress(
            automotive supply chain", *Interfaces* 45(5), 375-390.
     """
     check_model(model)
+    if over not in ("all", "origins", "pairs"):
+        msg = f"over={over!r} must be 'all', 'origins' or 'pairs'"
+        raise ScenarioError(msg)
     horizon = horizon_of(Scenario(), months)
     if stocks is not None and not isinstance(stocks, Mapping):
         stocks = dict(parse_stock(text) for text in stocks)
     c = compile_chain(chain, perspective, year)
     held = stock_vector(c, stocks)
-    plans: list[tuple[str, str | None]] = [(code, None) for code in c.origins()]
-    plans += [
-        (origin, c.nodes[int(row)]) for origin, row in zip(c.pair_origin, c.pair_row, strict=True)
-    ]
+    plans: list[tuple[str, str | None]] = []
+    if over != "pairs":
+        plans += [(code, None) for code in c.origins()]
+    if over != "origins":
+        plans += [
+            (origin, c.nodes[int(row)])
+            for origin, row in zip(c.pair_origin, c.pair_row, strict=True)
+        ]
     ceiling = SWEEP_ROWS.get(max_rows)
     if len(plans) > ceiling:
         msg = (
-            f"a stress test of chain '{chain.name}' has {len(plans):,} rows (origins plus "
-            f"(origin, node) pairs), above the ceiling of {ceiling:,} "
+            f"a stress test of chain '{chain.name}' over {over} has {len(plans):,} rows (origins "
+            f"and (origin, node) pairs), above the ceiling of {ceiling:,} "
             "(raise it with max_rows=N or CHOKEPOINT_MAX_SWEEP_ROWS=N)"
         )
         raise ScenarioError(msg)
@@ -203,6 +215,9 @@ def stress(
             q, dom = propagate(c, import_losses(c, kappa), None, model)
             mask = unknown_mask(c, q, dom, model)
             hidden = None if mask is None else mask[c.finals]
+        # the ranking key: the worst known cumulative loss; -1 when no final product's is known
+        known = batch.cumulative if hidden is None else np.where(hidden, -1.0, batch.cumulative)
+        keys = known.max(axis=0, initial=-1.0).tolist()
         tts = batch.tts.T.tolist()
         cumulative = batch.cumulative.T.tolist()
         peak = batch.peak.T.tolist()
@@ -218,9 +233,7 @@ def stress(
                 )
                 for k, f in enumerate(finals)
             )
-            row = StressRow(origin, node, final)
-            worst = row.worst
-            rows.append(((worst.cumulative_loss or 0.0) if worst else -1.0, row))
+            rows.append((keys[j], StressRow(origin, node, final)))
     rows.sort(key=lambda item: (-item[0], item[1].origin, item[1].node or ""))
     return StressResult(
         chain.name,

@@ -261,8 +261,10 @@ def timeline(
         raise ScenarioError(msg)
     left = np.array(np.broadcast_to(stock, (c.size, width)), dtype=np.float64)
     buffered: BoolArray = left > 0
+    # each column's sorted distinct ends (a set and a sort: np.unique per column costs more)
     ends = [
-        np.unique([m for _, m in _durations(s) if m is not None] or [np.inf]) for s in scenarios
+        np.array(sorted({m for _, m in _durations(s) if m is not None}) or [np.inf], np.float64)
+        for s in scenarios
     ]
     finals = c.finals
     t = np.zeros(width, dtype=np.float64)
