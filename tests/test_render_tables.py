@@ -90,6 +90,21 @@ def lines_of(out: str) -> list[list[str]]:
     return [cells for cells in found if len(cells) > 1]
 
 
+def analysis_cells(out: str) -> dict[str, list[str]]:
+    """The node rows of an ``analyze`` table as [node, dep, top, imp.HHI, c75, total, impact],
+    whichever its layout: with a stage column and dependence bars when the full table fits,
+    without either when it would not (stages are then rows of their own, left out here)."""
+    found: dict[str, list[str]] = {}
+    for cells in lines_of(out):
+        if len(cells) == 8:
+            cells = cells[1:]
+        if len(cells) != 7 or not cells[1]:
+            continue
+        cells[1] = cells[1].split(" ")[-1]
+        found.setdefault(cells[0], cells)
+    return found
+
+
 def flat(out: str) -> str:
     """``out`` with box drawing removed and all whitespace collapsed: wrapped text reads whole."""
     return " ".join(BOX.sub(" ", out).split())
@@ -101,18 +116,25 @@ def flat(out: str) -> str:
 
 def test_analyze_mini(width: int) -> None:
     out = table(width, "analyze", MINI)
-    assert out.startswith("A small chain: dependence of CN (China), 2018 (shares of CN's market)")
-    got = rows(out)
+    assert flat(out).startswith(
+        "A small chain: dependence of CN (China), 2018 (shares of CN's market)"
+    )
+    assert "…" not in out  # every figure and header whole, at 80 columns too (issue 13)
+    got = analysis_cells(out)
     # reducers' impact, 32.5% rounded to a whole per cent, is left to the scenario tests
-    assert got["⚑ reducers"][:7] == ["upstream", "⚑ reducers", "████░░ 72%", "JP 65%", "0.82",
-                                     "2", "72%"]  # fmt: skip
+    assert got["⚑ reducers"][:6] == ["⚑ reducers", "72%", "JP 65%", "0.82", "2", "72%"]
     # plc is only an inessential input of robots: impact n/a, not 0% (issue 13)
-    assert got["⚑ plc"] == ["", "⚑ plc", "█████░ 80%", "EU 50%", "0.53", "2", "80%", "n/a"]
+    assert got["⚑ plc"] == ["⚑ plc", "80%", "EU 50%", "0.53", "2", "80%", "n/a"]
     # robots' dependence is exactly 50%: not above the EU's 50%, so not flagged (strict)
-    assert got["robots"] == ["midstream", "robots", "███░░░ 50%", "JP 50%", "1.00", "2",
-                             "72%", "50%"]  # fmt: skip
+    assert got["robots"] == ["robots", "50%", "JP 50%", "1.00", "2", "72%", "50%"]
     # cars has no shares: total n/a, not 0% (issue 13)
-    assert got["cars"] == ["downstream", "cars", "n/a", "-", "n/a", "-", "n/a", "-"]
+    assert got["cars"] == ["cars", "n/a", "-", "n/a", "-", "n/a", "-"]
+    if width >= 120:  # the full layout: stages in a column, dependence with its bar
+        full = rows(out)
+        assert full["⚑ reducers"][:3] == ["upstream", "⚑ reducers", "████░░ 72%"]
+        assert full["⚑ plc"][:3] == ["", "⚑ plc", "█████░ 80%"]
+        assert full["robots"][:3] == ["midstream", "robots", "███░░░ 50%"]
+        assert full["cars"][:3] == ["downstream", "cars", "n/a"]
     text = flat(out)
     assert "Choke points, ranked by impact: dependence > 50% and import HHI > 0.40" in text
     # JP stops reducers: robots lose 0.5 * 0.65 = 0.325, cars (domestic) follow
@@ -138,17 +160,19 @@ def test_analyze_mini(width: int) -> None:
 
 def test_analyze_robots(width: int) -> None:
     out = table(width, "analyze", "robots")
-    got = rows(out)
-    reducers = got["⚑ reducers*"]
-    assert reducers[2:4] == ["████░░ 72%", "JP 61%"]
-    assert reducers[-1] == "12%"
-    assert got["⚑ plc* '17"][2:4] == ["██████ 100%", "EUROPE 57%"]
-    assert got["⚑ cnc* '17"][2:4] == ["██████ 100%", "JP 65%"]
-    assert got["? servo*"][2:4] == ["█████░ 78%", "JP 22%"]
-    assert got["? controllers"][2:4] == ["████░░ 70%", "-"]
-    if width >= 120:  # every column at full width
-        assert reducers == ["", "⚑ reducers*", "████░░ 72%", "JP 61%", "0.73", "2", "72%", "12%"]
-        assert got["⚑ plc* '17"][4:] == ["0.46", "2", "100%", "57%"]
+    got = analysis_cells(out)
+    assert "…" not in out
+    # every figure column at both widths (issue 13: at 80 columns too)
+    assert got["⚑ reducers*"] == ["⚑ reducers*", "72%", "JP 61%", "0.73", "2", "72%", "12%"]
+    assert got["⚑ plc* '17"] == ["⚑ plc* '17", "100%", "EUROPE 57%", "0.46", "2", "100%", "57%"]
+    assert got["⚑ cnc* '17"][1:3] == ["100%", "JP 65%"]
+    assert got["? servo*"][1:3] == ["78%", "JP 22%"]
+    assert got["? controllers"][1:3] == ["70%", "-"]
+    if width >= 120:  # the full layout: stages in a column, dependence with its bar
+        full = rows(out)
+        assert full["⚑ reducers*"][:3] == ["", "⚑ reducers*", "████░░ 72%"]
+        assert full["⚑ plc* '17"][2:4] == ["██████ 100%", "EUROPE 57%"]
+        assert full["? controllers"][2] == "████░░ 70%"
     text = flat(out)
     assert (
         "1. Programmable logic controllers (PLCs) (plc, upstream): impact 57% EUROPE supplies "
@@ -163,7 +187,7 @@ def test_analyze_robots(width: int) -> None:
         "industries in CN's market falls by 12%"
     ) in text
     # the shares of cnc and plc are of 2017, the others of 2018: the title says so
-    assert out.startswith("Industrial robots: dependence of CN (China), 2017-2018")
+    assert flat(out).startswith("Industrial robots: dependence of CN (China), 2017-2018")
     assert (
         "? Servo mechanisms (servo motors, amplifiers) (servo, upstream): dependence 78%, import "
         "HHI 0.15 counting named origins, up to 0.61; JP supplies 22%, impact 4%"
@@ -190,9 +214,9 @@ def test_analyze_top_and_thresholds(width: int) -> None:
     assert "1. Robots (robots, midstream): impact 50%" in text
     assert "... 1 more (--top 2)" in text
     assert "2. Reduction gears" not in text
-    got = rows(out)
+    got = analysis_cells(out)
     assert "⚑ plc" not in got
-    assert got["plc"][2:5] == ["█████░ 80%", "EU 50%", "0.53"]
+    assert got["plc"][1:4] == ["80%", "EU 50%", "0.53"]
     out = table(width, "analyze", MINI, "--min-dependence", "0.9")
     assert "None at these thresholds." in flat(out)
 
@@ -509,3 +533,16 @@ def test_version_and_python_dash_m(
     # python -m chokepoint --version, in this process: main() answers it without Typer
     runpy.run_module("chokepoint", run_name="__main__", alter_sys=True)
     assert capsys.readouterr().out == f"chokepoint {__version__}\n"
+
+
+def test_analyze_robots_at_80_columns_shows_every_figure() -> None:
+    """At 80 columns the full table of robots would not fit: stages become rows of their own and
+    dependence loses its bar, so no figure column is elided (issue 13). Reducers: CN 0.28, JP
+    0.614: dependence 72%, import HHI (0.614 / 0.72)^2 = 0.73, JP and CN reach 75% (2)."""
+    out = table(80, "analyze", "robots")
+    assert "…" not in out
+    got = rows(out, key=0)
+    assert got["⚑ reducers*"] == ["⚑ reducers*", "72%", "JP 61%", "0.73", "2", "72%", "12%"]
+    assert got["upstream"] == ["upstream", "", "", "", "", "", ""]
+    wide = table(120, "analyze", "robots")
+    assert rows(wide)["⚑ reducers*"][:3] == ["", "⚑ reducers*", "████░░ 72%"]

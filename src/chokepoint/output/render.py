@@ -345,28 +345,6 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
     chain = result.chain
     out = console()
     market = "world market shares" if chain.is_global else f"shares of {chain.perspective}'s market"
-    table = Table(
-        title=escape(
-            f"{chain.title}: dependence of {origin_label(result.perspective, chain)}, "
-            f"{result.years_text()} ({market})"
-        ),
-        title_justify="left",
-        caption="dep = 1 - domestic share; imp.HHI = concentration of imports; c75 = origins to "
-        "reach 75%; total = incl. inputs; impact = worst final-product loss if the top "
-        "supplier stops; ⚑ choke point; ? not ruled out (origins incomplete); * estimate; "
-        "'17 figures of that year (others: the title's); n/a: see below",
-        caption_justify="left",
-        expand=False,
-        pad_edge=False,
-    )
-    table.add_column("stage", style="cyan", no_wrap=True)
-    table.add_column("node", no_wrap=True, max_width=22)
-    table.add_column("dep", justify="right", no_wrap=True)
-    table.add_column("top supplier", no_wrap=True)
-    table.add_column("imp.HHI", justify="right")
-    table.add_column("c75", justify="right")
-    table.add_column("total", justify="right")
-    table.add_column("impact", justify="right")
     shown = _capped(
         result.nodes,
         lambda n: (
@@ -376,40 +354,83 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
             -(n.dependence or 0.0),
         ),
     )
-    previous = None
-    for node in shown:
-        stage = node.stage if node.stage != previous else ""
-        previous = node.stage
-        name = node.id + ("*" if node.estimate else "")
-        if node.year is not None and len(result.years()) > 1 and node.year != result.year:
-            name += f" '{node.year % 100:02d}"
-        if node.chokepoint:
-            name = f"[bold red]⚑ {escape(name)}[/bold red]"
-        elif node.possible_chokepoint:
-            name = f"[yellow]? {escape(name)}[/yellow]"
-        else:
-            name = escape(name)
-        dep = (
-            f"[{_dep_style(node.dependence)}]{_bar(node.dependence)} {fmt_pct(node.dependence)}"
-            f"[/{_dep_style(node.dependence)}]"
-            if node.dependence is not None
-            else "[dim]n/a[/dim]"
+
+    def build(compact: bool) -> Table:
+        """The table; ``compact`` (when the full one would not fit the terminal): stages as rows
+        of their own and dependence without its bar, so every figure column stays whole."""
+        table = Table(
+            title=escape(
+                f"{chain.title}: dependence of {origin_label(result.perspective, chain)}, "
+                f"{result.years_text()} ({market})"
+            ),
+            title_justify="left",
+            caption="dep = 1 - domestic share; imp.HHI = concentration of imports; c75 = origins "
+            "to reach 75%; total = incl. inputs; impact = worst final-product loss if the top "
+            "supplier stops; ⚑ choke point; ? not ruled out (origins incomplete); * estimate; "
+            "'17 figures of that year (others: the title's); n/a: see below",
+            caption_justify="left",
+            expand=False,
+            pad_edge=False,
         )
-        supplier = (
-            escape(f"{node.top_supplier} {fmt_pct(node.top_share)}")
-            if node.top_supplier
-            else "[dim]-[/dim]"
-        )
-        table.add_row(
-            escape(stage),
-            name,
-            dep,
-            supplier,
-            _num(node.import_hhi),
-            str(node.countries_to_75) if node.countries_to_75 is not None else "-",
-            fmt_pct(node.total_dependence),
-            _impact_cell(node),
-        )
+        if not compact:
+            table.add_column("stage", style="cyan", no_wrap=True)
+        table.add_column("node", no_wrap=True, max_width=22)
+        table.add_column("dep", justify="right", no_wrap=True)
+        table.add_column("top supplier" if not compact else "top", no_wrap=True)
+        table.add_column("imp.HHI", justify="right")
+        table.add_column("c75", justify="right")
+        table.add_column("total", justify="right")
+        table.add_column("impact", justify="right")
+        previous = None
+        for node in shown:
+            stage = node.stage if node.stage != previous else ""
+            previous = node.stage
+            name = node.id + ("*" if node.estimate else "")
+            if node.year is not None and len(result.years()) > 1 and node.year != result.year:
+                name += f" '{node.year % 100:02d}"
+            if node.chokepoint:
+                name = f"[bold red]⚑ {escape(name)}[/bold red]"
+            elif node.possible_chokepoint:
+                name = f"[yellow]? {escape(name)}[/yellow]"
+            else:
+                name = escape(name)
+            style = _dep_style(node.dependence)
+            bar = "" if compact else f"{_bar(node.dependence)} "
+            dep = (
+                f"[{style}]{bar}{fmt_pct(node.dependence)}[/{style}]"
+                if node.dependence is not None
+                else "[dim]n/a[/dim]"
+            )
+            supplier = (
+                escape(f"{node.top_supplier} {fmt_pct(node.top_share)}")
+                if node.top_supplier
+                else "[dim]-[/dim]"
+            )
+            cells = [
+                name,
+                dep,
+                supplier,
+                _num(node.import_hhi),
+                str(node.countries_to_75) if node.countries_to_75 is not None else "-",
+                fmt_pct(node.total_dependence),
+                _impact_cell(node),
+            ]
+            if compact:
+                if stage:
+                    table.add_row(f"[cyan]{escape(stage)}[/cyan]", *[""] * 6)
+                table.add_row(*cells)
+            else:
+                table.add_row(escape(stage), *cells)
+        return table
+
+    from rich.console import Console
+
+    table = build(compact=False)
+    trial = Console(width=out.width, record=False, file=io.StringIO(), color_system=None)
+    with trial.capture() as captured:
+        trial.print(table)
+    if "…" in captured.get():  # a column was cut short: chain ids are slugs, never an ellipsis
+        table = build(compact=True)
     out.print(table)
     _print_unknown(out, shown)
     if len(shown) < len(result.nodes):
