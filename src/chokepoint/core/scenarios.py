@@ -33,9 +33,11 @@ __all__ = [
     "SweepResult",
     "SweepRow",
     "check_scenario",
+    "require_scenario",
     "resolve_scenario",
     "run_scenario",
     "run_scenarios",
+    "scenario_result",
     "sweep",
     "unknown_mask",
 ]
@@ -366,6 +368,33 @@ def run_scenario(
     >>> run_scenario(load_chain("robots"), cuts=["JP:reducers=1"]).nodes == result.nodes
     True
     """
+    resolved = require_scenario(
+        chain,
+        scenario,
+        cuts=cuts,
+        shocks=shocks,
+        substitution=substitution,
+        scenario_file=scenario_file,
+    )
+    return scenario_result(compile_chain(chain, perspective, year), resolved, model)
+
+
+def require_scenario(
+    chain: Chain,
+    scenario: Scenario | str | None = None,
+    *,
+    cuts: Iterable[Cut | str] = (),
+    shocks: Iterable[Shock | str] = (),
+    substitution: Mapping[str, float] | Iterable[str] | None = None,
+    scenario_file: str | os.PathLike[str] | None = None,
+) -> Scenario:
+    """:func:`resolve_scenario`, refusing a request that names no scenario, cut or shock.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`resolve_scenario`, and when nothing was asked for (naming the chain's scenarios).
+    """
     resolved = resolve_scenario(
         chain,
         scenario,
@@ -380,8 +409,14 @@ def run_scenario(
             f"give a scenario name ({names}) or at least one cut or shock, e.g. a cut JP:reducers=1"
         )
         raise ScenarioError(msg)
-    scenario = resolved
-    c = compile_chain(chain, perspective, year)
+    return resolved
+
+
+def scenario_result(
+    c: Compiled, scenario: Scenario, model: LossModel = "leontief"
+) -> ScenarioResult:
+    """Check and run one scenario on a compiled chain: every node's loss, as :func:`run_scenario`."""
+    chain = c.chain
     q, imports, dom = run_scenarios(c, [scenario], model)
     reasons = _unknown_losses(c, q, dom, model)
     loss: list[float | None] = list(q[:, 0].tolist())

@@ -52,7 +52,7 @@ from ..io.schema import MAX_MONTHS
 from ..model import Chain, Cut, Shock
 from .compiled import BoolArray, Compiled, FloatArray, IntArray, compile_chain
 from .propagate import LossModel, check_model, cut_matrix, import_losses, propagate
-from .scenarios import Scenario, ScenarioResult, check_scenario, resolve_scenario, run_scenario
+from .scenarios import Scenario, ScenarioResult, check_scenario, require_scenario, scenario_result
 
 __all__ = [
     "MAX_MONTHS",
@@ -470,7 +470,7 @@ def run_timeline(
     >>> f.id, round(f.loss, 3), round(f.tts or 0, 3), round(f.cumulative_loss, 3)
     ('electronics', 0.123, 4.886, 0.137)
     """
-    resolved = resolve_scenario(
+    resolved = require_scenario(
         chain,
         scenario,
         cuts=cuts,
@@ -478,10 +478,6 @@ def run_timeline(
         substitution=substitution,
         scenario_file=scenario_file,
     )
-    if resolved is None:
-        names = ", ".join(chain.scenarios) or "none defined"
-        msg = f"give a scenario: a name ({names}) or at least one cut or shock"
-        raise ScenarioError(msg)
     if duration is not None:
         if not (math.isfinite(duration) and 0 < duration <= MAX_MONTHS):
             msg = f"duration {duration!r} must be a number of months above 0 and at most {MAX_MONTHS:,}"
@@ -499,8 +495,8 @@ def run_timeline(
     if stocks is not None and not isinstance(stocks, Mapping):
         stocks = dict(parse_stock(text) for text in stocks)
     horizon = horizon_of(scenario, months)
-    static = run_scenario(chain, scenario, perspective=perspective, model=model, year=year)
     c = compile_chain(chain, perspective, year)
+    static = scenario_result(c, scenario, model)
     held = stock_vector(c, stocks)
     batch = timeline(c, [scenario], held, np.array([horizon]), model)
     final = tuple(
