@@ -118,6 +118,8 @@ __all__ = [
     "StressResult",
     "Supplier",
     "SweepResult",
+    "Target",
+    "TargetsResult",
     "TrendResult",
     "Validation",
     "__version__",
@@ -142,6 +144,7 @@ __all__ = [
     "stages",
     "stress",
     "sweep",
+    "targets",
     "trend",
     "validate",
 ]
@@ -168,6 +171,7 @@ _WHERE = {
     ),
     **dict.fromkeys(["StressResult", "stress"], "core.stress"),
     **dict.fromkeys(["TimelineResult", "run_timeline"], "core.timeline"),
+    **dict.fromkeys(["TargetsResult", "targets"], "core.targets"),
     "EtoImport": "io.eto",
     "import_eto": "io.eto",
     "Generated": "io.generate",
@@ -192,7 +196,8 @@ _WHERE = {
         "errors",
     ),
     **dict.fromkeys(
-        ["Chain", "Cut", "Input", "Node", "ScenarioSpec", "Shock", "Source", "Supplier"], "model"
+        ["Chain", "Cut", "Input", "Node", "ScenarioSpec", "Shock", "Source", "Supplier", "Target"],
+        "model",
     ),
 }
 

@@ -1265,6 +1265,24 @@ def sources(chain: ChainArg, format: FormatOption = Format.table) -> None:
     render.sources(run(loaded), loaded, format.value)
 
 
+@_command("targets")
+def targets(
+    chain: ChainArg,
+    name: Annotated[
+        str | None, typer.Argument(help="Only this target (default: every target of the chain).")
+    ] = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Stated policy targets against the chain's figures: today's value, the trend from
+    `history` and the year it reaches the target, and the choke points left if it were met."""
+    from .core.targets import targets as run
+    from .io.loader import load_chain
+    from .output.targets import targets as render_targets
+
+    loaded = load_chain(chain)
+    render_targets(run(loaded, name), loaded, format.value)
+
+
 def main() -> None:
     """Entry point of the ``chokepoint`` console script.
 

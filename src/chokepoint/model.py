@@ -22,6 +22,7 @@ __all__ = [
     "Source",
     "StageFigure",
     "Supplier",
+    "Target",
 ]
 
 #: The share key for known foreign origins that are not named individually.
@@ -157,6 +158,28 @@ class StageFigure:
     note: str | None = None
 
 
+#: The measures a policy target may set (the perspective's share of a node's supply).
+TARGET_MEASURES = ("domestic_share",)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A stated policy goal: ``measure`` of every node in ``nodes`` reaches ``value`` by ``year``.
+
+    ``domestic_share`` is the perspective's share of the supply of the node's market
+    (self-sufficiency, one minus import dependence), the only measure of format v1.
+    """
+
+    name: str
+    title: str
+    nodes: tuple[str, ...]
+    measure: str
+    value: float
+    year: int
+    source: tuple[str, ...]
+    note: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Chain:
     """A whole supply chain as described by one chain file."""
@@ -173,6 +196,7 @@ class Chain:
     sources: Mapping[str, Source] = field(default_factory=dict)
     scenarios: Mapping[str, ScenarioSpec] = field(default_factory=dict)
     stage_data: tuple[StageFigure, ...] = ()
+    targets: Mapping[str, Target] = field(default_factory=dict)
     path: str | None = None
     format: int = 1
     _index: Mapping[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)

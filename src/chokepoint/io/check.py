@@ -22,6 +22,7 @@ from ..countries import country_name, is_country, suggest_country
 from ..errors import ChainError, Problem
 from ..model import (
     OTHER,
+    TARGET_MEASURES,
     Chain,
     Cut,
     Input,
@@ -31,6 +32,7 @@ from ..model import (
     Source,
     StageFigure,
     Supplier,
+    Target,
 )
 from .limits import DEFAULT_MAX_ERRORS
 from .numbers import LongInteger, NumberError, check_number, parse_float, parse_int
@@ -449,6 +451,7 @@ class Checker:
         nodes = self.check_nodes(root.get("nodes")) if "nodes" in root else ()
         scenarios = self.check_scenarios(root.get("scenarios"))
         stage_data = self.check_stage_data(root.get("stage_data"))
+        targets = self.check_targets(root.get("targets"))
         for unused in sorted(self.source_ids - self.used_sources):
             self.error(
                 ("sources", unused),
@@ -473,6 +476,7 @@ class Checker:
             sources=sources,
             scenarios=scenarios,
             stage_data=stage_data,
+            targets=targets,
             path=path,
         )
 
@@ -943,6 +947,54 @@ class Checker:
             if ok and severity is not None and (months or "months" not in raw):
                 out.append(Shock(raw["node"], severity, months))
         return tuple(out)
+
+    def check_targets(self, value: Any) -> dict[str, Target]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(
+                ("targets",), f"targets must be a mapping of name to target, not {_type(value)}"
+            )
+            return {}
+        out: dict[str, Target] = {}
+        for name, raw in value.items():
+            path: KeyPath = ("targets", name)
+            if self.slug(name, path) is None or not self.keys(raw, path, "target"):
+                continue
+            title = self.string(raw.get("title"), (*path, "title")) if "title" in raw else None
+            note = self.string(raw.get("note"), (*path, "note"), required=False)
+            nodes: list[str] = []
+            listed = raw.get("nodes")
+            if "nodes" in raw and (not isinstance(listed, list) or not listed):
+                self.error((*path, "nodes"), "nodes must be a non-empty list of node ids")
+            for k, ref in enumerate(listed if isinstance(listed, list) else ()):
+                if self.node_ref(ref, (*path, "nodes", k)):
+                    if ref in nodes:
+                        self.error((*path, "nodes", k), f"node '{ref}' is listed twice")
+                    else:
+                        nodes.append(ref)
+            measure = raw.get("measure")
+            if "measure" in raw and measure not in TARGET_MEASURES:
+                close = difflib.get_close_matches(str(measure), TARGET_MEASURES, n=1, cutoff=0.5)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.error(
+                    (*path, "measure"),
+                    f"unknown measure '{_text(measure)}'{hint} "
+                    f"(measures: {', '.join(TARGET_MEASURES)})",
+                )
+            target = (
+                self.fraction(raw["value"], (*path, "value"), "target value")
+                if "value" in raw
+                else None
+            )
+            year = self.integer(raw["year"], (*path, "year"), 1900, 2100) if "year" in raw else None
+            source = self.sources(raw["source"], (*path, "source")) if "source" in raw else ()
+            complete = source and len(nodes) == len(listed or ())
+            if title and complete and measure in TARGET_MEASURES and target is not None and year:
+                out[name] = Target(
+                    name, title, tuple(nodes), str(measure), target, year, source, note
+                )
+        return out
 
     def check_stage_data(self, value: Any) -> tuple[StageFigure, ...]:
         if value is None:

@@ -100,6 +100,12 @@ CHAIN_SCHEMA: dict[str, Any] = {
             "propertyNames": _SLUG,
             "additionalProperties": {"$ref": "#/$defs/scenario"},
         },
+        "targets": {
+            "type": "object",
+            "description": "stated policy targets, keyed by name (see `chokepoint targets`)",
+            "propertyNames": _SLUG,
+            "additionalProperties": {"$ref": "#/$defs/target"},
+        },
         "stage_data": {
             "type": "object",
             "description": "per-stage economic figures, keyed by stage",
@@ -221,6 +227,29 @@ CHAIN_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": {"$ref": "#/$defs/fraction"},
                 },
+            },
+        },
+        "target": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["title", "nodes", "measure", "value", "year", "source"],
+            "properties": {
+                "title": {"type": "string", "minLength": 1},
+                "nodes": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "description": "the nodes the target applies to, each on its own",
+                },
+                "measure": {
+                    "enum": ["domestic_share"],
+                    "description": "domestic_share: the perspective's share of the node's supply",
+                },
+                "value": {"$ref": "#/$defs/fraction"},
+                "year": _YEAR,
+                "source": _SOURCE_REF,
+                "note": {"type": "string"},
             },
         },
         "stage_figure": {
