@@ -216,7 +216,9 @@ def test_remainders_impact_ignores_inessential_inputs(remainders: Path) -> None:
     y = result.node("y")
     assert y.impact is None
     assert y.unknown["impact"] == (
-        "no node of the chain takes it as an essential input; its impact cannot be measured"
+        "no node of the chain takes it as an essential input (it is a non-essential input of z: "
+        "a type of it or an alternative, whose loss stops nothing under fixed proportions); its "
+        "impact cannot be measured"
     )
     # y is a choke point with an unknown impact: ranked after x's known 0.21
     flagged = analyze(load_chain(remainders), min_concentration=0.1).chokepoints()

@@ -78,7 +78,9 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     plc = doc["nodes"][1]
     assert plc["impact"] is None
     assert plc["unknown"]["impact"] == (
-        "no node of the chain takes it as an essential input; its impact cannot be measured"
+        "no node of the chain takes it as an essential input (it is a non-essential input of "
+        "robots: a type of it or an alternative, whose loss stops nothing under fixed "
+        "proportions); its impact cannot be measured"
     )
     assert reducers["id"] == "reducers"
     assert reducers["dependence"] == pytest.approx(0.72)
@@ -153,7 +155,7 @@ def test_analyze_table_shows_the_nodes_not_ruled_out(runner: CliRunner) -> None:
     code, out, err = run(runner, "analyze", "robots")
     assert code == 0, err
     assert max(len(line) for line in out.splitlines()) <= 100
-    for marked in ("? servo*", "? controllers", "⚑ reducers*"):
+    for marked in ("? servo*", "? controllers*", "⚑ reducers*"):
         assert marked in out
     panel = out[out.index("Choke points, ranked by impact") :]
     assert panel.index("3. Precision reduction gears") < panel.index("Not ruled out")

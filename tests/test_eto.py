@@ -394,6 +394,23 @@ def test_same_name_gets_the_eto_id_appended(folder: Path) -> None:
     assert "shares" not in nodes["gizmo-tools-n6"]
 
 
+def test_goes_into_between_two_tools_is_read_as_a_type(folder: Path) -> None:
+    # ETO's dry and wet etching tools "go into" etch and clean tools: a category whose shares
+    # already count its kinds. Read as "is a type of" (non-essential), with a warning.
+    _append(
+        folder / "inputs.csv", "N6,Mega gizmo tools,tool_resource,,,A kind of gizmo tool.,2025,,,"
+    )
+    line = _append(folder / "sequence.csv", "Mega gizmo tools,N6,Gizmo tools,N2,,")
+    document, warnings = convert(folder)
+    nodes = _nodes(document)
+    assert {"node": "mega-gizmo-tools", "essential": False} in nodes["gizmo-tools"]["inputs"]
+    assert "mega-gizmo-tools" not in nodes["gizmo-tools"]["inputs"]
+    assert "read as 'is a type of', not as an essential input" in nodes["mega-gizmo-tools"]["note"]
+    assert any(w.startswith(f"sequence.csv:{line}: 'Mega gizmo tools' goes into") for w in warnings)
+    # a tool going into a process stays an essential input
+    assert "gizmo-tools" in nodes["fabricating-widgets"]["inputs"]
+
+
 def test_repeated_provision_row_is_skipped_with_a_warning(folder: Path) -> None:
     path = folder / "provision.csv"
     path.write_text(

@@ -145,13 +145,16 @@ def test_analyze_mini(width: int) -> None:
     # an unknown impact ranks after every known one, with its reason
     assert (
         "2. PLCs (plc, upstream): impact n/a EU supplies 50% of CN's market for PLCs; no node of "
-        "the chain takes it as an essential input; its impact cannot be measured"
+        "the chain takes it as an essential input (it is a non-essential input of robots: a type "
+        "of it or an alternative, whose loss stops nothing under fixed proportions); its impact "
+        "cannot be measured"
     ) in text
     assert "1. Robots" not in text
     assert "- total and exposure of cars: no shares known for this node" in text
     assert (
-        "- impact of plc: no node of the chain takes it as an essential input; its impact "
-        "cannot be measured"
+        "- impact of plc: no node of the chain takes it as an essential input (it is a "
+        "non-essential input of robots: a type of it or an alternative, whose loss stops nothing "
+        "under fixed proportions); its impact cannot be measured"
     ) in text
     assert "Not ruled out" not in text
     assert "[s1] A report, A publisher, 2025, Table 1" in text
@@ -167,12 +170,12 @@ def test_analyze_robots(width: int) -> None:
     assert got["⚑ plc* '17"] == ["⚑ plc* '17", "100%", "EUROPE 57%", "0.46", "2", "100%", "57%"]
     assert got["⚑ cnc* '17"][1:3] == ["100%", "JP 65%"]
     assert got["? servo*"][1:3] == ["78%", "JP 22%"]
-    assert got["? controllers"][1:3] == ["70%", "-"]
+    assert got["? controllers*"][1:3] == ["70%", "-"]
     if width >= 120:  # the full layout: stages in a column, dependence with its bar
         full = rows(out)
         assert full["⚑ reducers*"][:3] == ["", "⚑ reducers*", "████░░ 72%"]
         assert full["⚑ plc* '17"][2:4] == ["██████ 100%", "EUROPE 57%"]
-        assert full["? controllers"][2] == "████░░ 70%"
+        assert full["? controllers*"][2] == "████░░ 70%"
     text = flat(out)
     assert (
         "1. Programmable logic controllers (PLCs) (plc, upstream): impact 57% EUROPE supplies "

@@ -271,12 +271,25 @@ def unmeasurable(c: Compiled) -> dict[int, str]:
     essential_use = np.zeros(c.size, dtype=np.bool_)
     used = c.in_essential & (c.in_src != c.in_user)
     essential_use[c.in_src[used]] = True
+    unknown = (reach < 0) & ~is_final
+    # the non-essential users of the nodes whose impact is unknown and that nothing needs
+    optional: dict[int, list[str]] = {}
+    edges = ~c.in_essential & (c.in_src != c.in_user) & (unknown & ~essential_use)[c.in_src]
+    for src, user in zip(c.in_src[edges].tolist(), c.in_user[edges].tolist(), strict=True):
+        optional.setdefault(src, []).append(c.nodes[user])
     out: dict[int, str] = {}
-    for n in np.flatnonzero((reach < 0) & ~is_final).tolist():
+    for n in np.flatnonzero(unknown).tolist():
         if essential_use[n]:
             out[n] = (
                 "no final product depends on it through essential inputs (the nodes that take "
                 "it as essential reach no final product that way); its impact cannot be measured"
+            )
+        elif n in optional:
+            users = ", ".join(optional[n][:5]) + (", ..." if len(optional[n]) > 5 else "")
+            out[n] = (
+                "no node of the chain takes it as an essential input (it is a non-essential "
+                f"input of {users}: a type of it or an alternative, whose loss stops nothing "
+                "under fixed proportions); its impact cannot be measured"
             )
         else:
             out[n] = (

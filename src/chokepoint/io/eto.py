@@ -286,6 +286,8 @@ class _Dataset:
     stage_rows: list[_Provision]
     edges: list[tuple[str, str, bool]]  # (input, user, goes into?) in file order
     warnings: list[str]
+    #: "goes into" rows between resources of one kind, read as "is a type of" (input, user)
+    reread: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _read(folder: Path) -> _Dataset:
@@ -418,6 +420,7 @@ def _read(folder: Path) -> _Dataset:
         (stage_rows if target in stage_names else provision).append(item)
 
     edges: list[tuple[str, str, bool]] = []
+    reread: set[tuple[str, str]] = set()
     for row in sequence_rows:
         iid = row.get("input_id")
         if iid not in inputs:
@@ -433,6 +436,17 @@ def _read(folder: Path) -> _Dataset:
                 warnings.append(
                     f"sequence.csv:{row.line}: '{inputs[iid].name}' refers to itself; skipped"
                 )
+            elif goes_into and _same_resource(inputs[iid], inputs[target]):
+                # Dry and wet etching tools "go into" etch and clean tools: the category's
+                # shares already cover its kinds, so an essential input would count them twice.
+                warnings.append(
+                    f"sequence.csv:{row.line}: '{inputs[iid].name}' goes into "
+                    f"'{inputs[target].name}', a {inputs[iid].kind} like it: read as 'is a type "
+                    "of' (the category's shares already count its kinds; as an essential input it "
+                    "would count them twice)"
+                )
+                reread.add((iid, target))
+                edges.append((iid, target, False))
             else:
                 edges.append((iid, target, goes_into))
     if reader.problems:
@@ -440,7 +454,16 @@ def _read(folder: Path) -> _Dataset:
         raise ChainError(
             sorted(reader.problems, key=lambda p: (order.get(p.file, -1), p.line, p.column))
         )
-    return _Dataset(stages, inputs, providers, provision, stage_rows, edges, warnings)
+    return _Dataset(stages, inputs, providers, provision, stage_rows, edges, warnings, reread)
+
+
+#: ETO input types that are things bought (a "goes into" between two of one type is a grouping).
+_RESOURCES = frozenset({"tool_resource", "material_resource"})
+
+
+def _same_resource(a: _Input, b: _Input) -> bool:
+    """True when ``a`` and ``b`` are resources of the same ETO type (tools, or materials)."""
+    return a.kind in _RESOURCES and a.kind == b.kind
 
 
 # --------------------------------------------------------------------------------------------
@@ -1022,6 +1045,12 @@ def _node(
             + _join(f"'{data.inputs[p].name}' ({node_ids[p]})" for p in parents)
             + " (ETO 'is a type of')."
         )
+        reread = [node_ids[p] for p in parents if (item.id, p) in data.reread]
+        if reread:
+            notes.append(
+                f"ETO says it 'goes into' {_join(reread)}, a category of the same kind whose "
+                "shares already count it: read as 'is a type of', not as an essential input."
+            )
     node["note"] = " ".join(notes)
     return node, warnings
 
