@@ -67,7 +67,7 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     assert list(reducers) == [
         "id", "name", "stage", "dependence", "hhi", "import_hhi", "top_supplier", "top_share",
         "countries_to_75", "total_dependence", "exposure", "chokepoint", "impact", "reasons",
-        "import_hhi_max", "possible_chokepoint", "year", "unknown",
+        "import_hhi_max", "possible_chokepoint", "year", "basis", "unknown",
     ]  # fmt: skip
     assert (reducers["year"], reducers["unknown"]) == (2018, {})
     cars = doc["nodes"][3]
@@ -130,7 +130,8 @@ def test_analyze_csv(runner: CliRunner) -> None:
     assert (rows[0]["chokepoint"], rows[3]["chokepoint"]) == ("true", "false")
     assert rows[3]["dependence"] == ""
     assert float(rows[0]["import_hhi"]) == pytest.approx(0.815007716)
-    assert header[-4:] == ["import_hhi_max", "possible_chokepoint", "year", "unknown"]
+    assert header[-5:] == ["import_hhi_max", "possible_chokepoint", "year", "basis", "unknown"]
+    assert [r["basis"] for r in rows] == ["location", "location", "location", ""]
     assert (rows[0]["year"], rows[0]["unknown"], rows[3]["total_dependence"]) == ("2018", "", "")
     assert rows[3]["unknown"].startswith("total_dependence: no shares known for this node")
     assert float(rows[0]["import_hhi_max"]) == pytest.approx(0.4514 / 0.5184)

@@ -52,6 +52,13 @@ EXIT_INTERRUPTED = 130
 _state = {"debug": bool(os.environ.get("CHOKEPOINT_DEBUG"))}
 
 
+class Basis(StrEnum):
+    """What the shares measure (format v1 `basis`)."""
+
+    location = "location"
+    ownership = "ownership"
+
+
 class Format(StrEnum):
     """Output formats shared by the reporting commands."""
 
@@ -602,6 +609,17 @@ PerspectiveOption = Annotated[
         callback=_check_perspective,
     ),
 ]
+BasisOption = Annotated[
+    Basis | None,
+    typer.Option(
+        "--basis",
+        help="location: shares by place of production (an export-control question); ownership: "
+        "by the home country of the supplying firms or brands, their production in the "
+        "perspective's economy included (a boycott question). Nodes that give shares on that "
+        "basis use them; the others keep their own, listed as an assumption. Default: each "
+        "node's own basis.",
+    ),
+]
 YearOption = Annotated[
     int | None,
     typer.Option(
@@ -659,6 +677,7 @@ def analyze(
     chain: ChainArg,
     perspective: PerspectiveOption = None,
     year: YearOption = None,
+    basis: BasisOption = None,
     format: FormatOption = Format.table,
     top: Annotated[
         int,
@@ -707,7 +726,7 @@ def analyze(
     from .output import render
 
     result = run(
-        load_chain(chain),
+        load_chain(chain).on_basis(basis),
         perspective=perspective,
         year=year,
         strict=strict,
@@ -755,6 +774,7 @@ def scenario(
             "(0 to 1,200; repeatable; overrides the chain's stock_months). Implies the time model.",
         ),
     ] = None,
+    basis: BasisOption = None,
     format: FormatOption = Format.table,
 ) -> None:
     """Run a disruption scenario: every node's loss, split into import and domestic parts.
@@ -767,7 +787,7 @@ def scenario(
     from .io.loader import load_chain
     from .output import render
 
-    loaded = load_chain(chain)
+    loaded = load_chain(chain).on_basis(basis)
     if months is not None or stock:
         if months is not None and months <= 0:
             _fail("error: --months must be above 0, e.g. --months 6")

@@ -8,10 +8,11 @@ these objects.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 __all__ = [
+    "BASES",
     "OTHER",
     "Chain",
     "Cut",
@@ -27,6 +28,8 @@ __all__ = [
 
 #: The share key for known foreign origins that are not named individually.
 OTHER = "other"
+#: What a share measures: where the supply is produced, or who owns (brands) the producer.
+BASES = ("location", "ownership")
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 
@@ -78,7 +81,11 @@ class Node:
     """One product or activity of the chain.
 
     ``shares`` maps an origin (ISO code, region name or :data:`OTHER`) to its share of the supply of
-    the market the chain describes; ``None`` when no figure is known. Shares sum to at most 1; the
+    the market the chain describes; ``None`` when no figure is known. ``basis`` says what the
+    shares (and ``history``) measure: ``location``, where the supply is produced, or
+    ``ownership``, the home country of the firms (brands) that supply it, their production in
+    the perspective's own economy included; ``basis_shares`` holds the other basis when the
+    source gives both. Shares sum to at most 1; the
     rest is unattributed. ``stock_months`` is the stock of the node's output held by the
     perspective, downstream included, in months of normal use (``None``: no figure, no stock).
     """
@@ -97,12 +104,32 @@ class Node:
     inputs: tuple[Input, ...] = ()
     line: int = 0
     stock_months: float | None = None
+    basis: str = "location"
+    basis_shares: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def shares_for(self, year: int | None) -> Mapping[str, float] | None:
         """Return the shares of ``year`` from ``history`` if given there, else the node's shares."""
         if year is not None and year in self.history:
             return self.history[year]
         return self.shares
+
+    def shares_on(
+        self, basis: str | None, year: int | None
+    ) -> tuple[Mapping[str, float] | None, str]:
+        """The shares to use on ``basis`` (None: the node's own) in ``year``, and their basis.
+
+        The node's own basis covers ``shares`` and ``history``; ``basis_shares`` gives the other
+        basis for the node's own year only. Where the node has no shares on ``basis`` (or the
+        year is another), its own shares are returned with their basis.
+        """
+        if (
+            basis is not None
+            and basis != self.basis
+            and basis in self.basis_shares
+            and (year is None or year not in self.history)
+        ):
+            return self.basis_shares[basis], basis
+        return self.shares_for(year), self.basis
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +224,8 @@ class Chain:
     scenarios: Mapping[str, ScenarioSpec] = field(default_factory=dict)
     stage_data: tuple[StageFigure, ...] = ()
     targets: Mapping[str, Target] = field(default_factory=dict)
+    basis: str = "location"
+    on: str | None = None
     path: str | None = None
     format: int = 1
     _index: Mapping[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -212,6 +241,31 @@ class Chain:
     def node(self, node_id: str) -> Node:
         """Return the node with id ``node_id`` (``KeyError`` when absent), by index."""
         return self.nodes[self._index[node_id]]
+
+    def on_basis(self, basis: str | None) -> Chain:
+        """This chain with each node's shares on ``basis`` where the node gives them.
+
+        A node whose own basis is the other one and that gives ``location_shares`` or
+        ``ownership_shares`` takes those (for its own year; its ``history``, of the other basis,
+        is set aside). Other nodes keep their shares and basis; :attr:`on` records the basis asked
+        for, so that the analysis can list them. ``None`` returns the chain as it is (each node
+        on its own basis).
+        """
+        if basis is None:
+            return self
+        nodes = tuple(
+            replace(
+                n,
+                shares=n.basis_shares[basis],
+                basis=basis,
+                basis_shares={n.basis: n.shares} if n.shares is not None else {},
+                history={},
+            )
+            if n.basis != basis and basis in n.basis_shares
+            else n
+            for n in self.nodes
+        )
+        return replace(self, nodes=nodes, on=basis)
 
     def members(self, origin: str) -> frozenset[str]:
         """Return the origin itself plus, for a region, its member countries."""

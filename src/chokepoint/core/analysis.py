@@ -47,6 +47,7 @@ FIELDS = (
     "import_hhi_max",
     "possible_chokepoint",
     "year",
+    "basis",
     "unknown",
 )
 
@@ -63,7 +64,8 @@ class NodeMetrics:
 
     A figure that rests on something the chain does not give (shares, cost shares, what the node
     is used for) is None, and ``unknown`` maps its name (``total_dependence``, ``exposure``,
-    ``impact``) to the reason. ``year`` is the year of the shares used for the node.
+    ``impact``) to the reason. ``year`` is the year of the shares used for the node, ``basis``
+    what they measure (``location`` or ``ownership``; None without shares).
     """
 
     id: str
@@ -87,6 +89,7 @@ class NodeMetrics:
     possible_chokepoint: bool = False
     year: int | None = None
     unknown: dict[str, str] = field(default_factory=dict)
+    basis: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The node's JSON object, keys in :data:`FIELDS` order."""
@@ -108,6 +111,7 @@ class NodeMetrics:
             "import_hhi_max": self.import_hhi_max,
             "possible_chokepoint": self.possible_chokepoint,
             "year": self.year,
+            "basis": self.basis,
             "unknown": dict(self.unknown),
         }
 
@@ -405,6 +409,7 @@ def analyze_compiled(
                 possible_chokepoint=possible,
                 year=c.node_years[k],
                 unknown=unknown,
+                basis=None if node.shares_for(c.year) is None else node.basis,
             )
         )
     return Analysis(

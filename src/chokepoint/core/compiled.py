@@ -65,6 +65,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 
+_OTHER_BASIS = {"location": "ownership", "ownership": "location"}
 #: Cells (rows x columns) of a working matrix built at once; bounds the memory of a step.
 CHUNK = 1 << 22
 
@@ -494,6 +495,21 @@ def compile_chain(
             "shares summing above 1 (within the loader's tolerance) were divided by their sum: "
             + ", ".join(above)
         )
+    owned = [n.id for n in chain.nodes if n.shares is not None and n.basis == "ownership"]
+    if owned:
+        assumptions.append(
+            f"ownership basis at {', '.join(owned)}: an origin's share is that of the firms (brands) "
+            f"based there, their production in {who} included, so a cut of an origin stops those "
+            "firms wherever they produce (a boycott rather than an export ban); every other node "
+            "with shares is on the location basis (where the supply is produced)"
+        )
+    if chain.on is not None:
+        other = [n.id for n in chain.nodes if n.shares is not None and n.basis != chain.on]
+        if other:
+            assumptions.append(
+                f"asked for the {chain.on} basis, but {len(other)} node(s) give shares only on "
+                f"the {_OTHER_BASIS[chain.on]} basis, used as they are: {', '.join(other)}"
+            )
     unknown = [n for n, s in zip(nodes, splits, strict=True) if not s.known]
     if unknown:
         assumptions.append(

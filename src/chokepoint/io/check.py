@@ -21,6 +21,7 @@ from typing import Any
 from ..countries import country_name, is_country, suggest_country
 from ..errors import ChainError, Problem
 from ..model import (
+    BASES,
     OTHER,
     TARGET_MEASURES,
     Chain,
@@ -212,6 +213,7 @@ class Checker:
         self.used_sources: set[str] = set()
         self.node_ids: set[str] = set()
         self.perspective: str | None = None
+        self.basis = "location"
         self._suggest: dict[str, Suggester] = {}
 
     # -- helpers ---------------------------------------------------------------------------
@@ -438,6 +440,7 @@ class Checker:
         name = self.slug(root.get("name"), ("name",)) if "name" in root else None
         title = self.string(root.get("title"), ("title",)) if "title" in root else None
         year = self.integer(root.get("year"), ("year",), 1900, 2100) if "year" in root else None
+        self.basis = self.check_basis(root["basis"], ("basis",)) if "basis" in root else "location"
         description = self.string(root.get("description"), ("description",), required=False)
         self.regions = self.check_regions(root.get("regions"))
         perspective = None
@@ -477,8 +480,21 @@ class Checker:
             scenarios=scenarios,
             stage_data=stage_data,
             targets=targets,
+            basis=self.basis,
             path=path,
         )
+
+    def check_basis(self, value: Any, path: KeyPath) -> str:
+        if value in BASES:
+            return str(value)
+        close = difflib.get_close_matches(str(value), BASES, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        self.error(
+            path,
+            f"unknown basis '{_text(value)}' at {format_path(path)}{hint} (location: where the "
+            "supply is produced; ownership: the home country of the supplying firms or brands)",
+        )
+        return self.basis
 
     def check_market(self, value: Any, perspective: str | None) -> str | None:
         if value is None:
@@ -699,6 +715,30 @@ class Checker:
                 raw["stock_months"], (*path, "stock_months"), "stock_months", zero=True
             )
         inputs = self.check_inputs(raw.get("inputs"), (*path, "inputs"))
+        basis = self.check_basis(raw["basis"], (*path, "basis")) if "basis" in raw else self.basis
+        basis_shares: dict[str, dict[str, float]] = {}
+        for other in BASES:
+            key = f"{other}_shares"
+            if key not in raw:
+                continue
+            if other == basis:
+                self.error(
+                    (*path, key),
+                    f"{key} at {format_path(path)} repeats `shares`, whose basis is already "
+                    f"{basis}; give the {_other_basis(basis)} split as "
+                    f"{_other_basis(basis)}_shares, or set `basis: {_other_basis(basis)}`",
+                )
+                continue
+            if shares is None and "shares" not in raw:
+                self.error(
+                    (*path, key),
+                    f"{key} at {format_path(path)} needs `shares` on the node's own basis "
+                    f"({basis}) beside it",
+                )
+                continue
+            checked = self.check_shares(raw[key], (*path, key))
+            if checked is not None:
+                basis_shares[other] = checked
         if node_id is None or name is None or not isinstance(stage, str):
             return None
         if stage not in self.stage_set:
@@ -718,6 +758,8 @@ class Checker:
             inputs=inputs,
             line=self.doc.line(path),
             stock_months=stock,
+            basis=basis,
+            basis_shares=basis_shares,
         )
 
     def check_history(self, value: Any, path: KeyPath) -> dict[int, dict[str, float]]:
@@ -1067,7 +1109,14 @@ class Checker:
 
 _NUMBER = (float, int)
 #: The keys of a node that give figures, and so need a `source`.
-_FIGURES = ("shares", "history", "suppliers", "stock_months")
+_FIGURES = (
+    "shares",
+    "history",
+    "suppliers",
+    "stock_months",
+    "location_shares",
+    "ownership_shares",
+)
 _INPUT_KEYS = frozenset(allowed_keys("input"))
 _KEY_SETS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
 
@@ -1113,6 +1162,10 @@ def check_document(
         rank = {file: k for k, file in enumerate(order or [doc.file])}
         raise checker.problems.error(doc.file, rank)
     return chain
+
+
+def _other_basis(basis: str) -> str:
+    return "ownership" if basis == "location" else "location"
 
 
 def _type(value: Any) -> str:

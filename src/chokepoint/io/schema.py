@@ -71,6 +71,13 @@ CHAIN_SCHEMA: dict[str, Any] = {
             "for the perspective's own market",
         },
         "year": {**_YEAR, "description": "the year that `shares` describe"},
+        "basis": {
+            "enum": ["location", "ownership"],
+            "default": "location",
+            "description": "what the nodes' shares measure unless a node says otherwise: "
+            "location (where the supply is produced) or ownership (the home country of the "
+            "supplying firms or brands, their production in the perspective's economy included)",
+        },
         "description": {"type": "string"},
         "regions": {
             "type": "object",
@@ -142,6 +149,20 @@ CHAIN_SCHEMA: dict[str, Any] = {
                     "description": "the year of this node's shares, if not the chain's",
                 },
                 "shares": _SHARES,
+                "basis": {
+                    "enum": ["location", "ownership"],
+                    "description": "what `shares` and `history` measure (default: the chain's)",
+                },
+                "location_shares": {
+                    **_SHARES,
+                    "description": "shares by place of production, for a node whose `basis` is "
+                    "ownership, when the source gives both",
+                },
+                "ownership_shares": {
+                    **_SHARES,
+                    "description": "shares by home country of the supplying firms, for a node "
+                    "whose `basis` is location, when the source gives both",
+                },
                 "source": _SOURCE_REF,
                 "estimate": {"type": "boolean", "description": "the figures were derived"},
                 "note": {"type": "string"},

@@ -46,7 +46,7 @@ from typing import Any
 
 from .._gc import paused
 from ..errors import ChainError, Problem
-from ..model import Chain
+from ..model import BASES, Chain
 from .check import Checker, ProblemLog, Suggester
 from .files import LineGauge, check_regular, decode, read_stream, read_text
 from .limits import DEFAULT_MAX_ERRORS, MAX_BYTES_LARGE, MAX_LINE, MAX_ROWS, MAX_VALUES
@@ -94,8 +94,9 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "note",
         "source",
         "stock_months",
+        "basis",
     ),
-    "shares.csv": ("node", "origin", "share", "source", "year"),
+    "shares.csv": ("node", "origin", "share", "source", "year", "basis"),
     "edges.csv": ("input", "node", "cost_share", "essential"),
     "suppliers.csv": ("node", "firm", "country", "share", "year", "note", "source"),
 }
@@ -1023,6 +1024,7 @@ def _read_shares(
     years: list[int | None] = [None] * len(owners)
     places.share_years = years
     year_cells = table.column("year") if "year" in cols else None
+    basis_cells = table.column("basis") if "basis" in cols else None
     rows = zip(
         owners,
         table.column("origin"),
@@ -1054,7 +1056,36 @@ def _read_shares(
             if year == (base_year if isinstance(base_year, int) else places.chain_year):
                 year = None
             years[k] = year
-        if year is None:
+        basis = basis_cells[k] if basis_cells is not None else ""
+        if basis and year is not None:
+            problems.append(
+                Problem(
+                    table.file,
+                    table.lines[k],
+                    cols["basis"] + 1,
+                    "basis",
+                    f"shares on the {basis[:20]} basis are for the node's own year; leave `year` "
+                    "blank on this row (history is on the node's own basis)",
+                )
+            )
+            owners[k] = -1
+            continue
+        if basis and basis not in BASES:
+            problems.append(
+                Problem(
+                    table.file,
+                    table.lines[k],
+                    cols["basis"] + 1,
+                    "basis",
+                    f"unknown basis {basis[:20]!r}; location, ownership, or blank for the "
+                    "node's own basis",
+                )
+            )
+            owners[k] = -1
+            continue
+        if basis:
+            target = node.setdefault(f"{basis}_shares", {})
+        elif year is None:
             target = node.get("shares")
             if target is None:
                 target = node["shares"] = {}
@@ -1104,9 +1135,16 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
     """
     nodes = document.get("nodes", [])
     stocked = any(isinstance(n, Mapping) and "stock_months" in n for n in nodes)
-    node_columns = [c for c in COLUMNS["nodes.csv"] if stocked or c != "stock_months"]
+    based = any(isinstance(n, Mapping) and "basis" in n for n in nodes)
+    both = any(isinstance(n, Mapping) and any(f"{b}_shares" in n for b in BASES) for n in nodes)
+    node_columns = [
+        c
+        for c in COLUMNS["nodes.csv"]
+        if (stocked or c != "stock_months") and (based or c != "basis")
+    ]
     node_rows: list[list[Any]] = [node_columns]
-    share_rows: list[list[Any]] = [list(COLUMNS["shares.csv"])]
+    share_columns = [c for c in COLUMNS["shares.csv"] if both or c != "basis"]
+    share_rows: list[list[Any]] = [share_columns]
     edge_rows: list[list[Any]] = [list(COLUMNS["edges.csv"])]
     firm_rows: list[list[Any]] = [list(COLUMNS["suppliers.csv"])]
     for node in nodes:
@@ -1123,13 +1161,18 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
             "note": node.get("note", ""),
             "source": cited,
             "stock_months": node.get("stock_months", ""),
+            "basis": node.get("basis", ""),
         }
         node_rows.append([cells[column] for column in node_columns])
+        extra = [""] if both else []
         for origin, share in (node.get("shares") or {}).items():
-            share_rows.append([node["id"], origin, share, cited, ""])
+            share_rows.append([node["id"], origin, share, cited, "", *extra])
         for year, shares in (node.get("history") or {}).items():
             for origin, share in shares.items():
-                share_rows.append([node["id"], origin, share, cited, year])
+                share_rows.append([node["id"], origin, share, cited, year, *extra])
+        for basis in BASES:
+            for origin, share in (node.get(f"{basis}_shares") or {}).items():
+                share_rows.append([node["id"], origin, share, cited, "", basis])
         for item in node.get("inputs") or []:
             item = {"node": item} if isinstance(item, str) else item
             edge_rows.append(
