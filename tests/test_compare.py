@@ -671,3 +671,38 @@ def test_public_api() -> None:
     assert chokepoint.compare is compare
     assert chokepoint.rank is rank
     assert {"compare", "rank", "CompareResult", "RankResult"} <= set(chokepoint.__all__)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_compare_table_index_and_count_measures(two: Path, width: int) -> None:
+    """Import HHI of a: 2018 (.5/.8)^2 + (.3/.8)^2 = .53, 2020 1 (Δ +.47). Countries to reach
+    75%: a 2018 JP .5 + US .3 = 2 origins, 2020 JP .6 + CN .4 = 2 (Δ 0); f CN .8 alone: 1."""
+    years = ("--year", "2018", "--year", "2020")
+    code, out, _ = invoke("compare", str(two), *years, "--measure", "import_hhi", width=width)
+    assert code == 0
+    check_width(out, width)
+    assert body_rows(out)["a"] == ["0.53", "1.00", "+0.47"]
+    code, out, _ = invoke("compare", str(two), *years, "--measure", "countries_to_75", width=width)
+    assert code == 0
+    rows = body_rows(out)
+    assert rows["a"] == ["2", "2", "0"]
+    assert rows["f"] == ["1 '20", "1", "n/a"]
+
+
+def test_rank_skips_a_chain_on_the_path_that_cannot_be_analysed(tmp_path: Path) -> None:
+    """A fully domestic cycle whose cost shares add up to 1 has no exposure (a singular system):
+    `analyze` refuses it; `rank` lists it with that error and ranks the others."""
+    write_chain(
+        tmp_path,
+        "singular",
+        """\
+- {id: a, name: A, stage: up, shares: {CN: 1.0}, source: s, inputs: [{node: b, cost_share: 1.0}]}
+- {id: b, name: B, stage: up, shares: {CN: 1.0}, source: s, inputs: [{node: a, cost_share: 1.0}]}
+""",
+    )
+    code, out, err = invoke("rank", "-f", "json", path=tmp_path)
+    assert code == 0, err
+    doc = json.loads(out)
+    singular = next(c for c in doc["chains"] if c["name"] == "singular")
+    assert singular["error"].startswith("the exposure system is singular on the cycle a, b")
+    assert doc["chokepoints"][0]["chain"] == "machine-tools"
