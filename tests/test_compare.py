@@ -706,3 +706,16 @@ def test_rank_skips_a_chain_on_the_path_that_cannot_be_analysed(tmp_path: Path) 
     singular = next(c for c in doc["chains"] if c["name"] == "singular")
     assert singular["error"].startswith("the exposure system is singular on the cycle a, b")
     assert doc["chokepoints"][0]["chain"] == "machine-tools"
+
+
+def test_csv_value_columns_never_take_another_fields_name(two: Path) -> None:
+    from chokepoint import Cut, Scenario
+    from chokepoint.output.compare import compare_rows
+
+    final = Scenario(cuts=(Cut("JP", 1.0),), name="final")
+    result = compare(load_chain(two), [final, "us-half"])
+    rows, fields = compare_rows(result)
+    assert fields[:5] == ["id", "stage", "final", "value_final", "value_us-half"]
+    f = rows[-1]
+    assert f["final"] is True
+    assert (f["value_final"], f["value_us-half"]) == pytest.approx((0.48, 0.2))

@@ -89,14 +89,20 @@ def _year_mark(row: CompareRow, j: int, column_year: int) -> str:
 def compare_rows(result: CompareResult) -> tuple[list[dict[str, Any]], list[str]]:
     """CSV rows of a comparison, one per node, and their field names: ``id``, ``stage``,
     ``final``, one column per label, ``delta_LABEL`` per column after the first,
-    ``year_LABEL`` per column and ``unknown`` (the reasons, ``LABEL: reason; ...``)."""
+    ``year_LABEL`` per column and ``unknown`` (the reasons, ``LABEL: reason; ...``). When a
+    label would take the name of another field (a scenario named ``final``), every value
+    column is named ``value_LABEL`` instead."""
     labels = [c.label for c in result.columns]
     finals = {r.id for r in result.final}
+    taken = {"id", "stage", "final", "unknown"} | {
+        f"{prefix}_{label}" for label in labels for prefix in ("delta", "year")
+    }
+    heads = [f"value_{label}" for label in labels] if taken & set(labels) else labels
     fields = [
         "id",
         "stage",
         "final",
-        *labels,
+        *heads,
         *(f"delta_{label}" for label in labels[1:]),
         *(f"year_{label}" for label in labels),
         "unknown",
@@ -104,7 +110,7 @@ def compare_rows(result: CompareResult) -> tuple[list[dict[str, Any]], list[str]
     rows = []
     for node in result.nodes:
         row: dict[str, Any] = {"id": node.id, "stage": node.stage, "final": node.id in finals}
-        row.update(zip(labels, node.values, strict=True))
+        row.update(zip(heads, node.values, strict=True))
         row.update(
             (f"delta_{label}", value)
             for label, value in zip(labels[1:], node.differences, strict=True)
