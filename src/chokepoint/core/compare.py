@@ -23,12 +23,12 @@ See ``docs/methodology.md`` (*Comparisons*).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import AnalysisError, ArgumentError, ChokepointError, ScenarioError
-from ..model import Chain, Cut
+from ..model import Chain, Cut, Node
 from .analysis import Analysis, NodeMetrics, analyze, analyze_compiled
 from .chokepoints import DEFAULT_MIN_CONCENTRATION, DEFAULT_MIN_DEPENDENCE
 from .compiled import Compiled, compile_chain, resolve_perspective
@@ -482,7 +482,8 @@ def _missing_years(columns: Sequence[CompareColumn], years: Sequence[int | None]
     return " or ".join(str(y) for y in wanted if y not in (years[0], years[j])) or str(wanted[0])
 
 
-def _stage_rank(chain: Chain) -> Any:
+def _stage_rank(chain: Chain) -> Callable[[Node], int]:
+    """The sort key of nodes in stage order (chain order within a stage)."""
     order = {s: k for k, s in enumerate(chain.stages)}
     return lambda node: order[node.stage]
 

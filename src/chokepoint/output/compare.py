@@ -338,13 +338,14 @@ def rank(result: RankResult, fmt: str, top: int | None = None) -> None:
 
     out = console()
     shown = result.rows[:top] if top is not None else result.rows
+    unknown = [r for r in shown if r.unknown]
     table = Table(
         title=f"Choke points of {len([c for c in result.chains if c.error is None])} chain(s), "
         "ranked by impact",
         title_justify="left",
         caption=f"choke point: dependence > {result.min_dependence:.0%} and import HHI > "
         f"{result.min_concentration:.2f}; impact = worst final-product loss if the top supplier "
-        "stops; dep = 1 - domestic share; n/a: see below",
+        "stops; dep = 1 - domestic share" + ("; n/a: see below" if unknown else ""),
         caption_justify="left",
         pad_edge=False,
         expand=False,
@@ -378,7 +379,6 @@ def rank(result: RankResult, fmt: str, top: int | None = None) -> None:
             f"[dim]{len(shown)} of {len(result.rows)} choke points shown (--top "
             f"{len(result.rows)} lists all; --format json or csv always does)[/dim]"
         )
-    unknown = [r for r in shown if r.unknown]
     if unknown:
         out.print("[bold]n/a[/bold]")
         for row in unknown:
