@@ -719,3 +719,22 @@ def test_csv_value_columns_never_take_another_fields_name(two: Path) -> None:
     f = rows[-1]
     assert f["final"] is True
     assert (f["value_final"], f["value_us-half"]) == pytest.approx((0.48, 0.2))
+
+
+def test_scenario_file_names(two: Path, tmp_path: Path) -> None:
+    """A named scenario of --scenario-file beside one of the chain: JP cuts half of a: a .3,
+    f .8 x .3 = .24, against jp's .48."""
+    what_if = tmp_path / "what-if.yaml"
+    what_if.write_text(
+        "scenarios:\n  jp-half-a:\n    title: JP halves a\n"
+        "    cuts: [{origin: JP, nodes: [a], severity: 0.5}]\n",
+        encoding="utf-8",
+    )
+    code, out, err = invoke(
+        "compare", str(two), "jp", "jp-half-a", "--scenario-file", str(what_if), "-f", "json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [c["scenario"] for c in doc["columns"]] == ["jp", "jp-half-a"]
+    assert doc["final"][0]["values"] == pytest.approx([0.48, 0.24])
+    assert doc["final"][0]["differences"] == pytest.approx([-0.24])
