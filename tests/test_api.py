@@ -54,7 +54,7 @@ def mini() -> chokepoint.Chain:
 
 def test_every_command_has_a_public_function_of_its_name() -> None:
     commands = _commands()
-    assert len(commands) == 17
+    assert len(commands) == 19
     for command in commands:
         name = ALIASES.get(command, command.replace(" ", "_"))
         assert name in chokepoint.__all__, f"`chokepoint {command}` has no chokepoint.{name}"
@@ -442,6 +442,21 @@ CLI_CASES = [
         "cannot write 'x': it is a FIFO, not a regular file; chokepoint replaces files "
         "atomically and never writes into devices, pipes or sockets (leave out --output and "
         "redirect stdout instead)",
+    ),
+    (
+        "perspective=US: chain 'x' gives shares of CN's own market",
+        "--perspective US: chain 'x' gives shares of CN's own market",
+    ),
+    (
+        "year=2030: chain 'x' has no figures for 2030",
+        "--year 2030: chain 'x' has no figures for 2030",
+    ),
+    ("measure=nope: unknown measure", "--measure nope: unknown measure"),
+    (
+        "nothing to compare: give two or more scenarios (names or cuts), two or more years, or "
+        "two or more perspectives (scenarios of chain 'x': none defined)",
+        "nothing to compare: give two or more SCENARIO names or --cut options, --year twice or "
+        "more, or --perspective twice or more (scenarios of chain 'x': none defined)",
     ),
     # words of a chain are never rewritten: the patterns are anchored or distinctive
     (

@@ -26,6 +26,8 @@ command                 function                         returns
 ``trend``               :func:`trend`                    :class:`TrendResult`
 ``stages``              :func:`stages`                   :class:`StagesResult`
 ``sources``             :func:`sources`                  :class:`SourcesResult`
+``compare``             :func:`compare`                  :class:`CompareResult`
+``rank``                :func:`rank`                     :class:`RankResult`
 ======================  ===============================  =======================================
 
 Two commands have a function of another name: ``list`` (``list`` is a Python built-in) and
@@ -47,6 +49,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .api import export, plot, show
     from .core.analysis import Analysis, NodeMetrics, analyze
+    from .core.compare import CompareResult, RankResult, compare, rank
     from .core.graph import build_graph
     from .core.montecarlo import MonteCarloResult, montecarlo
     from .core.reports import (
@@ -95,6 +98,7 @@ __all__ = [
     "ChainNotFoundError",
     "ChainRow",
     "ChokepointError",
+    "CompareResult",
     "Cut",
     "EtoImport",
     "FileCheck",
@@ -105,6 +109,7 @@ __all__ = [
     "NodeMetrics",
     "OutputError",
     "Problem",
+    "RankResult",
     "Scenario",
     "ScenarioError",
     "ScenarioResult",
@@ -125,6 +130,7 @@ __all__ = [
     "__version__",
     "analyze",
     "build_graph",
+    "compare",
     "export",
     "find_chain",
     "generate",
@@ -135,6 +141,7 @@ __all__ = [
     "load_scenarios",
     "montecarlo",
     "plot",
+    "rank",
     "resolve_scenario",
     "run_scenario",
     "run_timeline",
@@ -159,6 +166,7 @@ _WHERE = {
     "Analysis": "core.analysis",
     "NodeMetrics": "core.analysis",
     "build_graph": "core.graph",
+    **dict.fromkeys(["CompareResult", "RankResult", "compare", "rank"], "core.compare"),
     "montecarlo": "core.montecarlo",
     "MonteCarloResult": "core.montecarlo",
     **dict.fromkeys(

@@ -308,6 +308,15 @@ CLI_TERMS: tuple[tuple[str, str], ...] = (
         r"^a substitution override changes a scenario: name a scenario, or add a cut or a shock$",
         "--substitution changes a scenario: add --scenario NAME, --cut or --shock",
     ),
+    (r"^perspective=", "--perspective "),
+    (r"^year=", "--year "),
+    (r"^measure=", "--measure "),
+    (
+        r"two or more scenarios \(names or cuts\), two or more years, or two or more "
+        r"perspectives",
+        "two or more SCENARIO names or --cut options, --year twice or more, or --perspective "
+        "twice or more",
+    ),
     (
         r"\(write to stdout and redirect it instead\)",
         "(leave out --output and redirect stdout instead)",
@@ -1301,6 +1310,153 @@ def targets(
 
     loaded = load_chain(chain)
     render_targets(run(loaded, name), loaded, format.value)
+
+
+# ------------------------------------------------------------------------------------------
+# Comparisons: within a chain (compare) and across chains (rank)
+
+
+def _check_perspectives(values: list[str] | None) -> list[str] | None:
+    for value in values or ():
+        _check_perspective(value)
+    return values
+
+
+@_command("compare")
+def compare(
+    chain: ChainArg,
+    scenarios: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Named scenarios of the chain (or of --scenario-file) to compare, each a column "
+            "(see `chokepoint show CHAIN`)."
+        ),
+    ] = None,
+    cut: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cut",
+            "-c",
+            help="ORIGIN[:NODE[,NODE]]=SEVERITY: an ad-hoc scenario of one cut, a column of its "
+            "own after the named ones. Repeatable; regions allowed. E.g. JP:reducers=1.",
+        ),
+    ] = None,
+    year: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--year",
+            "-y",
+            parser=_whole(1900, 2100),
+            help="A year (1900 to 2100) of the nodes' `history`: twice or more, each is a column; "
+            "once, the year of every column.",
+        ),
+    ] = None,
+    perspective: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--perspective",
+            "-p",
+            callback=_check_perspectives,
+            help="An economy: twice or more, each is a column (chains with `market: global` "
+            "only); once, the perspective of every column.",
+        ),
+    ] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option(
+            "--measure",
+            help="What to compare: loss (default with scenarios), import_loss, domestic_loss; "
+            "without a scenario dependence (default), hhi, import_hhi, import_hhi_max, top_share, "
+            "countries_to_75, total (total dependence) or impact.",
+        ),
+    ] = None,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario-file",
+            help="A YAML file with `scenarios:` in the chain file's form; SCENARIO may name one "
+            "of them.",
+        ),
+    ] = None,
+    model: ModelOption = "leontief",
+    format: FormatOption = Format.table,
+) -> None:
+    """Two or more scenarios, years or perspectives of a chain side by side, with differences.
+
+    One thing varies: the scenarios (SCENARIO names, then each --cut; each node's loss), the
+    years (--year twice or more; each node's dependence) or the perspectives (--perspective twice
+    or more). A single --year or --perspective applies to every column, and a single scenario is
+    run in every year or perspective. Each difference (Δ) is a column minus the first. A value
+    that rests on a figure the chain does not give is n/a (null), with the reason.
+    """
+    from .core.compare import compare as run
+    from .io.loader import load_chain
+    from .output import compare as render
+
+    loaded = load_chain(chain)
+    result = run(
+        loaded,
+        scenarios or (),
+        cuts=cut or (),
+        years=year or (),
+        perspectives=perspective or (),
+        measure=measure,
+        model=_model(model),
+        scenario_file=scenario_file,
+    )
+    render.compare(result, format.value, loaded)
+
+
+@_command("rank")
+def rank(
+    chains: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Chains (files or names) to rank together; default: every chain of `chokepoint "
+            "list` (CHOKEPOINT_PATH and the shipped chains).",
+            callback=_check_chain_arg,
+        ),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            "-n",
+            parser=_whole(1, 1_000_000),
+            help="List at most this many choke points in the table (1 to 1,000,000; default: all).",
+        ),
+    ] = None,
+    min_dependence: Annotated[
+        float,
+        typer.Option(
+            "--min-dependence",
+            parser=_fraction(),
+            help="Choke-point threshold on import dependence, 0 to 1: a node must exceed it "
+            "(EU SWD(2021) 352: above 0.5).",
+        ),
+    ] = 0.5,
+    min_concentration: Annotated[
+        float,
+        typer.Option(
+            "--min-concentration",
+            parser=_fraction(),
+            help="Choke-point threshold on import HHI, 0 to 1: a node must exceed it "
+            "(EU SWD(2021) 352: above 0.4).",
+        ),
+    ] = 0.4,
+    format: FormatOption = Format.table,
+) -> None:
+    """The choke points of every chain found (or of those given), ranked by impact across chains.
+
+    Each chain is analysed from its own perspective and year; an impact that is unknown (n/a,
+    with the reason) ranks after every known one. A chain on the path that cannot be read is
+    listed with its error and the others are ranked.
+    """
+    from .core.compare import rank as run
+    from .output import compare as render
+
+    result = run(chains or (), min_dependence=min_dependence, min_concentration=min_concentration)
+    render.rank(result, format.value, top=top)
 
 
 def main() -> None:
