@@ -96,6 +96,9 @@ class Node:
     inputs: tuple[Input, ...] = ()
     line: int = 0
     stock_months: float | None = None
+    #: HS-6 product codes (six-digit texts, leading zeros kept) that the node's goods fall
+    #: under, for ``chokepoint import trade``; empty when none is given.
+    hs: tuple[str, ...] = ()
 
     def shares_for(self, year: int | None) -> Mapping[str, float] | None:
         """Return the shares of ``year`` from ``history`` if given there, else the node's shares."""
