@@ -295,7 +295,8 @@ class _Counted(io.RawIOBase):
         self.handle = path.open("rb")
         self.max_bytes = max_bytes
         self.total = 0
-        self.gauge = LineGauge(self.file, MAX_LINE.get(), max_rows)
+        self.max_rows = max_rows
+        self.gauge = LineGauge(self.file, MAX_LINE.get(), None)
 
     def readable(self) -> bool:
         return True
@@ -318,6 +319,9 @@ class _Counted(io.RawIOBase):
             raise _refuse(self.file, message)
         if data:
             self.gauge.feed(data)
+            if self.gauge.newlines > self.max_rows + 1:
+                message = MAX_TRADE_ROWS.refusal("too many rows", limit=self.max_rows)
+                raise _refuse(self.file, message, self.max_rows + 2)
 
     def close(self) -> None:
         self.handle.close()
@@ -388,7 +392,7 @@ def _read_country_codes(path: Path) -> _Codes:
     if "country_iso2" in names:
         columns = ("country_code", "country_name", "country_iso2", "country_iso3")
     else:  # releases before 2024
-        columns = ("country_code", "country_name_full", "iso_2digit_alpha", "iso_3digit_alpha")
+        columns = ("country_code", "country_name_abbreviation", "iso_2digit_alpha", "iso_3digit_alpha")
     index = _header_index(file, header, columns)
     iso: dict[int, str] = {}
     labels: dict[int, str] = {}
