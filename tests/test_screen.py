@@ -8,7 +8,7 @@ HS      extra-EU imports (origin: v)    HHI         extra-EU exports       M / X
 854231  IT from 490 (Taiwan) 100        1           none                   inf
 850511  IT from CN 90, JP 10            0.82        none                   inf
 030192  FR from CN 30, Namibia 10       0.625       FR to US 5             8
-847950  DE from JP 50, US 50            0.5         DE to CN 200           0.5 
+847950  DE from JP 50, US 50            0.5         DE to CN 200           0.5
 848340  FR from CN, JP, US, KR 10 each  0.25        none                   inf
 ======  ==============================  ==========  =====================  ============
 
@@ -122,7 +122,9 @@ def test_screen_of_one_country(tmp_path: Path) -> None:
     # 847950: JP 60, DE 20, TW 20 -> 0.36 + 0.04 + 0.04 = 0.44 > 0.4; 100 / 5 = 20 > 1: flagged
     # 030192: NA 10, #899 30, US 0.5 of 40.5 -> 0.0610 + 0.5487 + 0.0002 = 0.6098; no exports
     assert got["847950"] == (pytest.approx(0.44), 20.0, True)
-    assert got["030192"][0] == pytest.approx((10 / 40.5) ** 2 + (30 / 40.5) ** 2 + (0.5 / 40.5) ** 2)
+    assert got["030192"][0] == pytest.approx(
+        (10 / 40.5) ** 2 + (30 / 40.5) ** 2 + (0.5 / 40.5) ** 2
+    )
     assert got["030192"][1:] == (None, True)
 
 
@@ -135,7 +137,9 @@ def test_screen_from_comtrade(tmp_path: Path) -> None:
 
 
 def test_screen_json_and_csv(eu_baci: Path, runner: CliRunner) -> None:
-    result = runner.invoke(app, ["screen", str(eu_baci), "--importer", "EU27", "--year", "2018", "-f", "json"])
+    result = runner.invoke(
+        app, ["screen", str(eu_baci), "--importer", "EU27", "--year", "2018", "-f", "json"]
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert list(document)[:3] == ["importer", "year", "products"]
@@ -144,7 +148,9 @@ def test_screen_json_and_csv(eu_baci: Path, runner: CliRunner) -> None:
     assert list(first)[:4] == ["hs", "import_hhi", "import_export_ratio", "flagged"]
     assert first == {**first, "hs": "854231", "import_hhi": 1.0, "import_export_ratio": None,
                      "flagged": True}  # fmt: skip
-    csv_out = runner.invoke(app, ["screen", str(eu_baci), "--importer", "EU27", "--year", "2018", "-f", "csv"])
+    csv_out = runner.invoke(
+        app, ["screen", str(eu_baci), "--importer", "EU27", "--year", "2018", "-f", "csv"]
+    )
     assert csv_out.exit_code == 0, csv_out.output
     lines = csv_out.stdout.splitlines()
     assert lines[0].startswith("rank,hs,import_hhi,import_export_ratio,import_demand_ratio,flagged")
@@ -175,7 +181,9 @@ def test_screen_table_lists_at_most_ten_unflagged(tmp_path: Path, runner: CliRun
         for n in range(12)
     )
     write_baci(tmp_path / "baci", rows, products=False)
-    result = runner.invoke(app, ["screen", str(tmp_path / "baci"), "--importer", "CN", "--year", "2018"])
+    result = runner.invoke(
+        app, ["screen", str(tmp_path / "baci"), "--importer", "CN", "--year", "2018"]
+    )
     assert result.exit_code == 0, result.output
     assert "0 of 12 products flagged" in result.stdout
     assert "2 further products not flagged are left out of the table" in result.stdout
@@ -199,7 +207,9 @@ def test_screen_refusals(eu_baci: Path, tmp_path: Path, runner: CliRunner) -> No
         screen(eu_baci, "EU27", 2018, production=bad)
     result = runner.invoke(app, ["screen", str(eu_baci), "--importer", "XX", "--year", "2018"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: importer 'XX' is not an ISO 3166-1 alpha-2 country code")
+    assert result.stderr.startswith(
+        "error: importer 'XX' is not an ISO 3166-1 alpha-2 country code"
+    )
 
 
 def test_public_api() -> None:

@@ -43,7 +43,9 @@ def totals_by_origin(totals: trade.TradeTotals) -> dict[str, dict[str, float]]:
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("countries", ["new", "old"])
-def test_baci_imports_of_china_with_every_quirk(tmp_path: Path, engine: str, countries: str) -> None:
+def test_baci_imports_of_china_with_every_quirk(
+    tmp_path: Path, engine: str, countries: str
+) -> None:
     codes = COUNTRIES_OLD if countries == "old" else None
     write_baci(tmp_path, **({"countries": codes} if codes else {}))
     totals = read_totals(find_flows(tmp_path, 2018), "CN", engine=engine)
@@ -55,7 +57,9 @@ def test_baci_imports_of_china_with_every_quirk(tmp_path: Path, engine: str, cou
         "847950": {"JP": 60_000.0, "DE": 20_000.0, "TW": 20_000.0},
     }
     # China's exports: 847950 to Japan 5; JP -> DE is neither China's import nor export
-    assert dict(zip([totals.hs_text(p) for p in range(2)], totals.exports.tolist(), strict=True)) == {
+    assert dict(
+        zip([totals.hs_text(p) for p in range(2)], totals.exports.tolist(), strict=True)
+    ) == {
         "030192": 0.0,
         "847950": 5_000.0,
     }
@@ -116,7 +120,9 @@ def test_baci_bad_row_is_located(
 
 def test_baci_files_are_found_or_refused(tmp_path: Path) -> None:
     write_baci(tmp_path)
-    with pytest.raises(ChainError, match="no BACI file of year 2019 in this folder \\(years found: 2018\\)"):
+    with pytest.raises(
+        ChainError, match="no BACI file of year 2019 in this folder \\(years found: 2018\\)"
+    ):
         find_flows(tmp_path, 2019)
     with pytest.raises(ChainError, match="is a BACI file of year 2018, not of --year 2017"):
         find_flows(tmp_path / "BACI_HS17_Y2018_V202401b.csv", 2017)
@@ -135,19 +141,25 @@ def test_baci_country_code_file_problems(tmp_path: Path) -> None:
     write_baci(tmp_path, countries="country_code,name\n156,China\n")
     with pytest.raises(ChainError, match="missing column 'country_name_abbreviation'"):
         read_totals(find_flows(tmp_path, 2018), "CN")
-    write_baci(tmp_path, countries="country_code,country_name,country_iso2,country_iso3\nx,China,CN,CHN\n")
+    write_baci(
+        tmp_path, countries="country_code,country_name,country_iso2,country_iso3\nx,China,CN,CHN\n"
+    )
     with pytest.raises(ChainError, match=r"country_codes_V202401b.csv:2:1: country_code 'x'"):
         read_totals(find_flows(tmp_path, 2018), "CN")
 
 
-def test_baci_rows_above_the_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_baci_rows_above_the_limit_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_baci(tmp_path)
     monkeypatch.setenv("CHOKEPOINT_MAX_TRADE_ROWS", "3")
     with pytest.raises(ChainError, match="too many rows.*CHOKEPOINT_MAX_TRADE_ROWS"):
         read_totals(find_flows(tmp_path, 2018), "CN", engine="python")
 
 
-def test_baci_bytes_above_the_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_baci_bytes_above_the_limit_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_baci(tmp_path)
     monkeypatch.setenv("CHOKEPOINT_MAX_BYTES", "100")
     with pytest.raises(ChainError, match="file is too large.*CHOKEPOINT_MAX_BYTES"):
@@ -205,7 +217,10 @@ def test_comtrade_codes_without_iso_columns(tmp_path: Path) -> None:
 
 
 def test_comtrade_problems_are_located(tmp_path: Path) -> None:
-    path = write_comtrade(tmp_path / "bad.csv", ["C,A,2018,2018,156,CHN,China,M,392,JPN,Japan,0,H5,847950,6,C00,0,,lots"])
+    path = write_comtrade(
+        tmp_path / "bad.csv",
+        ["C,A,2018,2018,156,CHN,China,M,392,JPN,Japan,0,H5,847950,6,C00,0,,lots"],
+    )
     with pytest.raises(ChainError, match=r"bad.csv:2:\d+: primaryValue 'lots'"):
         read_totals(find_flows(path, 2018), "CN")
     path = write_comtrade(tmp_path / "mixed.csv", [
@@ -311,13 +326,23 @@ def test_import_trade_splits_foreign_supply(tmp_path: Path, trade_chain: Path, e
     chain = chokepoint.load_chain(_written(tmp_path, done.text))
     # bodies: foreign 0.8 split by 847950 imports JP 60, DE 20, TW 20 (of 100):
     # JP 0.8 x 0.6 = 0.48, DE 0.8 x 0.2 = 0.16, TW 0.16
-    assert dict(chain.node("bodies").shares or {}) == {"CN": 0.2, "JP": 0.48, "DE": 0.16, "TW": 0.16}
+    assert dict(chain.node("bodies").shares or {}) == {
+        "CN": 0.2,
+        "JP": 0.48,
+        "DE": 0.16,
+        "TW": 0.16,
+    }
     # eels: foreign 0.5 split by 030192 imports NA 10, #899 30, US 0.5 (of 40.5); NA 10/40.5 =
     # 0.2469 -> 0.5 x 0.2469 = 0.1235; #899 (no country) and US (1.2% < 5%) are other:
     # 0.5 x 30.5/40.5 = 0.3765
     assert dict(chain.node("eels").shares or {}) == {"CN": 0.5, "NA": 0.1235, "other": 0.3765}
     # later: the 2018 history entry is split (CN 0.4 kept), its 2020 shares stay
-    assert dict(chain.node("later").history[2018]) == {"CN": 0.4, "JP": 0.36, "DE": 0.12, "TW": 0.12}
+    assert dict(chain.node("later").history[2018]) == {
+        "CN": 0.4,
+        "JP": 0.36,
+        "DE": 0.12,
+        "TW": 0.12,
+    }
     assert dict(chain.node("later").shares or {}) == {"CN": 0.1}
     for unchanged in ("magnets", "none", "domestic", "plain"):
         assert chain.node(unchanged).estimate is False, unchanged
@@ -328,6 +353,9 @@ def test_import_trade_splits_foreign_supply(tmp_path: Path, trade_chain: Path, e
     assert "location basis" in (bodies.note or "")
     assert chain.sources["baci-hs17-v202401b-2018"].publisher == "CEPII"
     assert chain.sources["baci-hs17-v202401b-2018"].year == 2024
+    assert "490 'Other Asia, nes' is read as TW (Taiwan)" in (
+        chain.sources["baci-hs17-v202401b-2018"].note or ""
+    )
     assert done.changed == ("bodies", "eels", "later")
     assert [w.split(":")[0] for w in done.warnings] == [
         "node 'magnets' (line 13)",
@@ -351,7 +379,12 @@ def test_import_trade_from_comtrade(tmp_path: Path, trade_chain: Path) -> None:
     done = import_trade(path, trade_chain, year=2018)
     chain = chokepoint.load_chain(_written(tmp_path, done.text))
     # 847950 imports JP 600, DE 200, TW 200: as from BACI
-    assert dict(chain.node("bodies").shares or {}) == {"CN": 0.2, "JP": 0.48, "DE": 0.16, "TW": 0.16}
+    assert dict(chain.node("bodies").shares or {}) == {
+        "CN": 0.2,
+        "JP": 0.48,
+        "DE": 0.16,
+        "TW": 0.16,
+    }
     # 030192: only Namibia (100): all the foreign 0.5
     assert dict(chain.node("eels").shares or {}) == {"CN": 0.5, "NA": 0.5}
     assert chain.sources["comtrade-2018"].publisher == "United Nations Statistics Division"
@@ -364,7 +397,9 @@ def test_import_trade_refusals(tmp_path: Path, trade_chain: Path) -> None:
     with pytest.raises(ArgumentError, match="min_share=1"):
         import_trade(tmp_path / "baci", trade_chain, year=2018, min_share=1.0)
     with pytest.raises(ChokepointError, match="no node of chain 'mini' has `hs` codes"):
-        import_trade(tmp_path / "baci", Path(__file__).parent / "data" / "valid" / "mini.yaml", year=2018)
+        import_trade(
+            tmp_path / "baci", Path(__file__).parent / "data" / "valid" / "mini.yaml", year=2018
+        )
     glob = tmp_path / "g.yaml"
     glob.write_text(
         chain_text("g", "- {id: a, name: A, stage: up, shares: {JP: 1}, source: s}\n",

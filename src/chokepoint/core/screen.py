@@ -77,7 +77,8 @@ def import_hhi(imports: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         shares = imports / total[:, None]
         out = (shares * shares).sum(axis=1)
     out[total <= 0] = np.nan
-    return out
+    result: npt.NDArray[np.float64] = out
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -392,7 +392,12 @@ def _read_country_codes(path: Path) -> _Codes:
     if "country_iso2" in names:
         columns = ("country_code", "country_name", "country_iso2", "country_iso3")
     else:  # releases before 2024
-        columns = ("country_code", "country_name_abbreviation", "iso_2digit_alpha", "iso_3digit_alpha")
+        columns = (
+            "country_code",
+            "country_name_abbreviation",
+            "iso_2digit_alpha",
+            "iso_3digit_alpha",
+        )
     index = _header_index(file, header, columns)
     iso: dict[int, str] = {}
     labels: dict[int, str] = {}
@@ -602,9 +607,9 @@ class _ArrowFailed(Exception):
 
 def _baci_arrow(flows: Flows, acc: _Accumulator) -> int:
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
+    import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import pyarrow.compute as pc  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import pyarrow.csv as pacsv  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     raw = _open(flows.path)
     rows = 0
@@ -740,8 +745,7 @@ def _baci_result(
     labels: dict[str, list[int]] = {}
     notes: list[str] = []
     unknown: list[int] = []
-    for code in np.flatnonzero(acc.seen):
-        code = int(code)
+    for code in (int(c) for c in np.flatnonzero(acc.seen)):
         two = codes.iso.get(code)
         if two is None:
             label = f"#{code} {codes.names.get(code, '(not in the country code file)')}".strip()
@@ -817,7 +821,7 @@ def _comtrade_totals(
     need.append("reporterCode" if "reporterCode" in names else "reporterISO")
     need.append("partnerCode" if "partnerCode" in names else "partnerISO")
     index = _header_index(file, header, need)
-    optional = {
+    optional: dict[str, int] = {
         c: names.index(c)
         for c in (
             "reporterISO",
@@ -1117,6 +1121,9 @@ def import_trade(
     ident, entry = _source_entry(found, wanted, codes)
     changed, warnings = _apply(document, loaded, totals, by_code, wanted, year, ident, min_share)
     if changed:
+        if _TAIWAN_NOTE in totals.notes:
+            entry["note"] += " Code 490 'Other Asia, nes' is read as TW (Taiwan): the UN reports "
+            entry["note"] += "Taiwan's trade under it."
         document.setdefault("sources", {})[ident] = entry
     text = _to_yaml(document, path, found)
     from .yamlread import parse_yaml
