@@ -94,6 +94,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "note",
         "source",
         "stock_months",
+        "hs",
     ),
     "shares.csv": ("node", "origin", "share", "source", "year"),
     "edges.csv": ("input", "node", "cost_share", "essential"),
@@ -914,7 +915,7 @@ def _build_nodes(
             else _flag
             if column == "estimate"
             else _source_list
-            if column == "source"
+            if column in ("source", "hs")
             else str
         )
         for node, text in zip(nodes, table.column(column), strict=True):
@@ -1104,7 +1105,12 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
     """
     nodes = document.get("nodes", [])
     stocked = any(isinstance(n, Mapping) and "stock_months" in n for n in nodes)
-    node_columns = [c for c in COLUMNS["nodes.csv"] if stocked or c != "stock_months"]
+    coded = any(isinstance(n, Mapping) and "hs" in n for n in nodes)
+    node_columns = [
+        c
+        for c in COLUMNS["nodes.csv"]
+        if (stocked or c != "stock_months") and (coded or c != "hs")
+    ]
     node_rows: list[list[Any]] = [node_columns]
     share_rows: list[list[Any]] = [list(COLUMNS["shares.csv"])]
     edge_rows: list[list[Any]] = [list(COLUMNS["edges.csv"])]
@@ -1123,6 +1129,7 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
             "note": node.get("note", ""),
             "source": cited,
             "stock_months": node.get("stock_months", ""),
+            "hs": ";".join(str(code) for code in node.get("hs") or []),
         }
         node_rows.append([cells[column] for column in node_columns])
         for origin, share in (node.get("shares") or {}).items():
