@@ -102,6 +102,8 @@ _BACI_NAME = re.compile(r"^BACI_(?P<hs>HS\d\d)_Y(?P<year>\d{4})_(?P<release>V\d{
 _BACI_HEADER = ("t", "i", "j", "k", "v", "q")
 _MISSING = {"", "N/A", "NULL", "NAN"}  # never "NA": that is Namibia
 _DIGITS = re.compile(r"^[0-9]{1,6}$")
+_CODE = re.compile(r"[0-9]{1,3}")  # a country code below 1,000
+_PLAIN = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,15})?")  # a finite value of at least 0
 _BACI_URL = "http://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37"
 _COMTRADE_URL = "https://comtradeplus.un.org/"
 _TAIWAN_NOTE = (
@@ -685,7 +687,22 @@ def _baci_python(flows: Flows, acc: _Accumulator) -> int:
             for part in buffers:
                 part.clear()
 
+    year_text = str(flows.year)
+    code, plain, digits = _CODE.fullmatch, _PLAIN.fullmatch, _DIGITS.fullmatch
+    bi, bj, bk, bv = buffers
     for line, cells in rows:
+        if len(cells) == 6:  # the common case, checked by patterns only
+            t, i, j, k, v = (cells[0].strip(), cells[1].strip(), cells[2].strip(),
+                             cells[3].strip(), cells[4].strip())  # fmt: skip
+            if t == year_text and code(i) and code(j) and digits(k) and plain(v):
+                bi.append(int(i))
+                bj.append(int(j))
+                bk.append(int(k))
+                bv.append(float(v))
+                count += 1
+                if len(bi) >= _BATCH:
+                    flush()
+                continue
         if len(cells) != 6:
             msg = f"has {len(cells)} fields but a BACI row has 6 (t,i,j,k,v,q)"
             raise _refuse(file, msg, line, 1)
