@@ -1383,7 +1383,7 @@ def screen(
     imports over exports > 1 (and imports over demand > 0.5 with --production).
 
     Flagged products come first. A BACI year (about 11 million rows) is streamed in bounded
-    memory; with pyarrow installed (the `trade` extra) it is parsed about ten times faster.
+    memory; with pyarrow installed (the `trade` extra) it is parsed several times faster.
     """
     from .core.screen import screen as run
     from .output.screen import screen as render

@@ -82,7 +82,9 @@ COMTRADE = "comtrade"
 OTHER_ASIA_NES = 490
 #: The member states of the European Union since 1 February 2020 (ISO 3166-1 alpha-2; Greece is
 #: GR, not the EU's own "EL"), from :data:`EU27_SOURCE`. Used for every year: a screen of 2018
-#: with ``EU27`` is a screen of today's 27 members, as in SWD(2021) 352.
+#: with ``EU27`` is a screen of today's 27 members, as in SWD(2021) 352. (Once
+#: :mod:`chokepoint.countries` offers maintained regions, :func:`resolve_importer` should take
+#: EU27, and any other group, from there.)
 EU27: tuple[str, ...] = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
     "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
