@@ -1107,9 +1107,7 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
     stocked = any(isinstance(n, Mapping) and "stock_months" in n for n in nodes)
     coded = any(isinstance(n, Mapping) and "hs" in n for n in nodes)
     node_columns = [
-        c
-        for c in COLUMNS["nodes.csv"]
-        if (stocked or c != "stock_months") and (coded or c != "hs")
+        c for c in COLUMNS["nodes.csv"] if (stocked or c != "stock_months") and (coded or c != "hs")
     ]
     node_rows: list[list[Any]] = [node_columns]
     share_rows: list[list[Any]] = [list(COLUMNS["shares.csv"])]
