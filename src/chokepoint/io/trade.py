@@ -708,9 +708,9 @@ def _baci_python(flows: Flows, acc: _Accumulator) -> int:
         if len(cells) != 6:
             msg = f"has {len(cells)} fields but a BACI row has 6 (t,i,j,k,v,q)"
             raise _refuse(file, msg, line, 1)
-        t = _whole(file, line, cells, 0, "t", 1900, 2100)
-        if t != flows.year:
-            msg = f"t = {t} in a BACI file of year {flows.year}; give the file of year {t}"
+        year = _whole(file, line, cells, 0, "t", 1900, 2100)
+        if year != flows.year:
+            msg = f"t = {year} in a BACI file of year {flows.year}; give the file of year {year}"
             raise _refuse(file, msg, line, 1, "t")
         buffers[0].append(_whole(file, line, cells, 1, "i", 0, _CODES - 1))
         buffers[1].append(_whole(file, line, cells, 2, "j", 0, _CODES - 1))
