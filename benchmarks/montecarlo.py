@@ -111,9 +111,7 @@ def main() -> None:
     baseline = min(options.baseline, total)
     print(f"\n# sweep of {total:,} single-pair cuts ({len(pairs)} pairs x {per_pair} severities)")
     for model in ("leontief", "linear"):
-        build, imports = best_of(
-            options.repeat, lambda: import_losses(c, cut_matrix(c, scenarios))
-        )
+        build, imports = best_of(options.repeat, lambda: import_losses(c, cut_matrix(c, scenarios)))
         batch, q = best_of(
             options.repeat,
             lambda model=model, imports=imports: propagate(c, imports, None, model)[0],

@@ -40,6 +40,14 @@ with the machine stated; every target is printed with PASS or FAIL. Generated ne
    printed. ``over="all"`` (every pair too) is timed on the smallest network only: its result
    holds rows x final products values (5,612 x 502 at 10^4 links).
 
+9. ``screen``: ``chokepoint screen FOLDER --importer EU27 --year 2018 --format json`` on a
+   generated BACI-like folder (a year file of t,i,j,k,v,q rows over 238 country codes and 5,400
+   HS-6 codes, some quantities NA, with its code files) against a plain
+   ``pyarrow.csv.read_csv`` of the same file, each in a process of its own (time and peak
+   memory; targets: <= 3x the read, <= 2 GB); the standard-library reader (``engine="python"``,
+   used without pyarrow) is timed too. 2.2 million rows (a fifth of a BACI year); ``--large``:
+   11 million rows (a whole year, about 0.4 GB); ``--smoke``: 200,000.
+
 Sections 4 and 5 call the core below the public API (``chokepoint.core.compiled``,
 ``core.propagate``); the others time the command line or the public functions.
 """
@@ -262,16 +270,19 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
     sweep(chain, cut="JP:reducers", severity=levels[:100])  # imports numpy once
     for model in ("leontief", "linear"):
         seconds, result = best_of(
-            3, lambda model=model: sweep(
+            3,
+            lambda model=model: sweep(
                 chain, cut="JP", severity=levels, model=model, max_rows=len(levels)
-            )
+            ),
         )
         rate = len(result.rows) / seconds
         line(
             f"  sweep(robots, cut='JP', {len(levels):,} severities, {model}): {seconds:.3f} s, "
             f"{rate:,.0f} scenarios/s   target >= 100,000/s  {verdict(rate >= 1e5)}"
         )
-    over, result = best_of(3, lambda: sweep(chain, over="nodes", severity=levels[:2000], max_rows=100_000))
+    over, result = best_of(
+        3, lambda: sweep(chain, over="nodes", severity=levels[:2000], max_rows=100_000)
+    )
     line(
         f"  sweep(robots, over='nodes', 2,000 severities): {len(result.rows):,} scenarios, "
         f"{len(result.rows) / over:,.0f} scenarios/s"
@@ -615,6 +626,105 @@ def stress_against_sweep(sizes: Sequence[int], work: Path, repeat: int) -> None:
     line()
 
 
+#: The file that section 9 reads with pyarrow alone: the baseline of ``chokepoint screen``.
+PLAIN_READ = """\
+import sys
+import pyarrow.csv as pacsv
+table = pacsv.read_csv(sys.argv[1])
+print(table.num_rows)
+"""
+#: The same screen with the standard-library reader (what runs without pyarrow).
+PYTHON_SCREEN = """\
+import sys
+from chokepoint.core.screen import screen
+result = screen(sys.argv[1], "EU27", 2018, engine="python")
+print(len(result.products))
+"""
+
+
+def baci_like(rows: int, work: Path) -> Path:
+    """Write a BACI-like folder of ``rows`` rows for 2018 (random flows, fixed seed)."""
+    import numpy as np
+    import pycountry
+
+    folder = work / f"baci-{rows}"
+    year_file = folder / "BACI_HS17_Y2018_V202401b.csv"
+    if year_file.exists():
+        return folder
+    folder.mkdir(parents=True)
+    special = {"US": 842, "FR": 251, "IN": 699, "CH": 757, "NO": 579}
+    codes = [
+        (special.get(c.alpha_2, int(c.numeric)), c.name.replace(",", ""), c.alpha_2, c.alpha_3)
+        for c in pycountry.countries
+        if int(c.numeric) < 900
+    ][:237]
+    codes.append((490, "Other Asia nes", "N/A", "S19"))
+    with (folder / "country_codes_V202401b.csv").open("w", encoding="utf-8") as out:
+        out.write("country_code,country_name,country_iso2,country_iso3\n")
+        out.writelines(f"{n},{name},{a2},{a3}\n" for n, name, a2, a3 in codes)
+    rng = np.random.default_rng(1)
+    products = np.sort(rng.choice(np.arange(10_000, 970_000), size=5_400, replace=False))
+    with (folder / "product_codes_HS17_V202401b.csv").open("w", encoding="utf-8") as out:
+        out.write("code,description\n")
+        out.writelines(f"{k:06d},product {k:06d}\n" for k in products)
+    numbers = np.array([c[0] for c in codes])
+    with year_file.open("w", encoding="utf-8") as out:
+        out.write("t,i,j,k,v,q\n")
+        for start in range(0, rows, 1_000_000):
+            n = min(1_000_000, rows - start)
+            i = rng.choice(numbers, n)
+            j = rng.choice(numbers, n)
+            k = rng.choice(products, n)
+            v = np.round(rng.lognormal(3, 2, n), 3)
+            q = np.round(v / rng.uniform(1, 50, n), 3)
+            na = rng.random(n) < 0.05
+            out.writelines(
+                f"2018,{a},{b},{c:06d},{d:.3f},{'NA' if e else f'{f:.3f}'}\n"
+                for a, b, c, d, e, f in zip(
+                    i.tolist(),
+                    j.tolist(),
+                    k.tolist(),
+                    v.tolist(),
+                    na.tolist(),
+                    q.tolist(),
+                    strict=True,
+                )
+            )
+    return folder
+
+
+def screen_against_read(rows: int, work: Path, env: dict[str, str], python_engine: bool) -> None:
+    line("## 9. screen (EU27, every HS-6 product) against a plain pyarrow read of the file")
+    started = time.perf_counter()
+    folder = baci_like(rows, work)
+    year_file = folder / "BACI_HS17_Y2018_V202401b.csv"
+    size = year_file.stat().st_size
+    line(
+        f"  generated {rows:,} rows ({size / 1e6:,.0f} MB) in {time.perf_counter() - started:.0f} s"
+    )
+    read_s, read_peak, _ = min(
+        run_measured([sys.executable, "-c", PLAIN_READ, str(year_file)], env) for _ in range(3)
+    )
+    cmd = [*chokepoint_command(), "screen", str(folder), "--importer", "EU27", "--year", "2018",
+           "--format", "json"]  # fmt: skip
+    screen_s, screen_peak, _ = min(run_measured(cmd, env) for _ in range(3))
+    ratio = screen_s / read_s
+    line(f"  pyarrow.csv.read_csv: {read_s:.2f} s, peak {read_peak / 1e9:.2f} GB")
+    line(
+        f"  chokepoint screen (arrow): {screen_s:.2f} s ({ratio:.2f}x the read; target <= 3x: "
+        f"{verdict(ratio <= 3)}), peak {screen_peak / 1e9:.2f} GB (target <= 2 GB: "
+        f"{verdict(screen_peak <= 2e9)})"
+    )
+    if python_engine:
+        py_s, py_peak, _ = run_measured([sys.executable, "-c", PYTHON_SCREEN, str(folder)], env)
+        line(
+            f"  screen with the standard-library reader (no pyarrow): {py_s:.2f} s "
+            f"({py_s / read_s:.1f}x the read), peak {py_peak / 1e9:.2f} GB (target <= 2 GB: "
+            f"{verdict(py_peak <= 2e9)})"
+        )
+    line()
+
+
 SECTIONS = (
     "startup",
     "batching",
@@ -624,6 +734,7 @@ SECTIONS = (
     "montecarlo",
     "export",
     "stress",
+    "screen",
 )
 
 
@@ -678,6 +789,12 @@ def main() -> None:
                 ),
                 "stress": lambda: stress_against_sweep(
                     [1_000, 10_000] if smoke else [10_000, 100_000], work, 1 if smoke else 3
+                ),
+                "screen": lambda: screen_against_read(
+                    200_000 if smoke else 11_000_000 if options.large else 2_200_000,
+                    work,
+                    env,
+                    python_engine=True,
                 ),
             }
             for name in SECTIONS:

@@ -54,7 +54,7 @@ def mini() -> chokepoint.Chain:
 
 def test_every_command_has_a_public_function_of_its_name() -> None:
     commands = _commands()
-    assert len(commands) == 19
+    assert len(commands) == 21
     for command in commands:
         name = ALIASES.get(command, command.replace(" ", "_"))
         assert name in chokepoint.__all__, f"`chokepoint {command}` has no chokepoint.{name}"

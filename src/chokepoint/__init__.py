@@ -16,6 +16,7 @@ command                 function                         returns
 ``schema``              :func:`schema`                   the JSON Schema (a dict)
 ``generate``            :func:`generate`                 :class:`Generated`
 ``import eto``          :func:`import_eto`               :class:`EtoImport`
+``import trade``        :func:`import_trade`             :class:`TradeImport`
 ``analyze``             :func:`analyze`                  :class:`Analysis`
 ``scenario``            :func:`run_scenario`             :class:`ScenarioResult`
 ``sweep``               :func:`sweep`                    :class:`SweepResult`
@@ -28,6 +29,8 @@ command                 function                         returns
 ``sources``             :func:`sources`                  :class:`SourcesResult`
 ``compare``             :func:`compare`                  :class:`CompareResult`
 ``rank``                :func:`rank`                     :class:`RankResult`
+``screen``              :func:`screen`                   :class:`ScreenResult`
+``targets``             :func:`targets`                  :class:`TargetsResult`
 ======================  ===============================  =======================================
 
 Two commands have a function of another name: ``list`` (``list`` is a Python built-in) and
@@ -68,6 +71,7 @@ if TYPE_CHECKING:
         run_scenario,
         sweep,
     )
+    from .core.screen import ScreenResult, screen
     from .core.stress import StressResult, stress
     from .core.timeline import TimelineResult, run_timeline
     from .errors import (
@@ -86,6 +90,7 @@ if TYPE_CHECKING:
     from .io.listing import ChainListing, ChainRow, FileCheck, Validation, list_chains, validate
     from .io.loader import find_chain, iter_chain_files, load_chain, load_scenarios
     from .io.schema import schema
+    from .io.trade import TradeImport, import_trade
     from .model import Chain, Cut, Input, Node, ScenarioSpec, Shock, Source, Supplier
 
 __all__ = [
@@ -115,6 +120,7 @@ __all__ = [
     "ScenarioResult",
     "TimelineResult",
     "ScenarioSpec",
+    "ScreenResult",
     "SettingError",
     "Shock",
     "Source",
@@ -125,6 +131,7 @@ __all__ = [
     "SweepResult",
     "Target",
     "TargetsResult",
+    "TradeImport",
     "TrendResult",
     "Validation",
     "__version__",
@@ -135,6 +142,7 @@ __all__ = [
     "find_chain",
     "generate",
     "import_eto",
+    "import_trade",
     "iter_chain_files",
     "list_chains",
     "load_chain",
@@ -146,6 +154,7 @@ __all__ = [
     "run_scenario",
     "run_timeline",
     "schema",
+    "screen",
     "show",
     "sources",
     "stages",
@@ -178,6 +187,8 @@ _WHERE = {
         "core.scenarios",
     ),
     **dict.fromkeys(["StressResult", "stress"], "core.stress"),
+    **dict.fromkeys(["ScreenResult", "screen"], "core.screen"),
+    **dict.fromkeys(["TradeImport", "import_trade"], "io.trade"),
     **dict.fromkeys(["TimelineResult", "run_timeline"], "core.timeline"),
     **dict.fromkeys(["TargetsResult", "targets"], "core.targets"),
     "EtoImport": "io.eto",

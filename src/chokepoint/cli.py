@@ -605,6 +605,83 @@ def import_eto(
     )
 
 
+@_command("trade", parent=import_app)
+def import_trade(
+    flows: Annotated[
+        Path,
+        typer.Argument(
+            help="Trade statistics: a CEPII BACI folder (as unpacked) or one year's BACI file "
+            "with its code files beside it, or a UN Comtrade CSV export."
+        ),
+    ],
+    year: Annotated[
+        int,
+        typer.Option(
+            "--year", parser=_whole(1900, 2100), help="The year of the flows (1900 to 2100)."
+        ),
+    ],
+    chain: Annotated[
+        str,
+        typer.Option(
+            "--chain",
+            "-c",
+            help="The chain to copy (a YAML file or a chain name); its nodes with `hs` codes "
+            "get the split.",
+            callback=_check_chain_arg,
+        ),
+    ],
+    importer: Annotated[
+        str | None,
+        typer.Option(
+            "--importer",
+            callback=_check_perspective,
+            help="The importing country, an ISO alpha-2 code (default and only choice: the "
+            "chain's perspective).",
+        ),
+    ] = None,
+    min_share: Annotated[
+        float,
+        typer.Option(
+            "--min-share",
+            parser=_Number(whole=False, low=0.0, high=0.99),
+            help="Origins below this share of a node's imports (0 to 0.99) are summed into "
+            "`other` (default 0.01).",
+        ),
+    ] = 0.01,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the chain to this regular file (atomically) instead of stdout.",
+            callback=_check_output,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not print warnings and notes.")
+    ] = False,
+) -> None:
+    """Copy a chain, splitting the foreign supply of nodes with `hs` codes by import origin.
+
+    The domestic share stays the chain's own figure; the foreign rest is divided by the value
+    of the importer's imports of the node's HS-6 codes from each origin (location basis), the
+    trade file is cited as a source and the node marked `estimate: true` with the method in its
+    note. docs/trade.md gives every rule.
+    """
+    from .io.trade import import_trade as run
+
+    done = run(flows, chain, year=year, importer=importer, min_share=min_share)
+    if not quiet:
+        for text in (*done.warnings, *done.notes):
+            typer.echo(f"note: {text}", err=True)
+    _deliver(done.text, output)
+    if output is not None:
+        typer.echo(
+            f"wrote {output} ({len(done.changed)} nodes split by import origin: "
+            f"{', '.join(done.changed) or 'none'})"
+        )
+
+
 # ------------------------------------------------------------------------------------------
 # Analysis and scenarios
 
@@ -1457,6 +1534,55 @@ def rank(
 
     result = run(chains or (), min_dependence=min_dependence, min_concentration=min_concentration)
     render.rank(result, format.value, top=top)
+
+
+# ------------------------------------------------------------------------------------------
+# Trade statistics
+
+
+@_command("screen")
+def screen(
+    flows: Annotated[
+        Path,
+        typer.Argument(
+            help="Trade statistics: a CEPII BACI folder or year file, or a UN Comtrade CSV export."
+        ),
+    ],
+    importer: Annotated[
+        str,
+        typer.Option(
+            "--importer",
+            callback=_check_perspective,
+            help="The importer: an ISO alpha-2 code (CN) or EU27; for a group, trade between "
+            "its members is left out.",
+        ),
+    ],
+    year: Annotated[
+        int,
+        typer.Option(
+            "--year", parser=_whole(1900, 2100), help="The year of the flows (1900 to 2100)."
+        ),
+    ],
+    production: Annotated[
+        Path | None,
+        typer.Option(
+            "--production",
+            help="CSV with columns hs,production (US dollars): adds the criterion imports over "
+            "demand > 0.5.",
+        ),
+    ] = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Screen every HS-6 product for dependence (EU SWD(2021) 352): import-source HHI > 0.4 and
+    imports over exports > 1 (and imports over demand > 0.5 with --production).
+
+    Flagged products come first. A BACI year (about 11 million rows) is streamed in bounded
+    memory; with pyarrow installed (the `trade` extra) it is parsed several times faster.
+    """
+    from .core.screen import screen as run
+    from .output.screen import screen as render
+
+    render(run(flows, importer, year, production=production), format.value)
 
 
 def main() -> None:

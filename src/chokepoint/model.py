@@ -106,6 +106,9 @@ class Node:
     stock_months: float | None = None
     basis: str = "location"
     basis_shares: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    #: HS-6 product codes (six-digit texts, leading zeros kept) that the node's goods fall
+    #: under, for ``chokepoint import trade``; empty when none is given.
+    hs: tuple[str, ...] = ()
 
     def shares_for(self, year: int | None) -> Mapping[str, float] | None:
         """Return the shares of ``year`` from ``history`` if given there, else the node's shares."""

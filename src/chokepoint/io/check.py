@@ -56,6 +56,7 @@ SUM_TOLERANCE = 0.005
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _REGION = re.compile(r"^[A-Z][A-Z0-9_-]+$")
 _SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_HS = re.compile(r"^[0-9]{6}$")
 _PERCENT = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*%\s*$")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\S*[\[\]0-9]\S*")
 #: Names listed in full in a message; longer lists are cut.
@@ -714,6 +715,7 @@ class Checker:
             stock = self.months(
                 raw["stock_months"], (*path, "stock_months"), "stock_months", zero=True
             )
+        hs = self.check_hs(raw["hs"], (*path, "hs")) if "hs" in raw else ()
         inputs = self.check_inputs(raw.get("inputs"), (*path, "inputs"))
         basis = self.check_basis(raw["basis"], (*path, "basis")) if "basis" in raw else self.basis
         basis_shares: dict[str, dict[str, float]] = {}
@@ -760,7 +762,40 @@ class Checker:
             stock_months=stock,
             basis=basis,
             basis_shares=basis_shares,
+            hs=hs,
         )
+
+    def check_hs(self, value: Any, path: KeyPath) -> tuple[str, ...]:
+        """HS-6 codes: a list of six-digit texts, each once (a number would lose leading zeros)."""
+        if not isinstance(value, list) or not value:
+            self.error(
+                path,
+                f"{format_path(path)} must be a non-empty list of HS-6 codes in quotes, "
+                f'e.g. hs: ["848340"], not {_type(value)}',
+            )
+            return ()
+        out: list[str] = []
+        for index, item in enumerate(value):
+            where = (*path, index)
+            if isinstance(item, int) and not isinstance(item, bool):
+                self.error(
+                    where,
+                    f"HS code {_brief(item)} at {format_path(where)} is a number; write it in "
+                    f'quotes as six digits, e.g. "{item:06d}" (a number loses leading zeros)'
+                    if 0 <= item <= 999_999
+                    else f"HS code {_brief(item)} at {format_path(where)} is not six digits",
+                )
+            elif not isinstance(item, str) or not _HS.match(item):
+                self.error(
+                    where,
+                    f"HS code {_brief(item)} at {format_path(where)} is not an HS-6 code "
+                    '(six digits in quotes, e.g. "848340")',
+                )
+            elif item in out:
+                self.error(where, f"HS code '{item}' at {format_path(where)} is given twice")
+            else:
+                out.append(item)
+        return tuple(out)
 
     def check_history(self, value: Any, path: KeyPath) -> dict[int, dict[str, float]]:
         if not isinstance(value, dict):

@@ -174,6 +174,13 @@ CHAIN_SCHEMA: dict[str, Any] = {
                     "description": "stock of the node's output held by the perspective, downstream "
                     "included, in months of normal use (a figure: needs `source`); default 0",
                 },
+                "hs": {
+                    "type": "array",
+                    "description": "HS-6 product codes of the node's goods, as six-digit texts "
+                    "(leading zeros kept), for `chokepoint import trade`",
+                    "items": {"type": "string", "pattern": "^[0-9]{6}$"},
+                    "uniqueItems": True,
+                },
                 "history": {
                     "type": "object",
                     "description": "shares in other years, keyed by year",

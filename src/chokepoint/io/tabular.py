@@ -95,6 +95,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "source",
         "stock_months",
         "basis",
+        "hs",
     ),
     "shares.csv": ("node", "origin", "share", "source", "year", "basis"),
     "edges.csv": ("input", "node", "cost_share", "essential"),
@@ -915,7 +916,7 @@ def _build_nodes(
             else _flag
             if column == "estimate"
             else _source_list
-            if column == "source"
+            if column in ("source", "hs")
             else str
         )
         for node, text in zip(nodes, table.column(column), strict=True):
@@ -1137,10 +1138,11 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
     stocked = any(isinstance(n, Mapping) and "stock_months" in n for n in nodes)
     based = any(isinstance(n, Mapping) and "basis" in n for n in nodes)
     both = any(isinstance(n, Mapping) and any(f"{b}_shares" in n for b in BASES) for n in nodes)
+    coded = any(isinstance(n, Mapping) and "hs" in n for n in nodes)
     node_columns = [
         c
         for c in COLUMNS["nodes.csv"]
-        if (stocked or c != "stock_months") and (based or c != "basis")
+        if (stocked or c != "stock_months") and (based or c != "basis") and (coded or c != "hs")
     ]
     node_rows: list[list[Any]] = [node_columns]
     share_columns = [c for c in COLUMNS["shares.csv"] if both or c != "basis"]
@@ -1162,6 +1164,7 @@ def to_tables(document: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
             "source": cited,
             "stock_months": node.get("stock_months", ""),
             "basis": node.get("basis", ""),
+            "hs": ";".join(str(code) for code in node.get("hs") or []),
         }
         node_rows.append([cells[column] for column in node_columns])
         extra = [""] if both else []
