@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..model import OTHER, Chain
+from ..model import OTHER, Chain, ScenarioSpec
 
 T = TypeVar("T")
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..core.analysis import Analysis
     from ..core.montecarlo import MonteCarloResult
     from ..core.reports import SourcesResult, StagesResult, TrendResult
-    from ..core.scenarios import ScenarioResult, SweepResult
+    from ..core.scenarios import Scenario, ScenarioResult, SweepResult
     from ..core.stress import StressResult
     from ..core.timeline import TimelineResult
     from ..io.listing import ChainListing
@@ -185,22 +185,91 @@ def chain_document(chain: Chain) -> dict[str, Any]:
                 "stage": n.stage,
                 "year": n.year or chain.year,
                 "shares": dict(n.shares) if n.shares is not None else None,
+                "history": {str(y): dict(v) for y, v in sorted(n.history.items())},
+                "substitutability": n.substitutability,
+                "stock_months": n.stock_months,
                 "estimate": n.estimate,
                 "source": list(n.source),
                 "inputs": [
                     {"node": i.node, "cost_share": i.cost_share, "essential": i.essential}
                     for i in n.inputs
                 ],
+                "suppliers": [
+                    {"firm": f.firm, "country": f.country, "share": f.share, "year": f.year}
+                    for f in n.suppliers
+                ],
                 "note": n.note,
             }
             for n in chain.nodes
+        ],
+        "scenarios": [
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "cuts": [
+                    {
+                        "origin": c.origin,
+                        "severity": c.severity,
+                        "nodes": list(c.nodes),
+                        "months": c.months,
+                    }
+                    for c in spec.cuts
+                ],
+                "shocks": [
+                    {"node": k.node, "severity": k.severity, "months": k.months}
+                    for k in spec.shocks
+                ],
+                "substitution": dict(spec.substitution),
+                "note": spec.note,
+            }
+            for spec in chain.scenarios.values()
         ],
         "sources": {s.id: {"citation": s.citation(), "url": s.url} for s in chain.sources.values()},
     }
 
 
+def scenario_parts(spec: ScenarioSpec | Scenario) -> list[str]:
+    """What a scenario does, one phrase per cut, shock and substitutability override.
+
+    >>> from chokepoint.model import Cut, ScenarioSpec
+    >>> scenario_parts(ScenarioSpec("x", "X", cuts=(Cut("JP", 0.5, ("plc",), 6.0),)))
+    ['JP cuts 50% of plc for 6 months']
+    """
+
+    def lasting(months: float | None) -> str:
+        return "" if months is None else f" for {months:g} months"
+
+    what = [
+        f"{c.origin} cuts {fmt_pct(c.severity)} of "
+        + (", ".join(c.nodes) if c.nodes else "every node")
+        + lasting(c.months)
+        for c in spec.cuts
+    ] + [
+        f"{k.node} loses {fmt_pct(k.severity)} of domestic capacity{lasting(k.months)}"
+        for k in spec.shocks
+    ]
+    return what + [f"substitutability of {k} = {v:g}" for k, v in spec.substitution.items()]
+
+
+SHOW_CSV_FIELDS = [
+    "id",
+    "name",
+    "stage",
+    "year",
+    "shares",
+    "history",
+    "substitutability",
+    "stock_months",
+    "inputs",
+    "source",
+    "estimate",
+]
+
+
 def show_chain(chain: Chain, fmt: str) -> None:
-    """Render ``chokepoint show``: stages, nodes, shares, inputs and sources."""
+    """Render ``chokepoint show``: stages, nodes (shares, their history, substitutability, stock,
+    inputs), named scenarios and sources. CSV: one row per node (``history`` as ``YEAR: shares``
+    items joined with "; "); JSON: :func:`chain_document`."""
     if fmt == "json":
         emit_json(chain_document(chain))
         return
@@ -214,12 +283,15 @@ def show_chain(chain: Chain, fmt: str) -> None:
                     "stage": n.stage,
                     "year": n.year or chain.year,
                     "shares": _shares_text(n.shares),
+                    "history": [f"{y}: {_shares_text(v)}" for y, v in sorted(n.history.items())],
+                    "substitutability": n.substitutability,
+                    "stock_months": n.stock_months,
                     "inputs": [i.node for i in n.inputs],
                     "source": list(n.source),
                     "estimate": n.estimate,
                 }
             )
-        emit_csv(rows, ["id", "name", "stage", "year", "shares", "inputs", "source", "estimate"])
+        emit_csv(rows, SHOW_CSV_FIELDS)
         return
     from rich.markup import escape
     from rich.tree import Tree
@@ -239,6 +311,18 @@ def show_chain(chain: Chain, fmt: str) -> None:
                 f"[bold]{escape(n.id)}[/bold] {escape(n.name)}: {escape(_shares_text(n.shares))}"
                 f"{year}{est}{cites}"
             )
+            if n.substitutability or n.stock_months is not None:
+                extra = [f"substitutability {n.substitutability:g}"] if n.substitutability else []
+                if n.stock_months is not None:
+                    extra.append(f"stock {n.stock_months:g} months")
+                leaf.add(escape(", ".join(extra)))
+            if n.history:
+                leaf.add(
+                    "history: "
+                    + escape(
+                        "; ".join(f"{y}: {_shares_text(v)}" for y, v in sorted(n.history.items()))
+                    )
+                )
             if n.inputs:
                 parts = []
                 for i in n.inputs:
@@ -248,6 +332,11 @@ def show_chain(chain: Chain, fmt: str) -> None:
                 leaf.add(f"[dim]inputs: {escape(', '.join(parts))}[/dim]")
     out = console()
     out.print(root)
+    if chain.scenarios:
+        out.print("[bold]Scenarios[/bold] (chokepoint scenario CHAIN NAME)")
+        for spec in chain.scenarios.values():
+            out.print(f"  [bold]{escape(spec.name)}[/bold]: {escape(spec.title)}", overflow="fold")
+            out.print(escape("    " + "; ".join(scenario_parts(spec))), overflow="fold")
     codes = sorted({c for n in chain.nodes for c in (n.shares or {})} - {OTHER})
     if codes:
         out.print("[bold]Origins[/bold]")
@@ -648,12 +737,12 @@ def timeline(result: TimelineResult, chain: Chain, fmt: str) -> None:
 
     scenario(result.static, chain, fmt, assumptions=False)
     out = console()
+
     def build(level: int, wrap: int | None) -> Table:
         """The table; ``wrap``: final-product ids broken after hyphens to that width."""
         del level
         table = Table(
-            title=f"Over {result.months:g} months: time to survive (TTS), cumulative and peak "
-            "loss",
+            title=f"Over {result.months:g} months: time to survive (TTS), cumulative and peak loss",
             title_justify="left",
             pad_edge=False,
         )
@@ -711,19 +800,7 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
     names = {n.id: n.name for n in chain.nodes}
     spec = result.scenario
 
-    def lasting(months: float | None) -> str:
-        return "" if months is None else f" for {months:g} months"
-
-    what = [
-        f"{c.origin} cuts {fmt_pct(c.severity)} of "
-        + (", ".join(c.nodes) if c.nodes else "every node")
-        + lasting(c.months)
-        for c in spec.cuts
-    ] + [
-        f"{s.node} loses {fmt_pct(s.severity)} of domestic capacity{lasting(s.months)}"
-        for s in spec.shocks
-    ]
-    what += [f"substitutability of {k} = {v:g}" for k, v in spec.substitution.items()]
+    what = scenario_parts(spec)
     heading = spec.title or "; ".join(what)
     finals = "\n".join(
         f"[bold]{escape(names.get(node, node))}[/bold] ({escape(node)}): supply falls by "
@@ -837,7 +914,9 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
 
         if level < 2:
             for f in finals:
-                table.add_column(escape(f if level == 0 else keys[f]), justify="right", no_wrap=True)
+                table.add_column(
+                    escape(f if level == 0 else keys[f]), justify="right", no_wrap=True
+                )
             for r in result.rows:
                 table.add_row(
                     escape(r.origin),
@@ -1214,7 +1293,9 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
         return cells
 
     def choke_text(s: Any) -> str:
-        choke = [f"[bold red]{escape(', '.join(s.chokepoints))}[/bold red]"] if s.chokepoints else []
+        choke = (
+            [f"[bold red]{escape(', '.join(s.chokepoints))}[/bold red]"] if s.chokepoints else []
+        )
         if s.possible_chokepoints:
             choke.append(f"[yellow]? {escape(', '.join(s.possible_chokepoints))}[/yellow]")
         return "\n".join(choke)
