@@ -41,6 +41,7 @@ from typer.testing import CliRunner
 
 from chokepoint import __version__
 from chokepoint.cli import app
+from chokepoint.output.render import wrap_id
 
 VALID = Path(__file__).parent / "data" / "valid"
 MINI = str(VALID / "mini.yaml")
@@ -822,3 +823,133 @@ def test_show_scenarios_history_and_substitutability(width: int) -> None:
     # refined lithium chemicals: 10% of lost imports replaced from elsewhere
     assert lithium["lithium-chemicals"]["substitutability"] == 0.1
     assert "[iea-2022, usgs-2023] substitutability 0.1 inputs: lithium-ore" in text
+
+
+# ------------------------------------------------------------------------------------------
+# the narrow layouts, on a chain of long ids and five final products
+
+LONG = str(VALID / "long_ids.yaml")
+EUV = "extreme-ultraviolet-lithography-scanner-tools"
+GASES = "high-purity-electronic-grade-process-gases"
+FINALS = [
+    "consumer-electronics-and-personal-computers",
+    "automotive-electronics-and-control-units",
+    "telecommunications-network-equipment",
+    "industrial-automation-and-robotics-systems",
+    "data-centre-servers-and-accelerators",
+]
+
+
+def test_long_ids_wrap_after_hyphens_and_figures_stay_whole(width: int) -> None:
+    """tests/data/valid/long_ids.yaml (CN): EUV {CN .1, NL .9}, gases {CN .4, JP .35, KR .25};
+    the first three finals take both (essential, no cost share), the last two the gases only.
+    EUV: dependence 90%, import HHI 1, impact 90%; gases: dependence 60%, import HHI
+    (.35/.6)^2 + (.25/.6)^2 = 0.51, JP 35%, impact 35%."""
+    check_analyze(width, LONG)
+    out = table(width, "analyze", LONG)
+    (lines,) = tables_of(out)
+    cells = [c[1:] if len(c) == 8 else c for c in lines]
+    got = {node_key(r[0]): r[1:] for r in records(cells, range(1, 7), ["final-assembly-and-end"
+           "-use-industries", "wafer-fabrication-equipment-and-materials"]) if any(r[1:])}  # fmt: skip
+    assert [got[EUV][0].split(" ")[-1], *got[EUV][1:]] == [
+        "90%",
+        "NL 90%",
+        "1.00",
+        "1",
+        "90%",
+        "90%",
+    ]
+    assert [got[GASES][0].split(" ")[-1], *got[GASES][1:]] == [
+        "60%",
+        "JP 35%",
+        "0.51",
+        "2",
+        "60%",
+        "35%",
+    ]
+    if width == 80:  # the ids are longer than the room: wrapped after a hyphen, never inside
+        assert "│⚑ extreme-ultraviolet-" in out
+    check_scenario(width, LONG, "--cut", "NL=1")
+    check_stress(width, LONG)
+    check_montecarlo(width, LONG)
+    check_stages(width, LONG)
+    check_sweep(width, LONG, "--over", "nodes")
+
+
+def test_sweep_headers_abbreviated_then_one_row_per_final() -> None:
+    """NL cuts EUV (.9): the first three finals lose 90%, the last two nothing; JP and KR cut the
+    gases: every final loses 35% and 25%."""
+    out = table(80, "sweep", LONG, "--over", "origins")
+    assert "┃origin ┃ node  ┃ severity ┃    F1 ┃    F2 ┃    F3 ┃    F4 ┃    F5┃" in out
+    assert records(tables_of(out)[0], range(2, 8)) == [
+        ["JP", "(all)", "100%", *["35.0%"] * 5],
+        ["KR", "(all)", "100%", *["25.0%"] * 5],
+        ["NL", "(all)", "100%", "90.0%", "90.0%", "90.0%", "0.0%", "0.0%"],
+    ]
+    legend = " · ".join(f"F{k} {f}" for k, f in enumerate(FINALS, 1))
+    assert f"final products: {legend}" in flat(out)
+    # at 64 columns five figure columns do not fit: a row per scenario and final product
+    out = table(64, "sweep", LONG, "--over", "origins")
+    rows = records(tables_of(out)[0], (4,))
+    assert rows[:5] == [
+        ["JP", "(all)", "100%", FINALS[0], "35.0%"],
+        ["", "", "", FINALS[1], "35.0%"],
+        ["", "", "", FINALS[2], "35.0%"],
+        ["", "", "", FINALS[3], "35.0%"],
+        ["", "", "", FINALS[4], "35.0%"],
+    ]
+    assert rows[-2:] == [["", "", "", FINALS[3], "0.0%"], ["", "", "", FINALS[4], "0.0%"]]
+    assert "final products: F1" not in out
+    check_sweep(72, LONG, "--over", "nodes")
+
+
+def test_stages_choke_points_under_the_table_when_they_do_not_fit() -> None:
+    """Mean dependence of the first stage (.9 + .6) / 2 = 75%, max 90%; the finals have no shares:
+    n/a, with the reason."""
+    out = table(80, "stages", LONG)
+    assert records(tables_of(out)[0], (1, 2, 3)) == [
+        ["wafer-fabrication-equipment-and-materials", "2", "75%", "90%"],
+        ["final-assembly-and-end-use-industries", "5", "n/a", "n/a"],
+    ]
+    text = flat(out)
+    assert (
+        f"Choke points (? not ruled out) wafer-fabrication-equipment-and-materials: {EUV}, {GASES}"
+    ) in text
+    assert (
+        "- n/a: mean and max dep of final-assembly-and-end-use-industries: no node of the stage "
+        "has known shares"
+    ) in text
+
+
+def test_montecarlo_tail_of_several_final_products() -> None:
+    """Every pair cut at .5: EUV loses .45, the gases .5 x (.35 + .25) = .30; the first three
+    finals lose 45%, the last two 30%, in every sample. The worst loss of a sample is 45%, so the
+    tail starts at 45.0%, which is the P90 of the first three products, not of the last two: the
+    caption says the tail's P90 is of the worst loss."""
+    out = table(80, "montecarlo", LONG, "--samples", "50", "--seed", "1", "--p-cut", "1",
+                "--severity", "fixed:0.5", "-q")  # fmt: skip
+    finals = records(tables_of(out)[0], (1, 2, 3, 4))
+    assert [row[2:] for row in finals] == [["45.0%"] * 3] * 3 + [["30.0%"] * 3] * 2
+    assert finals[0][0] == f"Consumer electronics ({FINALS[0]})"
+    text = flat(out)
+    assert (
+        "What drives the tail: the samples whose worst final-product loss is at least its P90, "
+        "45.0%, and above 0"
+    ) in text
+    assert (
+        "a sample's worst loss is the largest of its 5 final products' losses: its P90 (45.0%) "
+        "need not be any product's P90 above"
+    ) in text
+    # narrower: the drivers name their origins by code, with the names under the table
+    out = table(60, "montecarlo", LONG, "--samples", "50", "--seed", "1", "--p-cut", "1",
+                "--severity", "fixed:0.5", "-q")  # fmt: skip
+    drivers = records(tables_of(out)[1], (2, 3, 4))
+    assert [row[:2] for row in drivers[:3]] == [["JP", "(any)"], ["KR", "(any)"], ["NL", "(any)"]]
+    assert "origins: JP (Japan) · KR (South Korea) · NL (Netherlands)" in flat(out)
+
+
+def test_wrap_id_never_breaks_inside_a_word() -> None:
+    assert wrap_id("a-b-c", 3) == "a-\nb-c"
+    assert wrap_id("⚑ tube-based-diffusion '19", 12) == "⚑ tube-\nbased-\ndiffusion\n'19"
+    # a part longer than the width stays whole
+    assert wrap_id("photolithography-tools", 8) == "photolithography-\ntools"

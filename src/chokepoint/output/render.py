@@ -351,14 +351,16 @@ def show_chain(chain: Chain, fmt: str) -> None:
 # fitting a table to the terminal: figures and ids whole, only prose wraps
 
 
-#: A word of prose (a column that wraps) longer than this (a path, a URL) may be folded.
+#: A word longer than this (a path, a URL) in a column of prose that folds may be folded.
 PROSE_WORD = 24
 
 
 def _column_needs(table: Table, out: Console) -> list[int]:
     """The width each column of ``table`` needs, padding included, to show every cell whole: a
     column that does not wrap, its widest line (header included); one that wraps (prose), its
-    longest word (rich wraps at spaces only), up to :data:`PROSE_WORD`."""
+    longest word (rich wraps at spaces only), up to :data:`PROSE_WORD` when the column folds
+    longer words (``overflow="fold"``; in the others, such as lists of ids, a word is never
+    broken)."""
     from rich.measure import Measurement
 
     _, right, _, left = table.padding
@@ -373,7 +375,9 @@ def _column_needs(table: Table, out: Console) -> list[int]:
         if column.width is None:
             for cell in (column.header, *column.cells):
                 low, high = Measurement.get(out, out.options, cell)
-                need = max(need, high if column.no_wrap else min(low, PROSE_WORD))
+                if not column.no_wrap and column.overflow == "fold":
+                    low = min(low, PROSE_WORD)  # a long word of prose (a path) may fold
+                need = max(need, high if column.no_wrap else low)
         pad_left = 0 if index == 0 and not table.pad_edge else left
         pad_right = 0 if index == last and not table.pad_edge else right
         needs.append(need + pad_left + pad_right)
@@ -412,36 +416,70 @@ def wrap_id(text: str, width: int) -> str:
     return "\n".join(line.rstrip(" ") for line in lines)
 
 
+#: Ids wrapped after hyphens in a wider layout only when each line may be this long; narrower
+#: wrapping waits for the narrowest layout.
+WRAP_AT_LEAST = 16
+
+
 def _fitted(
     out: Console,
     build: Callable[[int, int | None], Table],
     levels: int,
-    ids: Sequence[int] = (),
+    ids: Sequence[int] | Callable[[int], Sequence[int]] = (),
 ) -> tuple[Table, int]:
-    """The first of ``levels`` layouts of a table (``build(level, None)``, widest first) that
-    shows every figure and id whole at the console's width, and its level. When none does, the
-    last layout with the id columns ``ids`` wrapped after hyphens (:func:`wrap_id`) to share the
-    room the other columns leave. Prose columns (those that wrap) then get fixed widths, each at
-    least its longest word, so that rich never cuts a word to make room."""
-    level = 0
+    """The widest of ``levels`` layouts of a table (``build(level, wrap)``, widest first) that
+    shows every figure and id whole at the console's width, and its level.
+
+    A layout that does not fit as it is may still fit with its id columns (``ids``, or
+    ``ids(level)``) wrapped after hyphens (:func:`wrap_id`) to share the room the other columns
+    leave, at least :data:`WRAP_AT_LEAST` characters a line; the narrowest layout is wrapped as
+    narrow as it takes. Prose columns (those that wrap) then get fixed widths, each at least its
+    longest word, so that rich never cuts a word to make room.
+    """
     table = build(0, None)
-    while level < levels - 1 and not _fits(table, out):
+    level = 0
+    while True:
+        last = level == levels - 1
+        if _fits(table, out):
+            break
+        columns = ids(level) if callable(ids) else ids
+        if columns:
+            wrapped = _wrapped(out, table, build, level, columns, 8 if last else WRAP_AT_LEAST)
+            if wrapped is not None and (last or _fits(wrapped, out)):
+                table = wrapped
+                break
+        if last:
+            break
         level += 1
         table = build(level, None)
-    if ids and not _fits(table, out):
-        needs = _column_needs(table, out)
-        _, right, _, left = table.padding
-        room = out.width - _borders(table) - sum(n for i, n in enumerate(needs) if i not in ids)
-        room -= (left + right) * len(ids)
-        wrap = room // len(ids)
-        for _ in range(4):  # a part longer than the width stays whole: narrow the others
-            table = build(level, max(8, wrap))
-            excess = sum(_column_needs(table, out)) + _borders(table) - out.width
-            if excess <= 0 or wrap <= 8:
-                break
-            wrap -= -(-excess // len(ids))
     _share_prose(table, out)
     return table, level
+
+
+def _wrapped(
+    out: Console,
+    table: Table,
+    build: Callable[[int, int | None], Table],
+    level: int,
+    ids: Sequence[int],
+    least: int,
+) -> Table | None:
+    """``table`` built again with its id columns wrapped to share the room left (None when that
+    would be narrower than ``least``)."""
+    needs = _column_needs(table, out)
+    _, right, _, left = table.padding
+    room = out.width - _borders(table) - sum(n for i, n in enumerate(needs) if i not in ids)
+    wrap = (room - (left + right) * len(ids)) // len(ids)
+    if wrap < least:
+        return None if least > 8 else build(level, 8)
+    wrapped = build(level, wrap)
+    for _ in range(4):  # a part longer than the width stays whole: narrow the others
+        excess = sum(_column_needs(wrapped, out)) + _borders(wrapped) - out.width
+        if excess <= 0 or wrap <= least:
+            break
+        wrap = max(least, wrap + (excess // -len(ids)))
+        wrapped = build(level, wrap)
+    return wrapped
 
 
 def _share_prose(table: Table, out: Console) -> None:
@@ -457,7 +495,9 @@ def _share_prose(table: Table, out: Console) -> None:
         if column.no_wrap or column.width is not None:
             continue
         sizes = [Measurement.get(out, out.options, c) for c in (column.header, *column.cells)]
-        low = min(max(m.minimum for m in sizes), PROSE_WORD)
+        low = max(m.minimum for m in sizes)
+        if column.overflow == "fold":
+            low = min(low, PROSE_WORD)
         prose.append((column, low, max(m.maximum for m in sizes) - low))
     wanted = sum(want for _, _, want in prose)
     if not prose or spare < 0 or spare >= wanted:
@@ -647,7 +687,7 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
                 table.add_row(escape(stage), *cells)
         return table
 
-    out.print(_fitted(out, build, 2, ids=(0,))[0])
+    out.print(_fitted(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
     _print_unknown(out, shown)
     if len(shown) < len(result.nodes):
         out.print(
@@ -850,7 +890,7 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
             table.add_row(escape(name), *figures)
         return table
 
-    out.print(_fitted(out, build, 2, ids=(0,))[0])
+    out.print(_fitted(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
     if len(shown) < len(result.nodes):
         out.print(
             f"[dim]the {len(shown)} largest losses of {len(result.nodes):,} nodes shown; "
@@ -940,7 +980,7 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
         return table
 
     out = console()
-    table, level = _fitted(out, build, 3, ids=(1, 3))
+    table, level = _fitted(out, build, 3, ids=lambda level: (1,) if level < 2 else (1, 3))
     out.print(table)
     if finals and level == 1:
         legend = " · ".join(f"{keys[f]} {f}" for f in finals)
@@ -1086,8 +1126,8 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     names = {n.id: n.name for n in chain.nodes}
 
     def build_finals(level: int, wrap: int | None) -> Table:
-        """Level 0: the mean with a bar; level 1 (when that would not fit): without."""
-        del wrap
+        """Level 0: the mean with a bar; level 1 (when that would not fit): without; ``wrap``:
+        names and ids broken at spaces and after hyphens to that width."""
         table = Table(
             title=escape(
                 f"{chain.title}: final-product loss for {result.perspective} over "
@@ -1102,15 +1142,16 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
             caption_justify="left",
             pad_edge=False,
         )
-        table.add_column("final product", overflow="fold")
+        table.add_column("final product", no_wrap=True)
         table.add_column("mean", justify="right", no_wrap=True)
         for column in ("P50", "P90", "P99"):
             table.add_column(column, justify="right", no_wrap=True, min_width=6)
         for f in result.final:
             style = _dep_style(f.mean) if f.mean else "dim"
             bar = f"{_bar(f.mean)} " if level == 0 and f.mean is not None else ""
+            label = f"{names.get(f.id, f.id)} ({f.id})"
             table.add_row(
-                escape(f"{names.get(f.id, f.id)} ({f.id})"),
+                escape(label if wrap is None else wrap_id(label, wrap)),
                 f"[{style}]{bar}{fmt_pct(f.mean, 1)}[/{style}]",
                 fmt_pct(f.p50, 1),
                 fmt_pct(f.p90, 1),
@@ -1118,7 +1159,7 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
             )
         return table
 
-    out.print(_fitted(out, build_finals, 2)[0])
+    out.print(_fitted(out, build_finals, 2, ids=(0,))[0])
     for f in result.final:
         if f.unknown:
             out.print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
@@ -1317,7 +1358,7 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
         table.add_column("mean dep", justify="right", no_wrap=True)
         table.add_column("max dep", justify="right", no_wrap=True)
         if level < 2:
-            table.add_column("choke points", overflow="fold")
+            table.add_column("choke points")
         if level == 0:
             for header in _STAGE_COLUMNS.values():
                 table.add_column(header, no_wrap=True)
