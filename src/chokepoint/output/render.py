@@ -10,6 +10,7 @@ import csv
 import errno
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -351,6 +352,8 @@ def show_chain(chain: Chain, fmt: str) -> None:
 # fitting a table to the terminal: figures and ids whole, only prose wraps
 
 
+#: Markup or a line break: a cell that is measured by rendering it.
+_MARKUP = re.compile(r"[\[\n]")
 #: A word longer than this (a path, a URL) in a column of prose that folds may be folded.
 PROSE_WORD = 24
 
@@ -361,6 +364,7 @@ def _column_needs(table: Table, out: Console) -> list[int]:
     longest word (rich wraps at spaces only), up to :data:`PROSE_WORD` when the column folds
     longer words (``overflow="fold"``; in the others, such as lists of ids, a word is never
     broken)."""
+    from rich.cells import cell_len
     from rich.measure import Measurement
 
     _, right, _, left = table.padding
@@ -374,6 +378,9 @@ def _column_needs(table: Table, out: Console) -> list[int]:
             need = column.min_width
         if column.width is None:
             for cell in (column.header, *column.cells):
+                if column.no_wrap and isinstance(cell, str) and not _MARKUP.search(cell):
+                    need = max(need, cell_len(cell))  # plain text on one line: its length
+                    continue
                 low, high = Measurement.get(out, out.options, cell)
                 if not column.no_wrap and column.overflow == "fold":
                     low = min(low, PROSE_WORD)  # a long word of prose (a path) may fold
@@ -404,8 +411,6 @@ def wrap_id(text: str, width: int) -> str:
     diffusion-and-
     deposition-tools
     """
-    import re
-
     parts = [p for p in re.split(r"(?<=-)|(?= )", text) if p]
     lines: list[str] = []
     for part in parts:
@@ -488,6 +493,8 @@ def _share_prose(table: Table, out: Console) -> None:
     that rich, which shrinks the widest columns first, never cuts a word to make room)."""
     from rich.measure import Measurement
 
+    if all(c.no_wrap or c.width is not None for c in table.columns):
+        return
     needs = _column_needs(table, out)
     spare = out.width - _borders(table) - sum(needs)
     prose = []
