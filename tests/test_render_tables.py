@@ -739,6 +739,33 @@ def check_stages(width: int, chain: str) -> None:
     for s in document["stages"]:
         for node in [*s["chokepoints"], *s["possible_chokepoints"]]:
             assert re.search(rf"(^|[ ,?]){re.escape(node)}($|[ ,])", text), node
+    # R&D, subsidy intensity and subsidies by period: in the stage's cells, or a table of their own
+    expected = {}
+    for s in document["stages"]:
+        for period, f in s["data"].items():
+            star = "*" if f["estimate"] else ""
+            cells = [
+                pct(f["rd_intensity"], 1) + star if "rd_intensity" in f else "-",
+                pct(f["subsidy_intensity"], 1) + star if "subsidy_intensity" in f else "-",
+                f"{f['subsidy_amount']:g} {f['amount_unit']}{star}" if "subsidy_amount" in f else "-",
+            ]  # fmt: skip
+            if cells != ["-"] * 3:
+                expected[s["stage"], period] = cells
+    tables = tables_of(out)
+    if len(tables[0][0]) == 8:  # in the stage's cells, a line "PERIOD: figure" each
+        got = {}
+        for row in records(tables[0], (1, 2, 3)):
+            for key, cell in enumerate(row[5:]):
+                for period, figure in re.findall(r"(\S+): (\S+(?: [A-Z]+ bn\*?)?)", cell):
+                    got.setdefault((row[0], period), ["-"] * 3)[key] = figure
+    elif expected:
+        got, stage = {}, ""
+        for row in records(tables[1], (2, 3, 4)):
+            stage = row[0] or stage
+            got[stage, row[1]] = row[2:]
+    else:
+        got = {}
+    assert got == expected
 
 
 @pytest.mark.parametrize("chain", SHIPPED)
@@ -756,12 +783,13 @@ def test_every_figure_of_every_table_is_whole_and_the_json_one(width: int, chain
     check_stages(width, chain)
 
 
-def test_trend_and_list_figures_are_the_json_ones(width: int) -> None:
-    out = table(width, "trend", "robots")
+@pytest.mark.parametrize("chain", SHIPPED)
+def test_trend_and_list_figures_are_the_json_ones(width: int, chain: str) -> None:
+    out = table(width, "trend", chain)
     assert "…" not in out
     got = records(tables_of(out)[0], (1, 2, 3))
     expected, previous = [], None
-    for r in json_of("trend", "robots")["rows"]:
+    for r in json_of("trend", chain)["rows"]:
         supplier = f"{r['top_supplier']} {pct(r['top_share'])}" if r["top_supplier"] else "-"
         expected.append([r["node"] if r["node"] != previous else "", str(r["year"]),
                          pct(r["dependence"]), supplier])  # fmt: skip
