@@ -981,3 +981,15 @@ def test_wrap_id_never_breaks_inside_a_word() -> None:
     assert wrap_id("⚑ tube-based-diffusion '19", 12) == "⚑ tube-\nbased-\ndiffusion\n'19"
     # a part longer than the width stays whole
     assert wrap_id("photolithography-tools", 8) == "photolithography-\ntools"
+
+
+def test_show_prints_scenario_text_as_written(tmp_path: Path) -> None:
+    """Titles and notes are the author's text: rich markup in them is printed, not applied."""
+    text = (VALID / "scenarios_stage_data.yaml").read_text(encoding="utf-8")
+    text = text.replace("title: Taiwan stops delivering", "title: '[bold]Taiwan[/bold] stops'")
+    assert "[bold]Taiwan" in text
+    path = tmp_path / "markup.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = table(80, "show", str(path))
+    assert "  taiwan-cut: [bold]Taiwan[/bold] stops" in out
+    assert json_of("show", str(path))["scenarios"][0]["title"] == "[bold]Taiwan[/bold] stops"
