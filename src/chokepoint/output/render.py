@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "chain_list",
+    "fitted_table",
+    "wrap_id",
     "timeline",
     "console",
     "emit_csv",
@@ -166,7 +168,7 @@ def chain_list(result: ChainListing, fmt: str) -> None:
         return table
 
     out = console()
-    out.print(_fitted(out, build, 1, ids=(0,))[0])
+    out.print(fitted_table(out, build, 1, ids=(0,))[0])
 
 
 def chain_document(chain: Chain) -> dict[str, Any]:
@@ -426,7 +428,7 @@ def wrap_id(text: str, width: int) -> str:
 WRAP_AT_LEAST = 16
 
 
-def _fitted(
+def fitted_table(
     out: Console,
     build: Callable[[int, int | None], Table],
     levels: int,
@@ -694,7 +696,7 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
                 table.add_row(escape(stage), *cells)
         return table
 
-    out.print(_fitted(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
+    out.print(fitted_table(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
     _print_unknown(out, shown)
     if len(shown) < len(result.nodes):
         out.print(
@@ -812,7 +814,7 @@ def timeline(result: TimelineResult, chain: Chain, fmt: str) -> None:
             )
         return table
 
-    out.print(_fitted(out, build, 1, ids=(0,))[0])
+    out.print(fitted_table(out, build, 1, ids=(0,))[0])
     for node, month in result.exhausted:
         out.print(escape(f"  stock of {node} runs out at month {month:.2f}"))
     for text in result.assumptions:
@@ -897,7 +899,7 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
             table.add_row(escape(name), *figures)
         return table
 
-    out.print(_fitted(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
+    out.print(fitted_table(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
     if len(shown) < len(result.nodes):
         out.print(
             f"[dim]the {len(shown)} largest losses of {len(result.nodes):,} nodes shown; "
@@ -987,7 +989,7 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
         return table
 
     out = console()
-    table, level = _fitted(out, build, 3, ids=lambda level: (1,) if level < 2 else (1, 3))
+    table, level = fitted_table(out, build, 3, ids=lambda level: (1,) if level < 2 else (1, 3))
     out.print(table)
     if finals and level == 1:
         legend = " · ".join(f"{keys[f]} {f}" for f in finals)
@@ -1078,7 +1080,7 @@ def stress(result: StressResult, chain: Chain, fmt: str) -> None:
         for r in result.rows
     )
     out = console()
-    out.print(_fitted(out, build, 1, ids=(2, 3))[0])
+    out.print(fitted_table(out, build, 1, ids=(2, 3))[0])
     notes = [
         "TTS: months until the final product runs short (never: not within the cut); cum.: "
         "months of its output lost; TTR: months until the cut ends",
@@ -1166,7 +1168,7 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
             )
         return table
 
-    out.print(_fitted(out, build_finals, 2, ids=(0,))[0])
+    out.print(fitted_table(out, build_finals, 2, ids=(0,))[0])
     for f in result.final:
         if f.unknown:
             out.print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
@@ -1221,7 +1223,7 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
             )
         return table
 
-    table, level = _fitted(out, build_drivers, 3, ids=(1,))
+    table, level = fitted_table(out, build_drivers, 3, ids=(1,))
     out.print(table)
     if level == 2:
         codes = dict.fromkeys(d.origin for d in [*origins, *pairs[:top]])
@@ -1278,7 +1280,7 @@ def trend(result: TrendResult, chain: Chain, fmt: str) -> None:
         return table
 
     out = console()
-    out.print(_fitted(out, build, 2, ids=(0,))[0])
+    out.print(fitted_table(out, build, 2, ids=(0,))[0])
 
 
 def _figures_text(figures: Mapping[str, Any]) -> dict[str, str]:
@@ -1387,7 +1389,7 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
         return table
 
     out = console()
-    table, level = _fitted(out, build, 3, ids=(0,))
+    table, level = fitted_table(out, build, 3, ids=(0,))
     out.print(table)
     if level == 2 and any(s.chokepoints or s.possible_chokepoints for s in result.stages):
         out.print("[bold]Choke points[/bold] (? not ruled out)")
@@ -1418,7 +1420,7 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
                     )
             return table
 
-        out.print(_fitted(out, build_figures, 1, ids=(0,))[0])
+        out.print(fitted_table(out, build_figures, 1, ids=(0,))[0])
     unknown = [s.stage for s in result.stages if s.mean_dependence is None]
     if unknown:
         out.print(
