@@ -27,17 +27,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import runpy
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from chokepoint import __version__
 from chokepoint.cli import app
+from chokepoint.output.render import wrap_id
 
 VALID = Path(__file__).parent / "data" / "valid"
 MINI = str(VALID / "mini.yaml")
@@ -332,7 +336,11 @@ def test_montecarlo_every_pair_cut(width: int) -> None:
         "33.0%",
         "33.0%",
     ]
-    assert "What drives the tail (worst final loss >= P90 = 33.0%)" in text
+    # one final product: the tail starts at its P90, the figure of the P90 column (issue 13)
+    assert (
+        "What drives the tail: the samples whose worst final-product loss is at least its P90, "
+        "33.0%, and above 0"
+    ) in text
     drivers = [cells for cells in lines_of(out) if len(cells) == 5 and cells[0] != "Cars (cars)"]
     assert drivers == [
         ["EU (DE, FR)", "(any)", "100.0%", "33.0%", "██████ 100%"],
@@ -549,3 +557,442 @@ def test_analyze_robots_at_80_columns_shows_every_figure() -> None:
     assert got["upstream"] == ["upstream", "", "", "", "", "", ""]
     wide = table(120, "analyze", "robots")
     assert rows(wide)["⚑ reducers*"][:3] == ["", "⚑ reducers*", "████░░ 72%"]
+
+
+# ------------------------------------------------------------------------------------------
+# every table of every command on the shipped chains: each figure cell whole and equal to the
+# JSON figure it shows, formatted (issue 13: at 80 columns as at 120)
+
+SHIPPED = ("robots", "machine-tools", "semiconductors")
+ETO = Path(__file__).resolve().parents[2] / "shared" / "data" / "eto-chip-explorer"
+
+
+def pct(value: float | None, digits: int = 0) -> str:
+    """The table's form of a share: 0.653 -> "65%" (digits 0), "65.3%" (digits 1); None -> n/a."""
+    return "n/a" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def tables_of(out: str) -> list[list[list[str]]]:
+    """The tables of ``out`` in order, each as its lines of stripped cells."""
+    found: list[list[list[str]]] = []
+    inside = False
+    for line in out.splitlines():
+        if line.startswith("┏"):
+            found.append([])
+            inside = True
+        elif line.startswith("└"):
+            inside = False
+        elif line.startswith("│") and inside:
+            found[-1].append([cell.strip() for cell in line.strip("│").split("│")])
+    return found
+
+
+def records(
+    lines: list[list[str]], figures: Sequence[int], heads: Sequence[str] = ()
+) -> list[list[str]]:
+    """The rows of a table whose cells may run over several lines: a line with every figure cell
+    empty continues the row above (an id wrapped after a hyphen, or prose), unless it starts a
+    heading (one of ``heads``, the stages, or its start wrapped after a hyphen)."""
+    rows: list[list[str]] = []
+    for cells in lines:
+        empty = all(not cells[k] for k in figures if k < len(cells))
+        first = cells[0]
+        head = any(h == first or (first.endswith("-") and h.startswith(first)) for h in heads)
+        if rows and empty and not head:
+            for k, cell in enumerate(cells):
+                if cell:
+                    joint = "" if rows[-1][k].endswith("-") or not rows[-1][k] else " "
+                    rows[-1][k] += joint + cell
+            continue
+        rows.append(list(cells))
+    return rows
+
+
+def json_of(*args: str) -> Any:
+    """The JSON document of ``chokepoint ARGS``."""
+    result = CliRunner().invoke(app, [*args, "--format", "json"], env={"CHOKEPOINT_PATH": None})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def node_key(cell: str) -> str:
+    """The id in an analyze node cell: without the ⚑/? mark, the * of an estimate, the year."""
+    return re.sub(r"^[⚑?] |\*?( '\d\d)?$", "", cell)
+
+
+def check_analyze(width: int, chain: str, path: Path | None = None) -> None:
+    out = table(width, "analyze", chain, path=path)
+    assert "…" not in out
+    document = json_of("analyze", chain)
+    (lines,) = tables_of(out)
+    full = len(lines[0]) == 8
+    got = {}
+    stages = [n["stage"] for n in document["nodes"]]
+    for row in records([cells[1:] if full else cells for cells in lines], range(1, 7), stages):
+        if any(row[1:]):
+            got[node_key(row[0])] = [row[1].split(" ")[-1], *row[2:]]  # dep without its bar
+    for node in document["nodes"]:
+        impact = pct(node["impact"])
+        if node["impact"] is None and "impact" not in node["unknown"]:
+            impact = "-"
+        top = node["top_supplier"]
+        assert got[node["id"]] == [
+            pct(node["dependence"]),
+            f"{top} {pct(node['top_share'])}" if top else "-",
+            "n/a" if node["import_hhi"] is None else f"{node['import_hhi']:.2f}",
+            "-" if node["countries_to_75"] is None else str(node["countries_to_75"]),
+            pct(node["total_dependence"]),
+            impact,
+        ], node["id"]
+
+
+def check_scenario(width: int, chain: str, *args: str) -> None:
+    out = table(width, "scenario", chain, *args)
+    assert "…" not in out
+    document = json_of("scenario", chain, *args)
+    nodes = tables_of(out)[0]
+    full = len(nodes[0]) == 5
+    stages = [n["stage"] for n in document["nodes"]]
+    got = {
+        row[0]: row[1:]
+        for row in records([cells[1:] if full else cells for cells in nodes], (1, 2, 3), stages)
+        if any(row[1:])
+    }
+    for node in document["nodes"]:
+        loss, imports, domestic = got[node["id"]]
+        assert loss.split(" ")[-1] == pct(node["loss"], 1), node["id"]
+        assert [imports, domestic] == [pct(node["import_loss"], 1), pct(node["domestic_loss"], 1)]
+    if "--months" not in args:
+        return
+    finals = {row[0]: row[1:] for row in records(tables_of(out)[1], (1, 2, 3, 4))}
+    for final in document["final"]:
+        tts = "never" if final["tts"] is None else f"{final['tts']:.2f}"
+        assert finals[final["id"]] == [
+            pct(final["loss"], 1), tts, f"{final['cumulative_loss']:.3f}",
+            pct(final["peak_loss"], 1)]  # fmt: skip
+
+
+def check_sweep(width: int, chain: str, *args: str) -> None:
+    out = table(width, "sweep", chain, *args)
+    assert "…" not in out
+    document = json_of("sweep", chain, *args)
+    (lines,) = tables_of(out)
+    expected = [
+        [r["origin"], r["node"] or "(all)", pct(r["severity"]),
+         *(pct(f["loss"], 1) for f in r["final"])]
+        for r in document["rows"]
+    ]  # fmt: skip
+    if len(lines[0]) == 5 and len(document["rows"][0]["final"]) != 2:  # a row per final
+        got = records(lines, (4,))
+        expected = [
+            [*(row[:3] if k == 0 else ["", "", ""]), f["id"], pct(f["loss"], 1)]
+            for row, r in zip(expected, document["rows"], strict=True)
+            for k, f in enumerate(r["final"])
+        ]
+    else:
+        got = records(lines, range(2, len(lines[0])))
+    assert got == expected
+
+
+def check_stress(width: int, chain: str) -> None:
+    out = table(width, "stress", chain, "--months", "3")
+    assert "…" not in out
+    document = json_of("stress", chain, "--months", "3")
+    got = records(tables_of(out)[0], (4, 5, 6, 7))
+    for rank, (row, r) in enumerate(zip(got, document["rows"], strict=True), 1):
+        known = [f for f in r["final"] if f["cumulative_loss"] is not None]
+        worst = max(known, key=lambda f: f["cumulative_loss"])
+        tts = "never" if worst["tts"] is None else f"{worst['tts']:.2f}"
+        assert row == [
+            str(rank), r["origin"], r["node"] or "(all)", worst["id"], tts,
+            f"{worst['cumulative_loss']:.3f}", pct(worst["peak_loss"], 1), "3"]  # fmt: skip
+
+
+def check_montecarlo(width: int, chain: str) -> None:
+    args = ("--samples", "300", "--seed", "7", "-q")
+    out = table(width, "montecarlo", chain, *args)
+    assert "…" not in out
+    document = json_of("montecarlo", chain, *args)
+    finals, drivers = tables_of(out)
+    got = {row[0].rsplit("(", 1)[-1].rstrip(")"): row[1:] for row in records(finals, (1, 2, 3, 4))}
+    for f in document["final"]:
+        mean, *quantiles = got[f["id"]]
+        assert mean.split(" ")[-1] == pct(f["mean"], 1)
+        assert quantiles == [pct(f["p50"], 1), pct(f["p90"], 1), pct(f["p99"], 1)]
+    rows = records(drivers, (2, 3, 4))
+    origins = [d for d in document["drivers"] if d["node"] is None]
+    pairs = [d for d in document["drivers"] if d["node"] is not None][:10]
+    for row, d in zip(rows, [*origins, *pairs], strict=True):
+        assert row[0].split(" ")[0] == d["origin"]
+        assert row[1] == (d["node"] or "(any)")
+        loss = "-" if d["mean_loss_if_cut"] is None else pct(d["mean_loss_if_cut"], 1)
+        assert row[2:4] == [pct(d["probability_cut"], 1), loss]
+        assert row[4].split(" ")[-1] == pct(d["tail_share"])
+
+
+def check_stages(width: int, chain: str) -> None:
+    out = table(width, "stages", chain)
+    assert "…" not in out
+    document = json_of("stages", chain)
+    got = {row[0]: row[1:4] for row in records(tables_of(out)[0], (1, 2, 3))}
+    for s in document["stages"]:
+        expected = [str(s["nodes"]), pct(s["mean_dependence"]), pct(s["max_dependence"])]
+        assert got[s["stage"]] == expected
+    text = flat(out)
+    for s in document["stages"]:
+        for node in [*s["chokepoints"], *s["possible_chokepoints"]]:
+            assert re.search(rf"(^|[ ,?]){re.escape(node)}($|[ ,])", text), node
+    # R&D, subsidy intensity and subsidies by period: in the stage's cells, or a table of their own
+    expected = {}
+    for s in document["stages"]:
+        for period, f in s["data"].items():
+            star = "*" if f["estimate"] else ""
+            cells = [
+                pct(f["rd_intensity"], 1) + star if "rd_intensity" in f else "-",
+                pct(f["subsidy_intensity"], 1) + star if "subsidy_intensity" in f else "-",
+                f"{f['subsidy_amount']:g} {f['amount_unit']}{star}" if "subsidy_amount" in f else "-",
+            ]  # fmt: skip
+            if cells != ["-"] * 3:
+                expected[s["stage"], period] = cells
+    tables = tables_of(out)
+    if len(tables[0][0]) == 8:  # in the stage's cells, a line "PERIOD: figure" each
+        got = {}
+        for row in records(tables[0], (1, 2, 3)):
+            for key, cell in enumerate(row[5:]):
+                for period, figure in re.findall(r"(\S+): (\S+(?: [A-Z]+ bn\*?)?)", cell):
+                    got.setdefault((row[0], period), ["-"] * 3)[key] = figure
+    elif expected:
+        got, stage = {}, ""
+        for row in records(tables[1], (2, 3, 4)):
+            stage = row[0] or stage
+            got[stage, row[1]] = row[2:]
+    else:
+        got = {}
+    assert got == expected
+
+
+@pytest.mark.parametrize("chain", SHIPPED)
+def test_every_figure_of_every_table_is_whole_and_the_json_one(width: int, chain: str) -> None:
+    check_analyze(width, chain)
+    named = next(iter(json_of("show", chain)["scenarios"]))["name"]
+    check_scenario(width, chain, named)
+    check_scenario(width, chain, named, "--months", "3")
+    check_sweep(width, chain, "--over", "nodes")
+    check_sweep(width, chain, "--over", "origins")
+    if chain == "robots":
+        check_sweep(width, chain, "--cut", "JP:reducers", "--severity", "0.5:1:0.25")
+    check_stress(width, chain)
+    check_montecarlo(width, chain)
+    check_stages(width, chain)
+
+
+@pytest.mark.parametrize("chain", SHIPPED)
+def test_trend_and_list_figures_are_the_json_ones(width: int, chain: str) -> None:
+    out = table(width, "trend", chain)
+    assert "…" not in out
+    got = records(tables_of(out)[0], (1, 2, 3))
+    expected, previous = [], None
+    for r in json_of("trend", chain)["rows"]:
+        supplier = f"{r['top_supplier']} {pct(r['top_share'])}" if r["top_supplier"] else "-"
+        expected.append([r["node"] if r["node"] != previous else "", str(r["year"]),
+                         pct(r["dependence"]), supplier])  # fmt: skip
+        previous = r["node"]
+    assert [[row[0], row[1], row[2].split(" ")[-1], row[3]] for row in got] == expected
+    out = table(width, "list")
+    got = records(tables_of(out)[0], (2, 3, 4))
+    assert [[row[0], row[2], row[3], row[4]] for row in got] == [
+        [c["name"], c["perspective"], str(c["year"]), str(c["nodes"])]
+        for c in json_of("list")["chains"]
+    ]
+
+
+@pytest.mark.skipif(not ETO.is_dir(), reason="ETO dataset not at ../shared/data/eto-chip-explorer")
+def test_eto_chain_tables_whole_at_80_columns(tmp_path: Path) -> None:
+    """ETO's 126 nodes (ids up to 41 characters) at 80 columns: ids wrap after hyphens only,
+    every figure is whole and the JSON one."""
+    path = tmp_path / "eto.yaml"
+    result = CliRunner().invoke(app, ["import", "eto", str(ETO), "-q", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    chain = str(path)
+    # every node, its id wrapped after hyphens where it is long, read back whole
+    check_analyze(80, chain)
+    check_scenario(80, chain, "--cut", "US=1")
+    check_scenario(80, chain, "--cut", "US=1", "--months", "3")
+    check_sweep(80, chain, "--over", "nodes")
+    check_montecarlo(80, chain)
+    check_stages(80, chain)
+
+
+def test_show_scenarios_history_and_substitutability(width: int) -> None:
+    """show lists the named scenarios (as ``scenario`` describes them), each node's history and
+    substitutability, in the table and in JSON (issue 13)."""
+    chain = str(VALID / "scenarios_stage_data.yaml")
+    text = flat(table(width, "show", chain))
+    assert (
+        "Scenarios (chokepoint scenario CHAIN NAME) taiwan-cut: Taiwan stops delivering TW cuts "
+        "100% of every node eu-wafers: Half of EU wafers lost, chip fabs hit EU cuts 50% of "
+        "wafers; chips loses 30% of domestic capacity; substitutability of wafers = 0.4; "
+        "substitutability of chips = 0.1"
+    ) in text
+    document = json_of("show", chain)
+    assert [s["name"] for s in document["scenarios"]] == ["taiwan-cut", "eu-wafers"]
+    eu = document["scenarios"][1]
+    assert eu["cuts"] == [{"origin": "EU", "severity": 0.5, "nodes": ["wafers"], "months": None}]
+    assert eu["shocks"] == [{"node": "chips", "severity": 0.3, "months": None}]
+    assert eu["substitution"] == {"wafers": 0.4, "chips": 0.1}
+    # robots: CN made 11% of its semiconductors in 2013, 13% in 2014 (the chain's history)
+    text = " ".join(re.sub(r"[│├└─]", " ", table(width, "show", "robots")).split())
+    assert "history: 2013: CN 11% · unattributed 89%; 2014: CN 13% · unattributed 87%;" in text
+    nodes = {n["id"]: n for n in json_of("show", "robots")["nodes"]}
+    assert nodes["semiconductors"]["history"]["2013"] == {"CN": 0.11}
+    assert nodes["reducers"]["substitutability"] == 0.0
+    out = table(width, "show", str(VALID / "regions_history.yaml"))
+    lithium = {n["id"]: n for n in json_of("show", str(VALID / "regions_history.yaml"))["nodes"]}
+    assert list(lithium["lithium-ore"]["history"]) == ["2015", "2019"]
+    text = " ".join(re.sub(r"[│├└─]", " ", out).split())
+    assert "history: 2015: AU 40%" in text
+    # refined lithium chemicals: 10% of lost imports replaced from elsewhere
+    assert lithium["lithium-chemicals"]["substitutability"] == 0.1
+    assert "[iea-2022, usgs-2023] substitutability 0.1 inputs: lithium-ore" in text
+
+
+# ------------------------------------------------------------------------------------------
+# the narrow layouts, on a chain of long ids and five final products
+
+LONG = str(VALID / "long_ids.yaml")
+EUV = "extreme-ultraviolet-lithography-scanner-tools"
+GASES = "high-purity-electronic-grade-process-gases"
+FINALS = [
+    "consumer-electronics-and-personal-computers",
+    "automotive-electronics-and-control-units",
+    "telecommunications-network-equipment",
+    "industrial-automation-and-robotics-systems",
+    "data-centre-servers-and-accelerators",
+]
+
+
+def test_long_ids_wrap_after_hyphens_and_figures_stay_whole(width: int) -> None:
+    """tests/data/valid/long_ids.yaml (CN): EUV {CN .1, NL .9}, gases {CN .4, JP .35, KR .25};
+    the first three finals take both (essential, no cost share), the last two the gases only.
+    EUV: dependence 90%, import HHI 1, impact 90%; gases: dependence 60%, import HHI
+    (.35/.6)^2 + (.25/.6)^2 = 0.51, JP 35%, impact 35%."""
+    check_analyze(width, LONG)
+    out = table(width, "analyze", LONG)
+    (lines,) = tables_of(out)
+    cells = [c[1:] if len(c) == 8 else c for c in lines]
+    got = {node_key(r[0]): r[1:] for r in records(cells, range(1, 7), ["final-assembly-and-end"
+           "-use-industries", "wafer-fabrication-equipment-and-materials"]) if any(r[1:])}  # fmt: skip
+    assert [got[EUV][0].split(" ")[-1], *got[EUV][1:]] == [
+        "90%",
+        "NL 90%",
+        "1.00",
+        "1",
+        "90%",
+        "90%",
+    ]
+    assert [got[GASES][0].split(" ")[-1], *got[GASES][1:]] == [
+        "60%",
+        "JP 35%",
+        "0.51",
+        "2",
+        "60%",
+        "35%",
+    ]
+    if width == 80:  # the ids are longer than the room: wrapped after a hyphen, never inside
+        assert "│⚑ extreme-ultraviolet-" in out
+    check_scenario(width, LONG, "--cut", "NL=1")
+    check_stress(width, LONG)
+    check_montecarlo(width, LONG)
+    check_stages(width, LONG)
+    check_sweep(width, LONG, "--over", "nodes")
+
+
+def test_sweep_headers_abbreviated_then_one_row_per_final() -> None:
+    """NL cuts EUV (.9): the first three finals lose 90%, the last two nothing; JP and KR cut the
+    gases: every final loses 35% and 25%."""
+    out = table(80, "sweep", LONG, "--over", "origins")
+    assert "┃origin ┃ node  ┃ severity ┃    F1 ┃    F2 ┃    F3 ┃    F4 ┃    F5┃" in out
+    assert records(tables_of(out)[0], range(2, 8)) == [
+        ["JP", "(all)", "100%", *["35.0%"] * 5],
+        ["KR", "(all)", "100%", *["25.0%"] * 5],
+        ["NL", "(all)", "100%", "90.0%", "90.0%", "90.0%", "0.0%", "0.0%"],
+    ]
+    legend = " · ".join(f"F{k} {f}" for k, f in enumerate(FINALS, 1))
+    assert f"final products: {legend}" in flat(out)
+    # at 64 columns five figure columns do not fit: a row per scenario and final product
+    out = table(64, "sweep", LONG, "--over", "origins")
+    rows = records(tables_of(out)[0], (4,))
+    assert rows[:5] == [
+        ["JP", "(all)", "100%", FINALS[0], "35.0%"],
+        ["", "", "", FINALS[1], "35.0%"],
+        ["", "", "", FINALS[2], "35.0%"],
+        ["", "", "", FINALS[3], "35.0%"],
+        ["", "", "", FINALS[4], "35.0%"],
+    ]
+    assert rows[-2:] == [["", "", "", FINALS[3], "0.0%"], ["", "", "", FINALS[4], "0.0%"]]
+    assert "final products: F1" not in out
+    check_sweep(72, LONG, "--over", "nodes")
+
+
+def test_stages_choke_points_under_the_table_when_they_do_not_fit() -> None:
+    """Mean dependence of the first stage (.9 + .6) / 2 = 75%, max 90%; the finals have no shares:
+    n/a, with the reason."""
+    out = table(80, "stages", LONG)
+    assert records(tables_of(out)[0], (1, 2, 3)) == [
+        ["wafer-fabrication-equipment-and-materials", "2", "75%", "90%"],
+        ["final-assembly-and-end-use-industries", "5", "n/a", "n/a"],
+    ]
+    text = flat(out)
+    assert (
+        f"Choke points (? not ruled out) wafer-fabrication-equipment-and-materials: {EUV}, {GASES}"
+    ) in text
+    assert (
+        "- n/a: mean and max dep of final-assembly-and-end-use-industries: no node of the stage "
+        "has known shares"
+    ) in text
+
+
+def test_montecarlo_tail_of_several_final_products() -> None:
+    """Every pair cut at .5: EUV loses .45, the gases .5 x (.35 + .25) = .30; the first three
+    finals lose 45%, the last two 30%, in every sample. The worst loss of a sample is 45%, so the
+    tail starts at 45.0%, which is the P90 of the first three products, not of the last two: the
+    caption says the tail's P90 is of the worst loss."""
+    out = table(80, "montecarlo", LONG, "--samples", "50", "--seed", "1", "--p-cut", "1",
+                "--severity", "fixed:0.5", "-q")  # fmt: skip
+    finals = records(tables_of(out)[0], (1, 2, 3, 4))
+    assert [row[2:] for row in finals] == [["45.0%"] * 3] * 3 + [["30.0%"] * 3] * 2
+    assert finals[0][0] == f"Consumer electronics ({FINALS[0]})"
+    text = flat(out)
+    assert (
+        "What drives the tail: the samples whose worst final-product loss is at least its P90, "
+        "45.0%, and above 0"
+    ) in text
+    assert (
+        "a sample's worst loss is the largest of its 5 final products' losses: its P90 (45.0%) "
+        "need not be any product's P90 above"
+    ) in text
+    # narrower: the drivers name their origins by code, with the names under the table
+    out = table(60, "montecarlo", LONG, "--samples", "50", "--seed", "1", "--p-cut", "1",
+                "--severity", "fixed:0.5", "-q")  # fmt: skip
+    drivers = records(tables_of(out)[1], (2, 3, 4))
+    assert [row[:2] for row in drivers[:3]] == [["JP", "(any)"], ["KR", "(any)"], ["NL", "(any)"]]
+    assert "origins: JP (Japan) · KR (South Korea) · NL (Netherlands)" in flat(out)
+
+
+def test_wrap_id_never_breaks_inside_a_word() -> None:
+    assert wrap_id("a-b-c", 3) == "a-\nb-c"
+    assert wrap_id("⚑ tube-based-diffusion '19", 12) == "⚑ tube-\nbased-\ndiffusion\n'19"
+    # a part longer than the width stays whole
+    assert wrap_id("photolithography-tools", 8) == "photolithography-\ntools"
+
+
+def test_show_prints_scenario_text_as_written(tmp_path: Path) -> None:
+    """Titles and notes are the author's text: rich markup in them is printed, not applied."""
+    text = (VALID / "scenarios_stage_data.yaml").read_text(encoding="utf-8")
+    text = text.replace("title: Taiwan stops delivering", "title: '[bold]Taiwan[/bold] stops'")
+    assert "[bold]Taiwan" in text
+    path = tmp_path / "markup.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = table(80, "show", str(path))
+    assert "  taiwan-cut: [bold]Taiwan[/bold] stops" in out
+    assert json_of("show", str(path))["scenarios"][0]["title"] == "[bold]Taiwan[/bold] stops"

@@ -36,13 +36,17 @@ def _chain(chain: ChainLike) -> Chain:
 
 
 def show(chain: ChainLike) -> Chain:
-    """The chain that ``chokepoint show`` prints: loaded and checked, with every node and source.
+    """The chain that ``chokepoint show`` prints: loaded and checked, with every node (shares,
+    ``history``, ``substitutability``, ``stock_months``, inputs), its named ``scenarios`` and its
+    sources; :func:`chokepoint.output.render.chain_document` is its JSON.
 
     Examples
     --------
     >>> chain = show("robots")
     >>> chain.name, chain.stages[0]
     ('robots', 'materials')
+    >>> sorted(chain.scenarios)[:2], dict(chain.node("reducers").history)[2014]["CN"]
+    (['europe-plc', 'japan-all'], 0.11)
     """
     return _chain(chain)
 

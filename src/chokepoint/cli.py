@@ -439,7 +439,8 @@ def list_chains(format: FormatOption = Format.table) -> None:
 
 @_command("show")
 def show(chain: ChainArg, format: FormatOption = Format.table) -> None:
-    """Show a chain's stages and nodes with their shares, inputs and sources."""
+    """Show a chain's stages and nodes (shares, history by year, substitutability, stocks,
+    inputs), its named scenarios and its sources."""
     from .api import show as run
     from .output import render
 

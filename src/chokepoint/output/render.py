@@ -10,27 +10,31 @@ import csv
 import errno
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..model import OTHER, Chain
+from ..model import OTHER, Chain, ScenarioSpec
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from ..core.analysis import Analysis
     from ..core.montecarlo import MonteCarloResult
     from ..core.reports import SourcesResult, StagesResult, TrendResult
-    from ..core.scenarios import ScenarioResult, SweepResult
+    from ..core.scenarios import Scenario, ScenarioResult, SweepResult
     from ..core.stress import StressResult
     from ..core.timeline import TimelineResult
     from ..io.listing import ChainListing
 
 __all__ = [
     "chain_list",
+    "fitted_table",
+    "wrap_id",
     "timeline",
     "console",
     "emit_csv",
@@ -140,23 +144,31 @@ def chain_list(result: ChainListing, fmt: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="Chains", title_justify="left")
-    for column in ("name", "title", "perspective", "year", "nodes"):
-        table.add_column(column, justify="right" if column in ("year", "nodes") else "left")
-    for row in rows:
-        if "error" in row:
-            table.add_row(
-                escape(row["name"]), f"[red]invalid: {escape(row['error'])}[/red]", "", "", ""
-            )
-        else:
-            table.add_row(
-                escape(row["name"]),
-                escape(row["title"]),
-                escape(row["perspective"]),
-                str(row["year"]),
-                str(row["nodes"]),
-            )
-    console().print(table)
+    def build(level: int, wrap: int | None) -> Table:
+        """The table; ``wrap``: chain names broken after hyphens to that width."""
+        del level
+        table = Table(title="Chains", title_justify="left")
+        table.add_column("name", no_wrap=True)
+        table.add_column("title", overflow="fold")
+        for column in ("perspective", "year", "nodes"):
+            right = column in ("year", "nodes")
+            table.add_column(column, justify="right" if right else "left", no_wrap=True)
+        for row in rows:
+            name = escape(row["name"] if wrap is None else wrap_id(row["name"], wrap))
+            if "error" in row:
+                table.add_row(name, f"[red]invalid: {escape(row['error'])}[/red]", "", "", "")
+            else:
+                table.add_row(
+                    name,
+                    escape(row["title"]),
+                    escape(row["perspective"]),
+                    str(row["year"]),
+                    str(row["nodes"]),
+                )
+        return table
+
+    out = console()
+    out.print(fitted_table(out, build, 1, ids=(0,))[0])
 
 
 def chain_document(chain: Chain) -> dict[str, Any]:
@@ -176,22 +188,91 @@ def chain_document(chain: Chain) -> dict[str, Any]:
                 "stage": n.stage,
                 "year": n.year or chain.year,
                 "shares": dict(n.shares) if n.shares is not None else None,
+                "history": {str(y): dict(v) for y, v in sorted(n.history.items())},
+                "substitutability": n.substitutability,
+                "stock_months": n.stock_months,
                 "estimate": n.estimate,
                 "source": list(n.source),
                 "inputs": [
                     {"node": i.node, "cost_share": i.cost_share, "essential": i.essential}
                     for i in n.inputs
                 ],
+                "suppliers": [
+                    {"firm": f.firm, "country": f.country, "share": f.share, "year": f.year}
+                    for f in n.suppliers
+                ],
                 "note": n.note,
             }
             for n in chain.nodes
+        ],
+        "scenarios": [
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "cuts": [
+                    {
+                        "origin": c.origin,
+                        "severity": c.severity,
+                        "nodes": list(c.nodes),
+                        "months": c.months,
+                    }
+                    for c in spec.cuts
+                ],
+                "shocks": [
+                    {"node": k.node, "severity": k.severity, "months": k.months}
+                    for k in spec.shocks
+                ],
+                "substitution": dict(spec.substitution),
+                "note": spec.note,
+            }
+            for spec in chain.scenarios.values()
         ],
         "sources": {s.id: {"citation": s.citation(), "url": s.url} for s in chain.sources.values()},
     }
 
 
+def scenario_parts(spec: ScenarioSpec | Scenario) -> list[str]:
+    """What a scenario does, one phrase per cut, shock and substitutability override.
+
+    >>> from chokepoint.model import Cut, ScenarioSpec
+    >>> scenario_parts(ScenarioSpec("x", "X", cuts=(Cut("JP", 0.5, ("plc",), 6.0),)))
+    ['JP cuts 50% of plc for 6 months']
+    """
+
+    def lasting(months: float | None) -> str:
+        return "" if months is None else f" for {months:g} months"
+
+    what = [
+        f"{c.origin} cuts {fmt_pct(c.severity)} of "
+        + (", ".join(c.nodes) if c.nodes else "every node")
+        + lasting(c.months)
+        for c in spec.cuts
+    ] + [
+        f"{k.node} loses {fmt_pct(k.severity)} of domestic capacity{lasting(k.months)}"
+        for k in spec.shocks
+    ]
+    return what + [f"substitutability of {k} = {v:g}" for k, v in spec.substitution.items()]
+
+
+SHOW_CSV_FIELDS = [
+    "id",
+    "name",
+    "stage",
+    "year",
+    "shares",
+    "history",
+    "substitutability",
+    "stock_months",
+    "inputs",
+    "source",
+    "estimate",
+]
+
+
 def show_chain(chain: Chain, fmt: str) -> None:
-    """Render ``chokepoint show``: stages, nodes, shares, inputs and sources."""
+    """Render ``chokepoint show``: stages, nodes (shares, their history, substitutability, stock,
+    inputs), named scenarios and sources. CSV: one row per node (``history`` as ``YEAR: shares``
+    items joined with "; "); JSON: :func:`chain_document`."""
     if fmt == "json":
         emit_json(chain_document(chain))
         return
@@ -205,12 +286,15 @@ def show_chain(chain: Chain, fmt: str) -> None:
                     "stage": n.stage,
                     "year": n.year or chain.year,
                     "shares": _shares_text(n.shares),
+                    "history": [f"{y}: {_shares_text(v)}" for y, v in sorted(n.history.items())],
+                    "substitutability": n.substitutability,
+                    "stock_months": n.stock_months,
                     "inputs": [i.node for i in n.inputs],
                     "source": list(n.source),
                     "estimate": n.estimate,
                 }
             )
-        emit_csv(rows, ["id", "name", "stage", "year", "shares", "inputs", "source", "estimate"])
+        emit_csv(rows, SHOW_CSV_FIELDS)
         return
     from rich.markup import escape
     from rich.tree import Tree
@@ -230,6 +314,18 @@ def show_chain(chain: Chain, fmt: str) -> None:
                 f"[bold]{escape(n.id)}[/bold] {escape(n.name)}: {escape(_shares_text(n.shares))}"
                 f"{year}{est}{cites}"
             )
+            if n.substitutability or n.stock_months is not None:
+                extra = [f"substitutability {n.substitutability:g}"] if n.substitutability else []
+                if n.stock_months is not None:
+                    extra.append(f"stock {n.stock_months:g} months")
+                leaf.add(escape(", ".join(extra)))
+            if n.history:
+                leaf.add(
+                    "history: "
+                    + escape(
+                        "; ".join(f"{y}: {_shares_text(v)}" for y, v in sorted(n.history.items()))
+                    )
+                )
             if n.inputs:
                 parts = []
                 for i in n.inputs:
@@ -239,6 +335,11 @@ def show_chain(chain: Chain, fmt: str) -> None:
                 leaf.add(f"[dim]inputs: {escape(', '.join(parts))}[/dim]")
     out = console()
     out.print(root)
+    if chain.scenarios:
+        out.print("[bold]Scenarios[/bold] (chokepoint scenario CHAIN NAME)")
+        for spec in chain.scenarios.values():
+            out.print(f"  [bold]{escape(spec.name)}[/bold]: {escape(spec.title)}", overflow="fold")
+            out.print(escape("    " + "; ".join(scenario_parts(spec))), overflow="fold")
     codes = sorted({c for n in chain.nodes for c in (n.shares or {})} - {OTHER})
     if codes:
         out.print("[bold]Origins[/bold]")
@@ -247,6 +348,171 @@ def show_chain(chain: Chain, fmt: str) -> None:
         out.print("[bold]Sources[/bold]")
         for source in chain.sources.values():
             out.print(escape(f"  [{source.id}] {source.citation()}"))
+
+
+# ------------------------------------------------------------------------------------------
+# fitting a table to the terminal: figures and ids whole, only prose wraps
+
+
+#: Markup or a line break: a cell that is measured by rendering it.
+_MARKUP = re.compile(r"[\[\n]")
+#: A word longer than this (a path, a URL) in a column of prose that folds may be folded.
+PROSE_WORD = 24
+
+
+def _column_needs(table: Table, out: Console) -> list[int]:
+    """The width each column of ``table`` needs, padding included, to show every cell whole: a
+    column that does not wrap, its widest line (header included); one that wraps (prose), its
+    longest word (rich wraps at spaces only), up to :data:`PROSE_WORD` when the column folds
+    longer words (``overflow="fold"``; in the others, such as lists of ids, a word is never
+    broken)."""
+    from rich.cells import cell_len
+    from rich.measure import Measurement
+
+    _, right, _, left = table.padding
+    last = len(table.columns) - 1
+    needs = []
+    for index, column in enumerate(table.columns):
+        need = 1
+        if column.width is not None:
+            need = column.width
+        elif column.min_width is not None:
+            need = column.min_width
+        if column.width is None:
+            for cell in (column.header, *column.cells):
+                if column.no_wrap and isinstance(cell, str) and not _MARKUP.search(cell):
+                    need = max(need, cell_len(cell))  # plain text on one line: its length
+                    continue
+                low, high = Measurement.get(out, out.options, cell)
+                if not column.no_wrap and column.overflow == "fold":
+                    low = min(low, PROSE_WORD)  # a long word of prose (a path) may fold
+                need = max(need, high if column.no_wrap else low)
+        pad_left = 0 if index == 0 and not table.pad_edge else left
+        pad_right = 0 if index == last and not table.pad_edge else right
+        needs.append(need + pad_left + pad_right)
+    return needs
+
+
+def _borders(table: Table) -> int:
+    if table.box is None:
+        return 0
+    return (2 if table.show_edge else 0) + len(table.columns) - 1
+
+
+def _fits(table: Table, out: Console) -> bool:
+    """Whether ``table`` shows every figure and id whole at the console's width."""
+    return sum(_column_needs(table, out)) + _borders(table) <= out.width
+
+
+def wrap_id(text: str, width: int) -> str:
+    """``text`` (an id, a slug) on lines of at most ``width`` characters, broken after a hyphen or
+    at a space only, so that no part of it is cut inside a word.
+
+    >>> print(wrap_id("tube-based-diffusion-and-deposition-tools", 16))
+    tube-based-
+    diffusion-and-
+    deposition-tools
+    """
+    parts = [p for p in re.split(r"(?<=-)|(?= )", text) if p]
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(part) <= width:
+            lines[-1] += part
+        else:
+            lines.append(part.lstrip(" ") if lines else part)
+    return "\n".join(line.rstrip(" ") for line in lines)
+
+
+#: Ids wrapped after hyphens in a wider layout only when each line may be this long; narrower
+#: wrapping waits for the narrowest layout.
+WRAP_AT_LEAST = 16
+
+
+def fitted_table(
+    out: Console,
+    build: Callable[[int, int | None], Table],
+    levels: int,
+    ids: Sequence[int] | Callable[[int], Sequence[int]] = (),
+) -> tuple[Table, int]:
+    """The widest of ``levels`` layouts of a table (``build(level, wrap)``, widest first) that
+    shows every figure and id whole at the console's width, and its level.
+
+    A layout that does not fit as it is may still fit with its id columns (``ids``, or
+    ``ids(level)``) wrapped after hyphens (:func:`wrap_id`) to share the room the other columns
+    leave, at least :data:`WRAP_AT_LEAST` characters a line; the narrowest layout is wrapped as
+    narrow as it takes. Prose columns (those that wrap) then get fixed widths, each at least its
+    longest word, so that rich never cuts a word to make room.
+    """
+    table = build(0, None)
+    level = 0
+    while True:
+        last = level == levels - 1
+        if _fits(table, out):
+            break
+        columns = ids(level) if callable(ids) else ids
+        if columns:
+            wrapped = _wrapped(out, table, build, level, columns, 8 if last else WRAP_AT_LEAST)
+            if wrapped is not None and (last or _fits(wrapped, out)):
+                table = wrapped
+                break
+        if last:
+            break
+        level += 1
+        table = build(level, None)
+    _share_prose(table, out)
+    return table, level
+
+
+def _wrapped(
+    out: Console,
+    table: Table,
+    build: Callable[[int, int | None], Table],
+    level: int,
+    ids: Sequence[int],
+    least: int,
+) -> Table | None:
+    """``table`` built again with its id columns wrapped to share the room left (None when that
+    would be narrower than ``least``)."""
+    needs = _column_needs(table, out)
+    _, right, _, left = table.padding
+    room = out.width - _borders(table) - sum(n for i, n in enumerate(needs) if i not in ids)
+    wrap = (room - (left + right) * len(ids)) // len(ids)
+    if wrap < least:
+        return None if least > 8 else build(level, 8)
+    wrapped = build(level, wrap)
+    for _ in range(4):  # a part longer than the width stays whole: narrow the others
+        excess = sum(_column_needs(wrapped, out)) + _borders(wrapped) - out.width
+        if excess <= 0 or wrap <= least:
+            break
+        wrap = max(least, wrap + (excess // -len(ids)))
+        wrapped = build(level, wrap)
+    return wrapped
+
+
+def _share_prose(table: Table, out: Console) -> None:
+    """When the table would not fit unwrapped, give each wrapping (prose) column a fixed width: its
+    longest word, plus a share of the room left in proportion to what it would take unwrapped (so
+    that rich, which shrinks the widest columns first, never cuts a word to make room)."""
+    from rich.measure import Measurement
+
+    if all(c.no_wrap or c.width is not None for c in table.columns):
+        return
+    needs = _column_needs(table, out)
+    spare = out.width - _borders(table) - sum(needs)
+    prose = []
+    for column in table.columns:
+        if column.no_wrap or column.width is not None:
+            continue
+        sizes = [Measurement.get(out, out.options, c) for c in (column.header, *column.cells)]
+        low = max(m.minimum for m in sizes)
+        if column.overflow == "fold":
+            low = min(low, PROSE_WORD)
+        prose.append((column, low, max(m.maximum for m in sizes) - low))
+    wanted = sum(want for _, _, want in prose)
+    if not prose or spare < 0 or spare >= wanted:
+        return
+    for column, low, want in prose:
+        column.width = low + spare * want // wanted
 
 
 # ------------------------------------------------------------------------------------------
@@ -355,9 +621,11 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
         ),
     )
 
-    def build(compact: bool) -> Table:
-        """The table; ``compact`` (when the full one would not fit the terminal): stages as rows
-        of their own and dependence without its bar, so every figure column stays whole."""
+    def build(level: int, wrap: int | None) -> Table:
+        """The table; level 1 (when the full one would not fit the terminal): stages as rows of
+        their own and dependence without its bar, so every figure column stays whole; ``wrap``:
+        node ids broken after hyphens to that width."""
+        compact = level > 0
         table = Table(
             title=escape(
                 f"{chain.title}: dependence of {origin_label(result.perspective, chain)}, "
@@ -374,13 +642,13 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
         )
         if not compact:
             table.add_column("stage", style="cyan", no_wrap=True)
-        table.add_column("node", no_wrap=True, max_width=22)
+        table.add_column("node", no_wrap=True)
         table.add_column("dep", justify="right", no_wrap=True)
         table.add_column("top supplier" if not compact else "top", no_wrap=True)
-        table.add_column("imp.HHI", justify="right")
-        table.add_column("c75", justify="right")
-        table.add_column("total", justify="right")
-        table.add_column("impact", justify="right")
+        table.add_column("imp.HHI", justify="right", no_wrap=True)
+        table.add_column("c75", justify="right", no_wrap=True)
+        table.add_column("total", justify="right", no_wrap=True)
+        table.add_column("impact", justify="right", no_wrap=True)
         previous = None
         for node in shown:
             stage = node.stage if node.stage != previous else ""
@@ -388,10 +656,14 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
             name = node.id + ("*" if node.estimate else "")
             if node.year is not None and len(result.years()) > 1 and node.year != result.year:
                 name += f" '{node.year % 100:02d}"
+            mark = "⚑ " if node.chokepoint else "? " if node.possible_chokepoint else ""
+            name = mark + name
+            if wrap is not None:
+                name = wrap_id(name, wrap)
             if node.chokepoint:
-                name = f"[bold red]⚑ {escape(name)}[/bold red]"
+                name = f"[bold red]{escape(name)}[/bold red]"
             elif node.possible_chokepoint:
-                name = f"[yellow]? {escape(name)}[/yellow]"
+                name = f"[yellow]{escape(name)}[/yellow]"
             else:
                 name = escape(name)
             style = _dep_style(node.dependence)
@@ -417,21 +689,14 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
             ]
             if compact:
                 if stage:
-                    table.add_row(f"[cyan]{escape(stage)}[/cyan]", *[""] * 6)
+                    label = stage if wrap is None else wrap_id(stage, wrap)
+                    table.add_row(f"[cyan]{escape(label)}[/cyan]", *[""] * 6)
                 table.add_row(*cells)
             else:
                 table.add_row(escape(stage), *cells)
         return table
 
-    from rich.console import Console
-
-    table = build(compact=False)
-    trial = Console(width=out.width, record=False, file=io.StringIO(), color_system=None)
-    with trial.capture() as captured:
-        trial.print(table)
-    if "…" in captured.get():  # a column was cut short: chain ids are slugs, never an ellipsis
-        table = build(compact=True)
-    out.print(table)
+    out.print(fitted_table(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
     _print_unknown(out, shown)
     if len(shown) < len(result.nodes):
         out.print(
@@ -521,28 +786,35 @@ def timeline(result: TimelineResult, chain: Chain, fmt: str) -> None:
 
     scenario(result.static, chain, fmt, assumptions=False)
     out = console()
-    table = Table(
-        title=f"Over {result.months:g} months: time to survive (TTS), cumulative and peak loss",
-        title_justify="left",
-        pad_edge=False,
-    )
-    table.add_column("final product", no_wrap=True)
-    table.add_column("static", justify="right", no_wrap=True)
-    table.add_column("TTS (mo)", justify="right", no_wrap=True)
-    table.add_column("cum. (mo)", justify="right", no_wrap=True)
-    table.add_column("peak", justify="right", no_wrap=True)
-    for f in result.final:
-        if f.loss is None or f.cumulative_loss is None or f.peak_loss is None:
-            table.add_row(escape(f.id), "n/a", "n/a", "n/a", "n/a")
-            continue
-        table.add_row(
-            escape(f.id),
-            fmt_pct(f.loss, 1),
-            "never" if f.tts is None else f"{f.tts:.2f}",
-            f"{f.cumulative_loss:.3f}",
-            fmt_pct(f.peak_loss, 1),
+
+    def build(level: int, wrap: int | None) -> Table:
+        """The table; ``wrap``: final-product ids broken after hyphens to that width."""
+        del level
+        table = Table(
+            title=f"Over {result.months:g} months: time to survive (TTS), cumulative and peak loss",
+            title_justify="left",
+            pad_edge=False,
         )
-    out.print(table)
+        table.add_column("final product", no_wrap=True)
+        table.add_column("static", justify="right", no_wrap=True)
+        table.add_column("TTS (mo)", justify="right", no_wrap=True)
+        table.add_column("cum. (mo)", justify="right", no_wrap=True)
+        table.add_column("peak", justify="right", no_wrap=True)
+        for f in result.final:
+            name = escape(f.id if wrap is None else wrap_id(f.id, wrap))
+            if f.loss is None or f.cumulative_loss is None or f.peak_loss is None:
+                table.add_row(name, "n/a", "n/a", "n/a", "n/a")
+                continue
+            table.add_row(
+                name,
+                fmt_pct(f.loss, 1),
+                "never" if f.tts is None else f"{f.tts:.2f}",
+                f"{f.cumulative_loss:.3f}",
+                fmt_pct(f.peak_loss, 1),
+            )
+        return table
+
+    out.print(fitted_table(out, build, 1, ids=(0,))[0])
     for node, month in result.exhausted:
         out.print(escape(f"  stock of {node} runs out at month {month:.2f}"))
     for text in result.assumptions:
@@ -577,19 +849,7 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
     names = {n.id: n.name for n in chain.nodes}
     spec = result.scenario
 
-    def lasting(months: float | None) -> str:
-        return "" if months is None else f" for {months:g} months"
-
-    what = [
-        f"{c.origin} cuts {fmt_pct(c.severity)} of "
-        + (", ".join(c.nodes) if c.nodes else "every node")
-        + lasting(c.months)
-        for c in spec.cuts
-    ] + [
-        f"{s.node} loses {fmt_pct(s.severity)} of domestic capacity{lasting(s.months)}"
-        for s in spec.shocks
-    ]
-    what += [f"substitutability of {k} = {v:g}" for k, v in spec.substitution.items()]
+    what = scenario_parts(spec)
     heading = spec.title or "; ".join(what)
     finals = "\n".join(
         f"[bold]{escape(names.get(node, node))}[/bold] ({escape(node)}): supply falls by "
@@ -608,26 +868,38 @@ def scenario(result: ScenarioResult, chain: Chain, fmt: str, *, assumptions: boo
     )
     if spec.title and what:
         out.print("[dim]" + escape("; ".join(what)) + "[/dim]")
-    table = Table(title_justify="left", pad_edge=False)
-    table.add_column("stage", style="cyan", no_wrap=True)
-    table.add_column("node", no_wrap=True)
-    table.add_column("loss", justify="right", no_wrap=True)
-    table.add_column("import part", justify="right")
-    table.add_column("domestic part", justify="right")
     shown = _capped(result.nodes, lambda n: -(n.loss or 0.0))
-    previous = None
-    for n in shown:
-        stage = n.stage if n.stage != previous else ""
-        previous = n.stage
-        style = _dep_style(n.loss) if n.loss else "dim"
-        table.add_row(
-            escape(stage),
-            escape(n.id),
-            f"[{style}]{_bar(n.loss)} {fmt_pct(n.loss, 1)}[/{style}]",
-            fmt_pct(n.import_loss, 1),
-            fmt_pct(n.domestic_loss, 1),
-        )
-    out.print(table)
+
+    def build(level: int, wrap: int | None) -> Table:
+        """Level 0: stages in a column, losses with bars; level 1 (when that would not fit):
+        stages as rows of their own, no bars; ``wrap``: ids broken after hyphens."""
+        compact = level > 0
+        table = Table(title_justify="left", pad_edge=False)
+        if not compact:
+            table.add_column("stage", style="cyan", no_wrap=True)
+        table.add_column("node", no_wrap=True)
+        table.add_column("loss", justify="right", no_wrap=True)
+        table.add_column("import part", justify="right", no_wrap=True)
+        table.add_column("domestic part", justify="right", no_wrap=True)
+        previous = None
+        for n in shown:
+            stage = n.stage if n.stage != previous else ""
+            previous = n.stage
+            style = _dep_style(n.loss) if n.loss else "dim"
+            bar = "" if compact else f"{_bar(n.loss)} "
+            loss = f"[{style}]{bar}{fmt_pct(n.loss, 1)}[/{style}]" if n.loss is not None else "n/a"
+            figures = (loss, fmt_pct(n.import_loss, 1), fmt_pct(n.domestic_loss, 1))
+            name = n.id if wrap is None else wrap_id(n.id, wrap)
+            if not compact:
+                table.add_row(escape(stage), escape(name), *figures)
+                continue
+            if stage:
+                label = stage if wrap is None else wrap_id(stage, wrap)
+                table.add_row(f"[cyan]{escape(label)}[/cyan]", "", "", "")
+            table.add_row(escape(name), *figures)
+        return table
+
+    out.print(fitted_table(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
     if len(shown) < len(result.nodes):
         out.print(
             f"[dim]the {len(shown)} largest losses of {len(result.nodes):,} nodes shown; "
@@ -669,27 +941,59 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
     from rich.table import Table
 
     finals = [f for f, _ in result.rows[0].final] if result.rows else []
-    table = Table(
-        title=escape(
-            f"{chain.title}: final-product loss for {result.perspective} ({result.model} model)"
-        ),
-        title_justify="left",
-        pad_edge=False,
+    title = escape(
+        f"{chain.title}: final-product loss for {result.perspective} ({result.model} model)"
     )
-    table.add_column("origin", no_wrap=True)
-    table.add_column("node", no_wrap=True)
-    table.add_column("severity", justify="right")
-    for f in finals:
-        table.add_column(escape(f), justify="right")
-    for r in result.rows:
-        table.add_row(
-            escape(r.origin),
-            escape(r.node or "(all)"),
-            fmt_pct(r.severity),
-            *("n/a" if f in r.unknown else fmt_pct(q, 1) for f, q in r.final),
-        )
+    keys = {f: f"F{k}" for k, f in enumerate(finals, 1)}
+
+    def cell(r: Any, f: str, q: float) -> str:
+        return "n/a" if f in r.unknown else fmt_pct(q, 1)
+
+    def build(level: int, wrap: int | None) -> Table:
+        """Level 0: a column per final product, headed by its id; level 1: headed F1, F2, ...
+        (a legend follows); level 2: a row per scenario and final product."""
+        table = Table(title=title, title_justify="left", pad_edge=False)
+        table.add_column("origin", no_wrap=True)
+        table.add_column("node", no_wrap=True)
+        table.add_column("severity", justify="right", no_wrap=True)
+
+        def node(r: Any) -> str:
+            name = r.node or "(all)"
+            return escape(name if wrap is None else wrap_id(name, wrap))
+
+        if level < 2:
+            for f in finals:
+                table.add_column(
+                    escape(f if level == 0 else keys[f]), justify="right", no_wrap=True
+                )
+            for r in result.rows:
+                table.add_row(
+                    escape(r.origin),
+                    node(r),
+                    fmt_pct(r.severity),
+                    *(cell(r, f, q) for f, q in r.final),
+                )
+            return table
+        table.add_column("final product", no_wrap=True)
+        table.add_column("loss", justify="right", no_wrap=True)
+        for r in result.rows:
+            for k, (f, q) in enumerate(r.final):
+                first = k == 0
+                table.add_row(
+                    escape(r.origin) if first else "",
+                    node(r) if first else "",
+                    fmt_pct(r.severity) if first else "",
+                    escape(f if wrap is None else wrap_id(f, wrap)),
+                    cell(r, f, q),
+                )
+        return table
+
     out = console()
+    table, level = fitted_table(out, build, 3, ids=lambda level: (1,) if level < 2 else (1, 3))
     out.print(table)
+    if finals and level == 1:
+        legend = " · ".join(f"{keys[f]} {f}" for f in finals)
+        out.print(escape(f"final products: {legend}"), overflow="fold")
     if any(r.unknown for r in result.rows):
         out.print(
             escape(
@@ -730,51 +1034,53 @@ def stress(result: StressResult, chain: Chain, fmt: str) -> None:
     from rich.table import Table
 
     months = f"{result.months:g}"
-    table = Table(
-        title=escape(
-            f"{chain.title}: each origin and (origin, node) cut fully for {months} months, "
-            f"worst cumulative loss first ({result.perspective}, {result.model} model)"
-        ),
-        title_justify="left",
-        pad_edge=False,
-    )
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("origin", no_wrap=True)
-    table.add_column("node", overflow="fold")
-    table.add_column("worst final", overflow="fold")
-    table.add_column("TTS", justify="right", no_wrap=True)
-    table.add_column("cum.", justify="right", no_wrap=True)
-    table.add_column("peak", justify="right", no_wrap=True)
-    table.add_column("TTR", justify="right", no_wrap=True)
-    unknown = False
-    for rank, r in enumerate(result.rows, 1):
-        worst = r.worst
-        if worst is None or worst.cumulative_loss is None or worst.peak_loss is None:
-            unknown = True
-            table.add_row(
-                str(rank),
-                escape(r.origin),
-                escape(r.node or "(all)"),
-                "n/a",
-                "n/a",
-                "n/a",
-                "n/a",
-                months,
-            )
-            continue
-        unknown = unknown or any(f.cumulative_loss is None for f in r.final)
-        table.add_row(
-            str(rank),
-            escape(r.origin),
-            escape(r.node or "(all)"),
-            escape(worst.id),
-            "never" if worst.tts is None else f"{worst.tts:.2f}",
-            f"{worst.cumulative_loss:.3f}",
-            fmt_pct(worst.peak_loss, 1),
-            months,
+
+    def build(level: int, wrap: int | None) -> Table:
+        """The table; ``wrap``: node and final-product ids broken after hyphens to that width."""
+        del level
+
+        def name(text: str) -> str:
+            return escape(text if wrap is None else wrap_id(text, wrap))
+
+        table = Table(
+            title=escape(
+                f"{chain.title}: each origin and (origin, node) cut fully for {months} months, "
+                f"worst cumulative loss first ({result.perspective}, {result.model} model)"
+            ),
+            title_justify="left",
+            pad_edge=False,
         )
+        table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("origin", no_wrap=True)
+        table.add_column("node", no_wrap=True)
+        table.add_column("worst final", no_wrap=True)
+        table.add_column("TTS", justify="right", no_wrap=True)
+        table.add_column("cum.", justify="right", no_wrap=True)
+        table.add_column("peak", justify="right", no_wrap=True)
+        table.add_column("TTR", justify="right", no_wrap=True)
+        for rank, r in enumerate(result.rows, 1):
+            worst = r.worst
+            if worst is None or worst.cumulative_loss is None or worst.peak_loss is None:
+                cells = ["n/a"] * 4
+            else:
+                cells = [
+                    name(worst.id),
+                    "never" if worst.tts is None else f"{worst.tts:.2f}",
+                    f"{worst.cumulative_loss:.3f}",
+                    fmt_pct(worst.peak_loss, 1),
+                ]
+            table.add_row(str(rank), escape(r.origin), name(r.node or "(all)"), *cells, months)
+        return table
+
+    unknown = any(
+        r.worst is None
+        or r.worst.cumulative_loss is None
+        or r.worst.peak_loss is None
+        or any(f.cumulative_loss is None for f in r.final)
+        for r in result.rows
+    )
     out = console()
-    out.print(table)
+    out.print(fitted_table(out, build, 1, ids=(2, 3))[0])
     notes = [
         "TTS: months until the final product runs short (never: not within the cut); cum.: "
         "months of its output lost; TTR: months until the cut ends",
@@ -827,62 +1133,104 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
 
     out = console()
     names = {n.id: n.name for n in chain.nodes}
-    finals = Table(
-        title=escape(
-            f"{chain.title}: final-product loss for {result.perspective} over "
-            f"{result.samples:,} samples ({result.model} model)"
-        ),
-        title_justify="left",
-        caption=escape(
-            f"each (origin, node) pair cut with probability {result.p_cut:g} at severity "
-            f"{result.severity_dist}; seed {result.seed} (--seed {result.seed} repeats this run)"
-        ),
-        caption_justify="left",
-        pad_edge=False,
-    )
-    finals.add_column("final product", max_width=34, overflow="fold")
-    finals.add_column("mean", justify="right", no_wrap=True, min_width=13)
-    for column in ("P50", "P90", "P99"):
-        finals.add_column(column, justify="right", no_wrap=True, min_width=6)
-    for f in result.final:
-        style = _dep_style(f.mean) if f.mean else "dim"
-        finals.add_row(
-            escape(f"{names.get(f.id, f.id)} ({f.id})"),
-            f"[{style}]{_bar(f.mean)} {fmt_pct(f.mean, 1)}[/{style}]",
-            fmt_pct(f.p50, 1),
-            fmt_pct(f.p90, 1),
-            fmt_pct(f.p99, 1),
+
+    def build_finals(level: int, wrap: int | None) -> Table:
+        """Level 0: the mean with a bar; level 1 (when that would not fit): without; ``wrap``:
+        names and ids broken at spaces and after hyphens to that width."""
+        table = Table(
+            title=escape(
+                f"{chain.title}: final-product loss for {result.perspective} over "
+                f"{result.samples:,} samples ({result.model} model)"
+            ),
+            title_justify="left",
+            caption=escape(
+                f"each (origin, node) pair cut with probability {result.p_cut:g} at severity "
+                f"{result.severity_dist}; seed {result.seed} (--seed {result.seed} repeats this "
+                "run)"
+            ),
+            caption_justify="left",
+            pad_edge=False,
         )
-    out.print(finals)
+        table.add_column("final product", no_wrap=True)
+        table.add_column("mean", justify="right", no_wrap=True)
+        for column in ("P50", "P90", "P99"):
+            table.add_column(column, justify="right", no_wrap=True, min_width=6)
+        for f in result.final:
+            style = _dep_style(f.mean) if f.mean else "dim"
+            bar = f"{_bar(f.mean)} " if level == 0 and f.mean is not None else ""
+            label = f"{names.get(f.id, f.id)} ({f.id})"
+            table.add_row(
+                escape(label if wrap is None else wrap_id(label, wrap)),
+                f"[{style}]{bar}{fmt_pct(f.mean, 1)}[/{style}]",
+                fmt_pct(f.p50, 1),
+                fmt_pct(f.p90, 1),
+                fmt_pct(f.p99, 1),
+            )
+        return table
+
+    out.print(fitted_table(out, build_finals, 2, ids=(0,))[0])
     for f in result.final:
         if f.unknown:
             out.print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
     origins = [d for d in result.drivers if d.node is None]
     pairs = [d for d in result.drivers if d.node is not None]
-    drivers = Table(
-        title=f"What drives the tail (worst final loss >= P90 = {fmt_pct(result.tail_threshold, 1)})",
-        title_justify="left",
-        caption="cut in = share of samples in which it was cut; loss if cut = mean worst "
+    known = [f for f in result.final if f.p90 is not None]
+    threshold = fmt_pct(result.tail_threshold, 1)
+    caption = (
+        "cut in = share of samples in which it was cut; loss if cut = mean worst "
         "final-product loss over those samples; tail share = share of tail samples in which it "
-        "was cut",
-        caption_justify="left",
-        pad_edge=False,
+        "was cut"
     )
-    drivers.add_column("origin", no_wrap=True)
-    drivers.add_column("node", no_wrap=True)
-    drivers.add_column("cut in", justify="right")
-    drivers.add_column("loss if cut", justify="right")
-    drivers.add_column("tail share", justify="right", no_wrap=True)
-    for d in [*origins, *pairs[:top]]:
-        loss = fmt_pct(d.mean_loss_if_cut, 1) if d.mean_loss_if_cut is not None else "-"
-        drivers.add_row(
-            escape(origin_label(d.origin, chain)),
-            escape(d.node) if d.node is not None else "[dim](any)[/dim]",
-            fmt_pct(d.probability_cut, 1),
-            loss,
-            f"{_bar(d.tail_share)} {fmt_pct(d.tail_share)}",
+    if len(known) > 1:
+        caption += (
+            f"; a sample's worst loss is the largest of its {len(known)} final products' losses: "
+            f"its P90 ({threshold}) need not be any product's P90 above"
         )
-    out.print(drivers)
+
+    def build_drivers(level: int, wrap: int | None) -> Table:
+        """Level 0: the tail share with a bar; level 1: without; level 2: origins by their
+        code (named under the table); ``wrap``: node ids broken after hyphens."""
+        table = Table(
+            title=f"What drives the tail: the samples whose worst final-product loss is at least "
+            f"its P90, {threshold}, and above 0",
+            title_justify="left",
+            caption=caption,
+            caption_justify="left",
+            pad_edge=False,
+        )
+        table.add_column("origin", overflow="fold")
+        table.add_column("node", no_wrap=True)
+        table.add_column("cut in", justify="right", no_wrap=True)
+        table.add_column("loss if cut", justify="right", no_wrap=True)
+        table.add_column("tail share", justify="right", no_wrap=True)
+        for d in [*origins, *pairs[:top]]:
+            if d.mean_loss_if_cut is not None:
+                loss = fmt_pct(d.mean_loss_if_cut, 1)
+            else:  # never cut, or no final product's loss is known (the notes say why)
+                loss = "-" if d.probability_cut == 0 else "n/a"
+            bar = f"{_bar(d.tail_share)} " if level == 0 else ""
+            node = (
+                escape(d.node if wrap is None else wrap_id(d.node, wrap))
+                if d.node is not None
+                else "[dim](any)[/dim]"
+            )
+            table.add_row(
+                escape(origin_label(d.origin, chain) if level < 2 else d.origin),
+                node,
+                fmt_pct(d.probability_cut, 1),
+                loss,
+                f"{bar}{fmt_pct(d.tail_share)}",
+            )
+        return table
+
+    table, level = fitted_table(out, build_drivers, 3, ids=(1,))
+    out.print(table)
+    if level == 2:
+        codes = dict.fromkeys(d.origin for d in [*origins, *pairs[:top]])
+        out.print(
+            escape("origins: " + " · ".join(origin_label(c, chain) for c in codes)),
+            overflow="fold",
+        )
     if len(pairs) > top:
         out.print(f"[dim]... {len(pairs) - top} more pairs (--top {len(pairs)})[/dim]")
     for text in result.assumptions:
@@ -905,26 +1253,34 @@ def trend(result: TrendResult, chain: Chain, fmt: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(
-        title=escape(f"{chain.title}: dependence of {result.perspective} over time"),
-        title_justify="left",
-        pad_edge=False,
-    )
-    for column in ("node", "year", "dependence", "top supplier"):
-        table.add_column(column, justify="right" if column in ("year", "dependence") else "left")
-    previous = None
-    for r in result.rows:
-        name = r.node if r.node != previous else ""
-        previous = r.node
-        supplier = f"{r.top_supplier} {fmt_pct(r.top_share)}" if r.top_supplier else "-"
-        style = _dep_style(r.dependence)
-        table.add_row(
-            escape(name),
-            str(r.year),
-            f"[{style}]{_bar(r.dependence)} {fmt_pct(r.dependence)}[/{style}]",
-            escape(supplier),
+    def build(level: int, wrap: int | None) -> Table:
+        """Level 0: dependence with a bar; level 1: without; ``wrap``: ids broken after
+        hyphens."""
+        table = Table(
+            title=escape(f"{chain.title}: dependence of {result.perspective} over time"),
+            title_justify="left",
+            pad_edge=False,
         )
-    console().print(table)
+        for column in ("node", "year", "dependence", "top supplier"):
+            right = column in ("year", "dependence")
+            table.add_column(column, justify="right" if right else "left", no_wrap=True)
+        previous = None
+        for r in result.rows:
+            name = r.node if r.node != previous else ""
+            previous = r.node
+            supplier = f"{r.top_supplier} {fmt_pct(r.top_share)}" if r.top_supplier else "-"
+            style = _dep_style(r.dependence)
+            bar = f"{_bar(r.dependence)} " if level == 0 else ""
+            table.add_row(
+                escape(name if wrap is None else wrap_id(name, wrap)),
+                str(r.year),
+                f"[{style}]{bar}{fmt_pct(r.dependence)}[/{style}]",
+                escape(supplier),
+            )
+        return table
+
+    out = console()
+    out.print(fitted_table(out, build, 2, ids=(0,))[0])
 
 
 def _figures_text(figures: Mapping[str, Any]) -> dict[str, str]:
@@ -978,49 +1334,109 @@ def stages(result: StagesResult, chain: Chain, fmt: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(
-        title=escape(f"{chain.title}: stages seen from {result.perspective}"),
-        title_justify="left",
-        caption="R&D and subsidy intensity: share of sales; * estimate. Figures by period. "
-        "? not ruled out as a choke point (origins incomplete).",
-        caption_justify="left",
-        pad_edge=False,
-    )
-    table.add_column("stage", style="cyan", no_wrap=True)
-    table.add_column("nodes", justify="right")
-    table.add_column("mean dep", justify="right")
-    table.add_column("max dep", justify="right")
-    table.add_column("choke points", overflow="fold")
-    table.add_column("R&D")
-    table.add_column("subsidy int.")
-    table.add_column("subsidies")
-    for s in result.stages:
-        cells: dict[str, list[str]] = {
-            "rd_intensity": [],
-            "subsidy_intensity": [],
-            "subsidy_amount": [],
-        }
+    def figures_of(s: Any) -> dict[str, list[tuple[str, str]]]:
+        cells: dict[str, list[tuple[str, str]]] = {k: [] for k in _STAGE_COLUMNS}
         for period, figures in s.data.items():
             for key, text in _figures_text(figures).items():
                 if key in cells:
-                    cells[key].append(f"{period}: {text}")
+                    cells[key].append((period, text))
+        return cells
+
+    def choke_text(s: Any) -> str:
         choke = (
             [f"[bold red]{escape(', '.join(s.chokepoints))}[/bold red]"] if s.chokepoints else []
         )
         if s.possible_chokepoints:
             choke.append(f"[yellow]? {escape(', '.join(s.possible_chokepoints))}[/yellow]")
-        table.add_row(
-            escape(s.stage),
-            str(s.nodes),
-            fmt_pct(s.mean_dependence),
-            fmt_pct(s.max_dependence),
-            "\n".join(choke) or "-",
-            escape("\n".join(cells["rd_intensity"])) or "-",
-            escape("\n".join(cells["subsidy_intensity"])) or "-",
-            escape("\n".join(cells["subsidy_amount"])) or "-",
-        )
-    console().print(table)
+        return "\n".join(choke)
 
+    def build(level: int, wrap: int | None) -> Table:
+        """Level 0: every column; level 1 (when that would not fit): the R&D and subsidy figures
+        in a table of their own; level 2: the choke points too, as lines under the table."""
+        table = Table(
+            title=escape(f"{chain.title}: stages seen from {result.perspective}"),
+            title_justify="left",
+            caption="mean and max dep: over the stage's nodes with shares; R&D and subsidy "
+            "intensity: share of sales; * estimate. Figures by period. ? not ruled out as a "
+            "choke point (origins incomplete).",
+            caption_justify="left",
+            pad_edge=False,
+        )
+        table.add_column("stage", style="cyan", no_wrap=True)
+        table.add_column("nodes", justify="right", no_wrap=True)
+        table.add_column("mean dep", justify="right", no_wrap=True)
+        table.add_column("max dep", justify="right", no_wrap=True)
+        if level < 2:
+            table.add_column("choke points")
+        if level == 0:
+            for header in _STAGE_COLUMNS.values():
+                table.add_column(header, no_wrap=True)
+        for s in result.stages:
+            cells = [
+                escape(s.stage if wrap is None else wrap_id(s.stage, wrap)),
+                str(s.nodes),
+                fmt_pct(s.mean_dependence),
+                fmt_pct(s.max_dependence),
+            ]
+            if level < 2:
+                cells.append(choke_text(s) or "-")
+            if level == 0:
+                cells += [
+                    escape("\n".join(f"{period}: {text}" for period, text in found)) or "-"
+                    for found in figures_of(s).values()
+                ]
+            table.add_row(*cells)
+        return table
+
+    out = console()
+    table, level = fitted_table(out, build, 3, ids=(0,))
+    out.print(table)
+    if level == 2 and any(s.chokepoints or s.possible_chokepoints for s in result.stages):
+        out.print("[bold]Choke points[/bold] (? not ruled out)")
+        for s in result.stages:
+            if s.chokepoints or s.possible_chokepoints:
+                out.print(f"  [cyan]{escape(s.stage)}[/cyan]: " + choke_text(s).replace("\n", " "))
+    if level > 0 and any(any(figures_of(s).values()) for s in result.stages):
+
+        def build_figures(level: int, wrap: int | None) -> Table:
+            del level
+            table = Table(
+                title="R&D and subsidies by stage and period", title_justify="left", pad_edge=False
+            )
+            table.add_column("stage", style="cyan", no_wrap=True)
+            table.add_column("period", no_wrap=True)
+            for header in _STAGE_COLUMNS.values():
+                table.add_column(header, justify="right", no_wrap=True)
+            for s in result.stages:
+                found = figures_of(s)
+                periods = [p for p in s.data if any(p in dict(v) for v in found.values())]
+                for k, period in enumerate(periods):
+                    texts = {key: dict(pairs).get(period, "-") for key, pairs in found.items()}
+                    stage = s.stage if wrap is None else wrap_id(s.stage, wrap)
+                    table.add_row(
+                        escape(stage) if k == 0 else "",
+                        escape(period),
+                        *(escape(texts[key]) for key in _STAGE_COLUMNS),
+                    )
+            return table
+
+        out.print(fitted_table(out, build_figures, 1, ids=(0,))[0])
+    unknown = [s.stage for s in result.stages if s.mean_dependence is None]
+    if unknown:
+        out.print(
+            escape(
+                f"  - n/a: mean and max dep of {', '.join(unknown)}: no node of the stage has "
+                "known shares"
+            ),
+            overflow="fold",
+        )
+
+
+_STAGE_COLUMNS = {
+    "rd_intensity": "R&D",
+    "subsidy_intensity": "subsidy int.",
+    "subsidy_amount": "subsidies",
+}
 
 _STAGE_FIGURES = (
     "rd_intensity",
