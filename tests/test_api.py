@@ -297,6 +297,7 @@ def test_list_chains_and_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert rows["broken"].error is not None
     assert rows["broken"].to_dict() == {
         "name": "broken",
+        "file": "broken.yaml",
         "path": str(folder / "broken.yaml"),
         "error": rows["broken"].error,
     }

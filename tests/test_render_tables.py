@@ -516,11 +516,17 @@ def test_list(width: int, tmp_path: Path, data_dir: Path) -> None:
     shutil.copy(data_dir / "broken" / "duplicate_key.yaml", tmp_path)
     out = table(width, "list", path=tmp_path)
     got = rows(out, key=0)
-    assert out.startswith("Chains")
-    assert [got["mini"][k] for k in (0, 2, 3, 4)] == ["mini", "CN", "2018", "4"]
-    assert [got["robots"][k] for k in (0, 2, 3, 4)] == ["robots", "CN", "2018", "18"]
-    assert [got["machine-tools"][k] for k in (0, 2, 3, 4)] == ["machine-tools", "CN", "2017", "14"]
-    broken = text_of_column(out, 1)
+    assert out.startswith(f"Chains in {tmp_path}")  # one table per folder, titled with it
+    assert [got["mini"][k] for k in (0, 1, 3, 4, 5)] == ["mini", "mini.yaml", "CN", "2018", "4"]
+    assert [got["robots"][k] for k in (0, 1, 3, 4, 5)] == [
+        "robots",
+        "robots.yaml",
+        "CN",
+        "2018",
+        "18",
+    ]
+    assert [got["machine-tools"][k] for k in (0, 3, 4, 5)] == ["machine-tools", "CN", "2017", "14"]
+    broken = text_of_column(out, 2)
     assert "invalid:" in broken
     assert "duplicate key 'stage' at nodes[0] (first given on line 12)" in " ".join(broken.split())
 

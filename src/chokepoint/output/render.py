@@ -128,35 +128,48 @@ def _shares_text(shares: Mapping[str, float] | None) -> str:
 
 
 def chain_list(result: ChainListing, fmt: str) -> None:
-    """Render the output of ``chokepoint list``."""
+    """Render the output of ``chokepoint list``: each chain's name, file and path.
+
+    A chain answers to its name and to its file name without the suffix; the table shows the
+    file, one table per folder (titled with the folder), JSON and CSV the whole path.
+    """
     rows = result.to_dict()["chains"]
-    fields = ["name", "title", "perspective", "year", "nodes", "path", "error"]
+    fields = ["name", "file", "title", "perspective", "year", "nodes", "path", "error"]
     if fmt == "json":
         emit_json(result.to_dict())
         return
     if fmt == "csv":
         emit_csv(rows, fields)
         return
+    from pathlib import Path
+
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="Chains", title_justify="left")
-    for column in ("name", "title", "perspective", "year", "nodes"):
-        table.add_column(column, justify="right" if column in ("year", "nodes") else "left")
+    folders: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        if "error" in row:
-            table.add_row(
-                escape(row["name"]), f"[red]invalid: {escape(row['error'])}[/red]", "", "", ""
-            )
-        else:
-            table.add_row(
-                escape(row["name"]),
-                escape(row["title"]),
-                escape(row["perspective"]),
-                str(row["year"]),
-                str(row["nodes"]),
-            )
-    console().print(table)
+        folders.setdefault(str(Path(row["path"]).parent), []).append(row)
+    out = console()
+    for folder, listed in folders.items():
+        table = Table(title=f"Chains in {escape(folder)}", title_justify="left")
+        table.add_column("name", overflow="fold")
+        table.add_column("file", overflow="fold")
+        table.add_column("title", ratio=1)
+        for column in ("persp.", "year", "nodes"):
+            table.add_column(column, justify="left" if column == "persp." else "right")
+        for row in listed:
+            cells = [escape(row["name"]), escape(row["file"])]
+            if "error" in row:
+                cells += [f"[red]invalid: {escape(row['error'])}[/red]", "", "", ""]
+            else:
+                cells += [
+                    escape(row["title"]),
+                    escape(row["perspective"]),
+                    str(row["year"]),
+                    str(row["nodes"]),
+                ]
+            table.add_row(*cells)
+        out.print(table)
 
 
 def chain_document(chain: Chain) -> dict[str, Any]:
