@@ -176,7 +176,9 @@ def _region_table() -> tuple[dict[str, tuple[str, ...]], str]:
         raise RegionsUnavailableError(msg)
     # the release, from the installed distribution's folder name (importlib.metadata costs 65 ms)
     found = sorted(table.parent.parent.glob("country_converter-*.dist-info"))
-    release = found[-1].name.removesuffix(".dist-info").split("-")[1] if found else "(version unknown)"
+    release = (
+        found[-1].name.removesuffix(".dist-info").split("-")[1] if found else "(version unknown)"
+    )
     members: dict[str, list[str]] = {name: [] for name in STANDARD_REGIONS}
     with table.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):

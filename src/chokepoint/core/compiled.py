@@ -430,9 +430,22 @@ class Compiled(Supply):
         return sorted(set(self.pair_origin))
 
     def members(self, origin: str) -> frozenset[str]:
-        """The share keys a cut of ``origin`` reaches: itself and, for a region (of the chain or
-        a standard one, :func:`region_members`), its members."""
-        return frozenset((origin, *(region_members(self.chain, origin) or ())))
+        """The share keys a cut of ``origin`` reaches: itself; for a region (of the chain or a
+        standard one, :func:`region_members`), its members; and every region of the chain whose
+        members all lie inside them (a cut of ``OECD`` reaches ``EUROPE: [DE, CH, SK]``).
+
+        >>> from chokepoint import load_chain
+        >>> c = compile_chain(load_chain("robots"))
+        >>> sorted(c.members("OECD") & {"EUROPE", "JP", "DE"}), "EUROPE" in c.members("G7")
+        (['DE', 'EUROPE', 'JP'], False)
+        """
+        inside = set(region_members(self.chain, origin) or ())
+        within = (
+            r
+            for r, members in self.chain.regions.items()
+            if inside and r != origin and members and set(members) <= inside
+        )
+        return frozenset((origin, *inside, *within))
 
     def final_ids(self) -> list[str]:
         """The final products (nodes that feed no node but themselves), in chain order."""

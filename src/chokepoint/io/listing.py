@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import ChainError, ChokepointError
@@ -133,7 +134,7 @@ class ChainRow:
     @property
     def file(self) -> str:
         """The file (or folder) name, e.g. ``robots.yaml``."""
-        return os.path.basename(self.path)
+        return Path(self.path).name
 
     def to_dict(self) -> dict[str, Any]:
         """A valid chain's name, file, title, perspective, year, nodes and path; else name, file,
