@@ -305,6 +305,8 @@ CLI_TERMS: tuple[tuple[str, str], ...] = (
         r"\(write to stdout and redirect it instead\)",
         "(leave out --output and redirect stdout instead)",
     ),
+    (r"^(cut|shock|substitution|stock) ", r"--\1 "),
+    (r"^unknown perspective ", "unknown --perspective "),
 )
 
 
