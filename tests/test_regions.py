@@ -211,3 +211,16 @@ def test_without_country_converter_the_message_names_the_extra(tmp_path: Path) -
         write_chain(tmp_path, "own", BY_COUNTRY, stages="[up, down]", extra="regions: {EU: [DE]}")
     )
     assert finals(run_scenario(chain, cuts=["EU=1"])) == pytest.approx({"product": 0.3})
+
+
+def test_regions_never_import_pandas() -> None:
+    """The table is read with csv: neither country_converter nor pandas is imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from chokepoint.countries import standard_region; standard_region('G7'); "
+        "print(sorted(m for m in ('pandas', 'country_converter') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
