@@ -444,6 +444,18 @@ CLI_CASES = [
         "atomically and never writes into devices, pipes or sockets (leave out --output and "
         "redirect stdout instead)",
     ),
+    (
+        "cut jp: not a foreign origin of chain 'mini' (origins: EU, JP); did you mean 'JP'?",
+        "--cut jp: not a foreign origin of chain 'mini' (origins: EU, JP); did you mean 'JP'?",
+    ),
+    (
+        "stock gear: unknown node; did you mean 'gears'?",
+        "--stock gear: unknown node; did you mean 'gears'?",
+    ),
+    (
+        "unknown perspective 'cn'; did you mean 'CN'? (an ISO 3166-1 alpha-2 code, ...)",
+        "unknown --perspective 'cn'; did you mean 'CN'? (an ISO 3166-1 alpha-2 code, ...)",
+    ),
     # words of a chain are never rewritten: the patterns are anchored or distinctive
     (
         "unknown scenario 'samples=1' in chain 'mini' (scenarios: none defined)",

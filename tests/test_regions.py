@@ -63,6 +63,9 @@ def test_a_cut_of_a_region_cuts_every_member(tmp_path: Path) -> None:
     # is all domestic and takes parts as its only essential input: leontief loss 1.0 * 0.5.
     result = run_scenario(chain, cuts=["EU27=1"])
     assert finals(result) == pytest.approx({"product": 0.5})
+    source = countries.region_source()
+    note = f"EU27 (European Union of 27, since 1 February 2020): 27 countries, as in {source}"
+    assert note in result.assumptions
     # G7 at 50% reaches DE, FR and JP: 0.5 * (0.3 + 0.2 + 0.4) = 0.45.
     assert finals(run_scenario(chain, cuts=["G7=50%"])) == pytest.approx({"product": 0.45})
     # the node form: EU27:parts is the same cut
@@ -104,6 +107,7 @@ def test_perspective_as_a_region_on_a_world_market(tmp_path: Path) -> None:
     path = write_chain(tmp_path, "world", WORLD, stages="[up, down]", extra="market: global")
     chain = load_chain(path)
     result = analyze(chain, perspective="EU27")
+    assert any(a.startswith("EU27 (European Union of 27") for a in result.assumptions)
     cells = {n.id: n for n in result.nodes}["cells"]
     # domestic s(EU27) = DE 0.1 + FR 0.1; dependence 0.8;
     # import HHI = (0.6 / 0.8)^2 + (0.2 / 0.8)^2 = 0.5625 + 0.0625 = 0.625

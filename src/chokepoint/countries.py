@@ -36,8 +36,8 @@ __all__ = [
 #: those of the table's columns, upper-cased.
 STANDARD_REGIONS: dict[str, tuple[str, str]] = {
     "EU": ("EU", "European Union, current member states"),
-    "EU27": ("EU27", "European Union of 27 (since 1 February 2020)"),
-    "EU28": ("EU28", "European Union of 28 (2013 to 31 January 2020)"),
+    "EU27": ("EU27", "European Union of 27, since 1 February 2020"),
+    "EU28": ("EU28", "European Union of 28, 2013 to 31 January 2020"),
     "EURO": ("EURO", "euro area"),
     "EEA": ("EEA", "European Economic Area"),
     "OECD": ("OECD", "OECD member countries"),

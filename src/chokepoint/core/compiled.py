@@ -43,7 +43,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..countries import STANDARD_REGIONS, is_country, standard_region, suggest_country
+from ..countries import (
+    STANDARD_REGIONS,
+    is_country,
+    region_source,
+    standard_region,
+    suggest_country,
+)
 from ..errors import AnalysisError
 from ..model import OTHER, Chain, Input, Node
 
@@ -58,6 +64,8 @@ __all__ = [
     "compile_chain",
     "region_members",
     "resolve_perspective",
+    "share_regions",
+    "standard_note",
     "split_shares",
     "strong_components",
 ]
@@ -143,6 +151,17 @@ def region_members(chain: Chain, name: str) -> tuple[str, ...] | None:
     return standard_region(name)
 
 
+def standard_note(name: str) -> str:
+    """Where a standard region's members come from, for a result's assumptions.
+
+    >>> standard_note("G7")
+    'G7 (Group of Seven): CA, DE, FR, GB, IT, JP, US, as in country_converter ...'
+    """
+    members = standard_region(name) or ()
+    shown = ", ".join(members) if len(members) <= 10 else f"{len(members)} countries"
+    return f"{name} ({STANDARD_REGIONS[name][1]}): {shown}, as in {region_source()}"
+
+
 def share_regions(chain: Chain) -> dict[str, list[str]]:
     """The regions used as share keys (one origin each), with the nodes that use them."""
     used: dict[str, list[str]] = {}
@@ -190,6 +209,8 @@ def resolve_perspective(
     inside = frozenset((who, *members))
     keys = set(inside)
     assumptions: list[str] = []
+    if members and who not in chain.regions:
+        assumptions.append(standard_note(who))
     for region, used in share_regions(chain).items():
         if region == who:
             continue

@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..countries import suggest_country
+from ..countries import is_standard_region, suggest_country
 from ..errors import ScenarioError
 from ..io.forms import parse_cut, parse_severities, parse_shock, parse_substitution
 from ..io.limits import Limit
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
-from .compiled import BoolArray, Compiled, FloatArray, compile_chain
+from .compiled import BoolArray, Compiled, FloatArray, compile_chain, standard_note
 from .metrics import direct_metrics, rests_on_unknown
 from .propagate import MODELS, LossModel, check_model, cut_matrix, import_losses, propagate
 
@@ -287,6 +287,8 @@ def cut_notes(scenario: Scenario, c: Compiled) -> list[str]:
     never cut (a capacity shock is that).
     """
     notes: list[str] = []
+    named = sorted({cut.origin for cut in scenario.cuts} - set(c.chain.regions) - {c.perspective})
+    notes.extend(standard_note(o) for o in named if is_standard_region(o))
     for cut in scenario.cuts:
         keys = c.members(cut.origin)
         foreign = (
