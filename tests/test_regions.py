@@ -228,3 +228,28 @@ def test_regions_never_import_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_member_named_at_one_node_and_hidden_at_another(tmp_path: Path) -> None:
+    nodes = """\
+- {id: parts, name: Parts, stage: up, shares: {DE: 0.3, JP: 0.7}, source: s}
+- {id: kit, name: Kit, stage: up, shares: {EUROPE: 0.4, CN: 0.6}, source: s}
+- {id: product, name: Product, stage: down, shares: {CN: 1.0}, source: s, inputs: [parts, kit]}
+"""
+    chain = load_chain(
+        write_chain(
+            tmp_path, "split", nodes, stages="[up, down]", extra="regions: {EUROPE: [DE, CH]}"
+        )
+    )
+    # at kit, DE is inside EUROPE: refused, naming the cut to make
+    with pytest.raises(ScenarioError, match="which kit's shares give as one origin whose split"):
+        run_scenario(chain, cuts=["DE:kit=1"])
+    # everywhere: DE's 0.3 of parts is cut; kit keeps its supply (EUROPE is not cut), and the
+    # result says so; product takes both essential inputs: max(0.3, 0) = 0.3
+    result = run_scenario(chain, cuts=["DE=1"])
+    assert finals(result) == pytest.approx({"product": 0.3})
+    assert "cut DE: DE lies inside EUROPE (DE, CH), given as one origin" in " ".join(
+        result.assumptions
+    )
+    # EUROPE reaches its key at kit and its members' keys (DE at parts): max(0.3, 0.4) = 0.4
+    assert finals(run_scenario(chain, cuts=["EUROPE=1"])) == pytest.approx({"product": 0.4})

@@ -233,9 +233,9 @@ def check_scenario(scenario: Scenario, c: Compiled) -> None:
                 instead = " or ".join(f"{h}{at}" for h in holders)
                 msg = (
                     f"cut {cut.origin}{at}: {_inside(c, cut.origin, keys, holders)}, which "
-                    f"chain '{chain.name}' gives as one origin: the part of {cut.origin} in it "
-                    f"is not given, so the cut cannot be measured; cut {instead} instead, or "
-                    "give the members' shares in the chain"
+                    f"chain '{chain.name}' gives as one origin whose split is not given, so the "
+                    f"cut cannot be measured; cut {instead} instead, or give the members' "
+                    "shares in the chain"
                 )
                 raise ScenarioError(msg)
             valid = [*origins, *regions_used]
@@ -256,8 +256,8 @@ def check_scenario(scenario: Scenario, c: Compiled) -> None:
                 if holders:
                     msg = (
                         f"cut {cut.origin}:{node}: {_inside(c, cut.origin, keys, holders)}, "
-                        f"which {node}'s shares give as one origin: the part of {cut.origin} "
-                        f"in it is not given; cut {holders[0]}:{node} instead"
+                        f"which {node}'s shares give as one origin whose split is not given; "
+                        f"cut {holders[0]}:{node} instead"
                     )
                     raise ScenarioError(msg)
                 there = ", ".join(sorted(foreign)) or "none named"
