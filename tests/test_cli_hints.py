@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,20 @@ def test_declared_names_of_each_form(tmp_path: Path) -> None:
     (tmp_path / "net" / "chain.yaml").write_text("format: 1\nname: net-x\n", encoding="utf-8")
     assert declared_name(tmp_path / "net") == "net-x"
     assert declared_name(tmp_path / "missing.yaml") is None
+    # a .zip of the CSV form: the name in the chain.yaml it holds
+    with zipfile.ZipFile(tmp_path / "net.zip", "w") as archive:
+        archive.writestr("net/chain.yaml", "format: 1\nname: zipped\n")
+        archive.writestr("net/nodes.csv", "id,name,stage\n")
+    assert declared_name(tmp_path / "net.zip") == "zipped"
+    with zipfile.ZipFile(tmp_path / "bare.zip", "w") as archive:
+        archive.writestr("nodes.csv", "id,name,stage\n")
+    assert declared_name(tmp_path / "bare.zip") is None  # no header: its file name only
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    assert declared_name(tmp_path / "bad.zip") is None
+    (tmp_path / "empty").mkdir()
+    assert declared_name(tmp_path / "empty") is None
+    (tmp_path / "n.json").write_text('{"name": 5, "title": "x"}', encoding="utf-8")
+    assert declared_name(tmp_path / "n.json") is None  # not a text: no declared name
 
 
 def test_a_chain_is_found_by_its_declared_name(
