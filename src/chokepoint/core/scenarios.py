@@ -300,7 +300,8 @@ def cut_notes(scenario: Scenario, c: Compiled) -> list[str]:
         if holders:
             notes.append(
                 f"cut {cut.origin}: {_inside(c, cut.origin, keys, holders)}, given as one "
-                "origin: their part of it is not given and is not cut"
+                "origin: their part of it is not given and is not cut, so the losses are those "
+                "of the keys reached, a lower bound"
             )
         own = sorted((keys - {cut.origin}) & c.domestic_keys)
         if own:
