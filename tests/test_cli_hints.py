@@ -151,6 +151,8 @@ def test_declared_names_of_each_form(tmp_path: Path) -> None:
     assert declared_name(tmp_path / "empty") is None
     (tmp_path / "n.json").write_text('{"name": 5, "title": "x"}', encoding="utf-8")
     assert declared_name(tmp_path / "n.json") is None  # not a text: no declared name
+    (tmp_path / "x.json").write_text('{"title": "bad \\x escape", "name": "x"}', encoding="utf-8")
+    assert declared_name(tmp_path / "x.json") is None  # malformed: the full check says where
 
 
 def test_a_chain_is_found_by_its_declared_name(

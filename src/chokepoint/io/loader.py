@@ -164,6 +164,14 @@ def declared_name(path: str | os.PathLike[str]) -> str | None:
     if kind == "yaml":
         match = _YAML_NAME.search(text)
         return match.group(2) if match else None
+    try:
+        return _json_name(text)
+    except ValueError:  # a malformed string: the full check says where
+        return None
+
+
+def _json_name(text: str) -> str | None:
+    """The top-level ``"name"`` of the start of a JSON document (nested keys skipped)."""
     depth, key, expect_value = 0, False, False
     for token in _JSON_TOKEN.finditer(text):
         item = token.group()
