@@ -297,6 +297,7 @@ def test_list_chains_and_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert rows["broken"].error is not None
     assert rows["broken"].to_dict() == {
         "name": "broken",
+        "file": "broken.yaml",
         "path": str(folder / "broken.yaml"),
         "error": rows["broken"].error,
     }
@@ -457,6 +458,18 @@ CLI_CASES = [
         "two or more perspectives (scenarios of chain 'x': none defined)",
         "nothing to compare: give two or more SCENARIO names or --cut options, --year twice or "
         "more, or --perspective twice or more (scenarios of chain 'x': none defined)",
+    ),
+    (
+        "cut jp: not a foreign origin of chain 'mini' (origins: EU, JP); did you mean 'JP'?",
+        "--cut jp: not a foreign origin of chain 'mini' (origins: EU, JP); did you mean 'JP'?",
+    ),
+    (
+        "stock gear: unknown node; did you mean 'gears'?",
+        "--stock gear: unknown node; did you mean 'gears'?",
+    ),
+    (
+        "unknown perspective 'cn'; did you mean 'CN'? (an ISO 3166-1 alpha-2 code, ...)",
+        "unknown --perspective 'cn'; did you mean 'CN'? (an ISO 3166-1 alpha-2 code, ...)",
     ),
     # words of a chain are never rewritten: the patterns are anchored or distinctive
     (

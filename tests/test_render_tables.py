@@ -527,11 +527,27 @@ def test_list(width: int, tmp_path: Path, data_dir: Path) -> None:
     shutil.copy(data_dir / "broken" / "duplicate_key.yaml", tmp_path)
     out = table(width, "list", path=tmp_path)
     got = rows(out, key=0)
-    assert out.startswith("Chains")
-    assert [got["mini"][k] for k in (0, 2, 3, 4)] == ["mini", "CN", "2018", "4"]
-    assert [got["robots"][k] for k in (0, 2, 3, 4)] == ["robots", "CN", "2018", "18"]
-    assert [got["machine-tools"][k] for k in (0, 2, 3, 4)] == ["machine-tools", "CN", "2017", "14"]
-    broken = text_of_column(out, 1)
+    assert out.startswith(f"Chains in {tmp_path}")  # one table per folder, titled with it
+    # at 80 columns the file column, which only repeats the names, gives way to a caption
+    files = width > 80
+    assert ("files: each chain's name + .yaml" in out) is not files
+    skip = 1 if files else 0
+    assert [got["mini"][k + (k > 1) * skip] for k in (0, 2, 3, 4)] == ["mini", "CN", "2018", "4"]
+    assert [got["robots"][k + (k > 1) * skip] for k in (0, 2, 3, 4)] == [
+        "robots",
+        "CN",
+        "2018",
+        "18",
+    ]
+    if files:
+        assert (got["mini"][1], got["robots"][1]) == ("mini.yaml", "robots.yaml")
+    assert [got["machine-tools"][k + (k > 1) * skip] for k in (0, 2, 3, 4)] == [
+        "machine-tools",
+        "CN",
+        "2017",
+        "14",
+    ]
+    broken = text_of_column(out, 1 + skip)
     assert "invalid:" in broken
     assert "duplicate key 'stage' at nodes[0] (first given on line 12)" in " ".join(broken.split())
 
@@ -799,8 +815,9 @@ def test_trend_and_list_figures_are_the_json_ones(width: int, chain: str) -> Non
         previous = r["node"]
     assert [[row[0], row[1], row[2].split(" ")[-1], row[3]] for row in got] == expected
     out = table(width, "list")
-    got = records(tables_of(out)[0], (2, 3, 4))
-    assert [[row[0], row[2], row[3], row[4]] for row in got] == [
+    k = 1 if width > 80 else 0  # the file column, which only repeats the names, gives way at 80
+    got = records(tables_of(out)[0], (2 + k, 3 + k, 4 + k))
+    assert [[row[0], row[2 + k], row[3 + k], row[4 + k]] for row in got] == [
         [c["name"], c["perspective"], str(c["year"]), str(c["nodes"])]
         for c in json_of("list")["chains"]
     ]

@@ -208,7 +208,7 @@ def test_screen_refusals(eu_baci: Path, tmp_path: Path, runner: CliRunner) -> No
     result = runner.invoke(app, ["screen", str(eu_baci), "--importer", "XX", "--year", "2018"])
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "error: importer 'XX' is not an ISO 3166-1 alpha-2 country code"
+        "error: importer 'XX' is neither an ISO 3166-1 alpha-2 country code nor a standard region"
     )
 
 

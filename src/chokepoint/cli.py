@@ -321,6 +321,8 @@ CLI_TERMS: tuple[tuple[str, str], ...] = (
         r"\(write to stdout and redirect it instead\)",
         "(leave out --output and redirect stdout instead)",
     ),
+    (r"^(cut|shock|substitution|stock) ", r"--\1 "),
+    (r"^unknown perspective ", "unknown --perspective "),
 )
 
 
@@ -430,7 +432,10 @@ def validate(
 
 @_command("list")
 def list_chains(format: FormatOption = Format.table) -> None:
-    """List the chains found on CHOKEPOINT_PATH and shipped with chokepoint."""
+    """List the chains found on CHOKEPOINT_PATH and shipped with chokepoint: name, file, folder.
+
+    A chain answers to its declared name and to its file name without the suffix.
+    """
     from .io.listing import list_chains as run
     from .output import render
 
@@ -691,8 +696,9 @@ PerspectiveOption = Annotated[
     typer.Option(
         "--perspective",
         "-p",
-        help="The economy whose dependence is measured (default: the chain's). Another economy only "
-        "for chains of world market shares (market: global).",
+        help="The economy whose dependence is measured (default: the chain's): an ISO alpha-2 code, "
+        "a region of the chain or a standard region (EU27, G7, OECD, ...: the regions extra). "
+        "Another economy only for chains of world market shares (market: global).",
         callback=_check_perspective,
     ),
 ]
@@ -731,7 +737,8 @@ CutOption = Annotated[
         "--cut",
         "-c",
         help="ORIGIN[:NODE[,NODE]]=SEVERITY: the origin stops delivering that fraction of its "
-        "supply (of those nodes, or of every node). Repeatable; regions allowed. E.g. JP:reducers=1.",
+        "supply (of those nodes, or of every node). Repeatable. ORIGIN is a country, a region of "
+        "the chain or a standard region (EU27:reducers=1 cuts every member). E.g. JP:reducers=1.",
     ),
 ]
 ShockOption = Annotated[
@@ -1554,8 +1561,8 @@ def screen(
         typer.Option(
             "--importer",
             callback=_check_perspective,
-            help="The importer: an ISO alpha-2 code (CN) or EU27; for a group, trade between "
-            "its members is left out.",
+            help="The importer: an ISO alpha-2 code (CN) or a standard region (EU27, G7, OECD, "
+            "...: the regions extra); for a group, trade between its members is left out.",
         ),
     ],
     year: Annotated[

@@ -43,7 +43,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..countries import is_country, suggest_country
+from ..countries import (
+    STANDARD_REGIONS,
+    is_country,
+    region_source,
+    standard_region,
+    suggest_country,
+)
 from ..errors import AnalysisError
 from ..model import OTHER, Chain, Input, Node
 
@@ -56,7 +62,10 @@ __all__ = [
     "IntArray",
     "OriginSplit",
     "compile_chain",
+    "region_members",
     "resolve_perspective",
+    "share_regions",
+    "standard_note",
     "split_shares",
     "strong_components",
 ]
@@ -120,21 +129,76 @@ def split_shares(shares: Mapping[str, float] | None, domestic_keys: Collection[s
     return OriginSplit(min(domestic, 1.0), foreign, other, unattributed)
 
 
+def region_members(chain: Chain, name: str) -> tuple[str, ...] | None:
+    """The member countries of region ``name``: the chain's own ``regions`` first, then the
+    standard regions (:data:`chokepoint.countries.STANDARD_REGIONS`); None for a country or an
+    unknown name.
+
+    Raises
+    ------
+    RegionsUnavailableError
+        For a standard region when country_converter is not installed.
+
+    Examples
+    --------
+    >>> from chokepoint import load_chain
+    >>> region_members(load_chain("robots"), "EUROPE")
+    ('DE', 'CH', 'SK')
+    >>> region_members(load_chain("robots"), "G7")
+    ('CA', 'DE', 'FR', 'GB', 'IT', 'JP', 'US')
+    """
+    if name in chain.regions:
+        return tuple(chain.regions[name])
+    return standard_region(name)
+
+
+def standard_note(name: str) -> str:
+    """Where a standard region's members come from, for a result's assumptions.
+
+    >>> standard_note("G7")
+    'G7 (Group of Seven): CA, DE, FR, GB, IT, JP, US, as in country_converter ...'
+    """
+    members = standard_region(name) or ()
+    shown = ", ".join(members) if len(members) <= 10 else f"{len(members)} countries"
+    return f"{name} ({STANDARD_REGIONS[name][1]}): {shown}, as in {region_source()}"
+
+
+def share_regions(chain: Chain) -> dict[str, list[str]]:
+    """The regions used as share keys (one origin each), with the nodes that use them."""
+    used: dict[str, list[str]] = {}
+    for node in chain.nodes:
+        keys = set(node.shares or ()).union(*(set(h) for h in node.history.values()))
+        for key in sorted(keys & set(chain.regions)):
+            used.setdefault(key, []).append(node.id)
+    return used
+
+
 def resolve_perspective(
     chain: Chain, perspective: str | None
 ) -> tuple[str, frozenset[str], list[str]]:
     """Check a perspective choice; return it, its domestic keys and the assumptions it implies.
 
+    The domestic keys are the perspective's code, its members when it is a region (of the chain,
+    or a standard one), and every region used as a share key whose members all lie inside the
+    perspective. A share-key region that lies partly inside counts as foreign, and an assumption
+    says so: the chain does not give its members' parts.
+
     Raises
     ------
     AnalysisError
         For an unknown code, or another economy on a chain that describes one economy's market.
+    RegionsUnavailableError
+        For a standard region when country_converter is not installed.
     """
     who = perspective or chain.perspective
-    if who not in chain.regions and not is_country(who):
-        guess = suggest_country(who, tuple(chain.regions))
+    members = () if is_country(who) else region_members(chain, who)
+    if members is None:
+        guess = suggest_country(who, (*chain.regions, *STANDARD_REGIONS))
         hint = f"; did you mean '{guess}'?" if guess else ""
-        msg = f"unknown perspective '{who}'{hint} (an ISO 3166-1 alpha-2 code or a region of the chain)"
+        msg = (
+            f"unknown perspective '{who}'{hint} (an ISO 3166-1 alpha-2 code, a region of the "
+            f"chain or a standard region: {', '.join(STANDARD_REGIONS)})"
+        )
         raise AnalysisError(msg)
     if who != chain.perspective and not chain.is_global:
         msg = (
@@ -143,16 +207,30 @@ def resolve_perspective(
             "`market: global` describe world shares that any economy can be measured against)"
         )
         raise AnalysisError(msg)
-    keys = chain.members(who)
+    inside = frozenset((who, *members))
+    keys = set(inside)
     assumptions: list[str] = []
-    for region, members in chain.regions.items():
-        if who in members and region != who:
-            used = [n.id for n in chain.nodes if n.shares and region in n.shares]
-            if used:
+    if members and who not in chain.regions:
+        assumptions.append(standard_note(who))
+    for region, used in share_regions(chain).items():
+        if region == who:
+            continue
+        within = set(chain.regions[region])
+        if within <= inside:
+            keys.add(region)
+            if within != inside:
                 assumptions.append(
-                    f"region {region} includes {who} but is counted as foreign at {', '.join(used)}"
+                    f"region {region} ({', '.join(sorted(within))}) lies inside {who} and counts "
+                    f"as domestic at {', '.join(used)}"
                 )
-    return who, keys, assumptions
+        elif within & inside:
+            overlap = ", ".join(sorted(within & inside))
+            what = who if who in within else f"{overlap}, inside {who},"
+            assumptions.append(
+                f"region {region} includes {what} but is counted as foreign at "
+                f"{', '.join(used)}: the chain does not give the part of {overlap} in it"
+            )
+    return who, frozenset(keys), assumptions
 
 
 def _resolve_year(chain: Chain, year: int | None) -> tuple[int, list[str]]:
@@ -372,6 +450,24 @@ class Compiled(Supply):
     def origins(self) -> list[str]:
         """The named foreign origins of every node, sorted."""
         return sorted(set(self.pair_origin))
+
+    def members(self, origin: str) -> frozenset[str]:
+        """The share keys a cut of ``origin`` reaches: itself; for a region (of the chain or a
+        standard one, :func:`region_members`), its members; and every region of the chain whose
+        members all lie inside them (a cut of ``OECD`` reaches ``EUROPE: [DE, CH, SK]``).
+
+        >>> from chokepoint import load_chain
+        >>> c = compile_chain(load_chain("robots"))
+        >>> sorted(c.members("OECD") & {"EUROPE", "JP", "DE"}), "EUROPE" in c.members("G7")
+        (['DE', 'EUROPE', 'JP'], False)
+        """
+        inside = set(region_members(self.chain, origin) or ())
+        within = (
+            r
+            for r, members in self.chain.regions.items()
+            if inside and r != origin and members and set(members) <= inside
+        )
+        return frozenset((origin, *inside, *within))
 
     def final_ids(self) -> list[str]:
         """The final products (nodes that feed no node but themselves), in chain order."""

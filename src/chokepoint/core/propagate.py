@@ -73,9 +73,10 @@ def check_model(model: str) -> LossModel:
 def cut_matrix(c: Compiled, scenarios: Sequence[Sequence[Cut]]) -> FloatArray:
     r"""The cuts :math:`\kappa(c, n)` of each scenario, as a ``pairs x S`` matrix.
 
-    A cut of an origin reaches the pairs of that origin key (and, for a region of the chain, its
-    members' keys) at the nodes it names, or at every node. When several cuts of a scenario reach
-    the same pair, the largest severity applies.
+    A cut of an origin reaches the pairs of the keys :meth:`Compiled.members` gives (the origin;
+    for a region of the chain or a standard region, its members and the chain's regions inside
+    it) at the nodes it names, or at every node. When several cuts of a scenario reach the same
+    pair, the largest severity applies.
 
     >>> from chokepoint.core.compiled import compile_chain
     >>> from chokepoint import load_chain
@@ -85,12 +86,11 @@ def cut_matrix(c: Compiled, scenarios: Sequence[Sequence[Cut]]) -> FloatArray:
     [('JP', 'reducers')]
     """
     by_origin: dict[str, list[int]] = {}
-    regions = c.chain.regions
     ptr = c.pair_ptr.tolist()
     kappa = np.zeros((len(c.pair_origin), len(scenarios)), dtype=np.float64)
     for j, cuts in enumerate(scenarios):
         for cut in cuts:
-            keys = {cut.origin, *regions.get(cut.origin, ())}
+            keys = c.members(cut.origin)
             if cut.nodes:  # the named nodes' own pairs: no walk over every pair of the origin
                 rows = {c.index[n] for n in cut.nodes}
                 pairs = [

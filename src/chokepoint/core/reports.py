@@ -92,7 +92,11 @@ def trend(chain: Chain, node: str | None = None, perspective: str | None = None)
     who, keys, _ = resolve_perspective(chain, perspective)
     ids = [n.id for n in chain.nodes]
     if node is not None and node not in ids:
-        msg = f"unknown node '{node}' in chain '{chain.name}' (nodes: {', '.join(ids)})"
+        from ..io.check import Suggester
+
+        close = Suggester(ids)(node[:200])
+        hint = f"; did you mean '{close}'?" if close else f" (nodes: {', '.join(ids)})"
+        msg = f"unknown node '{node}' in chain '{chain.name}'{hint}"
         raise AnalysisError(msg)
     with_history = [n for n in chain.nodes if n.history and (node is None or n.id == node)]
     if not with_history:

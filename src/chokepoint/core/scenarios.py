@@ -14,11 +14,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..countries import is_standard_region, suggest_country
 from ..errors import ScenarioError
 from ..io.forms import parse_cut, parse_severities, parse_shock, parse_substitution
 from ..io.limits import Limit
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
-from .compiled import BoolArray, Compiled, FloatArray, compile_chain
+from .compiled import BoolArray, Compiled, FloatArray, compile_chain, standard_note
 from .metrics import direct_metrics, rests_on_unknown
 from .propagate import MODELS, LossModel, check_model, cut_matrix, import_losses, propagate
 
@@ -33,6 +34,7 @@ __all__ = [
     "SweepResult",
     "SweepRow",
     "check_scenario",
+    "cut_notes",
     "require_scenario",
     "resolve_scenario",
     "run_scenario",
@@ -152,25 +154,70 @@ class ScenarioResult:
 
 
 def _origin_matches(cut_origin: str, key: str, c: Compiled) -> bool:
-    return key == cut_origin or key in c.chain.regions.get(cut_origin, ())
+    return key in c.members(cut_origin)
+
+
+def _node_hint(c: Compiled, node: str) -> str:
+    """``; did you mean 'x'?`` for a mistyped node, else the list of nodes."""
+    from ..io.check import Suggester
+
+    found = Suggester(c.nodes)(node[:200])
+    if found:
+        return f"; did you mean '{found}'?"
+    shown = ", ".join(c.nodes[:20])
+    return f" (nodes: {shown}" + (f", ... ({len(c.nodes):,} nodes))" if len(c.nodes) > 20 else ")")
+
+
+def _holders(c: Compiled, keys: frozenset[str], foreign: Iterable[str]) -> list[str]:
+    """The share-key regions among ``foreign`` that hold one of ``keys`` without being reached
+    by them: a cut of ``keys`` cannot reach the part of its members inside them."""
+    regions = c.chain.regions
+    return sorted(
+        r for r in set(foreign) if r in regions and r not in keys and set(regions[r]) & keys
+    )
+
+
+def _inside(c: Compiled, origin: str, keys: frozenset[str], holders: list[str]) -> str:
+    """Why a cut of ``origin`` misses the regions ``holders``: which of its keys lie inside them.
+
+    >>> from chokepoint import load_chain
+    >>> from chokepoint.core.compiled import compile_chain
+    >>> c = compile_chain(load_chain("robots"))
+    >>> _inside(c, "EU27", c.members("EU27"), ["EUROPE"])
+    'DE and SK, members of EU27, lie inside EUROPE (DE, CH, SK)'
+    """
+    regions = c.chain.regions
+    parts = []
+    for region in holders:
+        hit = sorted(set(regions[region]) & keys)
+        members = f"{', '.join(hit[:-1])} and {hit[-1]}" if len(hit) > 1 else hit[0]
+        who = (
+            origin
+            if hit == [origin]
+            else f"{members}, member{'s' if len(hit) > 1 else ''} of {origin},"
+        )
+        verb = "lie" if len(hit) > 1 else "lies"
+        parts.append(f"{who} {verb} inside {region} ({', '.join(regions[region])})")
+    return "; ".join(parts)
 
 
 def check_scenario(scenario: Scenario, c: Compiled) -> None:
     """Refuse cuts of unknown or domestic origins, unknown nodes and out-of-range severities.
 
+    A cut that reaches no share key because its origin (or its members) lies inside a region
+    that the chain gives as one origin (``--cut DE=1`` where the shares say ``EUROPE``) is
+    refused with that explanation: the chain does not give the part of the members.
+
     Raises
     ------
     ScenarioError
-        Naming the valid choices.
+        Naming the valid choices, or the likely meant one.
+    RegionsUnavailableError
+        For a cut of a standard region when country_converter is not installed.
     """
     chain = c.chain
     origins = c.origins()
     regions_used = sorted(r for r, members in chain.regions.items() if set(members) & set(origins))
-
-    def nodes_list() -> str:
-        shown = ", ".join(c.nodes[:20])
-        return shown + (f", ... ({len(c.nodes):,} nodes)" if len(c.nodes) > 20 else "")
-
     for cut in scenario.cuts:
         if cut.origin in c.domestic_keys:
             msg = (
@@ -178,18 +225,41 @@ def check_scenario(scenario: Scenario, c: Compiled) -> None:
                 "shock (NODE=SEVERITY) for a loss of domestic capacity"
             )
             raise ScenarioError(msg)
-        if not any(_origin_matches(cut.origin, code, c) for code in origins):
-            valid = ", ".join([*origins, *regions_used]) or "none"
+        keys = c.members(cut.origin)
+        if not keys & set(origins):
+            holders = _holders(c, keys, origins)
+            if holders:
+                at = f":{','.join(cut.nodes)}" if cut.nodes else ""
+                instead = " or ".join(f"{h}{at}" for h in holders)
+                msg = (
+                    f"cut {cut.origin}{at}: {_inside(c, cut.origin, keys, holders)}, which "
+                    f"chain '{chain.name}' gives as one origin whose split is not given, so the "
+                    f"cut cannot be measured; cut {instead} instead, or give the members' "
+                    "shares in the chain"
+                )
+                raise ScenarioError(msg)
+            valid = [*origins, *regions_used]
+            guess = suggest_country(cut.origin[:100], tuple(valid))
+            hint = f"; did you mean '{guess}'?" if guess in valid else ""
             msg = (
-                f"cut {cut.origin}: not a foreign origin of chain '{chain.name}' (origins: {valid})"
+                f"cut {cut.origin}: not a foreign origin of chain '{chain.name}' "
+                f"(origins: {', '.join(valid) or 'none'}){hint}"
             )
             raise ScenarioError(msg)
         for node in cut.nodes:
             if node not in c.index:
-                msg = f"cut {cut.origin}:{node}: unknown node '{node}' (nodes: {nodes_list()})"
+                msg = f"cut {cut.origin}:{node}: unknown node '{node}'{_node_hint(c, node)}"
                 raise ScenarioError(msg)
             foreign = c.splits[c.index[node]].foreign
             if not any(_origin_matches(cut.origin, code, c) for code in foreign):
+                holders = _holders(c, keys, foreign)
+                if holders:
+                    msg = (
+                        f"cut {cut.origin}:{node}: {_inside(c, cut.origin, keys, holders)}, "
+                        f"which {node}'s shares give as one origin whose split is not given; "
+                        f"cut {holders[0]}:{node} instead"
+                    )
+                    raise ScenarioError(msg)
                 there = ", ".join(sorted(foreign)) or "none named"
                 msg = (
                     f"cut {cut.origin}:{node}: {cut.origin} has no share in {node} "
@@ -199,14 +269,47 @@ def check_scenario(scenario: Scenario, c: Compiled) -> None:
         _check_unit(cut.severity, f"cut {cut.origin}")
     for shock in scenario.shocks:
         if shock.node not in c.index:
-            msg = f"shock {shock.node}: unknown node (nodes: {nodes_list()})"
+            msg = f"shock {shock.node}: unknown node{_node_hint(c, shock.node)}"
             raise ScenarioError(msg)
         _check_unit(shock.severity, f"shock {shock.node}")
     for node, sigma in scenario.substitution.items():
         if node not in c.index:
-            msg = f"substitution {node}: unknown node (nodes: {nodes_list()})"
+            msg = f"substitution {node}: unknown node{_node_hint(c, node)}"
             raise ScenarioError(msg)
         _check_unit(sigma, f"substitution {node}")
+
+
+def cut_notes(scenario: Scenario, c: Compiled) -> list[str]:
+    """What the cuts of a checked scenario do not reach, for the result's assumptions.
+
+    A cut of a region (or a country) whose members lie partly inside another region that the
+    chain gives as one origin reaches the named keys only; the perspective's own members are
+    never cut (a capacity shock is that).
+    """
+    notes: list[str] = []
+    named = sorted({cut.origin for cut in scenario.cuts} - set(c.chain.regions) - {c.perspective})
+    notes.extend(standard_note(o) for o in named if is_standard_region(o))
+    for cut in scenario.cuts:
+        keys = c.members(cut.origin)
+        foreign = (
+            {k for n in cut.nodes for k in c.splits[c.index[n]].foreign}
+            if cut.nodes
+            else set(c.pair_origin)
+        )
+        holders = _holders(c, keys, foreign)
+        if holders:
+            notes.append(
+                f"cut {cut.origin}: {_inside(c, cut.origin, keys, holders)}, given as one "
+                "origin: their part of it is not given and is not cut, so the losses are those "
+                "of the keys reached, a lower bound"
+            )
+        own = sorted((keys - {cut.origin}) & c.domestic_keys)
+        if own:
+            notes.append(
+                f"cut {cut.origin}: {', '.join(own)} (the perspective {c.perspective}) "
+                "is not cut: a cut stops foreign supply; use a capacity shock for the own one"
+            )
+    return notes
 
 
 def _check_unit(value: float, what: str) -> None:
@@ -281,8 +384,12 @@ def resolve_scenario(
         return scenario.plus(extra)
     if scenario is not None:
         if scenario not in named:
+            from ..io.check import Suggester
+
             names = ", ".join(named) or "none defined"
-            msg = f"unknown scenario '{scenario}' in {where} (scenarios: {names})"
+            close = Suggester(named)(scenario[:200])
+            hint = f"; did you mean '{close}'?" if close else ""
+            msg = f"unknown scenario '{scenario}' in {where}{hint} (scenarios: {names})"
             raise ScenarioError(msg)
         return Scenario.from_spec(named[scenario]).plus(extra)
     if extra.cuts or extra.shocks:
@@ -440,6 +547,7 @@ def scenario_result(
             "inputs without a cost share: a linear loss that would draw on one of them that the "
             f"scenario hits is n/a: {', '.join(no_cost)}"
         )
+    assumptions.extend(cut_notes(scenario, c))
     others = [n for n, s in zip(c.nodes, c.splits, strict=True) if s.other > 0]
     if scenario.cuts and others:
         assumptions.append(

@@ -154,8 +154,12 @@ def stock_vector(c: Compiled, stocks: Mapping[str, float] | None = None) -> Floa
     out = np.array([n.stock_months or 0.0 for n in c.chain.nodes], dtype=np.float64)
     for node, value in (stocks or {}).items():
         if node not in c.index:
+            from ..io.check import Suggester
+
+            close = Suggester(c.nodes)(node[:200])
             shown = ", ".join(c.nodes[:20]) + (", ..." if c.size > 20 else "")
-            msg = f"stock {node}: unknown node (nodes: {shown})"
+            hint = f"; did you mean '{close}'?" if close else f" (nodes: {shown})"
+            msg = f"stock {node}: unknown node{hint}"
             raise ScenarioError(msg)
         ok = isinstance(value, int | float) and math.isfinite(value)
         if not (ok and 0 <= value <= MAX_MONTHS):

@@ -18,7 +18,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..countries import country_name, is_country, suggest_country
+from ..countries import (
+    STANDARD_REGIONS,
+    RegionsUnavailableError,
+    country_name,
+    is_country,
+    is_standard_region,
+    standard_region,
+    suggest_country,
+)
 from ..errors import ChainError, Problem
 from ..model import (
     BASES,
@@ -243,7 +251,8 @@ class Checker:
     def country_hint(self, text: Any, *, regions: bool = True) -> str | None:
         if self.problems.full:
             return None
-        return suggest_country(str(text)[:200], tuple(self.regions) if regions else ())
+        extra = (*self.regions, *STANDARD_REGIONS) if regions else ()
+        return suggest_country(str(text)[:200], extra)
 
     def keys(self, value: Any, path: KeyPath, kind: str) -> bool:
         """Check that ``value`` is a mapping with known keys and every required key."""
@@ -388,6 +397,13 @@ class Checker:
         if value in self.regions or is_country(value) or (allow_other and value == OTHER):
             return value
         where = format_path(path[:-1]) if path and path[-1] == value else format_path(path)
+        if is_standard_region(value):  # its members join the chain's regions, as if listed
+            try:
+                self.regions[value] = standard_region(value) or ()
+            except RegionsUnavailableError as exc:
+                self.error(path, f"region '{value}' at {where}: {exc}")
+                return None
+            return value
         guess = self.country_hint(value)
         if value.lower() == OTHER and allow_other:
             guess = OTHER

@@ -10,6 +10,7 @@ option and show the expected form.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 
@@ -59,11 +60,18 @@ def _check_text(text: str, option: str, form: str) -> None:
 
 
 def _severity(text: str, what: str) -> float:
+    """A fraction in [0, 1] or a percentage; a number in (1, 100] is refused with the likely
+    meaning, as the validator does for shares (``65`` -> ``65%``, or 0.65)."""
     percent = text.strip().endswith("%")
     try:
         value = parse_float(text.strip().removesuffix("%"), low=0, high=100 if percent else 1)
     except NumberError as error:
-        msg = f"{what}: {error}; write a number in [0, 1] or a percentage like 50%"
+        hint = "write a number in [0, 1] or a percentage like 50%"
+        with contextlib.suppress(NumberError):
+            number = parse_float(text.strip(), low=0, high=100)
+            if not percent and number > 1:
+                hint = f"did you mean {number:g}% (or {number / 100:g})?"
+        msg = f"{what}: {error}; {hint}"
         raise ScenarioError(msg) from None
     return value / 100 if percent else value
 
@@ -73,6 +81,10 @@ def parse_cut(text: str) -> Cut:
 
     >>> parse_cut("JP:reducers=1")
     Cut(origin='JP', severity=1.0, nodes=('reducers',), months=None)
+    >>> parse_cut("JP:reducers=65")
+    Traceback (most recent call last):
+    ...
+    chokepoint.errors.ScenarioError: --cut 'JP:reducers=65': '65' is outside [0, 1]; did you mean 65% (or 0.65)?
     """
     form = "ORIGIN=SEVERITY or ORIGIN:NODE=SEVERITY, e.g. --cut JP:reducers=1"
     _check_text(text, "--cut", form)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import ChainError, ChokepointError
@@ -115,7 +116,12 @@ def validate(files: Iterable[str | os.PathLike[str]]) -> Validation:
 
 @dataclass(frozen=True, slots=True)
 class ChainRow:
-    """A chain found on the search path, or the first line of why its file is invalid."""
+    """A chain found on the search path, or the first line of why its file is invalid.
+
+    A chain answers to its ``name`` (the ``name:`` it declares) and to its file name without
+    the suffix (:func:`~chokepoint.io.loader.find_chain`); ``file`` is the file (or folder)
+    name, ``path`` the whole path. An invalid file's ``name`` is its file name without suffix.
+    """
 
     name: str
     path: str
@@ -125,12 +131,19 @@ class ChainRow:
     nodes: int | None = None
     error: str | None = None
 
+    @property
+    def file(self) -> str:
+        """The file (or folder) name, e.g. ``robots.yaml``."""
+        return Path(self.path).name
+
     def to_dict(self) -> dict[str, Any]:
-        """A valid chain's name, title, perspective, year, nodes and path; else name, path, error."""
+        """A valid chain's name, file, title, perspective, year, nodes and path; else name, file,
+        path and error."""
         if self.error is not None:
-            return {"name": self.name, "path": self.path, "error": self.error}
+            return {"name": self.name, "file": self.file, "path": self.path, "error": self.error}
         return {
             "name": self.name,
+            "file": self.file,
             "title": self.title,
             "perspective": self.perspective,
             "year": self.year,
@@ -159,8 +172,8 @@ def list_chains() -> ChainListing:
     Examples
     --------
     >>> rows = {row.name: row for row in list_chains().chains}
-    >>> rows["robots"].perspective, rows["robots"].error
-    ('CN', None)
+    >>> rows["robots"].perspective, rows["robots"].file, rows["robots"].error
+    ('CN', 'robots.yaml', None)
     """
     rows: list[ChainRow] = []
     for path in loader.iter_chain_files():

@@ -11,7 +11,10 @@ those of ``docs/chain-format.md``.
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +31,7 @@ __all__ = [
     "SUM_TOLERANCE",
     "chain_search_path",
     "check_document",
+    "declared_name",
     "find_chain",
     "iter_chain_files",
     "load_chain",
@@ -108,17 +112,112 @@ def iter_chain_files() -> Iterator[Path]:
                 yield path
 
 
+#: Bytes of a chain file read to find the ``name:`` it declares (it comes near the top).
+NAME_WINDOW = 1 << 16
+_YAML_NAME = re.compile(
+    r"""^name:[ \t]*(["']?)([a-z0-9]+(?:-[a-z0-9]+)*)\1[ \t]*(?:#.*)?$""", re.MULTILINE
+)
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+_HEADERS = ("chain.yaml", "chain.yml", "chain.json")
+
+
+def _head(path: Path) -> tuple[str, str] | None:
+    """The first :data:`NAME_WINDOW` bytes of a chain's header text and its kind (yaml, json)."""
+    try:
+        if _is_dir(path):
+            for header in _HEADERS:
+                if _is_file(path / header):
+                    return _head(path / header)
+            return None
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    base = info.filename.rpartition("/")[2]
+                    if base in _HEADERS and not info.flag_bits & 0x1:
+                        with archive.open(info) as handle:
+                            data = handle.read(NAME_WINDOW)
+                        kind = "json" if base.endswith(".json") else "yaml"
+                        return data.decode("utf-8", "replace"), kind
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(NAME_WINDOW)
+    except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError, RuntimeError):
+        return None  # unreadable: found by its file name only, and `validate` says why
+    kind = "json" if path.suffix.lower() == ".json" else "yaml"
+    return data.decode("utf-8", "replace"), kind
+
+
+def declared_name(path: str | os.PathLike[str]) -> str | None:
+    """The ``name:`` a chain declares, read from the top of its file; None when not found there.
+
+    Only the first :data:`NAME_WINDOW` bytes are read: in YAML, a top-level ``name:`` line; in
+    JSON, the top-level ``"name"`` key (keys nested in nodes are skipped); in the CSV form, the
+    same in its ``chain.yaml`` or ``chain.json``. The chain is checked in full when loaded.
+
+    >>> declared_name(find_chain("robots"))
+    'robots'
+    """
+    found = _head(Path(path))
+    if found is None:
+        return None
+    text, kind = found
+    if kind == "yaml":
+        match = _YAML_NAME.search(text)
+        return match.group(2) if match else None
+    try:
+        return _json_name(text)
+    except ValueError:  # a malformed string: the full check says where
+        return None
+
+
+def _json_name(text: str) -> str | None:
+    """The top-level ``"name"`` of the start of a JSON document (nested keys skipped)."""
+    depth, key, expect_value = 0, False, False
+    for token in _JSON_TOKEN.finditer(text):
+        item = token.group()
+        if item in "{[":
+            depth += 1
+        elif item in "}]":
+            depth -= 1
+        elif item == ":":
+            expect_value = key
+        elif item == ",":
+            key = expect_value = False
+        elif depth == 1 and expect_value:
+            value = json.loads(item)
+            return value if isinstance(value, str) else None
+        elif depth == 1:
+            key = json.loads(item) == "name"
+    return None
+
+
+def _answering(folder: Path, text: str) -> list[Path]:
+    """The chains in ``folder`` that answer to ``text``: by file name, or by declared name."""
+    try:
+        paths = sorted(folder.iterdir()) if _is_dir(folder) else []
+    except OSError:
+        return []
+    return [
+        path
+        for path in paths
+        if _is_chain(path) and (path.stem == text or declared_name(path) == text)
+    ]
+
+
 def find_chain(name_or_path: str | os.PathLike[str]) -> Path:
     """Return the file that a chain name or path refers to.
 
-    A path that exists is taken as it is; otherwise ``NAME.yaml`` (or ``.yml``, ``.json``,
-    ``.zip``, or a folder ``NAME`` holding ``nodes.csv``) is looked for in every folder of
-    ``CHOKEPOINT_PATH`` and then among the chains shipped with the package.
+    A path that exists is taken as it is. Otherwise the name is looked for in every folder of
+    ``CHOKEPOINT_PATH`` and then among the chains shipped with the package: a chain answers to
+    its file name without the suffix (``NAME.yaml``, ``.yml``, ``.json``, ``.zip``, or a folder
+    ``NAME`` holding ``nodes.csv``) and to the ``name:`` it declares (:func:`declared_name`).
+    The first folder holding an answer wins; two answers in that folder are ambiguous.
 
     Raises
     ------
     ChainNotFoundError
-        When nothing matches; the message lists the chains that exist.
+        When nothing matches (the message lists the chains that exist and the likely one), or
+        when two chains of one folder answer to the name (the message lists them with paths).
     """
     text = os.fspath(name_or_path)
     if not text.strip() or "\x00" in text:
@@ -135,11 +234,20 @@ def find_chain(name_or_path: str | os.PathLike[str]) -> Path:
     )
     if not looks_like_path:
         for folder in chain_search_path():
-            for suffix in (*CHAIN_SUFFIXES, *LARGE_SUFFIXES, ""):
-                candidate = folder / f"{text}{suffix}"
-                if _is_chain(candidate):
-                    return candidate
-    known = sorted(p.stem for p in iter_chain_files())
+            found = _answering(folder, text)
+            if len(found) == 1:
+                return found[0]
+            if found:
+                listed = "; ".join(
+                    f"{p} ({'file name' if p.stem == text else 'name: ' + text})" for p in found
+                )
+                msg = (
+                    f"chain name '{text}' is ambiguous: {len(found)} chains in {folder} answer "
+                    f"to it: {listed}; give the path of the one you mean, or rename one"
+                )
+                raise ChainNotFoundError(msg)
+    files = list(iter_chain_files())
+    known = sorted({p.stem for p in files} | {n for p in files if (n := declared_name(p))})
     hint = ""
     close = difflib.get_close_matches((path.stem if looks_like_path else text)[:200], known, n=1)
     if close:

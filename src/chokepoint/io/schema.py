@@ -18,7 +18,8 @@ _SLUG = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 _ORIGIN = {
     "type": "string",
     "pattern": "^([A-Z][A-Z0-9_-]*|other)$",
-    "description": "ISO 3166-1 alpha-2 code, a region name from `regions`, or `other`",
+    "description": "ISO 3166-1 alpha-2 code, a region name from `regions`, a standard region "
+    "(EU27, G7, OECD, ...; docs/chain-format.md), or `other`",
 }
 _FRACTION = {
     "description": 'a fraction in [0, 1] or a percentage string such as "65%"',

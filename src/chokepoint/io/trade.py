@@ -45,7 +45,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..countries import is_country, suggest_country
+from ..countries import STANDARD_REGIONS, is_country, standard_region, suggest_country
 from ..errors import ArgumentError, ChainError, ChokepointError, Problem
 from ..model import OTHER
 from .files import CHUNK, LineGauge, check_regular
@@ -61,8 +61,6 @@ if TYPE_CHECKING:
 __all__ = [
     "BACI",
     "COMTRADE",
-    "EU27",
-    "EU27_SOURCE",
     "MAX_TRADE_ROWS",
     "OTHER_ASIA_NES",
     "Flows",
@@ -80,20 +78,6 @@ BACI = "baci"
 COMTRADE = "comtrade"
 #: The code under which the UN (and so BACI and Comtrade) report Taiwan: "Other Asia, nes".
 OTHER_ASIA_NES = 490
-#: The member states of the European Union since 1 February 2020 (ISO 3166-1 alpha-2; Greece is
-#: GR, not the EU's own "EL"), from :data:`EU27_SOURCE`. Used for every year: a screen of 2018
-#: with ``EU27`` is a screen of today's 27 members, as in SWD(2021) 352. (Once
-#: :mod:`chokepoint.countries` offers maintained regions, :func:`resolve_importer` should take
-#: EU27, and any other group, from there.)
-EU27: tuple[str, ...] = (
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
-    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-)  # fmt: skip
-#: Where :data:`EU27` comes from (the EU's official list of its countries, as of 2020-02-01).
-EU27_SOURCE = (
-    "European Union, 'EU countries', https://european-union.europa.eu/principles-countries-"
-    "history/eu-countries_en (27 members since the United Kingdom left on 2020-02-01)"
-)
 #: Most data rows in one trade file (a BACI year has about 11 million).
 MAX_TRADE_ROWS = Limit("CHOKEPOINT_MAX_TRADE_ROWS", 100_000_000, "rows")
 #: Rows handed to the accumulator at a time by the standard-library reader.
@@ -145,30 +129,38 @@ def _iso2(iso2: str, iso3: str) -> str | None:
 
 
 def resolve_importer(text: str) -> tuple[str, tuple[str, ...]]:
-    """The importer's name and member countries: an ISO alpha-2 code, or ``EU27``.
+    """The importer's name and member countries: an ISO alpha-2 code, or a standard region
+    (``EU27``, ``G7``, ``OECD``, ...: :func:`chokepoint.countries.standard_region`, members from
+    country_converter's table, as they are today for every year).
 
     Raises
     ------
     ArgumentError
         For anything else, with the code the user most likely meant.
+    RegionsUnavailableError
+        For a standard region when country_converter (the ``regions`` extra) is missing.
 
     Examples
     --------
     >>> resolve_importer("cn")
     ('CN', ('CN',))
-    >>> resolve_importer("EU27")[1][:3]
-    ('AT', 'BE', 'BG')
+    >>> name, members = resolve_importer("EU27")
+    >>> name, len(members), members[:3]
+    ('EU27', 27, ('AT', 'BE', 'BG'))
     """
     upper = text.strip().upper()
-    if upper in ("EU27", "EU-27", "EU"):
-        return "EU27", EU27
+    if upper == "EU-27":
+        upper = "EU27"
+    members = standard_region(upper)
+    if members is not None:
+        return upper, members
     if is_country(upper):
         return upper, (upper,)
-    guess = suggest_country(text)
+    guess = suggest_country(text, tuple(STANDARD_REGIONS))
     hint = f"; did you mean '{guess}'?" if guess else ""
     msg = (
-        f"importer {text!r} is not an ISO 3166-1 alpha-2 country code nor EU27{hint} "
-        "(give e.g. CN, JP or EU27)"
+        f"importer {text!r} is neither an ISO 3166-1 alpha-2 country code nor a standard region"
+        f"{hint} (give e.g. CN, JP, EU27 or G7)"
     )
     raise ArgumentError(msg)
 

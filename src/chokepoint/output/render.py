@@ -132,43 +132,74 @@ def _shares_text(shares: Mapping[str, float] | None) -> str:
 
 
 def chain_list(result: ChainListing, fmt: str) -> None:
-    """Render the output of ``chokepoint list``."""
+    """Render the output of ``chokepoint list``: each chain's name, file and path.
+
+    A chain answers to its name and to its file name without the suffix; the table shows the
+    file, one table per folder (titled with the folder), JSON and CSV the whole path.
+    """
     rows = result.to_dict()["chains"]
-    fields = ["name", "title", "perspective", "year", "nodes", "path", "error"]
+    fields = ["name", "file", "title", "perspective", "year", "nodes", "path", "error"]
     if fmt == "json":
         emit_json(result.to_dict())
         return
     if fmt == "csv":
         emit_csv(rows, fields)
         return
+    from pathlib import Path
+
     from rich.markup import escape
     from rich.table import Table
 
-    def build(level: int, wrap: int | None) -> Table:
-        """The table; ``wrap``: chain names broken after hyphens to that width."""
-        del level
-        table = Table(title="Chains", title_justify="left")
-        table.add_column("name", no_wrap=True)
-        table.add_column("title", overflow="fold")
-        for column in ("perspective", "year", "nodes"):
-            right = column in ("year", "nodes")
-            table.add_column(column, justify="right" if right else "left", no_wrap=True)
-        for row in rows:
-            name = escape(row["name"] if wrap is None else wrap_id(row["name"], wrap))
-            if "error" in row:
-                table.add_row(name, f"[red]invalid: {escape(row['error'])}[/red]", "", "", "")
-            else:
-                table.add_row(
-                    name,
-                    escape(row["title"]),
-                    escape(row["perspective"]),
-                    str(row["year"]),
-                    str(row["nodes"]),
-                )
-        return table
+    folders: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        folders.setdefault(str(Path(row["path"]).parent), []).append(row)
+
+    def builder(folder: str, listed: list[dict[str, Any]]) -> Callable[[int, int | None], Table]:
+        # the file column may give way when every file is the chain's name plus a suffix
+        plain = all(row["file"].rsplit(".", 1)[0] == row["name"] for row in listed)
+
+        def build(level: int, wrap: int | None) -> Table:
+            """The table of one folder: level 1 leaves out a file column that only repeats the
+            names; ``wrap``: names (and files) broken after hyphens."""
+            files = level == 0 or not plain
+            table = Table(title=f"Chains in {escape(folder)}", title_justify="left")
+            if not files:
+                kinds = sorted({Path(row["file"]).suffix or " (a folder)" for row in listed})
+                table.caption = f"files: each chain's name + {' or '.join(kinds)}"
+                table.caption_justify = "left"
+            table.add_column("name", no_wrap=True)
+            if files:
+                table.add_column("file", no_wrap=True)
+            table.add_column("title", overflow="fold")
+            for column in ("persp.", "year", "nodes"):
+                right = column in ("year", "nodes")
+                table.add_column(column, justify="right" if right else "left", no_wrap=True)
+            for row in listed:
+                cells = [
+                    escape(row[key] if wrap is None else wrap_id(row[key], wrap))
+                    for key in (("name", "file") if files else ("name",))
+                ]
+                if "error" in row:
+                    cells += [f"[red]invalid: {escape(row['error'])}[/red]", "", "", ""]
+                else:
+                    cells += [
+                        escape(row["title"]),
+                        escape(row["perspective"]),
+                        str(row["year"]),
+                        str(row["nodes"]),
+                    ]
+                table.add_row(*cells)
+            return table
+
+        return build
 
     out = console()
-    out.print(fitted_table(out, build, 1, ids=(0,))[0])
+    for folder, listed in folders.items():
+        out.print(
+            fitted_table(
+                out, builder(folder, listed), 2, ids=lambda level: (0, 1) if level == 0 else (0,)
+            )[0]
+        )
 
 
 def chain_document(chain: Chain) -> dict[str, Any]:
