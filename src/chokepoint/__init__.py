@@ -19,6 +19,7 @@ command                 function                         returns
 ``analyze``             :func:`analyze`                  :class:`Analysis`
 ``scenario``            :func:`run_scenario`             :class:`ScenarioResult`
 ``sweep``               :func:`sweep`                    :class:`SweepResult`
+``sweep --months``      :func:`time_sweep`               :class:`TimeSweepResult`
 ``stress``              :func:`stress`                   :class:`StressResult`
 ``montecarlo``          :func:`montecarlo`               :class:`MonteCarloResult`
 ``export``              :func:`export`                   the exported text
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     )
     from .core.stress import StressResult, stress
     from .core.timeline import TimelineResult, run_timeline
+    from .core.timesweep import TimeSweepResult, time_sweep
     from .errors import (
         AnalysisError,
         ArgumentError,
@@ -109,6 +111,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioResult",
     "TimelineResult",
+    "TimeSweepResult",
     "ScenarioSpec",
     "SettingError",
     "Shock",
@@ -142,6 +145,7 @@ __all__ = [
     "stages",
     "stress",
     "sweep",
+    "time_sweep",
     "trend",
     "validate",
 ]
@@ -168,6 +172,7 @@ _WHERE = {
     ),
     **dict.fromkeys(["StressResult", "stress"], "core.stress"),
     **dict.fromkeys(["TimelineResult", "run_timeline"], "core.timeline"),
+    **dict.fromkeys(["TimeSweepResult", "time_sweep"], "core.timesweep"),
     "EtoImport": "io.eto",
     "import_eto": "io.eto",
     "Generated": "io.generate",
