@@ -526,9 +526,8 @@ def test_plot_events_and_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     chain = chain_of(tmp_path, "worked", WORKED)
     scenario = Scenario(cuts=(Cut("JP", 1.0, ("m",)),), shocks=(Shock("c", 0.1, 2.5),))
     result = run_timeline(chain, scenario, months=12)
-    # a permanent cut has no end to mark; the shock ends at 2.5; M runs out at 1/0.6 and C,
-    # drawing 0.6 from then on (the 0.1 shock is covered by the stock and ends at 2.5),
-    # after 1/0.6 + ... : its month is the timeline's
+    # a permanent cut has no end to mark; M's stock runs out at 1/0.6 = 1.667, then the
+    # shock ends at 2.5 (C's stock, drawn on by the shock and M's loss, runs out later)
     marked = events(result)
     assert [(round(t, 3), kind) for t, kind, _ in marked][:2] == [(1.667, "stock"), (2.5, "end")]
     assert marked[1][2] == "shock c ends (2.5)"

@@ -147,16 +147,16 @@ def plot_timeline(
             colour = _END_COLOUR if kind == "end" else _STOCK_COLOUR
             marker = ax.axvline(month, color=colour, linewidth=0.9, linestyle=(0, (4, 2)))
             marker.set_gid(f"event-{k}")
+            # from the bottom up, left of the marker: clear of a loss that starts there
             ax.text(
                 month,
-                ceiling * 0.98,
-                f" {label}",
+                ceiling * 0.02,
+                f"{label} ",
                 rotation=90,
-                va="top",
+                va="bottom",
                 ha="right",
                 fontsize=7,
                 color=colour,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0},
             )
         ax.set_xlim(0.0, horizon if horizon > 0 else 1.0)
         ax.set_ylim(0.0, ceiling)
