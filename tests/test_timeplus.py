@@ -16,18 +16,24 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 import chokepoint
 from chokepoint import load_chain
 from chokepoint.cli import app
+from chokepoint.core.compiled import Compiled, compile_chain
+from chokepoint.core.propagate import LossModel, cut_matrix, import_losses, propagate
 from chokepoint.core.scenarios import Scenario
 from chokepoint.core.stress import StressResult, stress
-from chokepoint.core.timeline import run_timeline
+from chokepoint.core.timeline import horizon_of, run_timeline, timeline
 from chokepoint.core.timesweep import TimeSweepResult, time_sweep
 from chokepoint.errors import ChainError, OutputError, ScenarioError
+from chokepoint.io.check import check_document
 from chokepoint.io.forms import parse_month_range, parse_stock_range
+from chokepoint.io.generate import build_network
+from chokepoint.io.yamlread import Located
 from chokepoint.model import Chain, Cut, Shock
 from chokepoint.output.plot import PlotDependencyError
 from chokepoint.output.timeplot import events, plot_timeline
@@ -574,3 +580,63 @@ def test_public_api() -> None:
     assert "time_sweep" in chokepoint.__all__
     assert "TimeSweepResult" in chokepoint.__all__
     assert chokepoint.time_sweep is time_sweep
+
+
+# -- re-propagation downstream of an event only ---------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["leontief", "linear"])
+def test_repropagating_downstream_only_equals_a_full_propagation(
+    model: LossModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first step, a step recomputes only the nodes downstream of what changed (a
+    stock that ran out, a cut that ended); marking every node dirty gives the same numbers."""
+    chain = check_document(Located(build_network(120, 7, cycles=0.1), "net"))
+    c = compile_chain(chain)
+    assert c.cyclic
+    rng = np.random.default_rng(7)
+    origins = c.origins()
+    scenarios = [
+        Scenario(
+            cuts=tuple(
+                Cut(str(o), float(rng.uniform(0.3, 1)), (), float(rng.integers(1, 12)))
+                for o in rng.choice(origins, 2, replace=False)
+            ),
+            shocks=(Shock(c.nodes[int(rng.integers(c.size))], 0.2, 3.0),),
+        )
+        for _ in range(5)
+    ]
+    stocks = rng.uniform(0, 2, (c.size, 5)) * (rng.random((c.size, 5)) < 0.4)
+    horizons = np.array([horizon_of(s) for s in scenarios]) + 1.0
+    quick = timeline(c, scenarios, stocks, horizons, model)
+    assert quick.steps > len(scenarios)  # stocks ran out: there were steps after the first
+    monkeypatch.setattr(
+        Compiled, "downstream", lambda self, seeds: np.ones(self.size, dtype=np.bool_)
+    )
+    full = timeline(c, scenarios, stocks, horizons, model)
+    np.testing.assert_array_equal(quick.cumulative, full.cumulative)
+    np.testing.assert_array_equal(quick.tts, full.tts)
+    np.testing.assert_array_equal(quick.peak, full.peak)
+    np.testing.assert_array_equal(quick.exhausted, full.exhausted)
+    assert quick.curves == full.curves
+
+
+def test_downstream_and_a_restricted_propagation(tmp_path: Path) -> None:
+    chain = chain_of(tmp_path, "worked", WORKED)
+    c = compile_chain(chain)
+    seeds = np.zeros(c.size, dtype=np.bool_)
+    seeds[c.index["c"]] = True
+    # C feeds F; M is upstream and stays clean
+    assert [c.nodes[n] for n in np.flatnonzero(c.downstream(seeds))] == ["c", "f"]
+    imports = import_losses(c, cut_matrix(c, [[Cut("JP", 1.0, ("m",))]]))
+    q, dom = propagate(c, imports)
+    # M's loss 0.6 reaches C and F (domestic, essential): all three lose 0.6
+    np.testing.assert_allclose(q[:, 0], [0.6, 0.6, 0.6])
+    # with C's users reading 0 (its stock covers it), only F needs recomputing: F reads 0
+    covered = np.zeros_like(imports, dtype=np.bool_)
+    covered[c.index["c"]] = True
+    dirty = c.downstream(seeds) & ~seeds
+    q2, _ = propagate(c, imports, None, "leontief", covered, start=(q, dom), dirty=dirty)
+    np.testing.assert_allclose(q2[:, 0], [0.6, 0.6, 0.0])
+    with pytest.raises(ScenarioError, match="start must hold two matrices"):
+        propagate(c, imports, start=(q[:, :0], dom), dirty=dirty)
