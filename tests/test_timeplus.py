@@ -258,7 +258,7 @@ def test_cli_sweep_over_a_stock(runner: CliRunner, tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     text = " ".join(done.stdout.split())
     assert "f does not run short with a stock of c of 3 months or more of those tried" in text
-    assert "stocks: m 1 months (and c as in the table)" in text
+    assert "stocks: c as in the table, others m 1 months; not refilled" in text
 
 
 def test_cli_sweep_table_marks_unknown_losses(runner: CliRunner, tmp_path: Path) -> None:

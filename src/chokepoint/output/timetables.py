@@ -119,10 +119,13 @@ def time_sweep(result: TimeSweepResult, chain: Chain, fmt: str) -> None:
         "TTS: months until the final product runs short (never: not while the cut lasts); "
         "cum.: months of its output lost while the cut lasts"
     )
+    fixed = ", ".join(f"{node} {value:g} months" for node, value in result.stocks) or "none"
     notes.append(
-        "stocks: "
-        + (", ".join(f"{node} {value:g} months" for node, value in result.stocks) or "none")
-        + (f" (and {result.node} as in the table)" if by_stock else "")
+        (
+            f"stocks: {result.node} as in the table, others {fixed}"
+            if by_stock
+            else f"stocks: {fixed}"
+        )
         + "; not refilled while the cut lasts"
     )
     if unknown:
