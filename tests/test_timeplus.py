@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 import chokepoint
 from chokepoint import load_chain
 from chokepoint.cli import app
+from chokepoint.core import timesweep as timesweep_module
 from chokepoint.core.compiled import Compiled, compile_chain
 from chokepoint.core.propagate import LossModel, cut_matrix, import_losses, propagate
 from chokepoint.core.scenarios import Scenario
@@ -640,3 +641,15 @@ def test_downstream_and_a_restricted_propagation(tmp_path: Path) -> None:
     np.testing.assert_allclose(q2[:, 0], [0.6, 0.6, 0.0])
     with pytest.raises(ScenarioError, match="start must hold two matrices"):
         propagate(c, imports, start=(q[:, :0], dom), dirty=dirty)
+
+
+@pytest.mark.parametrize(("months", "stocks"), [("0:12:1", {"c": 2.0}), (6.0, {"c": "0:6:0.5"})])
+def test_blocks_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, months: object, stocks: object
+) -> None:
+    chain = chain_of(tmp_path, "worked", WORKED)
+    whole = time_sweep(chain, "JP:m", months=months, stocks=stocks)  # type: ignore[arg-type]
+    monkeypatch.setattr(timesweep_module, "BLOCK", 2)
+    blocks = time_sweep(chain, "JP:m", months=months, stocks=stocks)  # type: ignore[arg-type]
+    assert blocks == whole
+    assert len(whole.rows) == 13

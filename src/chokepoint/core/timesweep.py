@@ -209,9 +209,6 @@ def time_sweep(
         Scenario(cuts=(Cut(the_cut.origin, level, the_cut.nodes, m),)) if m > 0 else Scenario()
         for m in row_months
     ]
-    stock_matrix = np.repeat(held[:, None], count, axis=1)
-    if ranges:
-        stock_matrix[c.index[ranges[0]], :] = stock_values
     # a loss that rests on a missing cost share (linear model) does so at every duration
     hidden = None
     if model == "linear" and not bool(c.in_known.all()):
@@ -223,10 +220,15 @@ def time_sweep(
     rows: list[TimeSweepRow] = []
     for start in range(0, count, block):
         part = slice(start, min(count, start + block))
+        # the stocks of this block only: nodes x block, the varied node's row set per column
+        held_now = held
+        if ranges:
+            held_now = np.repeat(held[:, None], part.stop - part.start, axis=1)
+            held_now[c.index[ranges[0]], :] = stock_values[part]
         batch = timeline(
             c,
             scenarios[part],
-            stock_matrix[:, part],
+            held_now,
             np.asarray(row_months[part], dtype=np.float64),
             model,
             curves=False,
