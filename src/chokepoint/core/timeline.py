@@ -21,7 +21,10 @@ horizon. For each final product :math:`f`: the time to survive :math:`\mathrm{TT
 loss :math:`\mathrm{CL}_f = \int_0^T L_f(t)\,dt` (months of output lost) and the peak loss.
 
 Every column of a batch (one scenario) runs its own events; the columns advance in lock-step,
-one propagation of the still-running columns per step. See ``docs/methodology.md``.
+one propagation of the still-running columns per step. After the first step, a step recomputes
+only the nodes an event changed (a stock that ran out: its users; a cut or shock that ended: the
+nodes it hit) and everything downstream of them; every other node keeps its losses, which none
+of its inputs changed. See ``docs/methodology.md``.
 A column that reaches its horizon with no event there keeps its last losses, and a column with
 no cut or shock active has no loss until its horizon, both without another propagation.
 
