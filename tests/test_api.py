@@ -476,6 +476,31 @@ CLI_CASES = [
         "unknown scenario 'samples=1' in chain 'mini' (scenarios: none defined)",
         "unknown scenario 'samples=1' in chain 'mini' (scenarios: none defined)",
     ),
+    # stress --months-from and sweep --months (tests/test_timeplus.py)
+    (
+        "give either months=M (one duration for every cut) or months_from=FILE",
+        "give either --months M (one duration for every cut) or --months-from FILE",
+    ),
+    (
+        "f.yaml, line 5: scenario 'p', cut JP has no `months`; months_from takes each cut's "
+        "duration from the file: add one (e.g. months: 6), or give one duration to every cut "
+        "with months=M",
+        "f.yaml, line 5: scenario 'p', cut JP has no `months`; --months-from takes each cut's "
+        "duration from the file: add one (e.g. months: 6), or give one duration to every cut "
+        "with --months M",
+    ),
+    (
+        "f.yaml: none of its cuts is a row of a stress test over origins (...); use over='all'",
+        "f.yaml: none of its cuts is a row of a stress test over origins (...); use --over all",
+    ),
+    (
+        "the cut JP:m=1 carries its severity; leave out severity=1",
+        "--cut JP:m=1 carries its severity; leave out --severity",
+    ),
+    (
+        "severity: a sweep over months or a stock takes one severity, e.g. 1",
+        "--severity: a sweep over months or a stock takes one severity, e.g. 1",
+    ),
 ]
 
 

@@ -20,6 +20,7 @@ command                 function                         returns
 ``analyze``             :func:`analyze`                  :class:`Analysis`
 ``scenario``            :func:`run_scenario`             :class:`ScenarioResult`
 ``sweep``               :func:`sweep`                    :class:`SweepResult`
+``sweep --months``      :func:`time_sweep`               :class:`TimeSweepResult`
 ``stress``              :func:`stress`                   :class:`StressResult`
 ``montecarlo``          :func:`montecarlo`               :class:`MonteCarloResult`
 ``export``              :func:`export`                   the exported text
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     from .core.screen import ScreenResult, screen
     from .core.stress import StressResult, stress
     from .core.timeline import TimelineResult, run_timeline
+    from .core.timesweep import TimeSweepResult, time_sweep
     from .errors import (
         AnalysisError,
         ArgumentError,
@@ -119,6 +121,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioResult",
     "TimelineResult",
+    "TimeSweepResult",
     "ScenarioSpec",
     "ScreenResult",
     "SettingError",
@@ -161,6 +164,7 @@ __all__ = [
     "stress",
     "sweep",
     "targets",
+    "time_sweep",
     "trend",
     "validate",
 ]
@@ -191,6 +195,7 @@ _WHERE = {
     **dict.fromkeys(["TradeImport", "import_trade"], "io.trade"),
     **dict.fromkeys(["TimelineResult", "run_timeline"], "core.timeline"),
     **dict.fromkeys(["TargetsResult", "targets"], "core.targets"),
+    **dict.fromkeys(["TimeSweepResult", "time_sweep"], "core.timesweep"),
     "EtoImport": "io.eto",
     "import_eto": "io.eto",
     "Generated": "io.generate",

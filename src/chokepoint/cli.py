@@ -301,6 +301,12 @@ CLI_TERMS: tuple[tuple[str, str], ...] = (
         "give either --cut ORIGIN[:NODE] or --over origins|nodes",
     ),
     (r"^over=", "--over "),
+    (r"\buse over='all'", "use --over all"),
+    (r"\bmonths_from=FILE\b", "--months-from FILE"),
+    (r"\bmonths_from takes\b", "--months-from takes"),
+    (r"\bmonths=M\b", "--months M"),
+    (r"; leave out severity=.*$", "; leave out --severity"),
+    (r"^severity: a sweep over months", "--severity: a sweep over months"),
     (r"^sweeping over ", "--over "),
     (r"^the cut ", "--cut "),
     (r"at least one cut or shock, e\.g\. a cut ", "at least one --cut or --shock, e.g. --cut "),
@@ -870,6 +876,16 @@ def scenario(
     ] = None,
     basis: BasisOption = None,
     format: FormatOption = Format.table,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="With --months or --stock: also draw each final product's loss over time to "
+            "FILE.png or FILE.svg, the cut's end and stock run-outs marked (needs matplotlib: "
+            "pip install 'chokepoint-supply[plot]').",
+            callback=_check_output,
+        ),
+    ] = None,
 ) -> None:
     """Run a disruption scenario: every node's loss, split into import and domestic parts.
 
@@ -881,6 +897,13 @@ def scenario(
     from .io.loader import load_chain
     from .output import render
 
+    image_format: Any = None
+    if plot is not None:
+        if months is None and not stock:
+            _fail("error: --plot draws the loss over time; add --months M (or --stock NODE=MONTHS)")
+        from .output.plot import plot_format
+
+        image_format = plot_format(plot)
     loaded = load_chain(chain).on_basis(basis)
     if months is not None or stock:
         if months is not None and months <= 0:
@@ -901,6 +924,11 @@ def scenario(
             year=year,
         )
         render.timeline(timed, loaded, format.value)
+        if plot is not None:
+            from .io.atomic import write_atomic
+            from .output.timeplot import plot_timeline
+
+            write_atomic(plot, plot_timeline(timed, loaded, fmt=image_format, year=year))
         return
     from .core.scenarios import run_scenario
 
@@ -943,6 +971,24 @@ def sweep(
             "percentage; default 0:1:0.1 with --cut, 1 with --over.",
         ),
     ] = None,
+    months: Annotated[
+        str | None,
+        typer.Option(
+            "--months",
+            help="With --cut: sweep over time. How long the cut lasts, START:STOP:STEP (both "
+            "ends included) or one value, 0 to 1,200 months (0: no disruption); gives each "
+            "final product's time to survive, cumulative and peak loss per duration.",
+        ),
+    ] = None,
+    stock: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stock",
+            help="With --cut and --months: NODE=MONTHS, or NODE=START:STOP:STEP to sweep that "
+            "node's stock at one --months value (repeatable; one range at most; overrides the "
+            "chain's stock_months).",
+        ),
+    ] = None,
     max_rows: Annotated[
         int | None,
         typer.Option(
@@ -966,11 +1012,40 @@ def sweep(
         ),
     ] = None,
 ) -> None:
-    """Final-product losses over a range of severities, or over origins or nodes in turn."""
+    """Final-product losses over a range of severities, or over origins or nodes in turn.
+
+    With --months (and --stock), a sweep over time: the cut lasts each duration, or one node's
+    stock takes each value, and each final product's time to survive, cumulative and peak loss
+    show where a shortage starts (docs/methodology.md).
+    """
     from .core.scenarios import sweep as run
     from .io.loader import load_chain
     from .output import render
 
+    if months is not None or stock:
+        if cut is None or over is not None:
+            _fail("error: --months and --stock sweep one cut over time; give --cut ORIGIN[:NODE]")
+        if plot is not None:
+            _fail("error: --plot draws loss against severity; leave it out with --months/--stock")
+        if months is None:
+            _fail("error: --stock needs --months, how long the cut lasts, e.g. --months 6")
+        from .core.timesweep import time_sweep
+        from .output.timetables import time_sweep as show
+
+        loaded = load_chain(chain)
+        timed = time_sweep(
+            loaded,
+            cut or "",
+            months=months or "",
+            stocks=stock or (),
+            severity=severity,
+            max_rows=max_rows,
+            perspective=perspective,
+            model=_model(model),
+            year=year,
+        )
+        show(timed, loaded, format.value)
+        return
     if plot is not None and over is not None:
         _fail("error: --plot draws loss against severity; use it with --cut, not --over")
     image_format: Any = None
@@ -1001,14 +1076,23 @@ def sweep(
 def stress(
     chain: ChainArg,
     months: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--months",
             help="How long every cut lasts (time to recover, TTR) and the horizon, in months "
             "(above 0 and at most 1,200).",
             parser=_Number(whole=False, low=0.0, high=1200.0),
         ),
-    ],
+    ] = None,
+    months_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--months-from",
+            help="Instead of --months: a scenario file (`scenarios:` in the chain file's form) "
+            "whose cuts give the durations, `months` per origin or per origin and nodes; only "
+            "the cuts it names are stressed, each fully for its own months.",
+        ),
+    ] = None,
     stock: Annotated[
         list[str] | None,
         typer.Option(
@@ -1050,12 +1134,15 @@ def stress(
     from .io.loader import load_chain
     from .output import render
 
-    if months <= 0:
+    if (months is None) == (months_from is None):
+        _fail("error: give --months M (one duration for every cut) or --months-from FILE")
+    if months is not None and months <= 0:
         _fail("error: --months must be above 0, e.g. --months 6")
     loaded = load_chain(chain)
     result = run(
         loaded,
         months,
+        months_from=months_from,
         stocks=stock or (),
         perspective=perspective,
         model=_model(model),
@@ -1063,6 +1150,11 @@ def stress(
         max_rows=max_rows,
         over=over,
     )
+    if months_from is not None:
+        from .output.timetables import stress_from
+
+        stress_from(result, loaded, format.value)
+        return
     render.stress(result, loaded, format.value)
 
 

@@ -490,17 +490,43 @@ class Compiled(Supply):
         width: int,
         rows_step: Callable[[IntArray], None],
         cycle_step: Callable[[tuple[int, ...]], None],
+        only: BoolArray | None = None,
     ) -> None:
         """Visit the chain inputs first: each generation's acyclic nodes in chunks of rows
-        (``rows_step``), then that generation's cyclic components one at a time."""
+        (``rows_step``), then that generation's cyclic components one at a time; with ``only``
+        (a nodes mask), the marked nodes and the components holding one of them only."""
         pending = list(zip(self.cyclic, self.cyclic_generation, strict=True))
         at = 0
         for g, rows in enumerate(self.by_generation):
-            for chunk in self.chunks(rows, width):
+            for chunk in self.chunks(rows if only is None else rows[only[rows]], width):
                 rows_step(chunk)
             while at < len(pending) and pending[at][1] == g:
-                cycle_step(pending[at][0])
+                members = pending[at][0]
+                if only is None or only[list(members)].any():
+                    cycle_step(members)
                 at += 1
+
+    def downstream(self, seeds: BoolArray) -> BoolArray:
+        """The nodes marked in ``seeds`` and every node that uses one of them, directly or not.
+
+        A breadth-first walk over the links grouped by input (``out_ptr``, ``out_links``),
+        one frontier at a time: O(nodes + links) at most.
+
+        >>> from chokepoint import load_chain
+        >>> c = compile_chain(load_chain("robots"))
+        >>> seeds = np.zeros(c.size, dtype=np.bool_)
+        >>> seeds[c.index["reducers"]] = True
+        >>> sorted(c.nodes[n] for n in np.flatnonzero(c.downstream(seeds)))[:3]
+        ['automotive', 'electronics', 'metal-machinery']
+        """
+        mask = np.array(seeds, dtype=np.bool_, copy=True)
+        frontier = np.flatnonzero(mask)
+        while frontier.size:
+            users = self.in_user[self.out_links[_gather(self.out_ptr, frontier)]]
+            users = users[~mask[users]]
+            mask[users] = True
+            frontier = np.unique(users)
+        return mask
 
     def reduce_inputs(
         self,

@@ -138,6 +138,9 @@ def propagate(
     shocks: FloatArray | None = None,
     model: LossModel = "leontief",
     buffered: BoolArray | None = None,
+    *,
+    start: tuple[FloatArray, FloatArray] | None = None,
+    dirty: BoolArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Propagate a batch of scenarios; return the losses :math:`q` and their domestic parts.
 
@@ -145,6 +148,11 @@ def propagate(
     ``buffered`` (``nodes x S``, optional) marks the nodes whose stock still covers their
     shortfall (:mod:`chokepoint.core.timeline`): their users read a loss of 0 from them, while
     their own :math:`q_n` (the shortfall before the stock) is still computed and returned.
+    ``start`` (the ``(q, domestic)`` of an earlier call on the same columns) with ``dirty`` (a
+    ``nodes`` mask) recomputes the marked nodes only and keeps every other node's values from
+    ``start``: exact when ``dirty`` holds every node whose imports, shock or inputs' ``buffered``
+    changed since that call and everything downstream of them
+    (:meth:`~chokepoint.core.compiled.Compiled.downstream`), as the time model's events do.
 
     .. math::
 
@@ -178,8 +186,15 @@ def propagate(
         raise ScenarioError(msg)
     h = np.zeros_like(imports) if shocks is None else np.asarray(shocks, dtype=np.float64)
     width = imports.shape[1]
-    q = np.zeros_like(imports)
-    dom = np.zeros_like(imports)
+    visit = None
+    if start is not None and dirty is not None:
+        if start[0].shape != imports.shape or start[1].shape != imports.shape:
+            msg = f"start must hold two matrices of the shape of imports {imports.shape}"
+            raise ScenarioError(msg)
+        q, dom = np.array(start[0], dtype=np.float64), np.array(start[1], dtype=np.float64)
+        visit = np.asarray(dirty, dtype=np.bool_)
+    else:
+        q, dom = np.zeros_like(imports), np.zeros_like(imports)
     if buffered is not None:
         buffered = np.asarray(buffered, dtype=np.bool_)
         if buffered.shape != imports.shape:
@@ -226,7 +241,7 @@ def propagate(
         covered = None if buffered is None else buffered[rows]
         q[rows], dom[rows] = cycle_fixed_point(c, members, imports[rows], base, leontief, covered)
 
-    c.walk(width, rows_step, cycle_step)
+    c.walk(width, rows_step, cycle_step, visit)
     return q, dom
 
 

@@ -20,6 +20,7 @@ References
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,17 +30,26 @@ import numpy as np
 from ..errors import ScenarioError
 from ..io.forms import parse_stock
 from ..model import Chain, Cut
-from .compiled import compile_chain
+from .compiled import Compiled, compile_chain
 from .propagate import LossModel, check_model, cut_matrix, import_losses, propagate
-from .scenarios import SWEEP_ROWS, Scenario, unknown_mask
+from .scenarios import SWEEP_ROWS, Scenario, check_scenario, unknown_mask
 from .timeline import horizon_of, stock_vector, timeline
 
-__all__ = ["BLOCK", "StressFinal", "StressResult", "StressRow", "stress"]
+__all__ = [
+    "BLOCK",
+    "CELLS",
+    "StressFinal",
+    "StressResult",
+    "StressRow",
+    "durations_from",
+    "stress",
+]
 
 #: The most scenarios (columns) one batch of the time model holds.
 BLOCK = 1024
-#: How many cells (nodes or pairs x columns) a batch may hold: bounds the memory of one batch.
-_CELLS = 1 << 22
+#: How many cells (nodes or pairs x columns) a batch may hold: bounds the memory of one batch
+#: (shared by the sweeps over time, :mod:`chokepoint.core.timesweep`).
+CELLS = 1 << 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +73,9 @@ class StressRow:
     origin: str
     node: str | None
     final: tuple[StressFinal, ...]
+    months: float | None = None
+    """The cut's own duration, when the rows' durations come from a scenario file
+    (``months_from``); None when every cut lasts the result's ``months``."""
 
     @property
     def worst(self) -> StressFinal | None:
@@ -78,7 +91,8 @@ class StressResult:
     chain: str
     perspective: str
     model: LossModel
-    months: float
+    months: float | None
+    """How long every cut lasts; None when each row carries its own (``months_from``)."""
     rows: tuple[StressRow, ...]
     stocks: tuple[tuple[str, float], ...] = ()
 
@@ -93,6 +107,7 @@ class StressResult:
                 {
                     "origin": r.origin,
                     "node": r.node,
+                    **({} if r.months is None else {"months": r.months}),
                     "final": [
                         {
                             "id": f.id,
@@ -110,8 +125,9 @@ class StressResult:
 
 def stress(
     chain: Chain,
-    months: float,
+    months: float | None = None,
     *,
+    months_from: str | os.PathLike[str] | None = None,
     stocks: Mapping[str, float] | Iterable[str] | None = None,
     perspective: str | None = None,
     model: LossModel = "leontief",
@@ -135,6 +151,12 @@ def stress(
     months
         How long every cut lasts (its time to recover), which is also the horizon; above 0 and
         at most :data:`~chokepoint.core.timeline.MAX_MONTHS`.
+    months_from
+        Instead of ``months``: a scenario file (``scenarios:`` in the chain file's form) whose
+        cuts give the durations, ``months`` per origin (a cut of every node: the origin and
+        each of its pairs) or per (origin, node) (a cut naming nodes, which wins over its
+        origin's). Only the cuts the file names are stressed, each fully and for its own
+        months, over its own horizon; severities and shocks in the file are not used.
     stocks
         Stocks in months of normal use by node id (``{node: months}``, or texts
         ``node=months``), overriding the chain's ``stock_months``.
@@ -156,7 +178,10 @@ def stress(
     ------
     ScenarioError
         For ``months`` out of range, a bad stock, an unknown ``over``, or more rows than the
-        ceiling.
+        ceiling; with ``months_from``, for a cut without ``months``, one that is not a foreign
+        origin (or has no share in its node) of the chain, or a cut given two durations.
+    ChainError, ChainNotFoundError
+        For a scenario file that is missing or breaks the chain file's rules.
 
     Examples
     --------
@@ -176,7 +201,12 @@ def stress(
     if over not in ("all", "origins", "pairs"):
         msg = f"over={over!r} must be 'all', 'origins' or 'pairs'"
         raise ScenarioError(msg)
-    horizon = horizon_of(Scenario(), months)
+    if (months is None) == (months_from is None):
+        msg = "give either months=M (one duration for every cut) or months_from=FILE, not both"
+        if months is None:
+            msg = "give either months=M (one duration for every cut) or months_from=FILE"
+        raise ScenarioError(msg)
+    horizon = None if months is None else horizon_of(Scenario(), months)
     if stocks is not None and not isinstance(stocks, Mapping):
         stocks = dict(parse_stock(text) for text in stocks)
     c = compile_chain(chain, perspective, year)
@@ -189,6 +219,24 @@ def stress(
             (origin, c.nodes[int(row)])
             for origin, row in zip(c.pair_origin, c.pair_row, strict=True)
         ]
+    if months_from is not None:
+        whole, pairs = durations_from(months_from, c)
+        # a pair's own duration wins over its origin's; a row the file does not name is left out
+        timed = [
+            pairs.get((origin, node), whole.get(origin)) if node else whole.get(origin)
+            for origin, node in plans
+        ]
+        lasting = [m for m in timed if m is not None]
+        plans = [plan for plan, m in zip(plans, timed, strict=True) if m is not None]
+        if not plans:
+            msg = (
+                f"{os.fspath(months_from)}: none of its cuts is a row of a stress test over "
+                f"{over} (a cut naming nodes makes (origin, node) rows, one of every node an "
+                "origin's row); use over='all'"
+            )
+            raise ScenarioError(msg)
+    else:
+        lasting = [float(horizon or 0.0)] * len(plans)
     ceiling = SWEEP_ROWS.get(max_rows)
     if len(plans) > ceiling:
         msg = (
@@ -198,16 +246,17 @@ def stress(
         )
         raise ScenarioError(msg)
     finals = c.final_ids()
-    block = max(1, min(BLOCK, _CELLS // max(c.size, len(c.pair_origin), 1)))
+    block = max(1, min(BLOCK, CELLS // max(c.size, len(c.pair_origin), 1)))
     rows: list[tuple[float, StressRow]] = []
     for start in range(0, len(plans), block):
         part = plans[start : start + block]
+        ends = lasting[start : start + block]
         scenarios = [
-            Scenario(cuts=(Cut(origin, 1.0, (node,) if node else (), horizon),))
-            for origin, node in part
+            Scenario(cuts=(Cut(origin, 1.0, (node,) if node else (), m),))
+            for (origin, node), m in zip(part, ends, strict=True)
         ]
         batch = timeline(
-            c, scenarios, held, np.full(len(part), horizon), model, curves=False, check=False
+            c, scenarios, held, np.asarray(ends, dtype=np.float64), model, curves=False, check=False
         )
         hidden = None
         if model == "linear" and not bool(c.in_known.all()):
@@ -233,7 +282,8 @@ def stress(
                 )
                 for k, f in enumerate(finals)
             )
-            rows.append((keys[j], StressRow(origin, node, final)))
+            own = ends[j] if months_from is not None else None
+            rows.append((keys[j], StressRow(origin, node, final, own)))
     rows.sort(key=lambda item: (-item[0], item[1].origin, item[1].node or ""))
     return StressResult(
         chain.name,
@@ -243,3 +293,69 @@ def stress(
         tuple(row for _, row in rows),
         tuple((c.nodes[n], float(held[n])) for n in np.flatnonzero(held).tolist()),
     )
+
+
+def durations_from(
+    path: str | os.PathLike[str], c: Compiled
+) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+    """The durations a scenario file gives its cuts: by origin, and by (origin, node).
+
+    A cut of every node gives its origin's duration (a region's: each of its members that is an
+    origin of the chain); a cut naming nodes gives each (origin, node) pair its own. Every
+    scenario of the file counts.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, line, scenario and cut: for a cut without ``months``, one that is not a
+        foreign origin of the chain or has no share in its node, or a cut given two durations.
+    ChainError, ChainNotFoundError
+        For a scenario file that is missing or breaks the chain file's rules.
+    """
+    from ..io.loader import load_scenarios, scenario_cut_lines
+
+    specs = load_scenarios(path, c.chain)
+    lines = scenario_cut_lines(path, specs)
+    file = os.fspath(path)
+    whole: dict[str, float] = {}
+    pairs: dict[tuple[str, str], float] = {}
+    seen: dict[str | tuple[str, str], tuple[float, str]] = {}
+    origins = set(c.origins())
+    for name, spec in specs.items():
+        for k, cut in enumerate(spec.cuts):
+            label = cut.origin + (f":{','.join(cut.nodes)}" if cut.nodes else "")
+            place = f"{file}, line {lines[(name, k)]}: scenario '{name}'"
+            where = f"{place}, cut {label}"
+            if cut.months is None:
+                msg = (
+                    f"{where} has no `months`; months_from takes each cut's duration from the "
+                    "file: add one (e.g. months: 6), or give one duration to every cut with months=M"
+                )
+                raise ScenarioError(msg)
+            try:
+                check_scenario(Scenario(cuts=(cut,)), c)
+            except ScenarioError as exc:
+                msg = f"{place}, {exc}"
+                raise ScenarioError(msg) from None
+            members = (
+                [cut.origin]
+                if cut.origin in origins
+                else [m for m in c.chain.regions.get(cut.origin, ()) if m in origins]
+            )
+            keys: list[str | tuple[str, str]] = (
+                [(m, node) for m in members for node in cut.nodes] if cut.nodes else list(members)
+            )
+            for key in keys:
+                if key in seen and seen[key][0] != cut.months:
+                    before, there = seen[key]
+                    msg = (
+                        f"{where} lasts {cut.months:g} months, but {there} gives it "
+                        f"{before:g}; give each cut one duration"
+                    )
+                    raise ScenarioError(msg)
+                seen[key] = (cut.months, f"line {lines[(name, k)]} (scenario '{name}')")
+                if isinstance(key, tuple):
+                    pairs[key] = cut.months
+                else:
+                    whole[key] = cut.months
+    return whole, pairs

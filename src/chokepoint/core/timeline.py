@@ -21,7 +21,10 @@ horizon. For each final product :math:`f`: the time to survive :math:`\mathrm{TT
 loss :math:`\mathrm{CL}_f = \int_0^T L_f(t)\,dt` (months of output lost) and the peak loss.
 
 Every column of a batch (one scenario) runs its own events; the columns advance in lock-step,
-one propagation of the still-running columns per step. See ``docs/methodology.md``.
+one propagation of the still-running columns per step. After the first step, a step recomputes
+only the nodes an event changed (a stock that ran out: its users; a cut or shock that ended: the
+nodes it hit) and everything downstream of them; every other node keeps its losses, which none
+of its inputs changed. See ``docs/methodology.md``.
 A column that reaches its horizon with no event there keeps its last losses, and a column with
 no cut or shock active has no loss until its horizon, both without another propagation.
 
@@ -263,8 +266,11 @@ def timeline(
     if not np.all(np.isfinite(stock)) or np.any(stock < 0):
         msg = "stocks must be finite numbers of months >= 0"
         raise ScenarioError(msg)
-    left = np.array(np.broadcast_to(stock, (c.size, width)), dtype=np.float64)
-    buffered: BoolArray = left > 0
+    full = np.broadcast_to(stock, (c.size, width))
+    buffered: BoolArray = np.array(full > 0)
+    # the stocks drain on these rows only: each step's stock arithmetic is stocked x columns
+    stocked = np.flatnonzero(buffered.any(axis=1))
+    left = np.array(full[stocked], dtype=np.float64)
     # each column's sorted distinct ends (a set and a sort: np.unique per column costs more)
     ends = [
         np.array(sorted({m for _, m in _durations(s) if m is not None}) or [np.inf], np.float64)
@@ -276,15 +282,23 @@ def timeline(
     cumulative = np.zeros((finals.size, width))
     peak = np.zeros((finals.size, width))
     exhausted = np.full((c.size, width), np.nan)
-    points: list[list[list[tuple[float, float]]]] = [
-        [[] for _ in range(finals.size)] for _ in range(width)
-    ]
+    points: list[list[list[tuple[float, float]]]] = (
+        [[[] for _ in range(finals.size)] for _ in range(width)] if curves else []
+    )
     imports, shocks = _forcing(c, scenarios, t)
+    # the columns with a cut or shock in force (they change only when one ends)
+    active: BoolArray = np.logical_or(imports.any(axis=0), shocks.any(axis=0))
     live = np.arange(width, dtype=np.intp)
     steps = 0
+    # the last losses of the live columns, and the nodes an event changed since (a stock that
+    # ran out, a cut or shock that ended): the next step recomputes only those and their users
+    last: tuple[FloatArray, FloatArray] | None = None
+    seeds: BoolArray | None = None
     while live.size:
+        # every column live: views, not copies, of the nodes x columns matrices
+        cols: slice | IntArray = slice(None) if live.size == width else live
         # with no cut or shock active, every loss is 0 from now to the horizon: nothing to run
-        idle: BoolArray = np.logical_not(imports[:, live].any(axis=0) | shocks[:, live].any(axis=0))
+        idle: BoolArray = ~active[live]
         if idle.any():
             if curves:
                 zero = np.zeros((finals.size, live.size))
@@ -293,17 +307,33 @@ def timeline(
                 _record(points, live, horizon[live], zero, never, idle)
             t[live[idle]] = horizon[live[idle]]
             live = live[~idle]
+            if last is not None:
+                last = (last[0][:, ~idle], last[1][:, ~idle])
             if not live.size:
                 break
+            cols = live
         steps += 1
-        cover = buffered[:, live]
-        u, _ = propagate(c, imports[:, live], shocks[:, live], model, cover)
-        loss = np.where(cover, 0.0, u)[finals]
+        cover = buffered[:, cols]
+        if last is None or seeds is None:
+            u, dom = propagate(c, imports[:, cols], shocks[:, cols], model, cover)
+        else:
+            u, dom = propagate(
+                c,
+                imports[:, cols],
+                shocks[:, cols],
+                model,
+                cover,
+                start=last,
+                dirty=c.downstream(seeds),
+            )
+        seeds = np.zeros(c.size, dtype=np.bool_)
+        loss = np.where(cover[finals], 0.0, u[finals])
         now = t[live]
         stop = horizon[live]
-        draining = cover & (u > 0)
+        drawn = u[stocked]
+        draining = cover[stocked] & (drawn > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            run_out = np.where(draining, now + left[:, live] / u, np.inf)
+            run_out = np.where(draining, now + left[:, live] / drawn, np.inf)
         next_end = np.array(
             [
                 e[np.searchsorted(e, x, side="right")] if x < e[-1] else np.inf
@@ -322,26 +352,36 @@ def timeline(
         peak[:, live] = np.maximum(peak[:, live], np.where(moving, loss, 0.0))
         if curves:
             _record(points, live, now, loss, moving, at_end)
-        left[:, live] = np.where(draining, left[:, live] - u * dt, left[:, live])
+        left[:, live] = np.where(draining, left[:, live] - drawn * dt, left[:, live])
         slack = _EVENT_TOLERANCE * np.maximum(step_to, 1.0)
         out = draining & (run_out <= step_to + slack) & ~at_end
         if out.any():
-            rows, cols = np.nonzero(out)
+            held, cols = np.nonzero(out)
+            rows = stocked[held]
             where = live[cols]
-            left[rows, where] = 0.0
+            left[held, where] = 0.0
             buffered[rows, where] = False
             exhausted[rows, where] = step_to[cols]
+            seeds[rows] = True
         t[live] = step_to
         ended = (next_end <= step_to) & ~at_end
         changed = live[ended]
         if changed.size:
             part = [scenarios[j] for j in changed.tolist()]
+            before = (imports[:, changed], shocks[:, changed])
             imports[:, changed], shocks[:, changed] = _forcing(c, part, t[changed])
+            seeds |= (imports[:, changed] != before[0]).any(axis=1)
+            seeds |= (shocks[:, changed] != before[1]).any(axis=1)
+            active[changed] = np.logical_or(
+                imports[:, changed].any(axis=0), shocks[:, changed].any(axis=0)
+            )
         # a column that reaches its horizon with nothing changing there keeps its last losses
         quiet = (step_to >= stop) & ~at_end & ~ended & ~out.any(axis=0)
         if curves and quiet.any():
             _record(points, live, step_to, loss, np.zeros_like(quiet), quiet)
-        live = live[~at_end & ~quiet]
+        keep = ~at_end & ~quiet
+        live = live[keep]
+        last = (u, dom) if keep.all() else (u[:, keep], dom[:, keep])
     return TimelineBatch(
         horizon=horizon,
         finals=finals,

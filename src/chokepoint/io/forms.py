@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+from collections.abc import Callable
 
 from ..errors import ScenarioError
 from ..model import Cut, Shock
@@ -22,10 +23,12 @@ from .schema import MAX_MONTHS
 __all__ = [
     "check_severity_distribution",
     "parse_cut",
+    "parse_month_range",
     "parse_months",
     "parse_severities",
     "parse_shock",
     "parse_stock",
+    "parse_stock_range",
     "parse_substitution",
 ]
 
@@ -202,27 +205,83 @@ def parse_severities(
     chokepoint.errors.ScenarioError: --severity '0:1:1e-12' gives 1,000,000,000,001 severities, above the ceiling of 10,000; use a larger STEP
     """
     form = "START:STOP:STEP (e.g. 0:1:0.1) or one value in [0, 1]"
-    _check_text(text, "--severity", form)
+    return _steps(text, "--severity", form, "severities", _severity, limit, raise_with)
+
+
+def parse_month_range(
+    text: str, option: str = "--months", *, limit: int | None = None, raise_with: str = ""
+) -> tuple[float, ...]:
+    """Parse months as ``START:STOP:STEP`` (both ends included) or one value, each 0 to 1,200.
+
+    The range form of :func:`parse_severities` for durations and stocks in months; 0 is allowed
+    (no disruption, or no stock).
+
+    >>> parse_month_range("0:12:4")
+    (0.0, 4.0, 8.0, 12.0)
+    >>> parse_month_range("0:12:0", option="--stock reducers=")
+    Traceback (most recent call last):
+    ...
+    chokepoint.errors.ScenarioError: --stock reducers= '0:12:0': STEP must be > 0 and START <= STOP
+    """
+    form = "START:STOP:STEP (e.g. 0:12:1) or one number of months from 0 to 1,200"
+    return _steps(
+        text, option, form, "values", lambda part, what: _months(part, what, 0.0), limit, raise_with
+    )
+
+
+def parse_stock_range(
+    text: str, *, limit: int | None = None, raise_with: str = ""
+) -> tuple[str, tuple[float, ...]]:
+    """Parse ``NODE=MONTHS`` or ``NODE=START:STOP:STEP`` (``reducers=0:6:1``): stocks to try.
+
+    >>> parse_stock_range("reducers=0:6:2")
+    ('reducers', (0.0, 2.0, 4.0, 6.0))
+    >>> parse_stock_range("reducers=3")
+    ('reducers', (3.0,))
+    """
+    form = "NODE=MONTHS or NODE=START:STOP:STEP, e.g. --stock reducers=0:6:1"
+    _check_text(text, "--stock", form)
+    match = _NODE_VALUE.fullmatch(text)
+    if not match:
+        msg = f"--stock {_shown(text)} is malformed; write {form}"
+        raise ScenarioError(msg)
+    node = match.group(1)
+    return node, parse_month_range(
+        match.group(2), f"--stock {node}=", limit=limit, raise_with=raise_with
+    )
+
+
+def _steps(
+    text: str,
+    option: str,
+    form: str,
+    noun: str,
+    value: Callable[[str, str], float],
+    limit: int | None,
+    raise_with: str,
+) -> tuple[float, ...]:
+    """``START:STOP:STEP`` or one value, each part read by ``value(part, what)``; counted first."""
+    _check_text(text, option, form)
     parts = text.split(":")
     if len(parts) == 1:
-        return (_severity(parts[0], "--severity"),)
+        return (value(parts[0], option),)
     if len(parts) != 3:
-        msg = f"--severity {_shown(text)} must be {form}"
+        msg = f"{option} {_shown(text)} must be {form}"
         raise ScenarioError(msg)
-    start, stop = (_severity(p, "--severity") for p in parts[:2])
-    step = _severity(parts[2], f"--severity {_shown(text)}: STEP")
+    start, stop = (value(p, option) for p in parts[:2])
+    step = value(parts[2], f"{option} {_shown(text)}: STEP")
     if step <= 0 or stop < start:
-        msg = f"--severity {_shown(text)}: STEP must be > 0 and START <= STOP"
+        msg = f"{option} {_shown(text)}: STEP must be > 0 and START <= STOP"
         raise ScenarioError(msg)
     span = (stop - start) / step
     if not math.isfinite(span):
-        msg = f"--severity {_shown(text)}: STEP is too small to count the severities; use a larger STEP"
+        msg = f"{option} {_shown(text)}: STEP is too small to count the {noun}; use a larger STEP"
         raise ScenarioError(msg)
     count = int(round(span))
     if limit is not None and count + 1 > limit:
         how = f" ({raise_with})" if raise_with else ""
         msg = (
-            f"--severity {_shown(text)} gives {count + 1:,} severities, above the ceiling of "
+            f"{option} {_shown(text)} gives {count + 1:,} {noun}, above the ceiling of "
             f"{limit:,}{how}; use a larger STEP"
         )
         raise ScenarioError(msg)

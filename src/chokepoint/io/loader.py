@@ -37,6 +37,7 @@ __all__ = [
     "load_chain",
     "load_scenarios",
     "read_text",
+    "scenario_cut_lines",
 ]
 
 #: Largest YAML chain file read, in bytes (override with ``CHOKEPOINT_MAX_BYTES`` or ``max_bytes``).
@@ -353,3 +354,19 @@ def load_scenarios(path: str | os.PathLike[str], chain: Chain) -> dict[str, Scen
     if checker.problems:
         raise checker.problems.error(str(file))
     return specs
+
+
+def scenario_cut_lines(
+    path: str | os.PathLike[str], specs: dict[str, ScenarioSpec]
+) -> dict[tuple[str, int], int]:
+    """The line of each cut of a scenario file loaded by :func:`load_scenarios`.
+
+    Keyed by (scenario name, index of the cut in its ``cuts:``), so that a check made later (a
+    cut without ``months`` where a duration is needed) names the cut's line.
+    """
+    doc = parse_yaml(read_text(Path(path)), str(path))
+    return {
+        (name, k): doc.line(("scenarios", name, "cuts", k))
+        for name, spec in specs.items()
+        for k in range(len(spec.cuts))
+    }
