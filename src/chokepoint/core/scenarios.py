@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -27,12 +27,14 @@ __all__ = [
     "MODELS",
     "SWEEP_ROWS",
     "LossModel",
+    "RANK_TOLERANCE",
     "NodeLoss",
     "Scenario",
     "ScenarioResult",
     "SweepResult",
     "SweepRow",
     "check_scenario",
+    "rank_sweep_rows",
     "require_scenario",
     "resolve_scenario",
     "run_scenario",
@@ -500,6 +502,10 @@ def _unknown_losses(
 # Sweeps
 
 
+#: Two worst losses closer than this are a tie (broken by origin, then node).
+RANK_TOLERANCE = 1e-12
+
+
 @dataclass(frozen=True, slots=True)
 class SweepRow:
     """One scenario of a sweep: a cut of ``origin`` (of ``node``, or every node when None)."""
@@ -511,33 +517,115 @@ class SweepRow:
     unknown: tuple[str, ...] = ()
     """Final products whose loss rests on a missing cost share (``linear``): their value in
     ``final`` is only a lower bound, and null in JSON and CSV."""
+    reason: str | None = None
+    """Why the losses of ``unknown`` are not known (None when every loss is)."""
+    rank: int | None = None
+    """The cut's place in a sweep ``over`` origins or nodes (1 = worst); None for one cut."""
+
+    @property
+    def worst(self) -> float | None:
+        r"""The worst final-product loss, :math:`\max_f q_f`; None when it rests on an unknown.
+
+        It is unknown when a final product's loss is unknown (that loss is only a lower bound,
+        so the maximum could be larger), unless a known loss is already 1 (nothing is larger),
+        and when the chain has no final product.
+
+        >>> SweepRow(1.0, "JP", None, (("a", 0.2), ("b", 0.5))).worst
+        0.5
+        >>> SweepRow(1.0, "JP", None, (("a", 0.2), ("b", 0.5)), ("b",)).worst is None
+        True
+        """
+        known = [q for f, q in self.final if f not in self.unknown]
+        best = max(known, default=None)
+        if self.unknown and (best is None or best < 1.0 - RANK_TOLERANCE):
+            return None
+        return best
+
+    @property
+    def worst_final(self) -> tuple[str, ...]:
+        """The final products whose loss is the worst (to :data:`RANK_TOLERANCE`); () when unknown.
+
+        >>> SweepRow(1.0, "JP", None, (("a", 0.5), ("b", 0.2), ("c", 0.5))).worst_final
+        ('a', 'c')
+        """
+        worst = self.worst
+        if worst is None:
+            return ()
+        return tuple(
+            f for f, q in self.final if f not in self.unknown and q >= worst - RANK_TOLERANCE
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class SweepResult:
-    """Final-product losses for each scenario of a sweep."""
+    """Final-product losses for each scenario of a sweep.
+
+    A sweep ``over`` origins or nodes is ranked (:func:`rank_sweep_rows`): worst final-product
+    loss first, rows whose worst loss is unknown last.
+    """
 
     chain: str
     perspective: str
     model: LossModel
     rows: tuple[SweepRow, ...]
+    over: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``chokepoint sweep --format json``."""
+        """The JSON document of ``chokepoint sweep --format json``.
+
+        Each row has ``rank`` (null for a sweep of one cut), ``worst_loss`` (null when it rests
+        on an unknown), ``worst_final`` (the final products with that loss) and ``unknown``
+        (why, or null), beside ``severity``, ``origin``, ``node`` and ``final``.
+        """
         return {
             "chain": self.chain,
             "perspective": self.perspective,
             "model": self.model,
+            "over": self.over,
             "rows": [
                 {
                     "severity": r.severity,
                     "origin": r.origin,
                     "node": r.node,
                     "final": [{"id": n, "loss": None if n in r.unknown else q} for n, q in r.final],
+                    "rank": r.rank,
+                    "worst_loss": r.worst,
+                    "worst_final": list(r.worst_final),
+                    "unknown": r.reason,
                 }
                 for r in self.rows
             ],
         }
+
+
+def rank_sweep_rows(rows: Iterable[SweepRow]) -> tuple[SweepRow, ...]:
+    r"""Rank the cuts of a sweep by their worst final-product loss, worst first.
+
+    Rows of one cut (``origin``, ``node``) stay together, in their order. A cut's key is
+    :math:`W = \max_{s} \max_f q_f(s)` over its rows (:attr:`SweepRow.worst`); a cut with a
+    row whose worst loss is unknown has no key and comes after every cut with one. Ties (keys
+    within :data:`RANK_TOLERANCE`, which rounds :math:`W` to 12 decimals) and unknown keys are
+    ordered by origin, then node id, a whole-origin cut (``node`` None) first. Every row of a
+    cut carries the cut's ``rank`` (1 = worst).
+
+    >>> rows = [SweepRow(1.0, "JP", None, (("f", 0.2),)), SweepRow(1.0, "DE", None, (("f", 0.2),)),
+    ...         SweepRow(1.0, "US", None, (("f", 0.1),), ("f",)), SweepRow(1.0, "KR", None, (("f", 0.5),))]
+    >>> [(r.rank, r.origin) for r in rank_sweep_rows(rows)]
+    [(1, 'KR'), (2, 'DE'), (3, 'JP'), (4, 'US')]
+    """
+    cuts: dict[tuple[str, str | None], list[SweepRow]] = {}
+    for row in rows:
+        cuts.setdefault((row.origin, row.node), []).append(row)
+
+    def key(item: tuple[tuple[str, str | None], list[SweepRow]]) -> tuple[bool, float, str, str]:
+        (origin, node), group = item
+        worst = [r.worst for r in group]
+        known = None not in worst
+        value = round(max((w for w in worst if w is not None), default=0.0), 12)
+        return (not known, -value if known else 0.0, origin, node or "")
+
+    ranked = sorted(cuts.items(), key=key)
+    return tuple(replace(row, rank=k) for k, (_, group) in enumerate(ranked, 1) for row in group)
 
 
 def sweep(
@@ -655,6 +743,23 @@ def sweep(
                     labels[p],
                     tuple(zip(finals, final, strict=True)),
                     unknown,
+                    _final_reasons(c, q, dom, model, j, unknown) if unknown else None,
                 )
             )
-    return SweepResult(chain.name, c.perspective, model, tuple(rows))
+    ranked = rank_sweep_rows(rows) if over is not None else tuple(rows)
+    return SweepResult(chain.name, c.perspective, model, ranked, over)
+
+
+def _final_reasons(
+    c: Compiled,
+    q: FloatArray,
+    dom: FloatArray,
+    model: LossModel,
+    column: int,
+    unknown: Sequence[str],
+) -> str:
+    """Why the losses of the final products ``unknown`` (column ``column``) are n/a."""
+    reasons = _unknown_losses(c, q, dom, model, column)
+    return "; ".join(
+        f"loss of {f}: {reasons.get(c.index[f], 'rests on a missing cost share')}" for f in unknown
+    )

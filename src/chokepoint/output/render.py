@@ -659,11 +659,13 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
                 "node": r.node,
                 "final": f,
                 "loss": None if f in r.unknown else q,
+                "rank": r.rank,
+                "worst_loss": r.worst,
             }
             for r in result.rows
             for f, q in r.final
         ]
-        emit_csv(rows, ["severity", "origin", "node", "final", "loss"])
+        emit_csv(rows, ["severity", "origin", "node", "final", "loss", "rank", "worst_loss"])
         return
     from rich.markup import escape
     from rich.table import Table
@@ -672,6 +674,7 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
     table = Table(
         title=escape(
             f"{chain.title}: final-product loss for {result.perspective} ({result.model} model)"
+            + (", worst first" if result.over else "")
         ),
         title_justify="left",
         pad_edge=False,
@@ -694,10 +697,17 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
         out.print(
             escape(
                 "n/a: with the linear model, the loss rests on inputs without a cost share that "
-                "the cut hits (chokepoint scenario --model linear names them)"
+                "the cut hits"
+                + ("; the cuts whose worst loss is n/a come last" if result.over else "")
             ),
             overflow="fold",
         )
+        for r in result.rows:
+            if r.reason:
+                where = f"{r.origin}:{r.node}" if r.node else r.origin
+                out.print(
+                    escape(f"  - {where} at {fmt_pct(r.severity)}: {r.reason}"), overflow="fold"
+                )
 
 
 STRESS_CSV_FIELDS = ["rank", "origin", "node", "final", "tts", "cumulative_loss", "peak_loss"]
