@@ -846,8 +846,9 @@ def sweep(
         Path | None,
         typer.Option(
             "--plot",
-            help="With --cut: also draw each final product's loss against severity to FILE.png "
-            "or FILE.svg (needs matplotlib: pip install 'chokepoint-supply[plot]').",
+            help="Also draw FILE.png or FILE.svg: with --cut, each final product's loss against "
+            "severity; with --over, ranked bars of each cut's worst final-product loss, worst at "
+            "the top (needs matplotlib: pip install 'chokepoint-supply[plot]').",
             callback=_check_output,
         ),
     ] = None,
@@ -857,8 +858,6 @@ def sweep(
     from .io.loader import load_chain
     from .output import render
 
-    if plot is not None and over is not None:
-        _fail("error: --plot draws loss against severity; use it with --cut, not --over")
     image_format: Any = None
     if plot is not None:
         from .output.plot import plot_format
