@@ -402,6 +402,19 @@ def test_a_long_title_wraps_inside_the_picture(mini: Chain, analysis: Analysis) 
     assert all(inside for _, inside in extents), extents
 
 
+def test_colour_bar_and_legend_do_not_overlap(mini: Chain, analysis: Analysis) -> None:
+    pytest.importorskip("matplotlib")
+    # mini is 8.7 inches wide: the legend's 3 columns leave the colour bar more than 2 of the
+    # 3.05 inches (0.35 x 8.7) it had, which overlapped them: it now ends 0.4 in left of them
+    figure = chain_figure(mini, analysis)
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    bar = figure.axes[1].get_window_extent(renderer)
+    legend = figure.legends[0].get_window_extent(renderer)
+    assert bar.x1 + 0.4 * 150 == pytest.approx(legend.x0, abs=1)
+    assert 2.0 * 150 <= bar.width < 3.05 * 150
+    assert len(figure.legends[0].get_texts()) == 7
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_titles_fit(path: Path) -> None:
     pytest.importorskip("matplotlib")

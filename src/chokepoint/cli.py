@@ -853,7 +853,11 @@ def sweep(
         ),
     ] = None,
 ) -> None:
-    """Final-product losses over a range of severities, or over origins or nodes in turn."""
+    """Final-product losses over a range of severities, or over origins or nodes in turn.
+
+    With --over, cuts are ranked by their worst final-product loss, worst first; a cut whose worst
+    loss is n/a (linear model, missing cost shares) comes last, with the reason.
+    """
     from .core.scenarios import sweep as run
     from .io.loader import load_chain
     from .output import render
@@ -1193,7 +1197,9 @@ def plot(
     """Draw the chain left to right, one column per stage, coloured by import dependence.
 
     With a scenario, nodes are coloured by their loss. Choke points are outlined, nodes not ruled
-    out as choke points (origins incomplete) dashed; arrows are as wide as the input's cost share.
+    out as choke points (origins incomplete) dashed; arrows are as wide as the input's cost share
+    and run between the boxes they do not connect. A stage whose nodes feed each other takes a
+    column per layer, and a column of more than 16 nodes wraps into several.
     Needs matplotlib: pip install 'chokepoint-supply[plot]'.
     """
     from .api import plot as run

@@ -575,14 +575,24 @@ def _legend(figure: Figure, width: float, height: float, what: str) -> None:
         "inessential input",
         "cost share unknown",
     ]
-    figure.legend(
-        handles,
-        labels,
-        loc="lower right",
-        bbox_to_anchor=(1 - SIDE_MARGIN / width, 0.2 / height),
-        ncols=3,
-        fontsize=FONT_SIZE,
-        frameon=False,
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    for ncols in (3, 2):  # two columns when three leave the colour bar too little room
+        legend = figure.legend(
+            handles,
+            labels,
+            loc="lower right",
+            bbox_to_anchor=(1 - SIDE_MARGIN / width, 0.2 / height),
+            ncols=ncols,
+            fontsize=FONT_SIZE,
+            frameon=False,
+        )
+        room = legend.get_window_extent(renderer).x0 / figure.dpi - SIDE_MARGIN - 0.4
+        if room >= 2.0 or ncols == 2:
+            break
+        legend.remove()
+    # the colour bar ends 0.4 inches left of the legend
+    bar.set_position(
+        (SIDE_MARGIN / width, 0.55 / height, max(1.2, min(3.2, room)) / width, 0.16 / height)
     )
 
 
@@ -736,40 +746,44 @@ def chain_figure(chain: Chain, analysis: Analysis, result: ScenarioResult | None
 
 
 def _headings(figure: Figure, lines: list[tuple[str, float, str]], room: float) -> None:
-    """Draw title lines centred at the top of ``figure`` so that each fits its width.
+    """Draw title lines centred in the top ``room`` inches of ``figure``, each within its width.
 
-    A line wider than the figure (less :data:`SIDE_MARGIN` each side) is wrapped at the
-    number of characters that fit, and if the headings then overrun ``room`` inches (or a
-    single word is still too wide), every size shrinks by 10%, down to :data:`FONT_SIZE`.
+    A line wider than the figure less :data:`SIDE_MARGIN` each side is wrapped at fewer and
+    fewer characters until it fits; if the lines then need more than ``room`` inches, every
+    size shrinks by 10% and they are drawn again, while the smallest stays at or above
+    :data:`FONT_SIZE`. The block is then centred vertically in ``room``.
     """
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    width_px = figure.bbox.width
-    limit = width_px - 2 * SIDE_MARGIN * figure.dpi
+    dpi, height = figure.dpi, figure.bbox.height
+    limit = figure.bbox.width - 2 * SIDE_MARGIN * dpi
+    smallest = min(size for _, size, _ in lines)
     scale = 1.0
     while True:
         drawn = []
-        top = figure.bbox.height - 0.12 * figure.dpi
+        top = height - 0.1 * dpi
         for text, size, weight in lines:
             artist = figure.text(
-                0.5, top / figure.bbox.height, text, ha="center", va="top",
+                0.5, top / height, text, ha="center", va="top",
                 fontsize=size * scale, fontweight=weight, linespacing=1.1,
             )  # fmt: skip
+            fit = len(text)
             extent = artist.get_window_extent(renderer)
-            if extent.width > limit:
-                fit = max(8, int(len(text) * limit / extent.width))
-                artist.set_text(textwrap.fill(text, fit, break_long_words=False))
+            while extent.width > limit and fit > 8:
+                fit = max(8, min(fit - 1, int(fit * limit / extent.width)))
+                artist.set_text(textwrap.fill(text, fit))
                 extent = artist.get_window_extent(renderer)
             drawn.append(artist)
-            top = extent.y0 - 0.06 * figure.dpi
-        overrun = any(a.get_window_extent(renderer).width > limit for a in drawn)
-        used = figure.bbox.height - top
-        if (not overrun and used <= room * figure.dpi) or min(
-            s for _, s, _ in lines
-        ) * scale * 0.9 < FONT_SIZE:
-            return
+            top = extent.y0 - 0.06 * dpi
+        used = height - top
+        if used <= room * dpi or smallest * scale * 0.9 < FONT_SIZE:
+            break
         for artist in drawn:
             artist.remove()
         scale *= 0.9
+    shift = max(0.0, (room * dpi - used) / 2) / height
+    for artist in drawn:
+        x, y = artist.get_position()
+        artist.set_position((x, y - shift))
 
 
 def sweep_series(
