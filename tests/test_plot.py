@@ -106,6 +106,28 @@ def test_figure_size_wraps_a_full_stage() -> None:
     assert [grid.where[f"n{k}"] for k in range(4)] == [(0, 7.0), (1, 7.0), (2, 7.0), (0, 6.0)]
 
 
+def test_a_stage_that_feeds_itself_is_split_into_layers() -> None:
+    # one stage: a -> b -> c, and t -> c. By longest path t would sit with a in layer 0; it
+    # moves right to layer 1, just before its only user c, so its arrow crosses no column.
+    chain = Chain(
+        "layers",
+        "Layers",
+        "CN",
+        2020,
+        ("all",),
+        (
+            Node("a", "A", "all"),
+            Node("b", "B", "all", inputs=(Input("a", 0.1),)),
+            Node("t", "T", "all"),
+            Node("c", "C", "all", inputs=(Input("b", 0.1), Input("t", 0.1))),
+        ),
+    )
+    grid = placement(chain)
+    assert grid.where == {"a": (0, 0.0), "b": (1, 0.5), "t": (1, -0.5), "c": (2, 0.0)}
+    assert (grid.stages, grid.columns, grid.rows) == ((("all", 0, 2),), 3, 2)
+    assert [len(r.points) for r in routes(chain, grid.where)] == [2, 2, 2]  # none crosses a column
+
+
 def test_mini_figure_size(mini: Chain) -> None:
     assert chain_figure_size(mini) == (8.7, 4.36)
 

@@ -151,10 +151,16 @@ class Placement:
 
 
 def _layers(stage_nodes: list[str], inputs: Mapping[str, list[str]]) -> list[list[str]]:
-    """A stage's nodes in layers: a node one layer right of its latest input of the same stage.
+    """A stage's nodes in layers: a node one layer right of its latest input of the same stage,
+    then as far right as its users in the stage allow.
 
     Kahn's algorithm on the stage's own inputs; a node on a cycle is placed, in file order, when
     nothing else can be, after the inputs already placed.
+
+    >>> _layers(["a", "b", "c", "d"], {"a": [], "b": ["a"], "c": ["b"], "d": ["c", "x"]})
+    [['a'], ['b'], ['c'], ['d']]
+    >>> _layers(["t", "u", "v"], {"t": [], "u": [], "v": ["t"], "w": []})
+    [['t', 'u'], ['v']]
     """
     inside = set(stage_nodes)
     own = {n: [i for i in inputs[n] if i in inside] for n in stage_nodes}
@@ -176,6 +182,13 @@ def _layers(stage_nodes: list[str], inputs: Mapping[str, list[str]]) -> list[lis
             waiting[user] -= 1
             if waiting[user] == 0 and user not in depth:
                 ready.append(user)
+    # then as late as its users allow: right before its earliest user in the stage, so an
+    # input feeds the next layer rather than one far right (shorter arrows, fuller columns)
+    placed = sorted(depth, key=lambda n: -depth[n])
+    for node in placed:
+        later = [depth[u] for u in users[node] if depth[u] > depth[node]]
+        if later:
+            depth[node] = min(later) - 1
     layers: list[list[str]] = [[] for _ in range(max(depth.values(), default=0) + 1)]
     for n in stage_nodes:
         layers[depth[n]].append(n)
@@ -186,8 +199,9 @@ def placement(chain: Chain, sweeps: int = 4) -> Placement:
     r"""Place each node on a grid: stages left to right, each in one or more columns.
 
     A stage whose nodes take others of the same stage as inputs is split into layers (a node
-    one layer right of its latest input in the stage; Kahn's algorithm, cycles broken in file
-    order), so every arrow within a stage points right. A layer of more than
+    one layer right of its latest input in the stage, by Kahn's algorithm with cycles broken in
+    file order; then moved right to just before its earliest user in the stage), so every arrow
+    within a stage points right and stays short. A layer of more than
     :data:`MAX_ROWS` nodes wraps into :math:`\lceil k / 16 \rceil` columns, row by row, so a
     126-node chain stays a wide picture rather than a 44-inch strip. Each column is centred on
     row 0 (the first of ``k`` nodes at ``(k - 1) / 2``). Within a layer nodes start in file
@@ -366,7 +380,8 @@ def routes(chain: Chain, where: Mapping[str, tuple[int, float]]) -> list[Route]:
     columns: dict[int, list[float]] = {}
     for x, y in where.values():
         columns.setdefault(x, []).append(y)
-    top = max((abs(y) for _, y in where.values()), default=0.0) + BOX_HEIGHT / 2
+    # lines may pass above and below the outermost boxes, up to half a row beyond their centres
+    top = max((abs(y) for _, y in where.values()), default=0.0) + 0.5
     pairs = [(i.node, n.id) for n in chain.nodes for i in n.inputs if i.node != n.id]
 
     def spread(ends: Mapping[str, list[tuple[float, int]]]) -> dict[int, float]:
