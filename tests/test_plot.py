@@ -537,7 +537,7 @@ def test_ranked_bars_of_a_hand_made_chain(tmp_path: Path) -> None:
     # DE has no bar, only its n/a and reason
     widths = bar_widths(data)
     assert sorted(widths) == ["rank-1", "rank-2", "rank-3", "rank-4"]
-    assert any(t.startswith("n/a: loss of f2: linear model") for t in texts)
+    assert any(t.startswith("n/a: linear model: the loss of f2 rests") for t in texts)
     # bar widths in proportion to the losses: .18 / .25, .108 / .25, .1 / .25
     base = widths["rank-1"]
     assert [widths[f"rank-{k}"] / base for k in (2, 3, 4)] == pytest.approx(

@@ -41,7 +41,9 @@ RANK = """\
   inputs: [{node: b, cost_share: 0.3}, c]
 """
 
-REASON = "loss of f2: linear model: no cost share for the input(s) the scenario hits: c->f2"
+REASON = (
+    "linear model: the loss of f2 rests on inputs without a cost share that the cut hits: c->f2"
+)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -18,7 +18,7 @@ from ..errors import ScenarioError
 from ..io.forms import parse_cut, parse_severities, parse_shock, parse_substitution
 from ..io.limits import Limit
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
-from .compiled import BoolArray, Compiled, FloatArray, compile_chain
+from .compiled import BoolArray, Compiled, FloatArray, IntArray, compile_chain
 from .metrics import direct_metrics, rests_on_unknown
 from .propagate import MODELS, LossModel, check_model, cut_matrix, import_losses, propagate
 
@@ -625,7 +625,11 @@ def rank_sweep_rows(rows: Iterable[SweepRow]) -> tuple[SweepRow, ...]:
         return (not known, -value if known else 0.0, origin, node or "")
 
     ranked = sorted(cuts.items(), key=key)
-    return tuple(replace(row, rank=k) for k, (_, group) in enumerate(ranked, 1) for row in group)
+    return tuple(
+        SweepRow(r.severity, r.origin, r.node, r.final, r.unknown, r.reason, k)
+        for k, (_, group) in enumerate(ranked, 1)
+        for r in group
+    )
 
 
 def sweep(
@@ -724,6 +728,7 @@ def sweep(
     finals = c.final_ids()
     labels = [",".join(nodes) if nodes else None for _, nodes in plans]
     rows: list[SweepRow] = []
+    reasons: dict[tuple[tuple[str, ...], bytes], str] = {}
     block = max(1, min(1024, (1 << 22) // max(c.size, 1)))
     for start in range(0, count, block):
         columns = np.arange(start, min(count, start + block))
@@ -732,10 +737,18 @@ def sweep(
         values = q[c.finals].T.tolist()
         mask = unknown_mask(c, q, dom, model)
         hidden = mask[c.finals].T.tolist() if mask is not None else None
+        causes = _uncosted_hits(c, q, mask) if mask is not None else None
         for j, (p, s, final) in enumerate(zip(plan.tolist(), level.tolist(), values, strict=True)):
             unknown = (
                 tuple(f for f, hit in zip(finals, hidden[j], strict=True) if hit) if hidden else ()
             )
+            reason = None
+            if unknown and causes is not None:
+                edges = causes[1][causes[0][:, j]]
+                key = (unknown, edges.tobytes())
+                if key not in reasons:  # many rows share their causes: each text made once
+                    reasons[key] = _sweep_reason(c, unknown, edges)
+                reason = reasons[key]
             rows.append(
                 SweepRow(
                     severities[s],
@@ -743,23 +756,32 @@ def sweep(
                     labels[p],
                     tuple(zip(finals, final, strict=True)),
                     unknown,
-                    _final_reasons(c, q, dom, model, j, unknown) if unknown else None,
+                    reason,
                 )
             )
     ranked = rank_sweep_rows(rows) if over is not None else tuple(rows)
     return SweepResult(chain.name, c.perspective, model, ranked, over)
 
 
-def _final_reasons(
-    c: Compiled,
-    q: FloatArray,
-    dom: FloatArray,
-    model: LossModel,
-    column: int,
-    unknown: Sequence[str],
-) -> str:
-    """Why the losses of the final products ``unknown`` (column ``column``) are n/a."""
-    reasons = _unknown_losses(c, q, dom, model, column)
-    return "; ".join(
-        f"loss of {f}: {reasons.get(c.index[f], 'rests on a missing cost share')}" for f in unknown
+def _uncosted_hits(c: Compiled, q: FloatArray, mask: BoolArray) -> tuple[BoolArray, IntArray]:
+    """For a block of scenarios (``nodes x S``): which inputs without a cost share make a loss
+    unknown in which column (``uncosted inputs x S``), and the inputs' edge numbers.
+
+    An input without a cost share is a cause in a column when its user's loss is unknown there
+    and the input is hit (its loss is above 0, or unknown): the root of every unknown loss
+    (:func:`unknown_mask`).
+    """
+    edges = np.flatnonzero(~c.in_known)
+    src, user = c.in_src[edges], c.in_user[edges]
+    hit: BoolArray = mask[user] & (mask[src] | (q[src] > 1e-12))
+    return hit, edges
+
+
+def _sweep_reason(c: Compiled, unknown: Sequence[str], edges: IntArray) -> str:
+    """Why the losses of the final products ``unknown`` are n/a: the inputs ``edges``."""
+    named = [f"{c.nodes[int(c.in_src[e])]}->{c.nodes[int(c.in_user[e])]}" for e in edges[:6]]
+    more = f" and {len(edges) - 6:,} more" if len(edges) > 6 else ""
+    return (
+        f"linear model: the loss of {', '.join(unknown)} rests on inputs without a cost share "
+        f"that the cut hits: {', '.join(named) or 'none named'}{more}"
     )
