@@ -171,3 +171,27 @@ def test_table_json_and_csv_share_the_order(chain_path: Path) -> None:
            for r in csv.DictReader(io.StringIO(out))]  # fmt: skip
     assert got[-2:] == [("5", "DE", "f1", "0.0", ""), ("5", "DE", "f2", "", "")]
     assert [g[1] for g in got[::2]] == ["JP", "AU", "KR", "US", "DE"]
+
+
+def test_a_chain_without_final_products_has_nothing_to_rank(data_dir: Path) -> None:
+    # cycle.yaml: spindles and machine tools feed each other, so no node is a final product
+    result = sweep(load_chain(data_dir / "valid" / "cycle.yaml"), over="origins")
+    assert [(r.rank, r.origin, r.final, r.worst) for r in result.rows] == [
+        (1, "CH", (), None),
+        (2, "JP", (), None),
+    ]
+    reason = "the chain has no final product (every node feeds another): no loss to rank"
+    assert {r.reason for r in result.rows} == {reason}
+    out = CliRunner().invoke(
+        app, ["sweep", str(data_dir / "valid" / "cycle.yaml"), "--over", "origins"],
+        env={"COLUMNS": "120"},
+    )  # fmt: skip
+    assert f"  - CH at 100%, JP at 100%: {reason}" in out.output
+
+
+def test_reasons_are_listed_once_for_the_cuts_they_share(chain_path: Path) -> None:
+    # at severities .5 and 1 DE's cut leaves f2 n/a for the same reason: one line, both cuts
+    args = ["sweep", str(chain_path), "--over", "origins", "--model", "linear"]
+    out = CliRunner().invoke(app, [*args, "--severity", "0.5:1:0.5"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    assert f"  - DE at 50%, DE at 100%: {REASON}" in out.output

@@ -742,7 +742,7 @@ def sweep(
             unknown = (
                 tuple(f for f, hit in zip(finals, hidden[j], strict=True) if hit) if hidden else ()
             )
-            reason = None
+            reason = None if finals else _NO_FINAL
             if unknown and causes is not None:
                 edges = causes[1][causes[0][:, j]]
                 key = (unknown, edges.tobytes())
@@ -761,6 +761,9 @@ def sweep(
             )
     ranked = rank_sweep_rows(rows) if over is not None else tuple(rows)
     return SweepResult(chain.name, c.perspective, model, ranked, over)
+
+
+_NO_FINAL = "the chain has no final product (every node feeds another): no loss to rank"
 
 
 def _uncosted_hits(c: Compiled, q: FloatArray, mask: BoolArray) -> tuple[BoolArray, IntArray]:

@@ -702,12 +702,14 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
             ),
             overflow="fold",
         )
-        for r in result.rows:
-            if r.reason:
-                where = f"{r.origin}:{r.node}" if r.node else r.origin
-                out.print(
-                    escape(f"  - {where} at {fmt_pct(r.severity)}: {r.reason}"), overflow="fold"
-                )
+    cuts: dict[str, list[str]] = {}  # each reason once, with the cuts it applies to
+    for r in result.rows:
+        if r.reason:
+            where = f"{r.origin}:{r.node}" if r.node else r.origin
+            cuts.setdefault(r.reason, []).append(f"{where} at {fmt_pct(r.severity)}")
+    for reason, which in cuts.items():
+        more = f" and {len(which) - 8:,} more" if len(which) > 8 else ""
+        out.print(escape(f"  - {', '.join(which[:8])}{more}: {reason}"), overflow="fold")
 
 
 STRESS_CSV_FIELDS = ["rank", "origin", "node", "final", "tts", "cumulative_loss", "peak_loss"]
