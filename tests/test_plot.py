@@ -356,7 +356,8 @@ def test_a_long_arrow_runs_between_the_boxes_it_passes() -> None:
     assert flat(found["a", "d"]) == pytest.approx([0.36, -0.152, 0.6, -0.43, 1.4, -0.43, 1.64, 0])
     # d -> e runs leftwards: out of d's right side (2.36, 0), across d's own column 2 at the
     # free row nearest 0 (bands [-1.38, -0.43] and [0.43, 1.38] tie: the upper one), across
-    # column 1 in the band below c, which a -> d shares: lanes 0.05 apart in [-0.57, -0.43],
+    # column 1 in the band below c (e's box [-1.38, -0.62] leaves [-1.5, -1.43] below it and
+    # [-0.57, -0.43] above, both 0.43 from -1.0: the upper one), which a -> d shares: lanes 0.05 apart in [-0.57, -0.43],
     # a -> d (wishing -0.076) on top at -0.43, d -> e (wishing -1.0) at -0.57; into e's left
     # side (0.64, -1.0)
     assert flat(found["d", "e"]) == pytest.approx(

@@ -12,6 +12,7 @@ picture and a GEXF/DOT/Mermaid export of the same chain agree.
 
 from __future__ import annotations
 
+import bisect
 import io
 import math
 import os
@@ -297,30 +298,42 @@ class Route:
     points: tuple[tuple[float, float], ...]
 
 
-def _free_band(
-    rows: list[float], wanted: float, lowest: float, highest: float
-) -> tuple[float, float]:
-    """The free band of a column (boxes at ``rows``) nearest the row ``wanted``.
+def _free_bands(rows: list[float], lowest: float, highest: float) -> list[tuple[float, float]]:
+    """The bands of a column (boxes at ``rows``) where a line may cross it, bottom to top.
 
-    The free bands lie between boxes (and above and below them, within ``[lowest, highest]``);
-    each keeps :data:`CHANNEL_MARGIN` from the boxes around it.
+    They lie between boxes (and above and below them, within ``[lowest, highest]``); each keeps
+    :data:`CHANNEL_MARGIN` from the boxes around it.
 
-    >>> _free_band([1.0, 0.0], 0.4, -2.0, 2.0)
-    (0.43, 0.57)
+    >>> _free_bands([1.0, 0.0], -2.0, 2.0)
+    [(-2.0, -0.43), (0.43, 0.57), (1.43, 2.0)]
     """
     half = BOX_HEIGHT / 2 + CHANNEL_MARGIN
-    bands = [(lowest, highest)]
+    bands = []
+    low = lowest
     for y in sorted(rows):
-        bands = [
-            part
-            for a, b in bands
-            for part in ((a, min(b, y - half)), (max(a, y + half), b))
-            if part[1] >= part[0]
-        ]
-    if not bands:
-        return (lowest, lowest)
-    a, b = min(bands, key=lambda band: (abs(min(max(wanted, band[0]), band[1]) - wanted), -band[0]))
-    return round(a, 9), round(b, 9)
+        if y - half >= low:
+            bands.append((round(low, 9), round(min(highest, y - half), 9)))
+        low = max(low, y + half)
+    if highest >= low:
+        bands.append((round(low, 9), round(highest, 9)))
+    return bands or [(lowest, lowest)]
+
+
+def _nearest_band(
+    bands: list[tuple[float, float]], wanted: float, starts: list[float] | None = None
+) -> tuple[float, float]:
+    """The band of :func:`_free_bands` nearest the row ``wanted`` (the upper one on a tie);
+    ``starts``, the bands' lower ends, when the caller has them.
+
+    >>> _nearest_band([(-2.0, -0.43), (0.43, 0.57), (1.43, 2.0)], 0.4)
+    (0.43, 0.57)
+    """
+    k = bisect.bisect_right(starts or [a for a, _ in bands], wanted)
+    near = bands[max(0, k - 1) : k + 1]
+    return min(
+        near,
+        key=lambda band: (round(abs(min(max(wanted, band[0]), band[1]) - wanted), 9), -band[0]),
+    )
 
 
 def _lanes(wanted: list[float], low: float, high: float) -> list[float]:
@@ -362,7 +375,7 @@ def routes(chain: Chain, where: Mapping[str, tuple[int, float]]) -> list[Route]:
     user's box on the left, and never crosses a box it does not connect.
 
     Between columns (the gaps, where no box is) a route runs straight; across a column it runs
-    level, at the free row nearest the straight line from input to user (:func:`_free_row`),
+    level, at the free row nearest the straight line from input to user (:func:`_free_bands`),
     so it passes between boxes. An arrow to a column at or left of its input's (a cycle, or a
     node of a later stage feeding an earlier one) crosses the columns leftwards in the same way.
     Where several arrows leave or enter one box, their ends are spread over the box's side in
@@ -408,9 +421,11 @@ def routes(chain: Chain, where: Mapping[str, tuple[int, float]]) -> list[Route]:
         for x in crossed:
             t = (x - x1) / (x2 - x1) if x2 != x1 else 0.5
             crossings.append((e, x, y1 + (y2 - y1) * t))
+    free = {x: _free_bands(columns.get(x, []), -top, top) for x in {x for _, x, _ in crossings}}
+    starts = {x: [a for a, _ in found] for x, found in free.items()}
     bands: dict[tuple[int, float, float], list[int]] = {}
     for k, (_, x, wanted) in enumerate(crossings):
-        low, high = _free_band(columns.get(x, []), wanted, -top, top)
+        low, high = _nearest_band(free[x], wanted, starts[x])
         bands.setdefault((x, low, high), []).append(k)
     level: dict[int, float] = {}
     for (_, low, high), members in bands.items():
