@@ -591,3 +591,19 @@ def test_ranked_bars_stop_at_sixty(tmp_path: Path) -> None:
 def test_a_sweep_of_one_cut_is_not_ranked(mini: Chain) -> None:
     with pytest.raises(OutputError, match="nothing to rank: draw a sweep over origins or nodes"):
         plot_ranking(chokepoint.sweep(mini, cut="JP"), mini)
+
+
+def test_a_png_too_wide_for_its_format_is_refused() -> None:
+    # 200 nodes in a line within one stage: 200 layers, 2.7 x 200 + 0.6 = 540.6 in = 81,090 px
+    nodes = tuple(
+        Node(f"n{k}", f"N{k}", "all", inputs=(Input(f"n{k - 1}", 0.5),) if k else ())
+        for k in range(200)
+    )
+    chain = Chain("line", "Line", "CN", 2020, ("all",), nodes)
+    assert chain_figure_size(chain) == (540.6, 4.36)
+    with pytest.raises(OutputError) as caught:
+        plot_chain(chain, chokepoint.analyze(chain))
+    assert str(caught.value) == (
+        "chain 'line' (200 nodes) makes a picture of 81,090 x 654 pixels, above the 65,535 a "
+        "PNG file can hold in each direction; draw it as .svg instead"
+    )

@@ -1,7 +1,9 @@
 """Pictures of chains and sweeps, drawn with matplotlib (the optional ``plot`` extra).
 
-:func:`plot_chain` draws a chain left to right, one column per stage, and returns PNG or SVG
-bytes; :func:`plot_sweep` draws final-product loss against severity from plain rows. matplotlib
+:func:`plot_chain` draws a chain left to right, one column per stage (:func:`placement`), its
+arrows routed between the boxes (:func:`routes`), and returns PNG or SVG bytes;
+:func:`plot_sweep` draws final-product loss against severity from plain rows, and
+:func:`plot_ranking` a sweep over origins or nodes as ranked bars. matplotlib
 is imported inside these functions, on the Agg canvas, without :mod:`matplotlib.pyplot`: no
 figure, backend or ``rcParams`` change outlives a call. Without matplotlib they raise
 :class:`PlotDependencyError`, which says how to install it.
@@ -37,13 +39,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DPI",
+    "MAX_PIXELS",
+    "MAX_ROWS",
     "PLOT_FORMATS",
+    "RANK_BARS",
+    "Bar",
+    "Placement",
     "PlotDependencyError",
+    "Route",
+    "chain_figure",
     "chain_figure_size",
     "layout",
+    "placement",
     "plot_chain",
     "plot_format",
+    "plot_ranking",
     "plot_sweep",
+    "plot_sweep_result",
+    "ranking_bars",
+    "routes",
     "sweep_series",
 ]
 
@@ -51,6 +65,8 @@ PlotFormat = Literal["png", "svg"]
 PLOT_FORMATS: tuple[PlotFormat, ...] = ("png", "svg")
 #: Resolution of PNG files, in dots per inch.
 DPI = 150
+#: The most pixels a PNG picture may have in each direction (matplotlib's Agg canvas: 2^16 - 1).
+MAX_PIXELS = 65_535
 INSTALL_HINT = "pip install 'chokepoint-supply[plot]'"
 
 # Geometry of plot_chain, in inches: one column per stage, one row per node of the fullest stage.
@@ -676,9 +692,21 @@ def plot_chain(
     ------
     PlotDependencyError
         When matplotlib is not installed.
+    OutputError
+        For a format other than png or svg, or a PNG picture wider or higher than
+        :data:`MAX_PIXELS` (SVG has no such limit).
     """
     if fmt not in PLOT_FORMATS:
         msg = f"unknown image format '{fmt}'; choose png or svg"
+        raise OutputError(msg)
+    width, height = chain_figure_size(chain)
+    pixels = round(width * DPI), round(height * DPI)
+    if fmt == "png" and max(pixels) > MAX_PIXELS:
+        msg = (
+            f"chain '{chain.name}' ({len(chain.nodes):,} nodes) makes a picture of "
+            f"{pixels[0]:,} x {pixels[1]:,} pixels, above the {MAX_PIXELS:,} a PNG file can "
+            "hold in each direction; draw it as .svg instead"
+        )
         raise OutputError(msg)
     with _drawing():
         return _save(chain_figure(chain, analysis, result), fmt)
