@@ -646,7 +646,8 @@ def sweep(
     """Run one cut at several severities, or each origin / each node's top supplier in turn.
 
     The function behind ``chokepoint sweep``. Every row is one scenario; all run as batches of
-    :func:`run_scenarios`.
+    :func:`run_scenarios`. With ``over``, the cuts are ranked by their worst final-product loss,
+    worst first (:func:`rank_sweep_rows`); a row whose worst loss is unknown carries the reason.
 
     Parameters
     ----------
