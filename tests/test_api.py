@@ -142,15 +142,16 @@ def test_sweep_severities_and_defaults(mini: chokepoint.Chain) -> None:
     assert [r.severity for r in default] == pytest.approx([k / 10 for k in range(11)])
     assert default[-1].final == (("cars", pytest.approx(0.325)),)
     over_nodes = chokepoint.sweep(mini, over="nodes").rows  # severity 1 by default
+    # ranked by the worst final-product loss (cars is the only final product), worst first
     assert [(r.origin, r.node, r.final[0][1]) for r in over_nodes] == [
+        ("JP", "robots", pytest.approx(0.5)),
         ("JP", "reducers", pytest.approx(0.325)),
         ("EU", "plc", 0.0),
-        ("JP", "robots", pytest.approx(0.5)),
     ]
     over_origins = chokepoint.sweep(mini, over="origins").rows
     assert [(r.origin, r.final[0][1]) for r in over_origins] == [
-        ("EU", 0.0),
         ("JP", pytest.approx(0.825)),
+        ("EU", 0.0),
     ]
 
 

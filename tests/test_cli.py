@@ -230,9 +230,10 @@ def test_sweep_json_and_csv(runner: CliRunner) -> None:
     assert doc["rows"][0]["node"] == "reducers"
     code, out, _ = run(runner, "sweep", MINI, "--over", "origins", "-f", "csv")
     assert code == 0
-    assert out.splitlines()[0] == "severity,origin,node,final,loss"
+    assert out.splitlines()[0] == "severity,origin,node,final,loss,rank,worst_loss"
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [(r["origin"], r["node"]) for r in rows] == [("EU", ""), ("JP", "")]
+    # worst first: JP's cut costs cars 82.5%, EU's nothing
+    assert [(r["origin"], r["node"], r["rank"]) for r in rows] == [("JP", "", "1"), ("EU", "", "2")]
 
 
 @pytest.mark.parametrize(

@@ -320,12 +320,29 @@ def test_sweep_with_a_plot(runner: CliRunner, tmp_path: Path) -> None:
     assert len(data) > 10_000
 
 
-def test_sweep_plot_with_over_is_refused(runner: CliRunner, tmp_path: Path) -> None:
-    image = tmp_path / "sweep.png"
-    code, out, err = invoke(runner, "sweep", "robots", "--over", "origins", "--plot", str(image))
-    assert (code, out) == (2, "")
-    assert err == "error: --plot draws loss against severity; use it with --cut, not --over\n"
-    assert not image.exists()
+def test_sweep_over_draws_ranked_bars(runner: CliRunner, tmp_path: Path) -> None:
+    """Issue 13, item 3: --plot with --over draws one bar per cut, worst at the top."""
+    image = tmp_path / "ranked.svg"
+    code, out, err = invoke(
+        runner, "sweep", "robots", "--over", "nodes", "-f", "csv", "--plot", str(image)
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    order = [(r["rank"], r["origin"], r["node"]) for r in rows[::3]]  # 3 final products a cut
+    # EUROPE's PLCs cost every end use 57%, JP's CNC 13.0%, reducers 12.3% (.2 x .614), servo 4.4%
+    assert order == [
+        ("1", "EUROPE", "plc"),
+        ("2", "JP", "cnc"),
+        ("3", "JP", "reducers"),
+        ("4", "JP", "servo"),
+    ]
+    text = image.read_text(encoding="utf-8")
+    labels = [line for line in ("1. EUROPE", "2. JP", "3. JP", "4. JP") if line in text]
+    assert len(labels) == 4
+    assert [text.index(f'id="rank-{k}"') for k in (1, 2, 3, 4)] == sorted(
+        text.index(f'id="rank-{k}"') for k in (1, 2, 3, 4)
+    )
+    assert "57.0% · every final product" in text
 
 
 def test_sweep_plot_needs_png_or_svg(runner: CliRunner, tmp_path: Path) -> None:

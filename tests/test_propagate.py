@@ -118,11 +118,16 @@ def test_cut_matrix_regions_and_sweep_rows(tmp_path: Path) -> None:
     assert np.count_nonzero(one) == 1
     # a sweep over origins is the batch of one cut per origin and severity
     severities = (0.0, 0.3, 1.0)
-    rows = sweep(c.chain, over="origins", severity=severities).rows
+    rows = {
+        (r.origin, r.severity): r for r in sweep(c.chain, over="origins", severity=severities).rows
+    }
     scenarios = [[Cut(o, s)] for o in c.origins() for s in severities]
     q, _ = propagate(c, import_losses(c, cut_matrix(c, scenarios)))
     np.testing.assert_allclose(
-        q[c.finals].T, [[loss for _, loss in r.final] for r in rows], rtol=0, atol=1e-15
+        q[c.finals].T,
+        [[loss for _, loss in rows[o, s].final] for o in c.origins() for s in severities],
+        rtol=0,
+        atol=1e-15,
     )
 
 

@@ -314,12 +314,13 @@ def test_sweep_severities(width: int) -> None:
 def test_sweep_over_origins_and_nodes(width: int) -> None:
     out = table(width, "sweep", MINI, "--over", "origins")
     # EU supplies only plc, an inessential input: nothing reaches cars
-    assert lines_of(out) == [["EU", "(all)", "100%", "0.0%"], ["JP", "(all)", "100%", "82.5%"]]
+    # ranked by the worst final-product loss, worst first
+    assert lines_of(out) == [["JP", "(all)", "100%", "82.5%"], ["EU", "(all)", "100%", "0.0%"]]
     out = table(width, "sweep", MINI, "--over", "nodes")
     assert lines_of(out) == [
+        ["JP", "robots", "100%", "50.0%"],
         ["JP", "reducers", "100%", "32.5%"],
         ["EU", "plc", "100%", "0.0%"],
-        ["JP", "robots", "100%", "50.0%"],
     ]
 
 
@@ -926,13 +927,13 @@ def test_long_ids_wrap_after_hyphens_and_figures_stay_whole(width: int) -> None:
 
 def test_sweep_headers_abbreviated_then_one_row_per_final() -> None:
     """NL cuts EUV (.9): the first three finals lose 90%, the last two nothing; JP and KR cut the
-    gases: every final loses 35% and 25%."""
+    gases: every final loses 35% and 25%. Ranked by the worst loss: NL (90%), JP, KR."""
     out = table(80, "sweep", LONG, "--over", "origins")
     assert "┃origin ┃ node  ┃ severity ┃    F1 ┃    F2 ┃    F3 ┃    F4 ┃    F5┃" in out
     assert records(tables_of(out)[0], range(2, 8)) == [
+        ["NL", "(all)", "100%", "90.0%", "90.0%", "90.0%", "0.0%", "0.0%"],
         ["JP", "(all)", "100%", *["35.0%"] * 5],
         ["KR", "(all)", "100%", *["25.0%"] * 5],
-        ["NL", "(all)", "100%", "90.0%", "90.0%", "90.0%", "0.0%", "0.0%"],
     ]
     legend = " · ".join(f"F{k} {f}" for k, f in enumerate(FINALS, 1))
     assert f"final products: {legend}" in flat(out)
@@ -940,13 +941,13 @@ def test_sweep_headers_abbreviated_then_one_row_per_final() -> None:
     out = table(64, "sweep", LONG, "--over", "origins")
     rows = records(tables_of(out)[0], (4,))
     assert rows[:5] == [
-        ["JP", "(all)", "100%", FINALS[0], "35.0%"],
-        ["", "", "", FINALS[1], "35.0%"],
-        ["", "", "", FINALS[2], "35.0%"],
-        ["", "", "", FINALS[3], "35.0%"],
-        ["", "", "", FINALS[4], "35.0%"],
+        ["NL", "(all)", "100%", FINALS[0], "90.0%"],
+        ["", "", "", FINALS[1], "90.0%"],
+        ["", "", "", FINALS[2], "90.0%"],
+        ["", "", "", FINALS[3], "0.0%"],
+        ["", "", "", FINALS[4], "0.0%"],
     ]
-    assert rows[-2:] == [["", "", "", FINALS[3], "0.0%"], ["", "", "", FINALS[4], "0.0%"]]
+    assert rows[-2:] == [["", "", "", FINALS[3], "25.0%"], ["", "", "", FINALS[4], "25.0%"]]
     assert "final products: F1" not in out
     check_sweep(72, LONG, "--over", "nodes")
 

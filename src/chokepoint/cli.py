@@ -1006,8 +1006,9 @@ def sweep(
         Path | None,
         typer.Option(
             "--plot",
-            help="With --cut: also draw each final product's loss against severity to FILE.png "
-            "or FILE.svg (needs matplotlib: pip install 'chokepoint-supply[plot]').",
+            help="Also draw FILE.png or FILE.svg: with --cut, each final product's loss against "
+            "severity; with --over, ranked bars of each cut's worst final-product loss, worst at "
+            "the top (needs matplotlib: pip install 'chokepoint-supply[plot]').",
             callback=_check_output,
         ),
     ] = None,
@@ -1017,6 +1018,9 @@ def sweep(
     With --months (and --stock), a sweep over time: the cut lasts each duration, or one node's
     stock takes each value, and each final product's time to survive, cumulative and peak loss
     show where a shortage starts (docs/methodology.md).
+
+    With --over, cuts are ranked by their worst final-product loss, worst first; a cut whose worst
+    loss is n/a (linear model, missing cost shares) comes last, with the reason.
     """
     from .core.scenarios import sweep as run
     from .io.loader import load_chain
@@ -1046,8 +1050,6 @@ def sweep(
         )
         show(timed, loaded, format.value)
         return
-    if plot is not None and over is not None:
-        _fail("error: --plot draws loss against severity; use it with --cut, not --over")
     image_format: Any = None
     if plot is not None:
         from .output.plot import plot_format
@@ -1400,7 +1402,9 @@ def plot(
     """Draw the chain left to right, one column per stage, coloured by import dependence.
 
     With a scenario, nodes are coloured by their loss. Choke points are outlined, nodes not ruled
-    out as choke points (origins incomplete) dashed; arrows are as wide as the input's cost share.
+    out as choke points (origins incomplete) dashed; arrows are as wide as the input's cost share
+    and run between the boxes they do not connect. A stage whose nodes feed each other takes a
+    column per layer, and a column of more than 16 nodes wraps into several.
     Needs matplotlib: pip install 'chokepoint-supply[plot]'.
     """
     from .api import plot as run

@@ -19,7 +19,7 @@ from ..errors import ScenarioError
 from ..io.forms import parse_cut, parse_severities, parse_shock, parse_substitution
 from ..io.limits import Limit
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
-from .compiled import BoolArray, Compiled, FloatArray, compile_chain, standard_note
+from .compiled import BoolArray, Compiled, FloatArray, IntArray, compile_chain, standard_note
 from .metrics import direct_metrics, rests_on_unknown
 from .propagate import MODELS, LossModel, check_model, cut_matrix, import_losses, propagate
 
@@ -28,6 +28,7 @@ __all__ = [
     "MODELS",
     "SWEEP_ROWS",
     "LossModel",
+    "RANK_TOLERANCE",
     "NodeLoss",
     "Scenario",
     "ScenarioResult",
@@ -35,6 +36,7 @@ __all__ = [
     "SweepRow",
     "check_scenario",
     "cut_notes",
+    "rank_sweep_rows",
     "require_scenario",
     "resolve_scenario",
     "run_scenario",
@@ -608,6 +610,10 @@ def _unknown_losses(
 # Sweeps
 
 
+#: Two worst losses closer than this are a tie (broken by origin, then node).
+RANK_TOLERANCE = 1e-12
+
+
 @dataclass(frozen=True, slots=True)
 class SweepRow:
     """One scenario of a sweep: a cut of ``origin`` (of ``node``, or every node when None)."""
@@ -619,33 +625,119 @@ class SweepRow:
     unknown: tuple[str, ...] = ()
     """Final products whose loss rests on a missing cost share (``linear``): their value in
     ``final`` is only a lower bound, and null in JSON and CSV."""
+    reason: str | None = None
+    """Why the losses of ``unknown`` are not known (None when every loss is)."""
+    rank: int | None = None
+    """The cut's place in a sweep ``over`` origins or nodes (1 = worst); None for one cut."""
+
+    @property
+    def worst(self) -> float | None:
+        r"""The worst final-product loss, :math:`\max_f q_f`; None when it rests on an unknown.
+
+        It is unknown when a final product's loss is unknown (that loss is only a lower bound,
+        so the maximum could be larger), unless a known loss is already 1 (nothing is larger),
+        and when the chain has no final product.
+
+        >>> SweepRow(1.0, "JP", None, (("a", 0.2), ("b", 0.5))).worst
+        0.5
+        >>> SweepRow(1.0, "JP", None, (("a", 0.2), ("b", 0.5)), ("b",)).worst is None
+        True
+        """
+        known = [q for f, q in self.final if f not in self.unknown]
+        best = max(known, default=None)
+        if self.unknown and (best is None or best < 1.0 - RANK_TOLERANCE):
+            return None
+        return best
+
+    @property
+    def worst_final(self) -> tuple[str, ...]:
+        """The final products whose loss is the worst (to :data:`RANK_TOLERANCE`); () when unknown.
+
+        >>> SweepRow(1.0, "JP", None, (("a", 0.5), ("b", 0.2), ("c", 0.5))).worst_final
+        ('a', 'c')
+        """
+        worst = self.worst
+        if worst is None:
+            return ()
+        return tuple(
+            f for f, q in self.final if f not in self.unknown and q >= worst - RANK_TOLERANCE
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class SweepResult:
-    """Final-product losses for each scenario of a sweep."""
+    """Final-product losses for each scenario of a sweep.
+
+    A sweep ``over`` origins or nodes is ranked (:func:`rank_sweep_rows`): worst final-product
+    loss first, rows whose worst loss is unknown last.
+    """
 
     chain: str
     perspective: str
     model: LossModel
     rows: tuple[SweepRow, ...]
+    over: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``chokepoint sweep --format json``."""
+        """The JSON document of ``chokepoint sweep --format json``.
+
+        Each row has ``rank`` (null for a sweep of one cut), ``worst_loss`` (null when it rests
+        on an unknown), ``worst_final`` (the final products with that loss) and ``unknown``
+        (why, or null), beside ``severity``, ``origin``, ``node`` and ``final``.
+        """
         return {
             "chain": self.chain,
             "perspective": self.perspective,
             "model": self.model,
+            "over": self.over,
             "rows": [
                 {
                     "severity": r.severity,
                     "origin": r.origin,
                     "node": r.node,
                     "final": [{"id": n, "loss": None if n in r.unknown else q} for n, q in r.final],
+                    "rank": r.rank,
+                    "worst_loss": r.worst,
+                    "worst_final": list(r.worst_final),
+                    "unknown": r.reason,
                 }
                 for r in self.rows
             ],
         }
+
+
+def rank_sweep_rows(rows: Iterable[SweepRow]) -> tuple[SweepRow, ...]:
+    r"""Rank the cuts of a sweep by their worst final-product loss, worst first.
+
+    Rows of one cut (``origin``, ``node``) stay together, in their order. A cut's key is
+    :math:`W = \max_{s} \max_f q_f(s)` over its rows (:attr:`SweepRow.worst`); a cut with a
+    row whose worst loss is unknown has no key and comes after every cut with one. Ties (keys
+    within :data:`RANK_TOLERANCE`, which rounds :math:`W` to 12 decimals) and unknown keys are
+    ordered by origin, then node id, a whole-origin cut (``node`` None) first. Every row of a
+    cut carries the cut's ``rank`` (1 = worst).
+
+    >>> rows = [SweepRow(1.0, "JP", None, (("f", 0.2),)), SweepRow(1.0, "DE", None, (("f", 0.2),)),
+    ...         SweepRow(1.0, "US", None, (("f", 0.1),), ("f",)), SweepRow(1.0, "KR", None, (("f", 0.5),))]
+    >>> [(r.rank, r.origin) for r in rank_sweep_rows(rows)]
+    [(1, 'KR'), (2, 'DE'), (3, 'JP'), (4, 'US')]
+    """
+    cuts: dict[tuple[str, str | None], list[SweepRow]] = {}
+    for row in rows:
+        cuts.setdefault((row.origin, row.node), []).append(row)
+
+    def key(item: tuple[tuple[str, str | None], list[SweepRow]]) -> tuple[bool, float, str, str]:
+        (origin, node), group = item
+        worst = [r.worst for r in group]
+        known = None not in worst
+        value = round(max((w for w in worst if w is not None), default=0.0), 12)
+        return (not known, -value if known else 0.0, origin, node or "")
+
+    ranked = sorted(cuts.items(), key=key)
+    return tuple(
+        SweepRow(r.severity, r.origin, r.node, r.final, r.unknown, r.reason, k)
+        for k, (_, group) in enumerate(ranked, 1)
+        for r in group
+    )
 
 
 def sweep(
@@ -662,7 +754,8 @@ def sweep(
     """Run one cut at several severities, or each origin / each node's top supplier in turn.
 
     The function behind ``chokepoint sweep``. Every row is one scenario; all run as batches of
-    :func:`run_scenarios`.
+    :func:`run_scenarios`. With ``over``, the cuts are ranked by their worst final-product loss,
+    worst first (:func:`rank_sweep_rows`); a row whose worst loss is unknown carries the reason.
 
     Parameters
     ----------
@@ -744,6 +837,7 @@ def sweep(
     finals = c.final_ids()
     labels = [",".join(nodes) if nodes else None for _, nodes in plans]
     rows: list[SweepRow] = []
+    reasons: dict[tuple[tuple[str, ...], bytes], str] = {}
     block = max(1, min(1024, (1 << 22) // max(c.size, 1)))
     for start in range(0, count, block):
         columns = np.arange(start, min(count, start + block))
@@ -752,10 +846,18 @@ def sweep(
         values = q[c.finals].T.tolist()
         mask = unknown_mask(c, q, dom, model)
         hidden = mask[c.finals].T.tolist() if mask is not None else None
+        causes = _uncosted_hits(c, q, mask) if mask is not None else None
         for j, (p, s, final) in enumerate(zip(plan.tolist(), level.tolist(), values, strict=True)):
             unknown = (
                 tuple(f for f, hit in zip(finals, hidden[j], strict=True) if hit) if hidden else ()
             )
+            reason = None if finals else _NO_FINAL
+            if unknown and causes is not None:
+                edges = causes[1][causes[0][:, j]]
+                key = (unknown, edges.tobytes())
+                if key not in reasons:  # many rows share their causes: each text made once
+                    reasons[key] = _sweep_reason(c, unknown, edges)
+                reason = reasons[key]
             rows.append(
                 SweepRow(
                     severities[s],
@@ -763,6 +865,35 @@ def sweep(
                     labels[p],
                     tuple(zip(finals, final, strict=True)),
                     unknown,
+                    reason,
                 )
             )
-    return SweepResult(chain.name, c.perspective, model, tuple(rows))
+    ranked = rank_sweep_rows(rows) if over is not None else tuple(rows)
+    return SweepResult(chain.name, c.perspective, model, ranked, over)
+
+
+_NO_FINAL = "the chain has no final product (every node feeds another): no loss to rank"
+
+
+def _uncosted_hits(c: Compiled, q: FloatArray, mask: BoolArray) -> tuple[BoolArray, IntArray]:
+    """For a block of scenarios (``nodes x S``): which inputs without a cost share make a loss
+    unknown in which column (``uncosted inputs x S``), and the inputs' edge numbers.
+
+    An input without a cost share is a cause in a column when its user's loss is unknown there
+    and the input is hit (its loss is above 0, or unknown): the root of every unknown loss
+    (:func:`unknown_mask`).
+    """
+    edges = np.flatnonzero(~c.in_known)
+    src, user = c.in_src[edges], c.in_user[edges]
+    hit: BoolArray = mask[user] & (mask[src] | (q[src] > 1e-12))
+    return hit, edges
+
+
+def _sweep_reason(c: Compiled, unknown: Sequence[str], edges: IntArray) -> str:
+    """Why the losses of the final products ``unknown`` are n/a: the inputs ``edges``."""
+    named = [f"{c.nodes[int(c.in_src[e])]}->{c.nodes[int(c.in_user[e])]}" for e in edges[:6]]
+    more = f" and {len(edges) - 6:,} more" if len(edges) > 6 else ""
+    return (
+        f"linear model: the loss of {', '.join(unknown)} rests on inputs without a cost share "
+        f"that the cut hits: {', '.join(named) or 'none named'}{more}"
+    )

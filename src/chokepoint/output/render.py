@@ -962,11 +962,13 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
                 "node": r.node,
                 "final": f,
                 "loss": None if f in r.unknown else q,
+                "rank": r.rank,
+                "worst_loss": r.worst,
             }
             for r in result.rows
             for f, q in r.final
         ]
-        emit_csv(rows, ["severity", "origin", "node", "final", "loss"])
+        emit_csv(rows, ["severity", "origin", "node", "final", "loss", "rank", "worst_loss"])
         return
     from rich.markup import escape
     from rich.table import Table
@@ -974,6 +976,7 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
     finals = [f for f, _ in result.rows[0].final] if result.rows else []
     title = escape(
         f"{chain.title}: final-product loss for {result.perspective} ({result.model} model)"
+        + (", worst first" if result.over else "")
     )
     keys = {f: f"F{k}" for k, f in enumerate(finals, 1)}
 
@@ -1029,10 +1032,19 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
         out.print(
             escape(
                 "n/a: with the linear model, the loss rests on inputs without a cost share that "
-                "the cut hits (chokepoint scenario --model linear names them)"
+                "the cut hits"
+                + ("; the cuts whose worst loss is n/a come last" if result.over else "")
             ),
             overflow="fold",
         )
+    cuts: dict[str, list[str]] = {}  # each reason once, with the cuts it applies to
+    for r in result.rows:
+        if r.reason:
+            where = f"{r.origin}:{r.node}" if r.node else r.origin
+            cuts.setdefault(r.reason, []).append(f"{where} at {fmt_pct(r.severity)}")
+    for reason, which in cuts.items():
+        more = f" and {len(which) - 8:,} more" if len(which) > 8 else ""
+        out.print(escape(f"  - {', '.join(which[:8])}{more}: {reason}"), overflow="fold")
 
 
 STRESS_CSV_FIELDS = ["rank", "origin", "node", "final", "tts", "cumulative_loss", "peak_loss"]
