@@ -163,8 +163,8 @@ def test_analyze_table_shows_the_nodes_not_ruled_out(runner: CliRunner) -> None:
     servo = panel[panel.index("? Servo mechanisms") : panel.index("? Semiconductors")]
     flat = " ".join(servo.replace("│", " ").split())
     assert (
-        "dependence 78%, import HHI 0.15 counting named origins, up to 0.61; JP supplies 22%"
-        in (flat)
+        "dependence 78%, import HHI 0.15 counting named origins, up to 0.61; firms based in JP "
+        "supply 22%" in (flat)
     )
 
 

@@ -618,6 +618,7 @@ def test_rank_every_chain_on_the_path(shelf: Path) -> None:
         "top_share",
         "perspective",
         "year",
+        "basis",
         "unknown",
     ]
 
@@ -645,7 +646,7 @@ def test_rank_table(shelf: Path, width: int) -> None:
     ]
     first = lines[0]
     assert first[:2] == ["1", "machine-tools"]
-    assert first[3:] == ["65%", "100%", "0.51", "JP 65%"]
+    assert first[3:] == ["65%", "100%", "0.51", "JP 65%°"]  # ° brand shares (ownership)
     orphan = next(cells for cells in lines if cells[2] == "x")
     assert orphan[3:] == ["n/a", "90%", "1.00", "KR 90%"]
     text = " ".join(out.split())

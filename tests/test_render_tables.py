@@ -170,34 +170,40 @@ def test_analyze_robots(width: int) -> None:
     got = analysis_cells(out)
     assert "…" not in out
     # every figure column at both widths (issue 13: at 80 columns too)
-    assert got["⚑ reducers*"] == ["⚑ reducers*", "72%", "JP 61%", "0.73", "2", "72%", "12%"]
-    assert got["⚑ plc* '17"] == ["⚑ plc* '17", "100%", "EUROPE 57%", "0.46", "2", "100%", "57%"]
-    assert got["⚑ cnc* '17"][1:3] == ["100%", "JP 65%"]
-    assert got["? servo*"][1:3] == ["78%", "JP 22%"]
+    # the robots chain's shares are brand shares: ° marks the ownership basis
+    assert got["⚑ reducers*"] == ["⚑ reducers*", "72%", "JP 61%°", "0.73", "2", "72%", "12%"]
+    assert got["⚑ plc* '17"] == ["⚑ plc* '17", "100%", "EUROPE 57%°", "0.46", "2", "100%", "57%"]
+    assert got["⚑ cnc* '17"][1:3] == ["100%", "JP 65%°"]
+    assert got["? servo*"][1:3] == ["78%", "JP 22%°"]
     assert got["? controllers*"][1:3] == ["70%", "-"]
     if width >= 120:  # the full layout: stages in a column, dependence with its bar
         full = rows(out)
         assert full["⚑ reducers*"][:3] == ["", "⚑ reducers*", "████░░ 72%"]
-        assert full["⚑ plc* '17"][2:4] == ["██████ 100%", "EUROPE 57%"]
+        assert full["⚑ plc* '17"][2:4] == ["██████ 100%", "EUROPE 57%°"]
         assert full["? controllers*"][2] == "████░░ 70%"
     text = flat(out)
     assert (
-        "1. Programmable logic controllers (PLCs) (plc, upstream): impact 57% EUROPE supplies "
-        "57% of CN's market for Programmable logic controllers (PLCs); if EUROPE stops supplying "
-        "it, the supply of each of Electrical and electronics industry, Automotive industry and "
-        "Metalworking and machinery industries in CN's market falls by 57%"
+        "1. Programmable logic controllers (PLCs) (plc, upstream): impact 57% firms based in "
+        "EUROPE supply 57% of CN's market for Programmable logic controllers (PLCs) (their "
+        "production in CN included); if EUROPE's firms stop supplying it, the supply of each of "
+        "Electrical and electronics industry, Automotive industry and Metalworking and machinery "
+        "industries in CN's market falls by 57%"
     ) in text
     assert (
-        "3. Precision reduction gears (reducers, upstream): impact 12% JP supplies 61% of CN's "
-        "market for Precision reduction gears; if JP stops supplying it, the supply of each of "
-        "Electrical and electronics industry, Automotive industry and Metalworking and machinery "
-        "industries in CN's market falls by 12%"
+        "3. Precision reduction gears (reducers, upstream): impact 12% firms based in JP supply "
+        "61% of CN's market for Precision reduction gears (their production in CN included); if "
+        "JP's firms stop supplying it, the supply of each of Electrical and electronics industry, "
+        "Automotive industry and Metalworking and machinery industries in CN's market falls by 12%"
+    ) in text
+    assert (
+        "° ownership basis: the share of the firms (brands) based in that origin, their "
+        "production in CN included; other shares are by place of production"
     ) in text
     # the shares of cnc and plc are of 2017, the others of 2018: the title says so
     assert flat(out).startswith("Industrial robots: dependence of CN (China), 2017-2018")
     assert (
         "? Servo mechanisms (servo motors, amplifiers) (servo, upstream): dependence 78%, import "
-        "HHI 0.15 counting named origins, up to 0.61; JP supplies 22%, impact 4%"
+        "HHI 0.15 counting named origins, up to 0.61; firms based in JP supply 22%, impact 4%"
     ) in text
     assert "? Robot controllers (controllers, upstream): dependence 70%" in text
 
@@ -570,7 +576,7 @@ def test_analyze_robots_at_80_columns_shows_every_figure() -> None:
     out = table(80, "analyze", "robots")
     assert "…" not in out
     got = rows(out, key=0)
-    assert got["⚑ reducers*"] == ["⚑ reducers*", "72%", "JP 61%", "0.73", "2", "72%", "12%"]
+    assert got["⚑ reducers*"] == ["⚑ reducers*", "72%", "JP 61%°", "0.73", "2", "72%", "12%"]
     assert got["upstream"] == ["upstream", "", "", "", "", "", ""]
     wide = table(120, "analyze", "robots")
     assert rows(wide)["⚑ reducers*"][:3] == ["", "⚑ reducers*", "████░░ 72%"]
@@ -655,7 +661,10 @@ def check_analyze(width: int, chain: str, path: Path | None = None) -> None:
         top = node["top_supplier"]
         assert got[node["id"]] == [
             pct(node["dependence"]),
-            f"{top} {pct(node['top_share'])}" if top else "-",
+            # ° marks a share on the ownership basis (the firms based there)
+            f"{top} {pct(node['top_share'])}" + ("°" if node["basis"] == "ownership" else "")
+            if top
+            else "-",
             "n/a" if node["import_hhi"] is None else f"{node['import_hhi']:.2f}",
             "-" if node["countries_to_75"] is None else str(node["countries_to_75"]),
             pct(node["total_dependence"]),

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnalysisError
-from ..model import OTHER, Chain
+from ..model import OTHER, Chain, Node
 from .chokepoints import (
     DEFAULT_MIN_CONCENTRATION,
     DEFAULT_MIN_DEPENDENCE,
@@ -382,10 +382,10 @@ def analyze_compiled(
             if hit is not None:
                 ends = [finals_all[f] for f in tied[k]] if k in tied else [hit[1]]
                 reasons.append(
-                    _impact_sentence(c, node.name, top, share, hit[0], ends, names, k in tied)
+                    _impact_sentence(c, node, top, share, hit[0], ends, names, k in tied)
                 )
             elif "impact" in unknown:
-                reasons.append(f"{_supplies(c, node.name, top, share)}; {unknown['impact']}")
+                reasons.append(f"{_supplies(c, node, top, share)}; {unknown['impact']}")
         results.append(
             NodeMetrics(
                 id=node.id,
@@ -499,14 +499,26 @@ def _tied_finals(
 _TIES_CELLS = 1 << 22
 
 
-def _supplies(c: Compiled, name: str, top: str, share: float) -> str:
+def _supplies(c: Compiled, node: Node, top: str, share: float) -> str:
+    """ "JP supplies 61% of CN's market for reducers", or on the ownership basis "firms based
+    in JP supply 61% of CN's market for reducers (their production in CN included)"."""
     market = "world supply" if c.chain.is_global else f"{c.perspective}'s market"
-    return f"{top} supplies {share:.0%} of {market} for {name}"
+    if node.basis == "ownership":
+        return (
+            f"firms based in {top} supply {share:.0%} of {market} for {node.name} (their "
+            f"production in {c.perspective} included)"
+        )
+    return f"{top} supplies {share:.0%} of {market} for {node.name}"
+
+
+def _stops(node: Node, top: str) -> str:
+    """Who stops: the origin, or on the ownership basis its firms."""
+    return f"{top}'s firms stop" if node.basis == "ownership" else f"{top} stops"
 
 
 def _impact_sentence(
     c: Compiled,
-    name: str,
+    node: Node,
     top: str,
     share: float,
     value: float,
@@ -521,12 +533,12 @@ def _impact_sentence(
     if not labels:
         if c.chain.is_global:
             return (
-                f"{_supplies(c, name, top, share)}; if {top} stops supplying it to "
+                f"{_supplies(c, node, top, share)}; if {_stops(node, top)} supplying it to "
                 f"{c.perspective}, the supply of no final product available to "
                 f"{c.perspective} falls (0%)"
             )
         return (
-            f"{_supplies(c, name, top, share)}; if {top} stops supplying it, the supply of no "
+            f"{_supplies(c, node, top, share)}; if {_stops(node, top)} supplying it, the supply of no "
             f"final product in {c.perspective}'s market falls (0%)"
         )
     if len(labels) == 1:
@@ -544,6 +556,6 @@ def _impact_sentence(
         to = ""
         where = f"in {c.perspective}'s market"
     return (
-        f"{_supplies(c, name, top, share)}; if {top} stops supplying it{to}, the supply of "
+        f"{_supplies(c, node, top, share)}; if {_stops(node, top)} supplying it{to}, the supply of "
         f"{what} {where} falls by {value:.0%}"
     )

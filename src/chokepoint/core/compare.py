@@ -522,10 +522,12 @@ class RankRow:
     perspective: str
     year: int | None
     unknown: str | None = None
+    basis: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """``{"rank", "chain", "id", "name", "stage", "impact", "impact_on", "dependence",
-        "import_hhi", "top_supplier", "top_share", "perspective", "year", "unknown"}``."""
+        "import_hhi", "top_supplier", "top_share", "perspective", "year", "basis", "unknown"}``
+        (``basis``: what the top supplier's share measures, location or ownership)."""
         return {
             "rank": self.rank,
             "chain": self.chain,
@@ -540,6 +542,7 @@ class RankRow:
             "top_share": self.top_share,
             "perspective": self.perspective,
             "year": self.year,
+            "basis": self.basis,
             "unknown": self.unknown,
         }
 
@@ -678,6 +681,7 @@ def rank(
                 perspective,
                 node.year,
                 None if node.impact is not None else _chain_reason(node, "impact"),
+                node.basis,
             )
         )
     return RankResult(tuple(rows), tuple(read), min_dependence, min_concentration)

@@ -15,7 +15,7 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .render import console, emit_csv, emit_json, fmt_pct, origin_label
+from .render import OWNED_MARK, console, emit_csv, emit_json, fmt_pct, origin_label, owned_legend
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -320,6 +320,7 @@ RANK_FIELDS = (
     "top_share",
     "perspective",
     "year",
+    "basis",
     "unknown",
 )
 
@@ -359,7 +360,10 @@ def rank(result: RankResult, fmt: str, top: int | None = None) -> None:
     table.add_column("top", no_wrap=True)
     for row in shown:
         supplier = (
-            f"{row.top_supplier} {fmt_pct(row.top_share)}" if row.top_supplier is not None else "-"
+            f"{row.top_supplier} {fmt_pct(row.top_share)}"
+            + (OWNED_MARK if row.basis == "ownership" else "")
+            if row.top_supplier is not None
+            else "-"
         )
         table.add_row(
             str(row.rank),
@@ -372,6 +376,9 @@ def rank(result: RankResult, fmt: str, top: int | None = None) -> None:
         )
     if shown:
         out.print(table)
+        owned = sorted({r.perspective for r in shown if r.basis == "ownership" and r.top_supplier})
+        if owned:
+            out.print(escape(owned_legend(", ".join(owned))), overflow="fold")
     else:
         out.print("No choke points at these thresholds in the chains read.")
     if len(shown) < len(result.rows):

@@ -101,6 +101,18 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+#: Marks a share on the ownership basis (the firms based in the origin) in tables.
+OWNED_MARK = "°"
+
+
+def owned_legend(perspective: str) -> str:
+    """The line under a table that marks ownership-basis shares with :data:`OWNED_MARK`."""
+    return (
+        f"{OWNED_MARK} ownership basis: the share of the firms (brands) based in that origin, their "
+        f"production in {perspective} included; other shares are by place of production"
+    )
+
+
 def fmt_pct(value: float | None, digits: int = 0) -> str:
     """``0.653`` -> ``65%``; ``None`` -> ``n/a``."""
     if value is None:
@@ -706,6 +718,7 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
             )
             supplier = (
                 escape(f"{node.top_supplier} {fmt_pct(node.top_share)}")
+                + (OWNED_MARK if node.basis == "ownership" else "")
                 if node.top_supplier
                 else "[dim]-[/dim]"
             )
@@ -728,6 +741,8 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
         return table
 
     out.print(fitted_table(out, build, 2, ids=lambda level: (1,) if level == 0 else (0,))[0])
+    if any(n.basis == "ownership" and n.top_supplier for n in shown):
+        out.print(escape(owned_legend(result.perspective)), overflow="fold")
     _print_unknown(out, shown)
     if len(shown) < len(result.nodes):
         out.print(
@@ -753,9 +768,13 @@ def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
             "origin[/yellow]"
         )
         for node in possible[:top]:
+            who = (
+                f"firms based in {node.top_supplier} supply"
+                if node.basis == "ownership"
+                else f"{node.top_supplier} supplies"
+            )
             supplier = (
-                f"; {node.top_supplier} supplies {fmt_pct(node.top_share)}, impact "
-                f"{fmt_pct(node.impact)}"
+                f"; {who} {fmt_pct(node.top_share)}, impact {fmt_pct(node.impact)}"
                 if node.top_supplier
                 else ""
             )
