@@ -478,6 +478,72 @@ def analyze_stages(
                 f"{slope:.2f} (v0.1 {old_slope:.2f})   target <= 1.1  {verdict(slope <= 1.1)}"
             )
     line()
+    libraries(sizes[-1], work, env)
+
+
+#: Issue 14 item 5, libraries chosen by measurement, in a process of its own: the CSV form's
+#: three tables parsed into columns of text by the csv module (as ``io.tabular`` reads them) and
+#: by pyarrow (the table, then the same columns as Python lists, which the checks need); the JSON
+#: text of ``analyze`` by ``json.dumps`` (as ``render.emit_json`` writes it) and by orjson, and
+#: whether orjson's bytes are the same. Prints one line per measurement; best of 3, CPU seconds.
+LIBRARIES = """\
+import csv, gc, io, json, sys, time
+from pathlib import Path
+gc.disable()
+folder = Path(sys.argv[1])
+tables = ("nodes.csv", "shares.csv", "edges.csv")
+def best(func):
+    spent = []
+    for _ in range(3):
+        start = time.process_time(); func(); spent.append(time.process_time() - start)
+    return min(spent)
+def stdlib():
+    for name in tables:
+        text = (folder / name).read_text(encoding="utf-8")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        [list(map(str.strip, column)) for column in zip(*rows[1:])]
+print(f"CSV, csv module to columns of text: {best(stdlib):.2f} s")
+try:
+    import pyarrow as pa, pyarrow.csv as pc
+except ImportError:
+    print("CSV, pyarrow: not installed")
+else:
+    def arrow(lists):
+        for name in tables:
+            head = (folder / name).open(encoding="utf-8").readline().strip().split(",")
+            options = pc.ConvertOptions(column_types={c: pa.string() for c in head})
+            table = pc.read_csv(folder / name, convert_options=options)
+            if lists:
+                [column.to_pylist() for column in table.columns]
+    print(f"CSV, pyarrow {pa.__version__} table: {best(lambda: arrow(False)):.2f} s; "
+          f"to columns of text: {best(lambda: arrow(True)):.2f} s")
+from chokepoint import analyze, load_chain
+document = analyze(load_chain(folder)).to_dict()
+text = json.dumps(document, ensure_ascii=False, allow_nan=False)
+dumps = best(lambda: json.dumps(document, ensure_ascii=False, allow_nan=False).encode())
+print(f"JSON, json.dumps (compact, as emit_json) and UTF-8: {dumps:.2f} s, {len(text) / 1e6:.0f} MB")
+try:
+    import orjson
+except ImportError:
+    print("JSON, orjson: not installed")
+else:
+    fast = best(lambda: orjson.dumps(document))
+    same = orjson.dumps(document) == text.encode()
+    print(f"JSON, orjson {orjson.__version__}: {fast:.2f} s; same bytes: {same}")
+"""
+
+
+def libraries(links: int, work: Path, env: dict[str, str]) -> None:
+    """Issue 14 item 5: CSV parsing and JSON writing libraries measured on one network."""
+    folder, count, _ = network(links, work)
+    line(f"  libraries (issue 14 item 5), {count:,} links, CPU seconds, best of 3:")
+    done = subprocess.run(
+        [sys.executable, "-c", LIBRARIES, str(folder)],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    for text in done.stdout.splitlines():
+        line(f"    {text}")
+    line()
 
 
 def compiled_network(links: int, work: Path, cache: dict[int, Any]) -> Any:

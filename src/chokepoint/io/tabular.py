@@ -1030,7 +1030,9 @@ def _read_shares(
         table.column("source"),
         strict=True,
     )
-    first_rows: dict[tuple[int, int | None, str], int] = {}
+    # (node, year, origin) -> line of its first row: made at the first repeated row only
+    first_rows: dict[tuple[int, int | None, str], int] | None = None
+    origins = table.column("origin")
     for k, (i, origin, share, cited) in enumerate(rows):
         if i < 0:
             continue
@@ -1061,6 +1063,11 @@ def _read_shares(
         else:
             target = node.setdefault("history", {}).setdefault(year, {})
         if origin in target:
+            if first_rows is None:
+                first_rows = {}
+                for j in range(k):  # the rows kept so far (a row left out has owner -1)
+                    if owners[j] >= 0:
+                        first_rows.setdefault((owners[j], years[j], origins[j]), table.lines[j])
             first = first_rows.get((i, year, origin), 0)
             problems.append(
                 Problem(
@@ -1076,7 +1083,8 @@ def _read_shares(
             owners[k] = -1
             continue
         target[origin] = share
-        first_rows[(i, year, origin)] = table.lines[k]
+        if first_rows is not None:
+            first_rows[(i, year, origin)] = table.lines[k]
         if cited:
             cite(node, cited)
         else:
