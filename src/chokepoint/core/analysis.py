@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -331,8 +331,8 @@ def analyze_compiled(
     tops, c75s = direct.top.tolist(), direct.countries_to_75.tolist()
     totals = x[:, -1].tolist()
     exposures = _exposure_dicts(c.size, origins, x, missing)
-    total_missing = missing[:, -1].tolist()
-    exposure_missing = missing[:, :-1].any(axis=1).tolist()
+    total_missing = cast("list[bool]", missing[:, -1].tolist())
+    exposure_missing = cast("list[bool]", missing[:, :-1].any(axis=1).tolist())
     why = _MissingReasons(c, x, missing)
     results = []
     for k, node in sorted(enumerate(chain.nodes), key=lambda kn: stage_rank[kn[1].stage]):
@@ -445,8 +445,8 @@ class _MissingReasons:
     def __init__(self, c: Compiled, x: FloatArray, missing: BoolArray) -> None:
         self.c = c
         unknown_any = missing.any(axis=1)
-        self.unknown_any = unknown_any.tolist()
-        self.drawn = (unknown_any | (x > EPS).any(axis=1)).tolist()
+        self.unknown_any = cast("list[bool]", unknown_any.tolist())
+        self.drawn = cast("list[bool]", (unknown_any | (x > EPS).any(axis=1)).tolist())
         self.cache: dict[int, str] = {}
 
     def __call__(self, k: int) -> str:
