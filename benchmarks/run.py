@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/run.py            # networks of 10^4 .. 10^6 links (about 10 minutes)
+    python benchmarks/run.py            # networks of 10^4 .. 10^6 links, v0.1 alongside (about
+                                        # 25 minutes on 2 quiet cores; --no-baseline: without v0.1)
     python benchmarks/run.py --large    # also Monte Carlo with 10^4 samples at 3x10^5 and 10^6 links
     python benchmarks/run.py --smoke    # tiny sizes and few repeats, for CI (about a minute)
     python benchmarks/run.py --only startup,export   # some sections (names below)
