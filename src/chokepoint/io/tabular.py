@@ -977,14 +977,19 @@ def _build_nodes(
         blank = [""] * len(found)
         costs = _fractions(edges.column("cost_share")) if "cost_share" in edges.columns else blank
         flags = edges.column("essential") if "essential" in edges.columns else blank
+        read_flag = {text: _flag(text) for text in set(flags) if text}  # a few distinct texts
         for i, node_id, cost, flag in zip(found, edges.column("input"), costs, flags, strict=True):
             if i < 0:
                 continue
-            item: dict[str, Any] = {"node": node_id}
-            if cost != "":
-                item["cost_share"] = cost
-            if flag:
-                item["essential"] = _flag(flag)
+            item: dict[str, Any]
+            if cost != "" and flag:  # the common case, as one literal
+                item = {"node": node_id, "cost_share": cost, "essential": read_flag[flag]}
+            else:
+                item = {"node": node_id}
+                if cost != "":
+                    item["cost_share"] = cost
+                if flag:
+                    item["essential"] = read_flag[flag]
             node = nodes[i]
             if "inputs" in node:
                 node["inputs"].append(item)
