@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/run.py            # networks of 10^4 .. 10^6 links (about 10 minutes)
+    python benchmarks/run.py            # networks of 10^4 .. 10^6 links, v0.1 alongside (about
+                                        # 25 minutes on 2 quiet cores; --no-baseline: without v0.1)
     python benchmarks/run.py --large    # also Monte Carlo with 10^4 samples at 3x10^5 and 10^6 links
     python benchmarks/run.py --smoke    # tiny sizes and few repeats, for CI (about a minute)
     python benchmarks/run.py --only startup,export   # some sections (names below)
@@ -20,10 +21,15 @@ with the machine stated; every target is printed with PASS or FAIL. Generated ne
 2. ``batching``: a shell loop of ``chokepoint scenario`` calls against one ``chokepoint sweep``
    call, and the sweep rate of the Python API (target >= 10^5 scenarios/s on the robot chain);
 3. ``analyze``: ``chokepoint analyze NET --format json`` end to end (time and peak memory,
-   targets: 10^5 links <= 5 s, 10^6 links <= 30 s and <= 3 GB, growth exponent <= 1.2), and
-   each stage in a process of its own: read (``load_chain``), ``compile_chain``,
-   ``direct_metrics``, ``exposure``, ``impacts``, the assembly of the result objects and the
-   JSON text, with each stage's growth exponent;
+   targets: 10^5 links <= 5 s, 10^6 links <= 30 s and <= 3 GB, growth exponent <= 1.2), run in
+   turn with the same command of v0.1 (commit 67e3894, installed once into a venv of its own
+   under ``--baseline-dir``, default ``benchmarks/.baseline``, from ``git archive`` of this
+   repository), medians of 3 runs each (``--repeat`` at 10^6 links). Issue 14's targets: at
+   10^6 links at least 4x faster than v0.1 and a peak of at most 1.5 GB (the peak resident
+   memory of the command's process, ``os.wait4``), growth exponent from 10^4 to 10^6 links (three
+   sizes) at most 1.1. Then each stage in a process of its own: read (``load_chain``),
+   ``compile_chain``, ``direct_metrics``, ``exposure``, ``impacts``, the assembly of the result
+   objects and the JSON text, with each stage's growth exponent;
 4. ``propagation``: ``import_losses`` and ``propagate`` (both models) of a batch of 1 and of 64
    scenarios of random cuts on the compiled networks;
 5. ``components``: ``core.compiled.strong_components`` on the largest network's whole input
@@ -32,7 +38,8 @@ with the machine stated; every target is printed with PASS or FAIL. Generated ne
 6. ``montecarlo``: ``run_montecarlo`` on the robot chain, and on each network in a process of its
    own (time and peak memory);
 7. ``export``: ``chokepoint export NET -o NET.graphml`` against ``chokepoint analyze NET --format
-   json`` on a generated network of 30,000 nodes, alternating, median (target <= 2x);
+   json`` on the largest network (10^6 links), alternating, medians of ``--repeat`` runs
+   (issue 14's target: <= 2x);
 8. ``stress``: ``chokepoint.stress(chain, 6, over="origins")`` (every origin cut fully for 6
    months, the time model) against the static ``sweep(chain, over="origins")`` of the same cuts,
    on networks of 10^4 and 10^5 links (smoke: 10^3 and 10^4), without stocks and with a 1-month
@@ -290,6 +297,43 @@ def batching(rounds: int, env: dict[str, str], scenarios: int) -> None:
     line()
 
 
+#: The release the targets of issue 14 are ratios to: v0.1, measured in the same run.
+BASELINE_COMMIT = "67e3894"
+
+
+def baseline_command(folder: Path) -> list[str]:
+    """The ``chokepoint`` console script of v0.1 (commit :data:`BASELINE_COMMIT`), installed once
+    into a venv of its own under ``folder`` and reused by later runs.
+
+    The source comes from ``git archive`` of the repository this script is in, so no network is
+    needed but the package index for v0.1's dependencies (its ``fast`` extra included: scipy, as
+    in the working tree's venv). A stamp file names the commit; a folder without it is rebuilt.
+    """
+    script = folder / "venv" / "bin" / "chokepoint"
+    stamp = folder / "commit"
+    repo = Path(__file__).resolve().parent.parent
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", BASELINE_COMMIT],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if script.exists() and stamp.exists() and stamp.read_text().strip() == commit:
+        return [str(script)]
+    line(f"  installing v0.1 ({commit[:7]}) into {folder} (once; later runs reuse it)")
+    shutil.rmtree(folder, ignore_errors=True)
+    source = folder / "src"
+    source.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", commit],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(folder / "venv")], check=True)
+    pip = [str(folder / "venv" / "bin" / "python"), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, f"{source}[fast]"], check=True, capture_output=True)
+    stamp.write_text(commit + "\n", encoding="utf-8")
+    return [str(script)]
+
+
 def network(links: int, work: Path) -> tuple[Path, int, int]:
     """The CSV folder of a generated network of about ``links`` links (written once per run, or
     reused from ``--keep``), its links and nodes."""
@@ -352,20 +396,37 @@ def exponent(rows: Sequence[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in fit) / sum((x - mx) ** 2 for x, _ in fit)
 
 
-def analyze_stages(sizes: Sequence[int], work: Path, env: dict[str, str]) -> None:
+def analyze_stages(
+    sizes: Sequence[int], work: Path, env: dict[str, str], old: list[str] | None, repeat_large: int
+) -> None:
     line("## 3. `analyze` of generated networks (CSV form): end to end and stage by stage")
     cli = chokepoint_command()
     ends: list[tuple[int, float, int]] = []
+    baseline: list[tuple[int, float, int]] = []
     stages: list[tuple[int, list[float]]] = []
     for links in sizes:
         folder, count, nodes = network(links, work)
         size = sum(p.stat().st_size for p in folder.iterdir())
-        repeat = 3 if links <= 100_000 else 1
-        runs = [
-            run_measured([*cli, "analyze", str(folder), "--format", "json"], env)
-            for _ in range(repeat)
-        ]
-        seconds, peak = min(r[0] for r in runs), max(r[1] for r in runs)
+        repeat = 3 if links <= 100_000 else repeat_large
+        args = ["analyze", str(folder), "--format", "json"]
+        runs, old_runs = [], []
+        for _ in range(repeat):  # the working tree and v0.1 in turn, so that load hits both
+            runs.append(run_measured([*cli, *args], env))
+            if old is not None:
+                old_runs.append(run_measured([*old, *args], env))
+        seconds = statistics.median(r[0] for r in runs)
+        peak = max(r[1] for r in runs)
+        if old_runs:
+            old_seconds = statistics.median(r[0] for r in old_runs)
+            old_peak = max(r[1] for r in old_runs)
+            baseline.append((count, old_seconds, old_peak))
+            line(
+                f"  {count:>9,} links: `analyze --format json` {seconds:.2f} s, peak "
+                f"{peak / 1e9:.2f} GB; v0.1 {old_seconds:.2f} s, peak {old_peak / 1e9:.2f} GB: "
+                f"{old_seconds / seconds:.2f}x faster (medians of {repeat}: "
+                f"{', '.join(f'{r[0]:.2f}' for r in runs)} against "
+                f"{', '.join(f'{r[0]:.2f}' for r in old_runs)} s)"
+            )
         _, staged_peak, err = run_measured([sys.executable, "-c", STAGES, str(folder)], env)
         values = [float(v) for v in err.split()[-12:]]
         spent, scipy, (origins, pairs, finals, cyclic) = values[:7], values[7], values[8:]
@@ -377,7 +438,7 @@ def analyze_stages(sizes: Sequence[int], work: Path, env: dict[str, str]) -> Non
         line(
             f"  {count:>9,} links {nodes:>8,} nodes ({size / 1e6:5.1f} MB of CSV, {origins:.0f} "
             f"origins, {pairs:,.0f} pairs, {finals:,.0f} final products, {cyclic:,.0f} nodes on "
-            f"cycles): `analyze --format json` {seconds:.2f} s (best of {repeat}), peak "
+            f"cycles): `analyze --format json` {seconds:.2f} s (median of {repeat}), peak "
             f"{peak / 1e9:.2f} GB; staged run peak {staged_peak / 1e9:.2f} GB"
         )
     line()
@@ -408,6 +469,92 @@ def analyze_stages(sizes: Sequence[int], work: Path, env: dict[str, str]) -> Non
             f"links (least squares on log-log): {slope:.2f}   target <= 1.2  "
             f"{verdict(slope <= 1.2)}"
         )
+    if baseline:
+        line("  issue 14 targets, against v0.1 (commit 67e3894) measured in this run:")
+        for (links, seconds, peak), (_, old_seconds, old_peak) in zip(ends, baseline, strict=True):
+            if links >= 0.5e6:
+                ratio = old_seconds / seconds
+                line(
+                    f"  {links:,} links: {ratio:.2f}x faster than v0.1 ({seconds:.2f} s against "
+                    f"{old_seconds:.2f} s)   target >= 4x  {verdict(ratio >= 4)}"
+                )
+                line(
+                    f"  {links:,} links: peak {peak / 1e9:.2f} GB (v0.1 {old_peak / 1e9:.2f} GB)"
+                    f"   target <= 1.5 GB  {verdict(peak <= 1.5e9)}"
+                )
+        if len(big) >= 3:
+            slope = exponent(big)
+            old_slope = exponent([(n, t) for n, t, _ in baseline if n >= 0.5e4])
+            line(
+                f"  growth exponent over {len(big)} sizes, {big[0][0]:,} .. {big[-1][0]:,} links: "
+                f"{slope:.2f} (v0.1 {old_slope:.2f})   target <= 1.1  {verdict(slope <= 1.1)}"
+            )
+    line()
+    libraries(sizes[-1], work, env)
+
+
+#: Issue 14 item 5, libraries chosen by measurement, in a process of its own: the CSV form's
+#: three tables parsed into columns of text by the csv module (as ``io.tabular`` reads them) and
+#: by pyarrow (the table, then the same columns as Python lists, which the checks need); the JSON
+#: text of ``analyze`` by ``json.dumps`` (as ``render.emit_json`` writes it) and by orjson, and
+#: whether orjson's bytes are the same. Prints one line per measurement; best of 3, CPU seconds.
+LIBRARIES = """\
+import csv, gc, io, json, sys, time
+from pathlib import Path
+gc.disable()
+folder = Path(sys.argv[1])
+tables = ("nodes.csv", "shares.csv", "edges.csv")
+def best(func):
+    spent = []
+    for _ in range(3):
+        start = time.process_time(); func(); spent.append(time.process_time() - start)
+    return min(spent)
+def stdlib():
+    for name in tables:
+        text = (folder / name).read_text(encoding="utf-8")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        [list(map(str.strip, column)) for column in zip(*rows[1:])]
+print(f"CSV, csv module to columns of text: {best(stdlib):.2f} s")
+try:
+    import pyarrow as pa, pyarrow.csv as pc
+except ImportError:
+    print("CSV, pyarrow: not installed")
+else:
+    def arrow(lists):
+        for name in tables:
+            head = (folder / name).open(encoding="utf-8").readline().strip().split(",")
+            options = pc.ConvertOptions(column_types={c: pa.string() for c in head})
+            table = pc.read_csv(folder / name, convert_options=options)
+            if lists:
+                [column.to_pylist() for column in table.columns]
+    print(f"CSV, pyarrow {pa.__version__} table: {best(lambda: arrow(False)):.2f} s; "
+          f"to columns of text: {best(lambda: arrow(True)):.2f} s")
+from chokepoint import analyze, load_chain
+document = analyze(load_chain(folder)).to_dict()
+text = json.dumps(document, ensure_ascii=False, allow_nan=False)
+dumps = best(lambda: json.dumps(document, ensure_ascii=False, allow_nan=False).encode())
+print(f"JSON, json.dumps (compact, as emit_json) and UTF-8: {dumps:.2f} s, {len(text) / 1e6:.0f} MB")
+try:
+    import orjson
+except ImportError:
+    print("JSON, orjson: not installed")
+else:
+    fast = best(lambda: orjson.dumps(document))
+    same = orjson.dumps(document) == text.encode()
+    print(f"JSON, orjson {orjson.__version__}: {fast:.2f} s; same bytes: {same}")
+"""
+
+
+def libraries(links: int, work: Path, env: dict[str, str]) -> None:
+    """Issue 14 item 5: CSV parsing and JSON writing libraries measured on one network."""
+    folder, count, _ = network(links, work)
+    line(f"  libraries (issue 14 item 5), {count:,} links, CPU seconds, best of 3:")
+    done = subprocess.run(
+        [sys.executable, "-c", LIBRARIES, str(folder)],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    for text in done.stdout.splitlines():
+        line(f"    {text}")
     line()
 
 
@@ -563,33 +710,36 @@ def montecarlo(
     line()
 
 
-def export_against_analyze(nodes: int, rounds: int, work: Path, env: dict[str, str]) -> None:
+def export_against_analyze(links: int, rounds: int, work: Path, env: dict[str, str]) -> None:
     """GraphML export of a generated network against ``analyze --format json`` of the same
     network: both commands in turn, ``rounds`` times after one warm-up run each, medians."""
-    line(f"## 7. GraphML export against analyze, a generated network of {nodes:,} nodes")
+    folder, count, nodes = network(links, work)
+    line(f"## 7. GraphML export against analyze, {count:,} links ({nodes:,} nodes)")
     cli = chokepoint_command()
-    folder = work / f"generated-{nodes}"
-    if not folder.exists():
-        subprocess.run(
-            [*cli, "generate", "-o", str(folder), "--nodes", str(nodes), "--seed", "1"],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    links = sum(1 for _ in (folder / "edges.csv").open(encoding="utf-8")) - 1
-    graphml = work / f"generated-{nodes}.graphml"
+    graphml = work / f"net-{links}.graphml"
     commands = {
         "analyze --format json": [*cli, "analyze", str(folder), "--format", "json"],
         "export -o NET.graphml": [*cli, "export", str(folder), "-o", str(graphml)],
     }
-    found = medians(commands, rounds, env)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, int] = dict.fromkeys(commands, 0)
+    for _ in range(rounds):
+        for name, args in commands.items():
+            seconds, peak, _ = run_measured(args, env)
+            times[name].append(seconds)
+            peaks[name] = max(peaks[name], peak)
+    found = {name: statistics.median(values) for name, values in times.items()}
     for name, seconds in found.items():
-        line(f"  {name:24s} {seconds:7.2f} s   (median of {rounds}, {links:,} links)")
+        line(
+            f"  {name:24s} {seconds:7.2f} s   (median of {rounds}: "
+            f"{', '.join(f'{t:.2f}' for t in times[name])}; peak {peaks[name] / 1e9:.2f} GB)"
+        )
     ratio = found["export -o NET.graphml"] / found["analyze --format json"]
     line(
         f"  {'export / analyze':24s} {ratio:7.2f}x   target <= 2x  {verdict(ratio <= 2)}   "
         f"(GraphML {graphml.stat().st_size / 1e6:.1f} MB)"
     )
+    graphml.unlink()
     line()
 
 
@@ -749,6 +899,23 @@ def main() -> None:
         "measured with 1,000 samples, takes about 20 minutes)",
     )
     parser.add_argument("--rounds", type=int, help="start-up runs per command (default 21)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each command at 10^6 links in sections analyze and export, the median "
+        "counts (default 3)",
+    )
+    parser.add_argument(
+        "--baseline-dir",
+        type=Path,
+        default=Path(__file__).resolve().parent / ".baseline",
+        help="where v0.1 (commit 67e3894) is installed in a venv of its own, once, from `git "
+        "archive` of this repository (default benchmarks/.baseline)",
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="do not install or time v0.1 in section analyze"
+    )
     parser.add_argument("--keep", type=Path, help="keep generated networks in this folder")
     parser.add_argument(
         "--only",
@@ -775,17 +942,24 @@ def main() -> None:
     work = options.keep or Path(tempfile.mkdtemp(prefix="chokepoint-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     cache: dict[int, Any] = {}
+    old = None
+    if "analyze" in chosen and not options.no_baseline:
+        old = baseline_command(options.baseline_dir)
+        line(f"baseline: v0.1 (commit {BASELINE_COMMIT}) at {old[0]}")
+        line()
     try:
         with pycache_env() as env:
             runs: dict[str, Callable[[], None]] = {
                 "startup": lambda: startup(rounds, env, work),
                 "batching": lambda: batching(rounds, env, 2_000 if smoke else 100_000),
-                "analyze": lambda: analyze_stages(sizes, work, env),
+                "analyze": lambda: analyze_stages(
+                    sizes, work, env, old, 1 if smoke else options.repeat
+                ),
                 "propagation": lambda: propagation(sizes, work, cache),
                 "components": lambda: components(sizes[-1], work, cache),
                 "montecarlo": lambda: montecarlo(work, carlo, 1_000 if smoke else 10_000, env),
                 "export": lambda: export_against_analyze(
-                    3_000 if smoke else 30_000, 1 if smoke else 3, work, env
+                    sizes[-1], 1 if smoke else options.repeat, work, env
                 ),
                 "stress": lambda: stress_against_sweep(
                     [1_000, 10_000] if smoke else [10_000, 100_000], work, 1 if smoke else 3

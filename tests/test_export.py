@@ -698,3 +698,33 @@ def test_edge_attributes_are_declared_once() -> None:
         ("weight", "double"),
         ("essential", "boolean"),
     ]
+
+
+def test_xml_writer_matches_elementtree() -> None:
+    # The GraphML writer builds text directly, one piece per element; it must give what
+    # ElementTree.indent and tostring give for the same elements: escapes in attributes and
+    # text, `true`/`false`, shortest round-trip floats, an empty element as <tag />.
+    from chokepoint.output.export import _serialize, _Xml
+
+    rows = [
+        ({"id": 'a&"b"\n'}, {"label": "x < y & z > w", "chokepoint": True, "dependence": 0.1}),
+        ({"id": "e"}, {}),
+        ({"source": "a", "target": "e"}, {"weight": 1e-05, "essential": False}),
+    ]
+    writer = _Xml()
+    writer.open("graphml", {"xmlns": "urn:x"})
+    writer.open("graph", {"id": "G"})
+    for attributes, row in rows:
+        writer.items("node", attributes, row)
+    writer.close()
+    writer.close()
+    root = ET.Element("graphml", {"xmlns": "urn:x"})
+    graph = ET.SubElement(root, "graph", {"id": "G"})
+    texts = {True: "true", False: "false"}
+    for attributes, row in rows:
+        element = ET.SubElement(graph, "node", attributes)
+        for key, value in row.items():
+            data = ET.SubElement(element, "data", {"key": key})
+            data.text = texts[value] if isinstance(value, bool) else str(value)
+    assert writer.text() == _serialize(root)
+    assert '<data key="weight">1e-05</data>' in writer.text()

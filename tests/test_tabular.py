@@ -183,6 +183,21 @@ def test_csv_sums_and_duplicates(tmp_path: Path) -> None:
     ]
 
 
+def test_csv_repeated_share_rows_name_their_first_line(tmp_path: Path) -> None:
+    # lines 2-6 are SHARES; 7, 8 and 9 repeat lines 3, 4 and 6; 10 is new and 11 repeats it
+    # (the first lines are indexed at the first repeat, then kept up to date)
+    shares = SHARES + (
+        "ore,AU,0.2,s\nchips,TW,0.1,s\nphones,CN,0.05,s\nphones,US,0.05,s\nphones,US,0.01,s\n"
+    )
+    repeat = "node '{}' has a second row for origin '{}' (first on line {}); give each origin once"
+    assert _problems(_folder(tmp_path, shares_csv=shares)) == [
+        ("shares.csv", 7, 2, repeat.format("ore", "AU", 3)),
+        ("shares.csv", 8, 2, repeat.format("chips", "TW", 4)),
+        ("shares.csv", 9, 2, repeat.format("phones", "CN", 6)),
+        ("shares.csv", 11, 2, repeat.format("phones", "US", 10)),
+    ]
+
+
 def test_csv_table_problems(tmp_path: Path) -> None:
     edges = "input,node,cost,essential\nore,chips,0.1,\n"
     shares = SHARES + "ore,JP\nmetal,JP,0.1,s\nphones,KR,0.01,\n"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from typing import Any, cast
 
 import numpy as np
 
@@ -334,6 +335,9 @@ def analyze_compiled(
     tops, c75s = direct.top.tolist(), direct.countries_to_75.tolist()
     totals = x[:, -1].tolist()
     exposures = _exposure_dicts(c.size, origins, x, missing)
+    total_missing = cast("list[bool]", missing[:, -1].tolist())
+    exposure_missing = cast("list[bool]", missing[:, :-1].any(axis=1).tolist())
+    why = _MissingReasons(c, x, missing)
     results = []
     for k, node in sorted(enumerate(chain.nodes), key=lambda kn: stage_rank[kn[1].stage]):
         split = c.splits[k]
@@ -353,11 +357,11 @@ def analyze_compiled(
         hit = impact[node.id]
         unknown: dict[str, str] = {}
         total: float | None = totals[k]
-        if missing[k, -1]:
+        if total_missing[k]:
             total = None
-            unknown["total_dependence"] = _missing_reason(c, k, x, missing)
-        if missing[k, :-1].any():
-            unknown["exposure"] = _missing_reason(c, k, x, missing)
+            unknown["total_dependence"] = why(k)
+        if exposure_missing[k]:
+            unknown["exposure"] = why(k)
         if k in no_impact:
             hit = None
             unknown["impact"] = no_impact[k]
@@ -432,34 +436,51 @@ def _exposure_dicts(
     rows, cols = np.nonzero((x[:, :-1] > EPS) | missing[:, :-1])
     names = np.array(origins, dtype=object)[cols].tolist()
     values = np.where(missing[rows, cols], np.nan, x[rows, cols]).tolist()
-    values = [None if v != v else v for v in values]
-    ends = np.cumsum(np.bincount(rows, minlength=size)).tolist()
-    out: list[dict[str, float | None]] = []
-    start = 0
-    for end in ends:
-        out.append(dict(zip(names[start:end], values[start:end], strict=True)))
-        start = end
-    return out
+    items = zip(names, [None if v != v else v for v in values], strict=True)
+    return [dict(islice(items, n)) for n in np.bincount(rows, minlength=size).tolist()]
 
 
-def _missing_reason(c: Compiled, k: int, x: FloatArray, missing: BoolArray) -> str:
-    """Why node ``k``'s total dependence (or exposure) is n/a: the figures it would draw on."""
-    if not c.splits[k].known:
-        return "no shares known for this node"
-    no_cost: list[str] = []
-    unknown_inputs: list[str] = []
-    for e in range(int(c.in_ptr[k]), int(c.in_ptr[k + 1])):
-        i = int(c.in_src[e])
-        if not c.in_known[e] and (missing[i].any() or (x[i] > EPS).any()):
-            no_cost.append(f"{c.nodes[i]}->{c.nodes[k]}")
-        elif c.in_known[e] and c.in_cost[e] > 0 and missing[i].any():
-            unknown_inputs.append(c.nodes[i])
-    parts = []
-    if no_cost:
-        parts.append(f"inputs without a cost share ({', '.join(no_cost)})")
-    if unknown_inputs:
-        parts.append(f"inputs whose own figure is n/a ({', '.join(unknown_inputs)})")
-    return "rests on " + " and on ".join(parts) if parts else "rests on a missing figure"
+class _MissingReasons:
+    """Why node ``k``'s total dependence (or exposure) is n/a: the figures it would draw on.
+
+    Made once per analysis: which nodes have a figure that is n/a, or not 0, in any column, and
+    the links as lists; each node's reason is worded once (total and exposure share it).
+    """
+
+    def __init__(self, c: Compiled, x: FloatArray, missing: BoolArray) -> None:
+        self.c = c
+        unknown_any = missing.any(axis=1)
+        self.unknown_any = cast("list[bool]", unknown_any.tolist())
+        self.drawn = cast("list[bool]", (unknown_any | (x > EPS).any(axis=1)).tolist())
+        self.cache: dict[int, str] = {}
+
+    def __call__(self, k: int) -> str:
+        found = self.cache.get(k)
+        if found is None:
+            found = self.cache[k] = self._reason(k)
+        return found
+
+    def _reason(self, k: int) -> str:
+        c = self.c
+        if not c.splits[k].known:
+            return "no shares known for this node"
+        no_cost: list[str] = []
+        unknown_inputs: list[str] = []
+        a, b = int(c.in_ptr[k]), int(c.in_ptr[k + 1])
+        links = zip(
+            c.in_src[a:b].tolist(), c.in_known[a:b].tolist(), c.in_cost[a:b].tolist(), strict=True
+        )
+        for i, known, cost in links:
+            if not known and self.drawn[i]:
+                no_cost.append(f"{c.nodes[i]}->{c.nodes[k]}")
+            elif known and cost > 0 and self.unknown_any[i]:
+                unknown_inputs.append(c.nodes[i])
+        parts = []
+        if no_cost:
+            parts.append(f"inputs without a cost share ({', '.join(no_cost)})")
+        if unknown_inputs:
+            parts.append(f"inputs whose own figure is n/a ({', '.join(unknown_inputs)})")
+        return "rests on " + " and on ".join(parts) if parts else "rests on a missing figure"
 
 
 def _tied_finals(

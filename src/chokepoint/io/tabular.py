@@ -979,14 +979,19 @@ def _build_nodes(
         blank = [""] * len(found)
         costs = _fractions(edges.column("cost_share")) if "cost_share" in edges.columns else blank
         flags = edges.column("essential") if "essential" in edges.columns else blank
+        read_flag = {text: _flag(text) for text in set(flags) if text}  # a few distinct texts
         for i, node_id, cost, flag in zip(found, edges.column("input"), costs, flags, strict=True):
             if i < 0:
                 continue
-            item: dict[str, Any] = {"node": node_id}
-            if cost != "":
-                item["cost_share"] = cost
-            if flag:
-                item["essential"] = _flag(flag)
+            item: dict[str, Any]
+            if cost != "" and flag:  # the common case, as one literal
+                item = {"node": node_id, "cost_share": cost, "essential": read_flag[flag]}
+            else:
+                item = {"node": node_id}
+                if cost != "":
+                    item["cost_share"] = cost
+                if flag:
+                    item["essential"] = read_flag[flag]
             node = nodes[i]
             if "inputs" in node:
                 node["inputs"].append(item)
@@ -1033,7 +1038,9 @@ def _read_shares(
         table.column("source"),
         strict=True,
     )
-    first_rows: dict[tuple[int, int | None, str], int] = {}
+    # (node, year, origin) -> line of its first row: made at the first repeated row only
+    first_rows: dict[tuple[int, int | None, str], int] | None = None
+    origins = table.column("origin")
     for k, (i, origin, share, cited) in enumerate(rows):
         if i < 0:
             continue
@@ -1093,6 +1100,11 @@ def _read_shares(
         else:
             target = node.setdefault("history", {}).setdefault(year, {})
         if origin in target:
+            if first_rows is None:
+                first_rows = {}
+                for j in range(k):  # the rows kept so far (a row left out has owner -1)
+                    if owners[j] >= 0:
+                        first_rows.setdefault((owners[j], years[j], origins[j]), table.lines[j])
             first = first_rows.get((i, year, origin), 0)
             problems.append(
                 Problem(
@@ -1108,7 +1120,8 @@ def _read_shares(
             owners[k] = -1
             continue
         target[origin] = share
-        first_rows[(i, year, origin)] = table.lines[k]
+        if first_rows is not None:
+            first_rows[(i, year, origin)] = table.lines[k]
         if cited:
             cite(node, cited)
         else:

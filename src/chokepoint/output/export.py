@@ -194,14 +194,20 @@ def node_attributes(
 DIGITS = 12
 
 
+_ROUND = f".{DIGITS}g"
+
+
 def _put(row: dict[str, Value], key: str, value: str | float | bool | None) -> None:
     """Store a known, finite value; leave ``None``, NaN and infinities out."""
     if value is None:
         return
-    if isinstance(value, bool | str):
+    if type(value) is float:  # the common case first: a float, finite unless NaN or infinite
+        if value - value == 0.0:
+            row[key] = float(format(value, _ROUND))
+    elif isinstance(value, bool | str):
         row[key] = value
     elif math.isfinite(value):
-        row[key] = float(f"{value:.{DIGITS}g}")
+        row[key] = float(format(value, _ROUND))
 
 
 def node_rows(
@@ -456,7 +462,8 @@ class _Xml:
         self.keys: dict[str, str] = {}
 
     def _start(self, tag: str, attributes: Mapping[str, str]) -> str:
-        pairs = "".join(f' {k}="{v.translate(self._ATTRIBUTE)}"' for k, v in attributes.items())
+        escape = self._ATTRIBUTE
+        pairs = "".join([f' {k}="{v.translate(escape)}"' for k, v in attributes.items()])
         return f"{'  ' * len(self.stack)}<{tag}{pairs}"
 
     def open(self, tag: str, attributes: Mapping[str, str]) -> None:
@@ -471,25 +478,33 @@ class _Xml:
         self.parts.append(f"{self._start(tag, attributes)}>{text.translate(self._TEXT)}</{tag}>\n")
 
     def items(self, tag: str, attributes: Mapping[str, str], row: Mapping[str, Value]) -> None:
-        """An element holding one ``<data key="NAME">VALUE</data>`` per item of ``row``."""
+        """An element holding one ``<data key="NAME">VALUE</data>`` per item of ``row``.
+
+        Written as one piece of text: a GraphML export holds one such element per node and per
+        link, millions of them on a firm-level network."""
+        head = self._start(tag, attributes)
         if not row:
-            self.parts.append(self._start(tag, attributes) + " />\n")
+            self.parts.append(head + " />\n")
             return
-        self.open(tag, attributes)
-        start = f'{"  " * len(self.stack)}<data key="'
+        pad = "  " * len(self.stack)
+        start = f'{pad}  <data key="'
         keys = self.keys
+        lines = [head, ">\n"]
         for k, v in row.items():
             key = keys.get(k)
             if key is None:
                 key = keys[k] = k.translate(self._ATTRIBUTE)
-            if isinstance(v, str):
+            if type(v) is float:  # digits, sign, point and exponent need no escape
+                value = repr(v)
+            elif isinstance(v, str):
                 value = v.translate(self._TEXT)
             elif isinstance(v, bool):
                 value = "true" if v else "false"
             else:
-                value = repr(v)  # a float: digits, sign, point and exponent need no escape
-            self.parts.append(f'{start}{key}">{value}</data>\n')
-        self.close()
+                value = repr(v)
+            lines.append(f'{start}{key}">{value}</data>\n')
+        lines.append(f"{pad}</{tag}>\n")
+        self.parts.append("".join(lines))
 
     def text(self) -> str:
         return "".join(self.parts)
