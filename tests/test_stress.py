@@ -179,7 +179,9 @@ def test_cli_json_follows_the_contract(runner: CliRunner, tmp_path: Path) -> Non
     assert document["rows"][0] == {
         "origin": "JP",
         "node": None,
-        "final": [{"id": "f", "tts": 0.0, "cumulative_loss": 3.0, "peak_loss": 0.5}],
+        "final": [
+            {"id": "f", "tts": 0.0, "cumulative_loss": 3.0, "peak_loss": 0.5, "unknown": None}
+        ],
     }
     assert [(r["origin"], r["node"]) for r in document["rows"]] == [
         ("JP", None),

@@ -240,7 +240,9 @@ def test_cli_sweep_over_months(runner: CliRunner, tmp_path: Path) -> None:
     assert document["rows"][5] == {
         "months": 5.0,
         "stock": None,
-        "final": [{"id": "f", "tts": None, "cumulative_loss": 0.0, "peak_loss": 0.0}],
+        "final": [
+            {"id": "f", "tts": None, "cumulative_loss": 0.0, "peak_loss": 0.0, "unknown": None}
+        ],
     }
     row = document["rows"][8]["final"][0]
     assert (row["tts"], row["cumulative_loss"]) == (pytest.approx(5.0), pytest.approx(1.8))

@@ -36,6 +36,7 @@ __all__ = [
     "SweepRow",
     "check_scenario",
     "cut_notes",
+    "hit_reason",
     "rank_sweep_rows",
     "require_scenario",
     "resolve_scenario",
@@ -43,6 +44,7 @@ __all__ = [
     "run_scenarios",
     "scenario_result",
     "sweep",
+    "uncosted_hits",
     "unknown_mask",
 ]
 
@@ -846,7 +848,7 @@ def sweep(
         values = q[c.finals].T.tolist()
         mask = unknown_mask(c, q, dom, model)
         hidden = mask[c.finals].T.tolist() if mask is not None else None
-        causes = _uncosted_hits(c, q, mask) if mask is not None else None
+        causes = uncosted_hits(c, q, mask) if mask is not None else None
         for j, (p, s, final) in enumerate(zip(plan.tolist(), level.tolist(), values, strict=True)):
             unknown = (
                 tuple(f for f, hit in zip(finals, hidden[j], strict=True) if hit) if hidden else ()
@@ -856,7 +858,7 @@ def sweep(
                 edges = causes[1][causes[0][:, j]]
                 key = (unknown, edges.tobytes())
                 if key not in reasons:  # many rows share their causes: each text made once
-                    reasons[key] = _sweep_reason(c, unknown, edges)
+                    reasons[key] = hit_reason(c, unknown, edges)
                 reason = reasons[key]
             rows.append(
                 SweepRow(
@@ -875,7 +877,7 @@ def sweep(
 _NO_FINAL = "the chain has no final product (every node feeds another): no loss to rank"
 
 
-def _uncosted_hits(c: Compiled, q: FloatArray, mask: BoolArray) -> tuple[BoolArray, IntArray]:
+def uncosted_hits(c: Compiled, q: FloatArray, mask: BoolArray) -> tuple[BoolArray, IntArray]:
     """For a block of scenarios (``nodes x S``): which inputs without a cost share make a loss
     unknown in which column (``uncosted inputs x S``), and the inputs' edge numbers.
 
@@ -889,7 +891,7 @@ def _uncosted_hits(c: Compiled, q: FloatArray, mask: BoolArray) -> tuple[BoolArr
     return hit, edges
 
 
-def _sweep_reason(c: Compiled, unknown: Sequence[str], edges: IntArray) -> str:
+def hit_reason(c: Compiled, unknown: Sequence[str], edges: IntArray) -> str:
     """Why the losses of the final products ``unknown`` are n/a: the inputs ``edges``."""
     named = [f"{c.nodes[int(c.in_src[e])]}->{c.nodes[int(c.in_user[e])]}" for e in edges[:6]]
     more = f" and {len(edges) - 6:,} more" if len(edges) > 6 else ""

@@ -30,9 +30,16 @@ import numpy as np
 from ..errors import ScenarioError
 from ..io.forms import parse_stock
 from ..model import Chain, Cut
-from .compiled import Compiled, compile_chain
+from .compiled import BoolArray, Compiled, IntArray, compile_chain
 from .propagate import LossModel, check_model, cut_matrix, import_losses, propagate
-from .scenarios import SWEEP_ROWS, Scenario, check_scenario, unknown_mask
+from .scenarios import (
+    SWEEP_ROWS,
+    Scenario,
+    check_scenario,
+    hit_reason,
+    uncosted_hits,
+    unknown_mask,
+)
 from .timeline import horizon_of, stock_vector, timeline
 
 __all__ = [
@@ -64,6 +71,8 @@ class StressFinal:
     tts: float | None
     cumulative_loss: float | None
     peak_loss: float | None
+    unknown: str | None = None
+    """Why the three are None (the inputs without a cost share that the cut hits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +123,7 @@ class StressResult:
                             "tts": f.tts,
                             "cumulative_loss": f.cumulative_loss,
                             "peak_loss": f.peak_loss,
+                            "unknown": f.unknown,
                         }
                         for f in r.final
                     ],
@@ -248,6 +258,7 @@ def stress(
     finals = c.final_ids()
     block = max(1, min(BLOCK, CELLS // max(c.size, len(c.pair_origin), 1)))
     rows: list[tuple[float, StressRow]] = []
+    reasons: dict[tuple[str, bytes], str] = {}
     for start in range(0, len(plans), block):
         part = plans[start : start + block]
         ends = lasting[start : start + block]
@@ -259,11 +270,14 @@ def stress(
             c, scenarios, held, np.asarray(ends, dtype=np.float64), model, curves=False, check=False
         )
         hidden = None
+        causes = None
         if model == "linear" and not bool(c.in_known.all()):
             kappa = cut_matrix(c, [s.cuts for s in scenarios])
             q, dom = propagate(c, import_losses(c, kappa), None, model)
             mask = unknown_mask(c, q, dom, model)
             hidden = None if mask is None else mask[c.finals]
+            causes = None if mask is None else uncosted_hits(c, q, mask)
+
         # the ranking key: the worst known cumulative loss; -1 when no final product's is known
         known = batch.cumulative if hidden is None else np.where(hidden, -1.0, batch.cumulative)
         keys = known.max(axis=0, initial=-1.0).tolist()
@@ -272,7 +286,7 @@ def stress(
         peak = batch.peak.T.tolist()
         for j, (origin, node) in enumerate(part):
             final = tuple(
-                StressFinal(f, None, None, None)
+                StressFinal(f, None, None, None, _reason(c, causes, j, f, reasons))
                 if hidden is not None and hidden[k, j]
                 else StressFinal(
                     f,
@@ -359,3 +373,21 @@ def durations_from(
                 else:
                     whole[key] = cut.months
     return whole, pairs
+
+
+def _reason(
+    c: Compiled,
+    causes: tuple[BoolArray, IntArray] | None,
+    j: int,
+    final: str,
+    cache: dict[tuple[str, bytes], str],
+) -> str | None:
+    """Why ``final``'s loss is unknown in column ``j``: the inputs without a cost share the cut
+    hits (:func:`~chokepoint.core.scenarios.uncosted_hits`); each text made once (``cache``)."""
+    if causes is None:
+        return None
+    edges = causes[1][causes[0][:, j]]
+    key = (final, edges.tobytes())
+    if key not in cache:
+        cache[key] = hit_reason(c, [final], edges)
+    return cache[key]

@@ -33,7 +33,14 @@ from ..io.forms import parse_cut, parse_month_range, parse_severities, parse_sto
 from ..model import Chain, Cut
 from .compiled import compile_chain
 from .propagate import LossModel, check_model, cut_matrix, import_losses, propagate
-from .scenarios import SWEEP_ROWS, Scenario, check_scenario, unknown_mask
+from .scenarios import (
+    SWEEP_ROWS,
+    Scenario,
+    check_scenario,
+    hit_reason,
+    uncosted_hits,
+    unknown_mask,
+)
 from .stress import BLOCK, CELLS, StressFinal
 from .timeline import stock_vector, timeline
 
@@ -93,6 +100,7 @@ class TimeSweepResult:
                             "tts": f.tts,
                             "cumulative_loss": f.cumulative_loss,
                             "peak_loss": f.peak_loss,
+                            "unknown": f.unknown,
                         }
                         for f in r.final
                     ],
@@ -211,11 +219,15 @@ def time_sweep(
     ]
     # a loss that rests on a missing cost share (linear model) does so at every duration
     hidden = None
+    finals = c.final_ids()
+    why: dict[str, str] = {}
     if model == "linear" and not bool(c.in_known.all()):
         q, dom = propagate(c, import_losses(c, cut_matrix(c, [(the_cut,)])), None, model)
         mask = unknown_mask(c, q, dom, model)
         hidden = None if mask is None else mask[c.finals, 0].tolist()
-    finals = c.final_ids()
+        if mask is not None:
+            hit, edges = uncosted_hits(c, q, mask)
+            why = {f: hit_reason(c, [f], edges[hit[:, 0]]) for f in finals}
     block = max(1, min(BLOCK, CELLS // max(c.size, 1)))
     rows: list[TimeSweepRow] = []
     for start in range(0, count, block):
@@ -239,7 +251,7 @@ def time_sweep(
         peak = batch.peak.T.tolist()
         for j, m in enumerate(row_months[part]):
             final = tuple(
-                StressFinal(f, None, None, None)
+                StressFinal(f, None, None, None, why.get(f))
                 if hidden is not None and hidden[k] and m > 0
                 else StressFinal(
                     f,
