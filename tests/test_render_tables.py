@@ -1023,3 +1023,25 @@ def test_show_prints_scenario_text_as_written(tmp_path: Path) -> None:
     out = table(80, "show", str(path))
     assert "  taiwan-cut: [bold]Taiwan[/bold] stops" in out
     assert json_of("show", str(path))["scenarios"][0]["title"] == "[bold]Taiwan[/bold] stops"
+
+
+def test_large_json_is_written_an_item_at_a_time_with_the_same_bytes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Above COMPACT_JSON_ABOVE items the JSON is compact and written item by item (bounded
+    memory at a million links): byte for byte what json.dumps gives, key order kept."""
+    from chokepoint.output import render
+
+    size = render.COMPACT_JSON_ABOVE + 3
+    document = {
+        "chain": "x",
+        "title": 'é "quoted"',
+        "nodes": [{"id": f"n{k}", "v": k / 7, "u": None, "e": {"JP": 0.1}} for k in range(size)],
+        "assumptions": ["a"],
+        "empty": [],
+    }
+    render.emit_json(document)
+    assert capsys.readouterr().out == json.dumps(document, ensure_ascii=False) + "\n"
+    rows = {"rows": [[k, None] for k in range(size)], "over": "origins"}
+    render.emit_json(rows)
+    assert capsys.readouterr().out == json.dumps(rows, ensure_ascii=False) + "\n"

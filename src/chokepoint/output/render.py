@@ -73,10 +73,23 @@ TABLE_ROWS = 200
 def emit_json(document: Any) -> None:
     """Write ``document`` as JSON (indented; compact for large results); keys in result order."""
     items = document.get("nodes", document.get("rows")) if isinstance(document, dict) else None
-    indent = 2 if items is None or len(items) <= COMPACT_JSON_ABOVE else None
-    sys.stdout.write(
-        json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
-    )
+    if items is None or len(items) <= COMPACT_JSON_ABOVE:
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+        return
+    # compact and large: the same bytes as json.dumps, written a list item at a time, so that the
+    # whole text (hundreds of MB at a million links) is never held at once
+    write = sys.stdout.write
+    write("{")
+    for k, (key, value) in enumerate(document.items()):
+        write((", " if k else "") + json.dumps(key, ensure_ascii=False) + ": ")
+        if key in ("nodes", "rows") and isinstance(value, list):
+            write("[")
+            for j, item in enumerate(value):
+                write((", " if j else "") + json.dumps(item, ensure_ascii=False, allow_nan=False))
+            write("]")
+        else:
+            write(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    write("}\n")
 
 
 def emit_csv(rows: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> None:
