@@ -84,7 +84,7 @@ def client(workers: int | None = None, scheduler: str | None = None) -> Iterator
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     with cluster, distributed.Client(cluster, set_as_default=False) as local:

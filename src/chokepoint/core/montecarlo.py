@@ -514,7 +514,8 @@ def _width(engine: _Engine, samples: int, chunk: int, memory_limit: int | None) 
     if room < 1:
         need = fixed + CELL_BYTES * cells
         msg = (
-            f"memory limit of {memory_limit / 1e6:,.1f} MB is below the {need / 1e6:,.1f} MB that "
+            f"memory limit of {memory_limit:,} bytes ({memory_limit / 1e6:.3g} MB) is below the "
+            f"{need:,} bytes ({need / 1e6:.3g} MB) that "
             f"{samples:,} samples of this chain need at least (a histogram of {BINS + 2:,} counts "
             f"for each of its {finals:,} final products, 8 bytes per sample, and one sample's "
             "working matrices); raise the memory limit"

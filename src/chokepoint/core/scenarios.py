@@ -8,7 +8,7 @@ a scenario is a batch of one, a sweep a batch of many). See ``docs/methodology.m
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,7 +18,7 @@ from ..errors import ScenarioError
 from ..io.forms import parse_cut, parse_severities, parse_shock, parse_substitution
 from ..io.limits import Limit
 from ..model import OTHER, Chain, Cut, ScenarioSpec, Shock
-from .compiled import BoolArray, Compiled, FloatArray, compile_chain
+from .compiled import BoolArray, Compiled, FloatArray, IntArray, compile_chain
 from .metrics import direct_metrics, rests_on_unknown
 from .propagate import MODELS, LossModel, check_model, cut_matrix, import_losses, propagate
 
@@ -550,6 +550,9 @@ def sweep(
     perspective: str | None = None,
     model: LossModel = "leontief",
     year: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SweepResult:
     """Run one cut at several severities, or each origin / each node's top supplier in turn.
 
@@ -575,12 +578,20 @@ def sweep(
         environment variable ``CHOKEPOINT_MAX_SWEEP_ROWS``.
     perspective, model, year
         As for :func:`run_scenario`.
+    workers, scheduler
+        Propagate the blocks of rows on dask workers (:mod:`chokepoint.core.distributed`,
+        the ``dask`` extra): a local cluster of ``workers`` processes, or the scheduler at
+        ``scheduler``. The rows are the same as in one process.
+    progress
+        Called with (rows done, rows) after each block of rows.
 
     Raises
     ------
     ScenarioError
         For a bad cut, both or neither of ``cut`` and ``over``, an unknown ``over``, a severity
         outside [0, 1], or more rows than the ceiling.
+    DistributedError
+        With ``workers`` or ``scheduler``, when dask is missing or the scheduler unreachable.
     SettingError
         For a ``CHOKEPOINT_MAX_SWEEP_ROWS`` that is not a whole number.
 
@@ -637,13 +648,20 @@ def sweep(
     labels = [",".join(nodes) if nodes else None for _, nodes in plans]
     rows: list[SweepRow] = []
     block = max(1, min(1024, (1 << 22) // max(c.size, 1)))
-    for start in range(0, count, block):
-        columns = np.arange(start, min(count, start + block))
-        plan, level = np.divmod(columns, len(levels))
-        q, dom = propagate(c, import_losses(c, unit[:, plan] * levels[level]), None, model)
-        values = q[c.finals].T.tolist()
-        mask = unknown_mask(c, q, dom, model)
-        hidden = mask[c.finals].T.tolist() if mask is not None else None
+    shared = (c, unit, levels, model, block, count)
+    if workers is None and scheduler is None:
+        parts: Iterable[_SweepBlock] = (
+            _sweep_block(shared, None, index, index + 1)[0] for index in range(-(-count // block))
+        )
+    else:
+        from .distributed import map_blocks
+
+        parts = map_blocks(
+            _sweep_block, shared, None, -(-count // block), workers=workers, scheduler=scheduler
+        )
+    for plan, level, values, hidden in parts:
+        if progress is not None:
+            progress(min(count, len(rows) + len(values)), count)
         for j, (p, s, final) in enumerate(zip(plan.tolist(), level.tolist(), values, strict=True)):
             unknown = (
                 tuple(f for f, hit in zip(finals, hidden[j], strict=True) if hit) if hidden else ()
@@ -658,3 +676,21 @@ def sweep(
                 )
             )
     return SweepResult(chain.name, c.perspective, model, tuple(rows))
+
+
+_SweepBlock = tuple[IntArray, IntArray, list[list[float]], list[list[bool]] | None]
+
+
+def _sweep_block(shared: Any, _: Any, first: int, stop: int) -> list[_SweepBlock]:
+    """Blocks ``first`` to ``stop - 1`` of a sweep's rows: their plans, severity positions,
+    final-product losses and unknown flags (a task of the distributed mode)."""
+    c, unit, levels, model, block, count = shared
+    out: list[_SweepBlock] = []
+    for index in range(first, stop):
+        columns = np.arange(index * block, min(count, (index + 1) * block))
+        plan, level = np.divmod(columns, len(levels))
+        q, dom = propagate(c, import_losses(c, unit[:, plan] * levels[level]), None, model)
+        mask = unknown_mask(c, q, dom, model)
+        hidden = mask[c.finals].T.tolist() if mask is not None else None
+        out.append((plan, level, q[c.finals].T.tolist(), hidden))
+    return out
