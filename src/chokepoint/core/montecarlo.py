@@ -97,8 +97,8 @@ SAMPLES = Limit("CHOKEPOINT_MAX_SAMPLES", MAX_SAMPLES, "samples")
 #: Most samples propagated per chunk (the default of ``montecarlo(chunk=...)``).
 DEFAULT_CHUNK = 16_384
 #: Bound on a chunk's samples x (nodes + pairs): a chunk's working matrices stay within about
-#: 22 bytes per cell (measured; 370 MB); 20 samples at a time on a 10^6-link network.
-CHUNK_CELLS = 1 << 24
+#: 22 bytes per cell (measured; 92 MB); 5 samples at a time on a 10^6-link network.
+CHUNK_CELLS = 1 << 22
 #: The quantile that starts the tail used for the drivers.
 TAIL_QUANTILE = 0.9
 #: Samples per block: each block draws from its own random streams (a constant: the result for
