@@ -289,6 +289,7 @@ CLI_TERMS: tuple[tuple[str, str], ...] = (
     (r"^nodes=", "--nodes "),
     (r"^cycles=", "--cycles "),
     (r"\bdifferent seed values\b", "different --seed values"),
+    (r"\bworkers=N or scheduler=ADDRESS\b", "--workers N or --scheduler ADDRESS"),
     (
         r"^give either cut='ORIGIN\[:NODE\]' or over='origins'\|'nodes'",
         "give either --cut ORIGIN[:NODE] or --over origins|nodes",

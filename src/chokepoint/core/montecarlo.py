@@ -391,7 +391,8 @@ def montecarlo(
             f"samples={samples:,} is above the ceiling of {ceiling:,} samples per call (raise "
             "it with max_samples=N or CHOKEPOINT_MAX_SAMPLES=N if the machine can hold it); to "
             "go beyond, run several calls with different seed values, each a sample of the same "
-            "distribution"
+            "distribution; workers=N or scheduler=ADDRESS spread a call over a dask cluster "
+            "(docs/distributed.md)"
         )
         raise ScenarioError(msg)
     if seed is None:
