@@ -424,7 +424,8 @@ def montecarlo(
     draw = _Draw(seed, samples, p_cut, dist, width)
     summary = _Summary(engine, samples)
     if workers is None and scheduler is None:
-        for block in _blocks(engine, draw, range(_block_count(samples)), progress):
+        blocks = range(_block_count(samples))
+        for block in _blocks(engine, draw, blocks, progress, summary.count):
             summary.merge(block)
     else:
         from .distributed import map_blocks
@@ -584,15 +585,16 @@ class _Block:
 class _Open:
     """A block being drawn: its streams and its summary so far."""
 
-    def __init__(self, engine: _Engine, draw: _Draw, index: int) -> None:
+    def __init__(self, engine: _Engine, draw: _Draw, index: int, sink: _Sink | None) -> None:
         cuts, severities = draw.streams(index)
         self.cut_rng = np.random.Generator(cuts)
         self.severity_rng = np.random.Generator(severities)
         size = draw.size(index)
         self.done = 0
+        self.sink = sink
         self.block = _Block(
             index,
-            np.empty((len(engine.finals), size), dtype=np.uint16),
+            np.empty((len(engine.finals), 0 if sink else size), dtype=np.uint16),
             np.zeros(len(engine.finals), dtype=np.float64),
             np.full(len(engine.finals), np.inf),
             np.full(len(engine.finals), -np.inf),
@@ -604,7 +606,10 @@ class _Open:
     def add(self, engine: _Engine, q: FloatArray, worst: FloatArray, cut: BoolArray) -> bool:
         """Add ``q`` (finals x k), the samples' :math:`L` and cuts; True once the block is full."""
         b, k = self.block, worst.size
-        b.codes[:, self.done : self.done + k] = _codes(q)
+        if self.sink is None:
+            b.codes[:, self.done : self.done + k] = _codes(q)
+        else:
+            self.sink(_codes(q))
         _add_in_order(b.sums, q.T)
         np.minimum(b.low, q.min(axis=1, initial=np.inf), out=b.low)
         np.maximum(b.high, q.max(axis=1, initial=-np.inf), out=b.high)
@@ -626,11 +631,21 @@ def _add_in_order(total: FloatArray, rows: FloatArray) -> None:
         total[:] = np.add.accumulate(terms, axis=0)[-1]
 
 
+#: Where a block's loss codes go as they are drawn (the histograms, in one process), instead of
+#: being kept with the block until it is merged.
+_Sink = Callable[[npt.NDArray[np.uint16]], None]
+
+
 def _blocks(
-    engine: _Engine, draw: _Draw, blocks: range, progress: Progress | None = None
+    engine: _Engine,
+    draw: _Draw,
+    blocks: range,
+    progress: Progress | None = None,
+    sink: _Sink | None = None,
 ) -> Iterator[_Block]:
     """Draw, propagate and summarise ``blocks`` in order, ``draw.width`` samples at a time (a
-    chunk may end inside a block or span several)."""
+    chunk may end inside a block or span several). With ``sink``, the loss codes go there
+    chunk by chunk (counts add in any order) and the blocks carry none."""
     count = len(engine.origins)
     position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
     current: _Open | None = None
@@ -641,7 +656,7 @@ def _blocks(
         while at < position + size:
             index = at // BLOCK
             if current is None or current.block.index != index:
-                current = _Open(engine, draw, index)
+                current = _Open(engine, draw, index, sink)
             stop = min(position + size, (index + 1) * BLOCK)
             parts.append((current, stop - at))
             at = stop
@@ -702,12 +717,18 @@ class _Summary:
         for mine, theirs in ((self.pairs, block.pairs), (self.origins, block.origins)):
             mine.cut += theirs.cut
             mine.loss += theirs.loss
+        self.count(block.codes)
+
+    def count(self, codes: npt.NDArray[np.uint16]) -> None:
+        """Add loss codes (finals x samples) to the histograms."""
         width = BINS + 2
-        step = max(1, _SUMMARY_CELLS // max(width, block.worst.size))
+        if not codes.shape[1]:
+            return
+        step = max(1, _SUMMARY_CELLS // max(width, codes.shape[1]))
         for top in range(0, self.hist.shape[0], step):
-            codes = block.codes[top : top + step].astype(np.intp)
-            codes += (np.arange(codes.shape[0], dtype=np.intp) * width)[:, None]
-            counts = np.bincount(codes.ravel(), minlength=codes.shape[0] * width)
+            part = codes[top : top + step].astype(np.intp)
+            part += (np.arange(part.shape[0], dtype=np.intp) * width)[:, None]
+            counts = np.bincount(part.ravel(), minlength=part.shape[0] * width)
             self.hist[top : top + step] += counts.reshape(-1, width).astype(self.hist.dtype)
 
     def stats(self) -> list[tuple[float, float, float, float]]:
