@@ -366,10 +366,10 @@ def montecarlo(
 
     Notes
     -----
-    Memory: the histograms, finals x (:data:`BINS` + 2) counts of 2, 4 or 8 bytes (the fewest
-    that hold ``samples``), 8 bytes per sample for :math:`L`, a block's loss codes (2 bytes per
-    final product and sample of the block) and a chunk's working matrices, about
-    :data:`CELL_BYTES` bytes per sample and node or pair. The cut indicators are never kept:
+    Memory: the histograms, finals x (:data:`BINS` + 2) counts of one byte each (the few cells
+    above 255 keep their carries apart, 16 bytes each), 8 bytes per sample for :math:`L`, with
+    workers the loss codes of the blocks in flight (2 bytes per final product and sample), and a
+    chunk's working matrices, about :data:`CELL_BYTES` bytes per sample and node or pair. The cut indicators are never kept:
     the drivers' counts over the tail, known only once every sample is drawn, replay the
     indicators' stream of each block for the tail samples alone (PCG64 jumps over the others: a
     uniform double takes one 64-bit draw).
@@ -490,15 +490,6 @@ def _block_count(samples: int) -> int:
     return -(-samples // BLOCK)
 
 
-def _count_dtype(samples: int) -> type[np.unsignedinteger[Any]]:
-    """The narrowest unsigned integer that counts ``samples``."""
-    if samples < 1 << 16:
-        return np.uint16
-    if samples < 1 << 32:
-        return np.uint32
-    return np.uint64
-
-
 def _width(engine: _Engine, samples: int, chunk: int, memory_limit: int | None) -> int:
     """Samples per chunk: at most ``chunk``, :data:`CHUNK_CELLS` cells, and ``memory_limit``."""
     cells = engine.size + len(engine.origins)
@@ -507,7 +498,8 @@ def _width(engine: _Engine, samples: int, chunk: int, memory_limit: int | None) 
         return width
     finals = len(engine.finals)
     fixed = (
-        finals * (BINS + 2) * np.dtype(_count_dtype(samples)).itemsize  # the histograms
+        finals * (BINS + 2)  # the histograms' low bytes
+        + 16 * finals * (samples // 256 + 1)  # their carries, at most
         + samples * 8  # L of every sample
         + finals * min(samples, BLOCK) * 2  # a block's codes
         + 16 * (len(engine.origins) + len(engine.origin_names) + finals)  # running totals
@@ -686,6 +678,8 @@ def _run_blocks(engine: _Engine, draw: _Draw, first: int, stop: int) -> list[_Bl
 
 #: Cells of a block of histogram rows handled at once (counted, or searched for quantiles).
 _SUMMARY_CELLS = 1 << 22
+#: Carries pending before they are folded into the sorted ones (or more, as many as there are).
+_CARRY_PENDING = 1 << 16
 
 
 class _Summary:
@@ -694,7 +688,14 @@ class _Summary:
     def __init__(self, engine: _Engine, samples: int) -> None:
         finals = len(engine.finals)
         self.samples = samples
-        self.hist = np.zeros((finals, BINS + 2), dtype=_count_dtype(samples))
+        # each count is hist + 256 x carry: a byte per cell, and the few cells above 255 kept
+        # apart (sorted cell numbers and their carries), so that the histograms take a byte
+        # per cell whatever the samples
+        self.hist = np.zeros((finals, BINS + 2), dtype=np.uint8)
+        self.carry_cells = np.zeros(0, dtype=np.int64)
+        self.carry = np.zeros(0, dtype=np.int64)
+        self.pending: list[tuple[IntArray, IntArray]] = []
+        self.pending_size = 0
         self.sums = np.zeros(finals, dtype=np.float64)
         self.low = np.full(finals, np.inf)
         self.high = np.full(finals, -np.inf)
@@ -729,7 +730,34 @@ class _Summary:
             part = codes[top : top + step].astype(np.intp)
             part += (np.arange(part.shape[0], dtype=np.intp) * width)[:, None]
             counts = np.bincount(part.ravel(), minlength=part.shape[0] * width)
-            self.hist[top : top + step] += counts.reshape(-1, width).astype(self.hist.dtype)
+            counts += self.hist[top : top + step].ravel()
+            self.hist[top : top + step] = (counts & 255).reshape(-1, width)
+            over = np.flatnonzero(counts > 255)
+            if over.size:
+                self.pending.append((over + top * width, counts[over] >> 8))
+                self.pending_size += over.size
+        if self.pending_size > max(_CARRY_PENDING, self.carry.size):
+            self._settle()
+
+    def _settle(self) -> None:
+        """Fold the pending carries into the sorted ones."""
+        if not self.pending:
+            return
+        cells = np.concatenate([self.carry_cells, *(c for c, _ in self.pending)])
+        carry = np.concatenate([self.carry, *(v for _, v in self.pending)])
+        self.carry_cells, where = np.unique(cells, return_inverse=True)
+        self.carry = np.bincount(where, weights=carry).astype(np.int64)
+        self.pending, self.pending_size = [], 0
+
+    def counts(self, top: int, stop: int) -> npt.NDArray[np.int64]:
+        """The counts of final products ``top`` to ``stop - 1`` (rows x cells)."""
+        self._settle()
+        width = BINS + 2
+        out = self.hist[top:stop].astype(np.int64)
+        first, last = np.searchsorted(self.carry_cells, [top * width, stop * width])
+        flat = out.reshape(-1)
+        flat[self.carry_cells[first:last] - top * width] += self.carry[first:last] << 8
+        return out
 
     def stats(self) -> list[tuple[float, float, float, float]]:
         r"""Mean, P50, P90 and P99 of each final product.
@@ -750,7 +778,7 @@ class _Summary:
         columns: list[list[float]] = []
         step = max(1, _SUMMARY_CELLS // (BINS + 2))
         for top in range(0, self.hist.shape[0], step):
-            cumulative = np.cumsum(self.hist[top : top + step], axis=1, dtype=np.int64)
+            cumulative = np.cumsum(self.counts(top, top + step), axis=1)
             floor = self.low[top : top + step]
             ceiling = self.high[top : top + step]
             part = []
