@@ -172,7 +172,10 @@ def test_the_same_bytes_whatever_the_chunk_memory_or_workers(
     assert document(chain, chunk=100) == expected
     assert document(chain, chunk=5_000) == expected
     assert document(chain, memory_limit=200_000) == expected
-    assert document(chain, scheduler=scheduler) == expected
+    calls: list[tuple[int, int]] = []
+    progress = lambda done, total: calls.append((done, total))  # noqa: E731
+    assert document(chain, scheduler=scheduler, progress=progress) == expected
+    assert calls == [(1024, 2500), (2048, 2500), (2500, 2500)]  # once a block is merged
     assert document(chain, scheduler=scheduler, chunk=3) == expected
     assert json.loads(expected)["samples"] == 2_500
 
