@@ -31,7 +31,8 @@ equal bins over :math:`(0, 1)` plus two atoms, a loss of exactly 0 and of exactl
     |\hat Q(p) - Q(p)| \le \frac{1}{2 \cdot \mathrm{BINS}} = 8.3 \times 10^{-5} < 10^{-4}
 
 (docs/methodology.md derives it). The memory kept over all samples is the histograms,
-finals x (BINS + 2) counts, and 8 bytes per sample for :math:`L` below, whatever the samples.
+finals x (BINS + 2) one-byte counts (a count above 255 carries apart: at most 16 bytes per final
+product and 256 samples), and 8 bytes per sample for :math:`L` below.
 
 Drivers: with :math:`L = \max_f q_f` the sample's worst final-product loss (the measure of a
 choke point's ``impact``) and the tail :math:`T = \{L \ge \mathrm{P90}(L),\ L > 0\}` (the P90
