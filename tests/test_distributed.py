@@ -260,6 +260,16 @@ def test_unreachable_scheduler(
     assert "--workers N for a local cluster" in result.stderr
 
 
+def test_a_scheduler_without_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chokepoint.core.distributed, "CONNECT_TIMEOUT", 1)
+    with distributed.LocalCluster(
+        n_workers=0, processes=False, dashboard_address=":0", silence_logs=50
+    ) as empty:
+        address = empty.scheduler_address
+        with pytest.raises(DistributedError, match=r"has no worker after 1 s; start some with"):
+            montecarlo(two(tmp_path), 10, seed=1, scheduler=address)
+
+
 def test_workers_and_scheduler_together(tmp_path: Path, runner: CliRunner) -> None:
     chain = str(write_chain(tmp_path, "two", TWO))
     result = runner.invoke(

@@ -57,7 +57,7 @@ def client(workers: int | None = None, scheduler: str | None = None) -> Iterator
     ------
     DistributedError
         When dask is not installed, ``workers`` is below 1, both or neither are given, or the
-        scheduler cannot be reached within :data:`CONNECT_TIMEOUT` seconds.
+        scheduler cannot be reached, or has no worker, within :data:`CONNECT_TIMEOUT` seconds.
     """
     if (workers is None) == (scheduler is None):
         msg = "give workers=N (a local cluster) or scheduler='tcp://HOST:PORT', not both"
@@ -78,6 +78,14 @@ def client(workers: int | None = None, scheduler: str | None = None) -> Iterator
             )
             raise DistributedError(msg) from None
         with found:
+            try:
+                found.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            except TimeoutError:
+                msg = (
+                    f"the dask scheduler at {scheduler!r} has no worker after {CONNECT_TIMEOUT} "
+                    f"s; start some with `dask worker {scheduler}` (docs/distributed.md)"
+                )
+                raise DistributedError(msg) from None
             yield found
         return
     cluster = distributed.LocalCluster(
