@@ -722,20 +722,23 @@ class _Summary:
         self.count(block.codes)
 
     def count(self, codes: npt.NDArray[np.uint16]) -> None:
-        """Add loss codes (finals x samples) to the histograms."""
+        """Add loss codes (finals x samples) to the histograms.
+
+        The cells hit are found by sorting the codes (``np.unique``), so the cost follows the
+        codes counted, not the size of the histograms.
+        """
         width = BINS + 2
-        if not codes.shape[1]:
-            return
-        step = max(1, _SUMMARY_CELLS // max(width, codes.shape[1]))
-        for top in range(0, self.hist.shape[0], step):
-            part = codes[top : top + step].astype(np.intp)
-            part += (np.arange(part.shape[0], dtype=np.intp) * width)[:, None]
-            counts = np.bincount(part.ravel(), minlength=part.shape[0] * width)
-            counts += self.hist[top : top + step].ravel()
-            self.hist[top : top + step] = (counts & 255).reshape(-1, width)
-            over = np.flatnonzero(counts > 255)
+        flat = self.hist.reshape(-1)
+        step = max(1, _SUMMARY_CELLS // max(1, codes.shape[1]))
+        for top in range(0, codes.shape[0] if codes.shape[1] else 0, step):
+            keys = codes[top : top + step].astype(np.int64)
+            keys += (np.arange(top, top + keys.shape[0], dtype=np.int64) * width)[:, None]
+            cells, counts = np.unique(keys, return_counts=True)
+            total = flat[cells] + counts
+            flat[cells] = total & 255
+            over = np.flatnonzero(total > 255)
             if over.size:
-                self.pending.append((over + top * width, counts[over] >> 8))
+                self.pending.append((cells[over], total[over] >> 8))
                 self.pending_size += over.size
         if self.pending_size > max(_CARRY_PENDING, self.carry.size):
             self._settle()
