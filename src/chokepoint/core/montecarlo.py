@@ -91,7 +91,7 @@ __all__ = [
 #: Probability that each (origin, node) pair is cut in a sample (a stress-test default).
 DEFAULT_P_CUT = 0.1
 #: The most samples one call draws unless raised (``max_samples=N`` or ``CHOKEPOINT_MAX_SAMPLES``):
-#: 42 s and 0.22 GB on the ``robots`` chain (the CLI, JSON out, on the loaded 2-core benchmark VM).
+#: 12 s and 0.22 GB on the ``robots`` chain (the CLI, JSON out, on the 2-core benchmark VM).
 MAX_SAMPLES = 10_000_000
 #: The sample ceiling with the environment variable that raises it.
 SAMPLES = Limit("CHOKEPOINT_MAX_SAMPLES", MAX_SAMPLES, "samples")
