@@ -36,7 +36,8 @@ with the machine stated; every target is printed with PASS or FAIL. Generated ne
    graph with scipy and with its networkx fallback (scipy hidden), igraph for reference when
    installed, and ``compile_chain`` with each;
 6. ``montecarlo``: ``run_montecarlo`` on the robot chain, and on each network in a process of its
-   own (time and peak memory);
+   own (time and peak memory; with ``--large``, targets: 10^4 samples at 3x10^5 links <= 1 GB,
+   at 10^6 links <= 2 GB);
 7. ``export``: ``chokepoint export NET -o NET.graphml`` against ``chokepoint analyze NET --format
    json`` on the largest network (10^6 links), alternating, medians of ``--repeat`` runs
    (issue 14's target: <= 2x);
@@ -46,6 +47,12 @@ with the machine stated; every target is printed with PASS or FAIL. Generated ne
    stock at every 50th node (each stock that runs out is one more propagation); best of 3, ratio
    printed. ``over="all"`` (every pair too) is timed on the smallest network only: its result
    holds rows x final products values (5,612 x 502 at 10^4 links).
+9. ``distributed``: ``run_montecarlo`` of 4 blocks (4,096 samples) on the 10^5-link network in
+   one process, and on a local dask cluster of 1 and of 2 worker processes (``workers=N``, the
+   cluster's start-up timed apart), the same result checked; then the cost of one block at
+   10^6 links (from a run of a few chunks) and the extrapolated time of 10^6 samples at 10^6
+   links on N workers: ``start-up + scatter + ceil(blocks / N) x block cost / efficiency``,
+   with the efficiency measured with 2 workers (needs the ``dask`` extra).
 
 9. ``screen``: ``chokepoint screen FOLDER --importer EU27 --year 2018 --format json`` on a
    generated BACI-like folder (a year file of t,i,j,k,v,q rows over 238 country codes and 5,400
@@ -678,6 +685,8 @@ pairs = sum(d.node is not None for d in result.drivers) if result else 0
 finals = len(result.final) if result else 0
 print(f"{loaded - start:.2f} {ran - loaded:.2f} {links} {pairs} {finals}", file=sys.stderr)
 """
+#: Peak memory targets of issue 14: (links, samples) -> bytes.
+MONTECARLO_PEAKS = {(300_000, 10_000): 1e9, (1_000_000, 10_000): 2e9}
 
 
 def montecarlo(
@@ -700,13 +709,20 @@ def montecarlo(
         _, base, _ = run_measured([*script, "0"], env)
         _, peak, err = run_measured([*script, str(samples)], env)
         loaded, ran, count, pairs, finals = (float(v) for v in err.split()[-5:])
+        counts = 2 if samples < 1 << 16 else 4
         line(
             f"  {count:>9,.0f} links ({pairs:,.0f} pairs, {finals:,.0f} final products), "
             f"{samples:,} samples: {ran:.1f} s ({ran / samples * 1000:.1f} ms per sample; reading "
             f"the CSV {loaded:.1f} s more), peak {peak / 1e9:.2f} GB of which the chain as read "
-            f"{base / 1e9:.2f} GB; final-product losses kept for the quantiles "
-            f"{finals * samples * 8 / 1e9:.2f} GB"
+            f"{base / 1e9:.2f} GB; the quantiles' histograms "
+            f"{finals * 6_002 * counts / 1e9:.2f} GB"
         )
+        target = MONTECARLO_PEAKS.get((links, samples))
+        if target is not None:
+            line(
+                f"    peak {peak / 1e9:.2f} GB, target <= {target / 1e9:.0f} GB  "
+                f"{verdict(peak <= target)}"
+            )
     line()
 
 
@@ -872,6 +888,94 @@ def screen_against_read(rows: int, work: Path, env: dict[str, str], python_engin
             f"({py_s / read_s:.1f}x the read), peak {py_peak / 1e9:.2f} GB (target <= 2 GB: "
             f"{verdict(py_peak <= 2e9)})"
         )
+#: The cost of Monte Carlo samples on a network folder, in a process of its own: prints to stderr
+#: the seconds of ``run_montecarlo`` with N1 and with N2 samples (their difference over N2 - N1
+#: is the cost of a sample, without the fixed costs of a run: compiling, the summary), and the
+#: size of the pickled compiled chain (what is scattered to each worker).
+BLOCK_COST = """\
+import pickle, sys, time
+from chokepoint import load_chain
+from chokepoint._gc import paused
+from chokepoint.core.montecarlo import _engine, montecarlo
+with paused():
+    chain = load_chain(sys.argv[1])
+spent = []
+for samples in sys.argv[2:4]:
+    start = time.perf_counter()
+    montecarlo(chain, int(samples), 1)
+    spent.append(time.perf_counter() - start)
+engine = _engine(chain, None, None, "leontief")
+print(*spent, len(pickle.dumps(engine, protocol=5)), file=sys.stderr)
+"""
+
+
+def distributed_workers(middle: int, largest: int, work: Path, env: dict[str, str]) -> None:
+    """1 against 2 local dask workers, and the time of 10^6 samples at ``largest`` links on N
+    workers extrapolated from the measured cost of a block."""
+    line("## 10. Monte Carlo on dask workers (1 against 2 local workers; extrapolation)")
+    from chokepoint.core.distributed import client
+
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        line("  skipped: dask is not installed (pip install 'chokepoint-supply[dask]')")
+        line()
+        return
+    from chokepoint import load_chain
+    from chokepoint.core.montecarlo import BLOCK
+    from chokepoint.core.montecarlo import montecarlo as run_montecarlo
+
+    folder, count, _ = network(middle, work)
+    chain = load_chain(folder)
+    samples = 4 * BLOCK
+    alone, expected = best_of(1, lambda: run_montecarlo(chain, samples, 1))
+    line(f"  {count:,} links, {samples:,} samples (4 blocks), seed 1:")
+    line(f"    one process          {alone:8.2f} s")
+    spent: dict[int, float] = {}
+    for workers in (1, 2):
+
+        def start_stop(n: int = workers) -> None:
+            with client(workers=n):
+                pass
+
+        startup, _ = best_of(1, start_stop)
+        seconds, found = best_of(1, lambda n=workers: run_montecarlo(chain, samples, 1, workers=n))
+        assert found.to_dict() == expected.to_dict(), "workers changed the result"
+        spent[workers] = seconds - startup
+        line(
+            f"    {workers} worker{'s' if workers > 1 else ' '}            {seconds:8.2f} s "
+            f"(of which starting the cluster {startup:.2f} s; {spent[workers]:.2f} s without it; "
+            "same result)"
+        )
+    speedup = spent[1] / spent[2]
+    efficiency = min(1.0, alone / spent[2] / 2)
+    line(
+        f"    2 workers against 1: {speedup:.2f}x; parallel efficiency against one process "
+        f"{efficiency:.2f} ({os.cpu_count()} CPUs, shared)"
+    )
+    folder, count, _ = network(largest, work)
+    few, more = 32, 160
+    args = [sys.executable, "-c", BLOCK_COST, str(folder), str(few), str(more)]
+    _, _, err = run_measured(args, env)
+    first, second, size = (float(v) for v in err.split()[-3:])
+    per_sample = max(second - first, 1e-9) / (more - few)
+    block = per_sample * BLOCK
+    line(
+        f"  {count:,} links: {few} samples in {first:.1f} s, {more} in {second:.1f} s (each run "
+        f"compiling the chain): {per_sample * 1000:.1f} ms per sample, {block:.0f} s per block "
+        f"of {BLOCK:,}; the compiled chain pickles to {size / 1e6:.0f} MB (sent once to each "
+        "worker)"
+    )
+    total = 1_000_000
+    blocks = -(-total // BLOCK)
+    line(
+        f"  10^6 samples = {blocks} blocks; time on N workers = ceil({blocks} / N) x "
+        f"{block:.0f} s / {efficiency:.2f} (the efficiency measured above), plus the cluster's "
+        "start-up and sending the chain (its size / the network's bandwidth), not counted:"
+    )
+    for workers in (1, 2, 8, 32, 128, 512):
+        hours = (-(-blocks // workers)) * block / efficiency / 3600
+        line(f"    N = {workers:>3}: {hours:8.2f} h")
     line()
 
 
@@ -885,6 +989,7 @@ SECTIONS = (
     "export",
     "stress",
     "screen",
+    "distributed",
 )
 
 
@@ -970,6 +1075,7 @@ def main() -> None:
                     env,
                     python_engine=True,
                 ),
+                "distributed": lambda: distributed_workers(sizes[-2], sizes[-1], work, env),
             }
             for name in SECTIONS:
                 if name in chosen:

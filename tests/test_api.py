@@ -421,6 +421,10 @@ CLI_CASES = [
         "beyond, run several calls with different --seed values",
     ),
     (
+        "distribution; workers=N or scheduler=ADDRESS spread a call over a dask cluster",
+        "distribution; --workers N or --scheduler ADDRESS spread a call over a dask cluster",
+    ),
+    (
         "nodes=100 is above the ceiling of 50 generated nodes (about 3 GB of memory per "
         "million); raise it with max_nodes=N or CHOKEPOINT_MAX_NODES=N",
         "--nodes 100 is above the ceiling of 50 generated nodes (about 3 GB of memory per "

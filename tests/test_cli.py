@@ -546,7 +546,7 @@ def test_a_lone_surrogate_prints_escaped(
                 "--samples 1,000,000,000,000 is above the ceiling of 10,000,000 samples per call",
                 "--max-samples N or CHOKEPOINT_MAX_SAMPLES=N",
                 "different --seed values",
-                "distributed mode planned in the scale issue",
+                "--workers N or --scheduler ADDRESS spread a call over a dask cluster",
             ],
         ),
         (

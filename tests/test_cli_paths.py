@@ -388,6 +388,7 @@ def run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
 
 
 MONTECARLO = ["montecarlo", "robots", "--samples", "1000", "--seed", "1", "-f", "json"]
+TABLE = ["montecarlo", "robots", "--samples", "1000", "--seed", "1"]
 
 
 def test_montecarlo_shows_a_progress_bar_on_a_terminal(
@@ -395,20 +396,47 @@ def test_montecarlo_shows_a_progress_bar_on_a_terminal(
 ) -> None:
     for key, value in {**ENV, "TERM": "xterm"}.items():  # rich draws no bar on a dumb terminal
         monkeypatch.setenv(key, value)
-    assert run_main(monkeypatch, *MONTECARLO) == 0
+    assert run_main(monkeypatch, *TABLE) == 0
     plain, err = capsys.readouterr()
     assert err == ""  # stderr is not a terminal: no bar
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert run_main(monkeypatch, *TABLE) == 0
+    out, err = capsys.readouterr()
+    assert err == ""  # stdout is not a terminal (a pipe): no bar
+    assert re.sub(r"\x1b\[[0-9;]*m", "", out) == plain
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert run_main(monkeypatch, *MONTECARLO) == 0
     out, err = capsys.readouterr()
-    assert out == plain  # the bar changes nothing in the result
+    assert err == ""  # JSON (or CSV) on stdout: never a bar
     assert json.loads(out)["samples"] == 1000
+    assert run_main(monkeypatch, *TABLE) == 0
+    out, err = capsys.readouterr()
+    # the bar changes nothing in the result (the table is styled on a terminal)
+    assert re.sub(r"\x1b\[[0-9;]*m", "", out) == plain
     # the bar's last frame, complete (a 40-column bar, then done/total and the time left), ...
     assert re.search(r"\r\x1b\[2Ksampling ━{40} 1000/1000 [-:0-9]+\n", err), repr(err)
     assert err.endswith("\x1b[1A\x1b[2K")  # ... then erased (transient)
-    assert run_main(monkeypatch, *MONTECARLO, "--quiet") == 0
+    assert run_main(monkeypatch, *TABLE, "--quiet") == 0
     out, err = capsys.readouterr()
-    assert (out, err) == (plain, "")
+    assert (re.sub(r"\x1b\[[0-9;]*m", "", out), err) == (plain, "")
+
+
+def test_sweep_shows_a_progress_bar_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key, value in {**ENV, "TERM": "xterm"}.items():
+        monkeypatch.setenv(key, value)
+    args = ["sweep", "robots", "--cut", "JP", "--severity", "0:1:0.0001", "--max-rows", "20000"]
+    assert run_main(monkeypatch, *args, "-f", "csv") == 0
+    plain, err = capsys.readouterr()
+    assert err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert run_main(monkeypatch, *args, "-f", "csv") == 0
+    assert capsys.readouterr() == (plain, "")  # CSV on stdout: never a bar
+    assert run_main(monkeypatch, *args[:4], "--severity", "0:1:0.5") == 0
+    _, err = capsys.readouterr()
+    assert re.search(r"sweeping ━{40} 3/3", err), repr(err)
 
 
 def test_main_runs_one_command_without_building_the_others(

@@ -296,6 +296,7 @@ CLI_TERMS: tuple[tuple[str, str], ...] = (
     (r"^nodes=", "--nodes "),
     (r"^cycles=", "--cycles "),
     (r"\bdifferent seed values\b", "different --seed values"),
+    (r"\bworkers=N or scheduler=ADDRESS\b", "--workers N or --scheduler ADDRESS"),
     (
         r"^give either cut='ORIGIN\[:NODE\]' or over='origins'\|'nodes'",
         "give either --cut ORIGIN[:NODE] or --over origins|nodes",
@@ -1012,6 +1013,8 @@ def sweep(
             callback=_check_output,
         ),
     ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Final-product losses over a range of severities, or over origins or nodes in turn.
 
@@ -1055,17 +1058,22 @@ def sweep(
         from .output.plot import plot_format
 
         image_format = plot_format(plot)
+    _one_cluster(workers, scheduler)
     loaded = load_chain(chain)
-    result = run(
-        loaded,
-        cut=cut,
-        over=over,
-        severity=severity,
-        max_rows=max_rows,
-        perspective=perspective,
-        model=_model(model),
-        year=year,
-    )
+    with _progress(format is not Format.table, "sweeping") as progress:
+        result = run(
+            loaded,
+            cut=cut,
+            over=over,
+            severity=severity,
+            max_rows=max_rows,
+            perspective=perspective,
+            model=_model(model),
+            year=year,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
     render.sweep(result, loaded, format.value)
     if plot is not None:
         from .io.atomic import write_atomic
@@ -1160,10 +1168,35 @@ def stress(
     render.stress(result, loaded, format.value)
 
 
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        parser=_whole(1, 1024),
+        help="Run on a local dask cluster of N worker processes (needs "
+        "pip install 'chokepoint-supply[dask]'); same output as without.",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run on the dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786; "
+        "docs/distributed.md); same output as without.",
+    ),
+]
+
+
+def _one_cluster(workers: int | None, scheduler: str | None) -> None:
+    if workers is not None and scheduler is not None:
+        _fail("error: give --workers N (a local cluster) or --scheduler ADDRESS, not both")
+
+
 @contextlib.contextmanager
 def _progress(quiet: bool, what: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr, or None when --quiet or stderr is not a terminal."""
-    if quiet or not sys.stderr.isatty():
+    """A rich progress bar on stderr, or None when --quiet, for JSON or CSV, or when stdout or
+    stderr is not a terminal (a pipe or a file never receives one)."""
+    if quiet or not sys.stderr.isatty() or not sys.stdout.isatty():
         yield None
         return
     from rich.console import Console
@@ -1248,6 +1281,17 @@ def montecarlo(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")
     ] = False,
+    memory_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--memory-limit",
+            parser=_whole(1),
+            help="Megabytes the sampling may add to the compiled chain; fewer samples are "
+            "propagated at once to stay within it. The output does not change.",
+        ),
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     model: ModelOption = "leontief",
     perspective: PerspectiveOption = None,
     year: YearOption = None,
@@ -1266,8 +1310,9 @@ def montecarlo(
     from .output import render
 
     check_severity_distribution(severity)
+    _one_cluster(workers, scheduler)
     loaded = load_chain(chain)
-    with _progress(quiet, "sampling") as progress:
+    with _progress(quiet or format is not Format.table, "sampling") as progress:
         result = run(
             loaded,
             samples,
@@ -1279,6 +1324,9 @@ def montecarlo(
             model=_model(model),
             year=year,
             progress=progress,
+            memory_limit=None if memory_limit is None else memory_limit * 1_000_000,
+            workers=workers,
+            scheduler=scheduler,
         )
     render.montecarlo(result, loaded, format.value, top=top)
 

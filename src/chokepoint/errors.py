@@ -10,6 +10,7 @@ __all__ = [
     "ChainError",
     "ChainNotFoundError",
     "ChokepointError",
+    "DistributedError",
     "OutputError",
     "Problem",
     "ScenarioError",
@@ -69,6 +70,10 @@ class ArgumentError(ChokepointError, ValueError):
 
 class SettingError(ChokepointError):
     """An environment variable (such as ``CHOKEPOINT_MAX_BYTES``) or setting has a bad value."""
+
+
+class DistributedError(ChokepointError):
+    """The distributed mode cannot run: dask is not installed, or its scheduler is unreachable."""
 
 
 class OutputError(ChokepointError):

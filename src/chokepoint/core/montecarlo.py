@@ -11,22 +11,39 @@ delivering a fraction :math:`\kappa(c, n)` of its supply of node :math:`n`, wher
 all independent. The pairs are the named foreign origin keys of each node (``other`` is never
 cut; a region used as a share key is one origin). The cuts are propagated with the disruption
 model of :mod:`chokepoint.core.propagate` on the compiled chain, a chunk of samples at a time
-(each chunk one batch). The final-product losses :math:`q_f` are
-summarised by their mean and quantiles (numpy's default linear interpolation, Hyndman and Fan's
-definition 7 [1]_).
+(each chunk one batch).
+
+Blocks: the samples are cut into fixed blocks of :data:`BLOCK` samples; block :math:`b` draws
+from its own two streams, numpy's PCG64 [2]_ seeded with ``SeedSequence(seed, spawn_key=(b, 0))``
+(the cut indicators) and ``(b, 1)`` (the severities), sample after sample. Each block is
+summarised on its own (the sum of its losses added sample after sample, its histogram of
+losses, its drivers' counts) and the block summaries are merged in block order, so the result
+depends on the seed alone: not on the chunk size, the memory limit or the number of workers
+(:mod:`chokepoint.core.distributed` maps blocks over dask workers).
+
+Summary: the mean of each final-product loss :math:`q_f` is exact (the sum of the block sums in
+block order, over the samples); the quantiles P50, P90 and P99 (numpy's default linear
+interpolation, Hyndman and Fan's definition 7 [1]_) are read from a histogram of :data:`BINS`
+equal bins over :math:`(0, 1)` plus two atoms, a loss of exactly 0 and of exactly 1:
+
+.. math::
+
+    |\hat Q(p) - Q(p)| \le \frac{1}{2 \cdot \mathrm{BINS}} = 8.3 \times 10^{-5} < 10^{-4}
+
+(docs/methodology.md derives it). The memory kept over all samples is the histograms,
+finals x (BINS + 2) one-byte counts (a count above 255 carries apart: at most 16 bytes per final
+product and 256 samples), and 8 bytes per sample for :math:`L` below.
 
 Drivers: with :math:`L = \max_f q_f` the sample's worst final-product loss (the measure of a
-choke point's ``impact``) and the tail :math:`T = \{L \ge \mathrm{P90}(L),\ L > 0\}`, each pair
-(and each origin, cut at one node or more) reports the fraction of samples in which it was cut,
-:math:`E[L \mid \text{cut}]` and :math:`P(\text{cut} \mid T)`, the share of tail samples in which
-it was cut. The counts and sums are kept per driver as the chunks go; the cut indicators of
-the tail samples, known only at the end, are drawn again from the seed (no ``samples x pairs``
-matrix is ever kept).
+choke point's ``impact``) and the tail :math:`T = \{L \ge \mathrm{P90}(L),\ L > 0\}` (the P90
+of :math:`L` exact, from the kept :math:`L`), each pair (and each origin, cut at one node or
+more) reports the fraction of samples in which it was cut, :math:`E[L \mid \text{cut}]` and
+:math:`P(\text{cut} \mid T)`, the share of tail samples in which it was cut. The counts and
+sums are kept per driver as the blocks go; the cut indicators of the tail samples, known only at
+the end, are drawn again from their blocks' streams (no ``samples x pairs`` matrix is ever kept).
 
 ``p_cut`` defaults to 0.1: a stress test in which each pair fails one time in ten, not an estimate
-of how often real supply fails. The random streams are numpy's PCG64 [2]_ seeded with ``seed``:
-the cut indicators and the severities come from two independent streams spawned from it, drawn
-sample by sample, so the result depends on the seed alone (not on the chunk size).
+of how often real supply fails.
 
 References
 ----------
@@ -46,6 +63,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import ScenarioError
 from ..io.limits import Limit
@@ -55,6 +73,8 @@ from .metrics import rests_on_unknown
 from .propagate import LossModel, check_model, import_losses, propagate
 
 __all__ = [
+    "BINS",
+    "BLOCK",
     "CHUNK_CELLS",
     "DEFAULT_CHUNK",
     "DEFAULT_P_CUT",
@@ -71,17 +91,24 @@ __all__ = [
 #: Probability that each (origin, node) pair is cut in a sample (a stress-test default).
 DEFAULT_P_CUT = 0.1
 #: The most samples one call draws unless raised (``max_samples=N`` or ``CHOKEPOINT_MAX_SAMPLES``):
-#: about 9 s and 0.5 GB on the ``robots`` chain.
+#: 12 s and 0.22 GB on the ``robots`` chain (the CLI, JSON out, on the 2-core benchmark VM).
 MAX_SAMPLES = 10_000_000
 #: The sample ceiling with the environment variable that raises it.
 SAMPLES = Limit("CHOKEPOINT_MAX_SAMPLES", MAX_SAMPLES, "samples")
 #: Most samples propagated per chunk (the default of ``montecarlo(chunk=...)``).
 DEFAULT_CHUNK = 16_384
 #: Bound on a chunk's samples x (nodes + pairs): a chunk's working matrices stay within about
-#: 22 bytes per cell (measured; 370 MB); 20 samples at a time on a 10^6-link network.
-CHUNK_CELLS = 1 << 24
+#: 22 bytes per cell (measured; 92 MB); 5 samples at a time on a 10^6-link network.
+CHUNK_CELLS = 1 << 22
 #: The quantile that starts the tail used for the drivers.
 TAIL_QUANTILE = 0.9
+#: Samples per block: each block draws from its own random streams (a constant: the result for
+#: a seed must not depend on how the blocks are chunked or spread over workers).
+BLOCK = 1024
+#: Equal bins of the loss histogram over (0, 1); a quantile is read to within 1 / (2 BINS).
+BINS = 6000
+#: Bytes per cell of a chunk's working matrices, samples x (nodes + pairs) (measured).
+CELL_BYTES = 22
 
 Progress = Callable[[int, int], None]
 
@@ -273,6 +300,9 @@ def montecarlo(
     year: int | None = None,
     progress: Progress | None = None,
     chunk: int = DEFAULT_CHUNK,
+    memory_limit: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> MonteCarloResult:
     r"""Sample random independent origin cuts and summarise the final-product losses.
 
@@ -293,23 +323,31 @@ def montecarlo(
     samples
         Number of samples, from 1 to the ceiling.
     seed
-        Seed (>= 0) of ``numpy.random.default_rng``; the same seed gives the same result. None
-        draws a fresh 53-bit seed, reported as the result's ``seed`` so that the run can be
-        repeated.
+        Seed (>= 0) of the blocks' streams (``SeedSequence(seed, spawn_key=(block, stream))``);
+        the same seed gives the same result. None draws a fresh 53-bit seed, reported as the
+        result's ``seed`` so that the run can be repeated.
     max_samples
         The ceiling on ``samples``; default :data:`MAX_SAMPLES` (10,000,000), or the environment
         variable ``CHOKEPOINT_MAX_SAMPLES``.
     p_cut
-        Probability that each pair is cut in a sample (default 0.1, a stress test).
+        Probability that each pair is cut in a sample, in [0, 1].
     severity_dist
-        ``uniform`` (on [0, 1)), ``fixed:X``, ``beta:A,B``, or ``("beta", A, B)``.
+        ``uniform``, ``fixed:X`` or ``beta:A,B`` (:func:`parse_severity_dist`).
     perspective, model, year
         As for :func:`~chokepoint.core.scenarios.run_scenario`.
     progress
-        Called with (samples done, samples) after each chunk.
+        Called with (samples done, samples) after each chunk (each block with workers).
     chunk
         Most samples propagated at once; fewer on a large chain, whose chunk is bounded by
         :data:`CHUNK_CELLS` cells (samples x (nodes + pairs)). The result does not depend on it.
+    memory_limit
+        Bytes that the run may add to the compiled chain (its summary, a block's codes and a
+        chunk's working matrices); the chunk is made small enough. The result does not depend
+        on it.
+    workers, scheduler
+        Run the blocks on a local dask cluster of ``workers`` processes, or on the
+        dask.distributed scheduler at ``scheduler`` (``tcp://host:8786``); needs the ``dask``
+        extra. The result is the same as without.
 
     Returns
     -------
@@ -320,18 +358,22 @@ def montecarlo(
     ------
     ScenarioError
         For a bad sample count (or one above the ceiling), probability, distribution or model,
-        or a chain without a named foreign origin to cut.
+        a memory limit below what the summary needs, or a chain without a named foreign origin
+        to cut.
     SettingError
         For a ``CHOKEPOINT_MAX_SAMPLES`` that is not a whole number.
+    DistributedError
+        When dask is not installed or the scheduler cannot be reached.
 
     Notes
     -----
-    Memory: a chunk's working matrices, about (3 pairs + 6 nodes) x 8 bytes per sample of the
-    chunk, plus what the summary keeps over all samples: the final-product losses (8 bytes per
-    final product and sample) and, per pair and per origin, three running totals. The cut
-    indicators are never kept: the drivers' counts over the tail, known only once every sample
-    is drawn, replay the indicators' random stream for the tail samples alone (PCG64 jumps over
-    the others: a uniform double takes one 64-bit draw).
+    Memory: the histograms, finals x (:data:`BINS` + 2) counts of one byte each (the few cells
+    above 255 keep their carries apart, 16 bytes each), 8 bytes per sample for :math:`L`, with
+    workers the loss codes of the blocks in flight (2 bytes per final product and sample), and a
+    chunk's working matrices, about :data:`CELL_BYTES` bytes per sample and node or pair. The cut indicators are never kept:
+    the drivers' counts over the tail, known only once every sample is drawn, replay the
+    indicators' stream of each block for the tail samples alone (PCG64 jumps over the others: a
+    uniform double takes one 64-bit draw).
 
     Examples
     --------
@@ -350,7 +392,8 @@ def montecarlo(
             f"samples={samples:,} is above the ceiling of {ceiling:,} samples per call (raise "
             "it with max_samples=N or CHOKEPOINT_MAX_SAMPLES=N if the machine can hold it); to "
             "go beyond, run several calls with different seed values, each a sample of the same "
-            "distribution, or use the distributed mode planned in the scale issue"
+            "distribution; workers=N or scheduler=ADDRESS spread a call over a dask cluster "
+            "(docs/distributed.md)"
         )
         raise ScenarioError(msg)
     if seed is None:
@@ -378,44 +421,37 @@ def montecarlo(
             "point of view; nothing to sample"
         )
         raise ScenarioError(msg)
-    width = max(1, min(chunk, CHUNK_CELLS // (engine.size + count)))
-    cut_bits, severity_bits = _streams(seed)
-    cut_rng, severity_rng = np.random.Generator(cut_bits), np.random.Generator(severity_bits)
-    tally = _Tally(engine.origins)
+    width = _width(engine, samples, chunk, memory_limit)
+    draw = _Draw(seed, samples, p_cut, dist, width)
+    summary = _Summary(engine, samples)
+    if workers is None and scheduler is None:
+        blocks = range(_block_count(samples))
+        for block in _blocks(engine, draw, blocks, progress, summary.count):
+            summary.merge(block)
+    else:
+        from .distributed import map_blocks
 
-    finals = engine.finals
-    losses = np.empty((len(finals), samples), dtype=np.float64)
-    worst = np.zeros(samples, dtype=np.float64)
-    done = 0
-    while done < samples:
-        size = min(width, samples - done)
-        # sample-major draws: sample k always takes the same numbers, whatever the chunk size
-        cut = cut_rng.random((size, count)) < p_cut
-        kappa = dist.draw(severity_rng, (size, count))
-        kappa[~cut] = 0.0
-        q = engine.losses(kappa.T)  # pairs x samples (a view: the import sums read it so)
-        del kappa
-        losses[:, done : done + size] = q
-        if engine.known.any():
-            worst[done : done + size] = q[engine.known].max(axis=0)
-        tally.add(cut, worst[done : done + size])
-        del cut, q
-        done += size
-        if progress is not None:
-            progress(done, samples)
+        for block in map_blocks(
+            _run_blocks, engine, draw, _block_count(samples), workers=workers, scheduler=scheduler
+        ):
+            summary.merge(block)
+            if progress is not None:
+                progress(min(samples, (block.index + 1) * BLOCK), samples)
 
     final = tuple(
         FinalStats(n, *stats)
         if known
         else FinalStats(n, None, None, None, None, engine.unknown.get(n))
-        for n, stats, known in zip(finals, _summaries(losses), engine.known.tolist(), strict=True)
+        for n, stats, known in zip(
+            engine.finals, summary.stats(), engine.known.tolist(), strict=True
+        )
     )
-    del losses
+    worst = summary.worst
     threshold = float(np.quantile(worst, TAIL_QUANTILE))
     tail = (worst >= threshold) & (worst > 0)
-    tally.replay_tail(seed, tail, p_cut, width)
-    drivers = tally.drivers(engine.pair_nodes, samples, int(tail.sum()))
-    if len(finals) and not engine.known.any():  # no known final loss: nothing to drive
+    _replay_tail(engine, draw, tail, summary)
+    drivers = _drivers(engine, summary, samples, int(tail.sum()))
+    if len(engine.finals) and not engine.known.any():  # no known final loss: nothing to drive
         drivers = tuple(replace(d, mean_loss_if_cut=None) for d in drivers)
     assumptions = list(engine.assumptions)
     if engine.unknown:
@@ -451,35 +487,376 @@ def montecarlo(
     )
 
 
-#: Cells of the block of final products whose quantiles are taken at once (a copy is sorted).
+def _block_count(samples: int) -> int:
+    return -(-samples // BLOCK)
+
+
+def _width(engine: _Engine, samples: int, chunk: int, memory_limit: int | None) -> int:
+    """Samples per chunk: at most ``chunk``, :data:`CHUNK_CELLS` cells, and ``memory_limit``."""
+    cells = engine.size + len(engine.origins)
+    width = max(1, min(chunk, CHUNK_CELLS // cells))
+    if memory_limit is None:
+        return width
+    finals = len(engine.finals)
+    fixed = (
+        finals * (BINS + 2)  # the histograms' low bytes
+        + 16 * finals * (samples // 256 + 1)  # their carries, at most
+        + samples * 8  # L of every sample
+        + finals * min(samples, BLOCK) * 2  # a block's codes
+        + 16 * (len(engine.origins) + len(engine.origin_names) + finals)  # running totals
+    )
+    room = (memory_limit - fixed) // (CELL_BYTES * cells)
+    if room < 1:
+        need = fixed + CELL_BYTES * cells
+        msg = (
+            f"memory limit of {memory_limit:,} bytes ({memory_limit / 1e6:.3g} MB) is below the "
+            f"{need:,} bytes ({need / 1e6:.3g} MB) that "
+            f"{samples:,} samples of this chain need at least (a histogram of {BINS + 2:,} counts "
+            f"for each of its {finals:,} final products, 8 bytes per sample, and one sample's "
+            "working matrices); raise the memory limit"
+        )
+        raise ScenarioError(msg)
+    return int(min(width, room))
+
+
+@dataclass(frozen=True, slots=True)
+class _Draw:
+    """What a block needs besides the chain: the seed, the sampling law and the chunk width."""
+
+    seed: int
+    samples: int
+    p_cut: float
+    dist: SeverityDist
+    width: int
+
+    def streams(self, block: int) -> tuple[np.random.PCG64, np.random.PCG64]:
+        """Block ``block``'s streams: cut indicators, severities."""
+        return (
+            np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(block, 0))),
+            np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(block, 1))),
+        )
+
+    def size(self, block: int) -> int:
+        return min(BLOCK, self.samples - block * BLOCK)
+
+
+def _codes(q: FloatArray) -> npt.NDArray[np.uint16]:
+    r"""Each loss's histogram cell: 0 for exactly 0, :data:`BINS` + 1 for exactly 1, else
+    :math:`1 + \lfloor q \cdot \mathrm{BINS} \rfloor` (at most :data:`BINS`).
+
+    >>> _codes(np.array([0.0, 1e-9, 0.5, 0.99999, 1.0])).tolist()
+    [0, 1, 3001, 6000, 6001]
+    """
+    scaled = q * BINS
+    np.nan_to_num(scaled, copy=False, nan=0.0)
+    np.clip(scaled, 0.0, BINS - 1, out=scaled)
+    codes = scaled.astype(np.uint16)
+    codes += 1
+    codes[q <= 0] = 0
+    codes[q >= 1] = BINS + 1
+    return codes
+
+
+#: The value that stands for each histogram cell: 0, the bins' midpoints, 1.
+_VALUES = np.concatenate([[0.0], (np.arange(BINS) + 0.5) / BINS, [1.0]])
+
+
+@dataclass(slots=True)
+class _Block:
+    """The summary of one block of samples, merged into the run's in block order."""
+
+    index: int
+    codes: npt.NDArray[np.uint16]
+    sums: FloatArray
+    low: FloatArray
+    high: FloatArray
+    worst: FloatArray
+    pairs: _Totals
+    origins: _Totals
+
+
+class _Open:
+    """A block being drawn: its streams and its summary so far."""
+
+    def __init__(self, engine: _Engine, draw: _Draw, index: int, sink: _Sink | None) -> None:
+        cuts, severities = draw.streams(index)
+        self.cut_rng = np.random.Generator(cuts)
+        self.severity_rng = np.random.Generator(severities)
+        size = draw.size(index)
+        self.done = 0
+        self.sink = sink
+        self.block = _Block(
+            index,
+            np.empty((len(engine.finals), 0 if sink else size), dtype=np.uint16),
+            np.zeros(len(engine.finals), dtype=np.float64),
+            np.full(len(engine.finals), np.inf),
+            np.full(len(engine.finals), -np.inf),
+            np.empty(size, dtype=np.float64),
+            _Totals(len(engine.origins)),
+            _Totals(len(engine.origin_names)),
+        )
+
+    def add(self, engine: _Engine, q: FloatArray, worst: FloatArray, cut: BoolArray) -> bool:
+        """Add ``q`` (finals x k), the samples' :math:`L` and cuts; True once the block is full."""
+        b, k = self.block, worst.size
+        if self.sink is None:
+            b.codes[:, self.done : self.done + k] = _codes(q)
+        else:
+            self.sink(_codes(q))
+        _add_in_order(b.sums, q.T)
+        np.minimum(b.low, q.min(axis=1, initial=np.inf), out=b.low)
+        np.maximum(b.high, q.max(axis=1, initial=-np.inf), out=b.high)
+        b.worst[self.done : self.done + k] = worst
+        b.pairs.add(cut, worst)
+        b.origins.add(engine.origin_hits(cut), worst)
+        self.done += k
+        return self.done == b.worst.size
+
+
+def _add_in_order(total: FloatArray, rows: FloatArray) -> None:
+    """Add the rows of ``rows`` to ``total`` one after the other (the order of a plain loop)."""
+    step = max(1, _ADD_CELLS // max(1, total.size))
+    for start in range(0, rows.shape[0], step):
+        part = rows[start : start + step]
+        terms = np.empty((part.shape[0] + 1, total.size), dtype=np.float64)
+        terms[0] = total
+        terms[1:] = part
+        total[:] = np.add.accumulate(terms, axis=0)[-1]
+
+
+#: Where a block's loss codes go as they are drawn (the histograms, in one process), instead of
+#: being kept with the block until it is merged.
+_Sink = Callable[[npt.NDArray[np.uint16]], None]
+
+
+def _blocks(
+    engine: _Engine,
+    draw: _Draw,
+    blocks: range,
+    progress: Progress | None = None,
+    sink: _Sink | None = None,
+) -> Iterator[_Block]:
+    """Draw, propagate and summarise ``blocks`` in order, ``draw.width`` samples at a time (a
+    chunk may end inside a block or span several). With ``sink``, the loss codes go there
+    chunk by chunk (counts add in any order) and the blocks carry none."""
+    count = len(engine.origins)
+    position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
+    current: _Open | None = None
+    while position < end:
+        size = min(draw.width, end - position)
+        parts: list[tuple[_Open, int]] = []
+        at = position
+        while at < position + size:
+            index = at // BLOCK
+            if current is None or current.block.index != index:
+                current = _Open(engine, draw, index, sink)
+            stop = min(position + size, (index + 1) * BLOCK)
+            parts.append((current, stop - at))
+            at = stop
+        # sample-major draws: sample k of a block always takes the same numbers
+        cut = np.concatenate([o.cut_rng.random((k, count)) < draw.p_cut for o, k in parts])
+        kappa = np.concatenate([draw.dist.draw(o.severity_rng, (k, count)) for o, k in parts])
+        kappa[~cut] = 0.0
+        q = engine.losses(kappa.T)  # finals x samples
+        del kappa
+        worst = q[engine.known].max(axis=0) if engine.known.any() else np.zeros(size)
+        offset = 0
+        for o, k in parts:
+            window = slice(offset, offset + k)
+            if o.add(engine, q[:, window], worst[window], cut[window]):
+                yield o.block
+            offset += k
+        del cut, q
+        position += size
+        if progress is not None:
+            progress(position, draw.samples)
+
+
+def _run_blocks(engine: _Engine, draw: _Draw, first: int, stop: int) -> list[_Block]:
+    """The summaries of blocks ``first`` to ``stop - 1`` (a task of the distributed mode)."""
+    return list(_blocks(engine, draw, range(first, stop)))
+
+
+#: Cells of a block of histogram rows handled at once (counted, or searched for quantiles).
 _SUMMARY_CELLS = 1 << 22
+#: Carries pending before they are folded into the sorted ones (or more, as many as there are).
+_CARRY_PENDING = 1 << 16
 
 
-def _summaries(losses: FloatArray) -> list[tuple[float, float, float, float]]:
-    """Mean, P50, P90 and P99 of each row (the numbers of ``np.quantile`` on each row alone)."""
-    out: list[tuple[float, float, float, float]] = []
-    step = max(1, _SUMMARY_CELLS // max(1, losses.shape[1]))
-    for start in range(0, losses.shape[0], step):
-        block = losses[start : start + step]
-        p50, p90, p99 = np.quantile(block, [0.5, 0.9, 0.99], axis=1).tolist()
-        out.extend(zip(np.mean(block, axis=1).tolist(), p50, p90, p99, strict=True))
-    return out
+class _Summary:
+    """The run's summary: blocks merged in block order."""
+
+    def __init__(self, engine: _Engine, samples: int) -> None:
+        finals = len(engine.finals)
+        self.samples = samples
+        # each count is hist + 256 x carry: a byte per cell, and the few cells above 255 kept
+        # apart (sorted cell numbers and their carries), so that the histograms take a byte
+        # per cell whatever the samples
+        self.hist = np.zeros((finals, BINS + 2), dtype=np.uint8)
+        self.carry_cells = np.zeros(0, dtype=np.int64)
+        self.carry = np.zeros(0, dtype=np.int64)
+        self.pending: list[tuple[IntArray, IntArray]] = []
+        self.pending_size = 0
+        self.sums = np.zeros(finals, dtype=np.float64)
+        self.low = np.full(finals, np.inf)
+        self.high = np.full(finals, -np.inf)
+        self.worst = np.empty(samples, dtype=np.float64)
+        self.pairs = _Totals(len(engine.origins))
+        self.origins = _Totals(len(engine.origin_names))
+        self.next = 0
+
+    def merge(self, block: _Block) -> None:
+        """Add the next block (blocks come in order: the float sums are formed in that order)."""
+        if block.index != self.next:  # pragma: no cover - a bug, not an input
+            msg = f"block {block.index} merged out of order (expected {self.next})"
+            raise AssertionError(msg)
+        self.next += 1
+        self.sums += block.sums
+        np.minimum(self.low, block.low, out=self.low)
+        np.maximum(self.high, block.high, out=self.high)
+        start = block.index * BLOCK
+        self.worst[start : start + block.worst.size] = block.worst
+        for mine, theirs in ((self.pairs, block.pairs), (self.origins, block.origins)):
+            mine.cut += theirs.cut
+            mine.loss += theirs.loss
+        self.count(block.codes)
+
+    def count(self, codes: npt.NDArray[np.uint16]) -> None:
+        """Add loss codes (finals x samples) to the histograms.
+
+        The cells hit are found by sorting the codes (``np.unique``), so the cost follows the
+        codes counted, not the size of the histograms.
+        """
+        width = BINS + 2
+        flat = self.hist.reshape(-1)
+        step = max(1, _SUMMARY_CELLS // max(1, codes.shape[1]))
+        for top in range(0, codes.shape[0] if codes.shape[1] else 0, step):
+            keys = codes[top : top + step].astype(np.int64)
+            keys += (np.arange(top, top + keys.shape[0], dtype=np.int64) * width)[:, None]
+            cells, counts = np.unique(keys, return_counts=True)
+            total = flat[cells] + counts
+            flat[cells] = total & 255
+            over = np.flatnonzero(total > 255)
+            if over.size:
+                self.pending.append((cells[over], total[over] >> 8))
+                self.pending_size += over.size
+        if self.pending_size > max(_CARRY_PENDING, self.carry.size):
+            self._settle()
+
+    def _settle(self) -> None:
+        """Fold the pending carries into the sorted ones."""
+        if not self.pending:
+            return
+        cells = np.concatenate([self.carry_cells, *(c for c, _ in self.pending)])
+        carry = np.concatenate([self.carry, *(v for _, v in self.pending)])
+        self.carry_cells, where = np.unique(cells, return_inverse=True)
+        self.carry = np.bincount(where, weights=carry).astype(np.int64)
+        self.pending, self.pending_size = [], 0
+
+    def counts(self, top: int, stop: int) -> npt.NDArray[np.int64]:
+        """The counts of final products ``top`` to ``stop - 1`` (rows x cells)."""
+        self._settle()
+        width = BINS + 2
+        out = self.hist[top:stop].astype(np.int64)
+        first, last = np.searchsorted(self.carry_cells, [top * width, stop * width])
+        flat = out.reshape(-1)
+        flat[self.carry_cells[first:last] - top * width] += self.carry[first:last] << 8
+        return out
+
+    def stats(self) -> list[tuple[float, float, float, float]]:
+        r"""Mean, P50, P90 and P99 of each final product.
+
+        The quantile :math:`p` of :math:`n` samples is numpy's linear one, :math:`x_{(j)} + g
+        (x_{(j+1)} - x_{(j)})` with :math:`h = (n - 1) p`, :math:`j = \lfloor h \rfloor`, :math:`g
+        = h - j` (order statistics from 0), each order statistic replaced by the value of the
+        histogram cell that holds it (:data:`_VALUES`), moved into the final product's
+        smallest and largest loss when outside them (so a loss that never varies is exact).
+        """
+        n = self.samples
+        means = (self.sums / n).tolist()
+        ranks: list[tuple[int, int, float]] = []
+        for p in (0.5, 0.9, 0.99):
+            h = (n - 1) * p
+            j = math.floor(h)
+            ranks.append((j, min(j + 1, n - 1), h - j))
+        columns: list[list[float]] = []
+        step = max(1, _SUMMARY_CELLS // (BINS + 2))
+        for top in range(0, self.hist.shape[0], step):
+            cumulative = np.cumsum(self.counts(top, top + step), axis=1)
+            floor = self.low[top : top + step]
+            ceiling = self.high[top : top + step]
+            part = []
+            for j, k, g in ranks:
+                low = np.clip(_VALUES[(cumulative <= j).sum(axis=1)], floor, ceiling)
+                high = np.clip(_VALUES[(cumulative <= k).sum(axis=1)], floor, ceiling)
+                part.append(low + g * (high - low))
+            columns.append(np.column_stack(part).tolist() if part[0].size else [])
+        rows = [row for block in columns for row in block]
+        return [(m, *r) for m, r in zip(means, rows, strict=True)]  # type: ignore[misc]
 
 
-def _streams(seed: int) -> tuple[np.random.PCG64, np.random.PCG64]:
-    """The two streams of a run: those of ``numpy.random.default_rng(seed).spawn(2)``."""
-    cuts, severities = np.random.SeedSequence(seed).spawn(2)
-    return np.random.PCG64(cuts), np.random.PCG64(severities)
+def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summary) -> None:
+    """Count the cuts of the tail samples, drawing their indicators again from their blocks.
+
+    Each block's indicators are replayed in windows of at most ``draw.width`` samples that
+    cover its tail samples; the stream jumps over a gap between two windows (PCG64's
+    ``advance``: a uniform double takes one 64-bit draw, so sample ``k`` of a block starts at
+    draw ``k x pairs`` of its stream).
+    """
+    count = len(engine.origins)
+    for index in range(_block_count(draw.samples)):
+        mine = tail[index * BLOCK : (index + 1) * BLOCK]
+        if not mine.any():
+            continue
+        bits, _ = draw.streams(index)
+        rng = np.random.Generator(bits)
+        position = 0
+        for start, stop in _windows(np.flatnonzero(mine), draw.width, count):
+            bits.advance((start - position) * count)
+            cut = (rng.random((stop - start, count)) < draw.p_cut)[mine[start:stop]]
+            position = stop
+            summary.pairs.tail += cut.sum(axis=0)
+            summary.origins.tail += engine.origin_hits(cut).sum(axis=0)
+
+
+def _drivers(
+    engine: _Engine, summary: _Summary, samples: int, tail_count: int
+) -> tuple[Driver, ...]:
+    """Origins, then pairs, each ranked by tail share, then mean loss if cut (descending)."""
+
+    def build(origins: Sequence[str], nodes: Sequence[str | None], t: _Totals) -> list[Driver]:
+        return [
+            Driver(
+                origin,
+                node,
+                cut / samples,
+                loss / cut if cut else None,
+                tail / tail_count if tail_count else 0.0,
+            )
+            for origin, node, cut, loss, tail in zip(
+                origins, nodes, t.cut.tolist(), t.loss.tolist(), t.tail.tolist(), strict=True
+            )
+        ]
+
+    def rank(d: Driver) -> tuple[float, float, str, str]:
+        return (-d.tail_share, -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
+
+    names = engine.origin_names
+    origins = build(names, [None] * len(names), summary.origins)
+    singles = build(engine.origins, engine.pair_nodes, summary.pairs)
+    return tuple(sorted(origins, key=rank) + sorted(singles, key=rank))
 
 
 @dataclass(frozen=True, slots=True)
 class _Engine:
-    r"""The compiled chain, reduced to what a run needs.
+    r"""The compiled chain, reduced to what a run needs (sent once to each worker).
 
-    ``losses`` maps ``pairs x S`` cuts :math:`\kappa` (pairs in :attr:`origins` order) to the
-    ``finals x S`` final-product losses.
+    :meth:`losses` maps ``pairs x S`` cuts :math:`\kappa` (pairs in :attr:`origins` order) to
+    the ``finals x S`` final-product losses.
     """
 
+    compiled: Compiled
+    model: LossModel
     perspective: str
     assumptions: tuple[str, ...]
     size: int
@@ -487,9 +864,24 @@ class _Engine:
     pair_nodes: Sequence[str]
     finals: Sequence[str]
     others: Sequence[str]
-    losses: Callable[[FloatArray], FloatArray]
     known: BoolArray
     unknown: dict[str, str]
+    origin_names: Sequence[str]
+    order: IntArray
+    starts: IntArray
+
+    def losses(self, kappa: FloatArray) -> FloatArray:
+        c = self.compiled
+        q, _ = propagate(c, import_losses(c, kappa), None, self.model)
+        out: FloatArray = q[c.finals]
+        return out
+
+    def origin_hits(self, cut: BoolArray) -> BoolArray:
+        """``samples x origins``: whether each origin was cut at one node or more."""
+        if not cut.shape[0]:
+            return np.zeros((0, len(self.origin_names)), dtype=np.bool_)
+        hits: BoolArray = np.logical_or.reduceat(cut[:, self.order], self.starts, axis=1)
+        return hits
 
 
 def _engine(chain: Chain, perspective: str | None, year: int | None, model: LossModel) -> _Engine:
@@ -499,13 +891,12 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
     with paused():
         c = compile_chain(chain, perspective, year)
     unknown = _unknown_finals(c, model)
-
-    def losses(kappa: FloatArray) -> FloatArray:
-        q, _ = propagate(c, import_losses(c, kappa), None, model)
-        out: FloatArray = q[c.finals]
-        return out
-
+    index: dict[str, int] = {}
+    group = np.array([index.setdefault(o, len(index)) for o in c.pair_origin], dtype=np.intp)
+    order = np.argsort(group, kind="stable")
     return _Engine(
+        c,
+        model,
         c.perspective,
         c.assumptions,
         c.size,
@@ -513,9 +904,11 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
         [c.nodes[r] for r in c.pair_row.tolist()],
         c.final_ids(),
         [n for n, s in zip(c.nodes, c.splits, strict=True) if s.other > 0],
-        losses,
         ~np.isin(np.arange(c.finals.size), list(unknown)),
         {c.nodes[int(c.finals[j])]: reason for j, reason in unknown.items()},
+        list(index),
+        order,
+        np.searchsorted(group[order], np.arange(len(index))),
     )
 
 
@@ -570,74 +963,6 @@ class _Totals:
             terms[0] = self.loss
             np.multiply(hit[part], worst[part, None], out=terms[1:])
             self.loss = np.add.accumulate(terms, axis=0)[-1].copy()
-
-
-class _Tally:
-    """The drivers' totals for every (origin, node) pair and every origin, chunk by chunk."""
-
-    def __init__(self, origins: Sequence[str]) -> None:
-        self.origins = origins
-        index: dict[str, int] = {}
-        group = np.array([index.setdefault(c, len(index)) for c in origins], dtype=np.intp)
-        self.names = list(index)
-        self.order = np.argsort(group, kind="stable")
-        self.starts = np.searchsorted(group[self.order], np.arange(len(index)))
-        self.pairs = _Totals(len(origins))
-        self.by_origin = _Totals(len(index))
-
-    def _origin_hits(self, cut: BoolArray) -> BoolArray:
-        """``samples x origins``: whether each origin was cut at one node or more."""
-        hits: BoolArray = np.logical_or.reduceat(cut[:, self.order], self.starts, axis=1)
-        return hits
-
-    def add(self, cut: BoolArray, worst: FloatArray) -> None:
-        """Add a chunk: its ``samples x pairs`` cut indicators and its samples' :math:`L`."""
-        self.pairs.add(cut, worst)
-        self.by_origin.add(self._origin_hits(cut), worst)
-
-    def replay_tail(self, seed: int, tail: BoolArray, p_cut: float, width: int) -> None:
-        """Count the cuts of the tail samples, drawing their indicators again from the seed.
-
-        The indicators' stream is replayed in windows of at most ``width`` samples that cover
-        the tail samples; the stream jumps over a gap between two windows (PCG64's ``advance``:
-        a uniform double takes one 64-bit draw, so sample ``k`` starts at draw ``k x pairs``).
-        """
-        count = len(self.origins)
-        bits, _ = _streams(seed)
-        rng = np.random.Generator(bits)
-        position = 0
-        for start, stop in _windows(np.flatnonzero(tail), width, count):
-            bits.advance((start - position) * count)
-            cut = (rng.random((stop - start, count)) < p_cut)[tail[start:stop]]
-            position = stop
-            self.pairs.tail += cut.sum(axis=0)
-            self.by_origin.tail += self._origin_hits(cut).sum(axis=0)
-
-    def drivers(
-        self, pair_nodes: Sequence[str], samples: int, tail_count: int
-    ) -> tuple[Driver, ...]:
-        """Origins, then pairs, each ranked by tail share, then mean loss if cut (descending)."""
-
-        def build(origins: Sequence[str], nodes: Sequence[str | None], t: _Totals) -> list[Driver]:
-            return [
-                Driver(
-                    origin,
-                    node,
-                    cut / samples,
-                    loss / cut if cut else None,
-                    tail / tail_count if tail_count else 0.0,
-                )
-                for origin, node, cut, loss, tail in zip(
-                    origins, nodes, t.cut.tolist(), t.loss.tolist(), t.tail.tolist(), strict=True
-                )
-            ]
-
-        def rank(d: Driver) -> tuple[float, float, str, str]:
-            return (-d.tail_share, -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
-
-        origins = build(self.names, [None] * len(self.names), self.by_origin)
-        singles = build(self.origins, pair_nodes, self.pairs)
-        return tuple(sorted(origins, key=rank) + sorted(singles, key=rank))
 
 
 #: A gap between tail samples is jumped over (not drawn through) from this many draws.

@@ -8,7 +8,7 @@ a scenario is a batch of one, a sweep a batch of many). See ``docs/methodology.m
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -752,6 +752,9 @@ def sweep(
     perspective: str | None = None,
     model: LossModel = "leontief",
     year: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SweepResult:
     """Run one cut at several severities, or each origin / each node's top supplier in turn.
 
@@ -778,12 +781,20 @@ def sweep(
         environment variable ``CHOKEPOINT_MAX_SWEEP_ROWS``.
     perspective, model, year
         As for :func:`run_scenario`.
+    workers, scheduler
+        Propagate the blocks of rows on dask workers (:mod:`chokepoint.core.distributed`,
+        the ``dask`` extra): a local cluster of ``workers`` processes, or the scheduler at
+        ``scheduler``. The rows are the same as in one process.
+    progress
+        Called with (rows done, rows) after each block of rows.
 
     Raises
     ------
     ScenarioError
         For a bad cut, both or neither of ``cut`` and ``over``, an unknown ``over``, a severity
         outside [0, 1], or more rows than the ceiling.
+    DistributedError
+        With ``workers`` or ``scheduler``, when dask is missing or the scheduler unreachable.
     SettingError
         For a ``CHOKEPOINT_MAX_SWEEP_ROWS`` that is not a whole number.
 
@@ -841,14 +852,20 @@ def sweep(
     rows: list[SweepRow] = []
     reasons: dict[tuple[tuple[str, ...], bytes], str] = {}
     block = max(1, min(1024, (1 << 22) // max(c.size, 1)))
-    for start in range(0, count, block):
-        columns = np.arange(start, min(count, start + block))
-        plan, level = np.divmod(columns, len(levels))
-        q, dom = propagate(c, import_losses(c, unit[:, plan] * levels[level]), None, model)
-        values = q[c.finals].T.tolist()
-        mask = unknown_mask(c, q, dom, model)
-        hidden = mask[c.finals].T.tolist() if mask is not None else None
-        causes = uncosted_hits(c, q, mask) if mask is not None else None
+    shared = (c, unit, levels, model, block, count)
+    if workers is None and scheduler is None:
+        parts: Iterable[_SweepBlock] = (
+            _sweep_block(shared, None, index, index + 1)[0] for index in range(-(-count // block))
+        )
+    else:
+        from .distributed import map_blocks
+
+        parts = map_blocks(
+            _sweep_block, shared, None, -(-count // block), workers=workers, scheduler=scheduler
+        )
+    for plan, level, values, hidden, causes in parts:
+        if progress is not None:
+            progress(min(count, len(rows) + len(values)), count)
         for j, (p, s, final) in enumerate(zip(plan.tolist(), level.tolist(), values, strict=True)):
             unknown = (
                 tuple(f for f, hit in zip(finals, hidden[j], strict=True) if hit) if hidden else ()
@@ -899,3 +916,29 @@ def hit_reason(c: Compiled, unknown: Sequence[str], edges: IntArray) -> str:
         f"linear model: the loss of {', '.join(unknown)} rests on inputs without a cost share "
         f"that the cut hits: {', '.join(named) or 'none named'}{more}"
     )
+
+
+_SweepBlock = tuple[
+    IntArray,
+    IntArray,
+    list[list[float]],
+    list[list[bool]] | None,
+    tuple[BoolArray, IntArray] | None,
+]
+
+
+def _sweep_block(shared: Any, _: Any, first: int, stop: int) -> list[_SweepBlock]:
+    """Blocks ``first`` to ``stop - 1`` of a sweep's rows: their plans, severity positions,
+    final-product losses, unknown flags and the inputs without a cost share behind them
+    (:func:`uncosted_hits`; a task of the distributed mode)."""
+    c, unit, levels, model, block, count = shared
+    out: list[_SweepBlock] = []
+    for index in range(first, stop):
+        columns = np.arange(index * block, min(count, (index + 1) * block))
+        plan, level = np.divmod(columns, len(levels))
+        q, dom = propagate(c, import_losses(c, unit[:, plan] * levels[level]), None, model)
+        mask = unknown_mask(c, q, dom, model)
+        hidden = mask[c.finals].T.tolist() if mask is not None else None
+        causes = uncosted_hits(c, q, mask) if mask is not None else None
+        out.append((plan, level, q[c.finals].T.tolist(), hidden, causes))
+    return out
