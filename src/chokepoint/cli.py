@@ -709,6 +709,24 @@ PerspectiveOption = Annotated[
         callback=_check_perspective,
     ),
 ]
+MinDependenceOption = Annotated[
+    float,
+    typer.Option(
+        "--min-dependence",
+        parser=_fraction(),
+        help="Choke-point threshold on import dependence, 0 to 1: a node must exceed it "
+        "(EU SWD(2021) 352: above 0.5).",
+    ),
+]
+MinConcentrationOption = Annotated[
+    float,
+    typer.Option(
+        "--min-concentration",
+        parser=_fraction(),
+        help="Choke-point threshold on import HHI, 0 to 1: a node must exceed it "
+        "(EU SWD(2021) 352: above 0.4).",
+    ),
+]
 BasisOption = Annotated[
     Basis | None,
     typer.Option(
@@ -796,24 +814,8 @@ def analyze(
             "--strict", help="Refuse nodes without shares instead of counting them domestic."
         ),
     ] = False,
-    min_dependence: Annotated[
-        float,
-        typer.Option(
-            "--min-dependence",
-            parser=_fraction(),
-            help="Choke-point threshold on import dependence, 0 to 1: a node must exceed it "
-            "(EU SWD(2021) 352: above 0.5).",
-        ),
-    ] = 0.5,
-    min_concentration: Annotated[
-        float,
-        typer.Option(
-            "--min-concentration",
-            parser=_fraction(),
-            help="Choke-point threshold on import HHI, 0 to 1: a node must exceed it "
-            "(EU SWD(2021) 352: above 0.4).",
-        ),
-    ] = 0.4,
+    min_dependence: MinDependenceOption = 0.5,
+    min_concentration: MinConcentrationOption = 0.4,
 ) -> None:
     """Import dependence, concentration, propagated exposure and ranked choke points per node.
 
@@ -1655,24 +1657,8 @@ def rank(
             help="List at most this many choke points in the table (1 to 1,000,000; default: all).",
         ),
     ] = None,
-    min_dependence: Annotated[
-        float,
-        typer.Option(
-            "--min-dependence",
-            parser=_fraction(),
-            help="Choke-point threshold on import dependence, 0 to 1: a node must exceed it "
-            "(EU SWD(2021) 352: above 0.5).",
-        ),
-    ] = 0.5,
-    min_concentration: Annotated[
-        float,
-        typer.Option(
-            "--min-concentration",
-            parser=_fraction(),
-            help="Choke-point threshold on import HHI, 0 to 1: a node must exceed it "
-            "(EU SWD(2021) 352: above 0.4).",
-        ),
-    ] = 0.4,
+    min_dependence: MinDependenceOption = 0.5,
+    min_concentration: MinConcentrationOption = 0.4,
     format: FormatOption = Format.table,
 ) -> None:
     """The choke points of every chain found (or of those given), ranked by impact across chains.
