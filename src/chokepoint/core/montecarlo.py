@@ -216,14 +216,16 @@ class Driver:
 
     ``probability_cut`` is the fraction of samples in which it was cut, ``mean_loss_if_cut`` the
     mean worst final-product loss over those samples (None when never cut) and ``tail_share`` the
-    fraction of tail samples in which it was cut.
+    fraction of tail samples in which it was cut. Both are None when no final product's loss is
+    known (``linear`` model, every final product resting on a missing cost share): the tail is
+    then unknown, not empty.
     """
 
     origin: str
     node: str | None
     probability_cut: float
     mean_loss_if_cut: float | None
-    tail_share: float
+    tail_share: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +241,10 @@ class MonteCarloResult:
     severity_dist: SeverityDist
     final: tuple[FinalStats, ...]
     drivers: tuple[Driver, ...]
-    tail_threshold: float
+    tail_threshold: float | None
     assumptions: tuple[str, ...] = ()
+    #: Why the tail (threshold, drivers' shares and losses) is unknown; None when it is known.
+    tail_unknown: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``chokepoint montecarlo --format json``.
@@ -451,8 +455,13 @@ def montecarlo(
     tail = (worst >= threshold) & (worst > 0)
     _replay_tail(engine, draw, tail, summary)
     drivers = _drivers(engine, summary, samples, int(tail.sum()))
-    if len(engine.finals) and not engine.known.any():  # no known final loss: nothing to drive
-        drivers = tuple(replace(d, mean_loss_if_cut=None) for d in drivers)
+    tail_unknown = None
+    if len(engine.finals) and not engine.known.any():  # no known final loss: no known tail
+        tail_unknown = (
+            "every final product's loss rests on inputs without a cost share (linear model), "
+            "so the tail and the drivers' losses are unknown"
+        )
+        drivers = tuple(replace(d, mean_loss_if_cut=None, tail_share=None) for d in drivers)
     assumptions = list(engine.assumptions)
     if engine.unknown:
         assumptions.append(
@@ -482,8 +491,9 @@ def montecarlo(
         dist,
         final,
         drivers,
-        threshold,
+        None if tail_unknown else threshold,
         tuple(assumptions),
+        tail_unknown,
     )
 
 
@@ -839,7 +849,7 @@ def _drivers(
         ]
 
     def rank(d: Driver) -> tuple[float, float, str, str]:
-        return (-d.tail_share, -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
+        return (-(d.tail_share or 0.0), -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
 
     names = engine.origin_names
     origins = build(names, [None] * len(names), summary.origins)

@@ -859,8 +859,13 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
             out.print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
     origins = [d for d in result.drivers if d.node is None]
     pairs = [d for d in result.drivers if d.node is not None]
+    tail = (
+        f"worst final loss >= P90 = {fmt_pct(result.tail_threshold, 1)}"
+        if result.tail_unknown is None
+        else "n/a: no final product's loss is known"
+    )
     drivers = Table(
-        title=f"What drives the tail (worst final loss >= P90 = {fmt_pct(result.tail_threshold, 1)})",
+        title=f"What drives the tail ({tail})",
         title_justify="left",
         caption="cut in = share of samples in which it was cut; loss if cut = mean worst "
         "final-product loss over those samples; tail share = share of tail samples in which it "
@@ -874,15 +879,21 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     drivers.add_column("loss if cut", justify="right")
     drivers.add_column("tail share", justify="right", no_wrap=True)
     for d in [*origins, *pairs[:top]]:
-        loss = fmt_pct(d.mean_loss_if_cut, 1) if d.mean_loss_if_cut is not None else "-"
+        loss = (
+            fmt_pct(d.mean_loss_if_cut, 1)
+            if d.mean_loss_if_cut is not None or result.tail_unknown is not None
+            else "-"
+        )
         drivers.add_row(
             escape(origin_label(d.origin, chain)),
             escape(d.node) if d.node is not None else "[dim](any)[/dim]",
             fmt_pct(d.probability_cut, 1),
             loss,
-            f"{_bar(d.tail_share)} {fmt_pct(d.tail_share)}",
+            f"{_bar(d.tail_share)} {fmt_pct(d.tail_share)}".strip(),
         )
     out.print(drivers)
+    if result.tail_unknown is not None:
+        out.print(escape(f"  n/a: tail: {result.tail_unknown}"), overflow="fold")
     if len(pairs) > top:
         out.print(f"[dim]... {len(pairs) - top} more pairs (--top {len(pairs)})[/dim]")
     for text in result.assumptions:
