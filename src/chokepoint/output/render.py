@@ -812,15 +812,28 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     CSV: one row per final product (``kind`` final: ``id``, ``mean``, ``p50``, ``p90``,
     ``p99``) then one per driver (``kind`` driver: ``origin``, ``node`` (empty for an origin at
     any node), ``probability_cut``, ``mean_loss_if_cut``, ``tail_share``), in the JSON's order.
+    With ``--months-dist``, the final rows also fill ``cumulative_mean``, ``cumulative_p50``,
+    ``cumulative_p90``, ``cumulative_p99`` (months of output lost) and ``p_short``, the last
+    columns (empty when unknown).
     """
     if fmt == "json":
         emit_json(result.to_dict())
         return
     if fmt == "csv":
         document = result.to_dict()
-        rows = [{"kind": "final", **f} for f in document["final"]]
+        fields = list(MONTECARLO_CSV_FIELDS)
+        rows = []
+        for f in document["final"]:
+            row = {"kind": "final", **f}
+            if result.months_dist is not None:
+                course = row.pop("cumulative") or {}
+                row |= {f"cumulative_{k}": course.get(k) for k in ("mean", "p50", "p90", "p99")}
+                row["p_short"] = course.get("p_short")
+            rows.append(row)
+        if result.months_dist is not None:
+            fields += [f"cumulative_{k}" for k in ("mean", "p50", "p90", "p99")] + ["p_short"]
         rows += [{"kind": "driver", **d} for d in document["drivers"]]
-        emit_csv(rows, MONTECARLO_CSV_FIELDS)
+        emit_csv(rows, fields)
         return
     from rich.markup import escape
     from rich.table import Table
@@ -857,6 +870,8 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     for f in result.final:
         if f.unknown:
             out.print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
+    if result.months_dist is not None:
+        _montecarlo_cumulative(result, names)
     origins = [d for d in result.drivers if d.node is None]
     pairs = [d for d in result.drivers if d.node is not None]
     tail = (
@@ -898,6 +913,47 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
         out.print(f"[dim]... {len(pairs) - top} more pairs (--top {len(pairs)})[/dim]")
     for text in result.assumptions:
         out.print(escape(f"  - {text}"), overflow="fold")
+
+
+def _montecarlo_cumulative(result: MonteCarloResult, names: Mapping[str, str]) -> None:
+    """The table of cumulative losses (months of output lost) of ``montecarlo --months-dist``."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    months = result.months_dist
+    horizon = months.horizon if months is not None else 0.0
+    table = Table(
+        title=escape(
+            f"cumulative loss over {horizon:g} months (months of output lost), cuts lasting "
+            f"{months} months"
+        ),
+        title_justify="left",
+        caption="runs short = share of samples in which the final product runs short within "
+        "the horizon (its stocks do not cover the cut)",
+        caption_justify="left",
+        pad_edge=False,
+    )
+    table.add_column("final product", max_width=34, overflow="fold")
+    for column in ("mean", "P50", "P90", "P99", "runs short"):
+        table.add_column(column, justify="right", no_wrap=True)
+
+    def shown(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    for f in result.final:
+        c = f.cumulative
+        table.add_row(
+            escape(f"{names.get(f.id, f.id)} ({f.id})"),
+            *(
+                [shown(c.mean), shown(c.p50), shown(c.p90), shown(c.p99), fmt_pct(c.p_short, 1)]
+                if c is not None
+                else ["n/a"] * 5
+            ),
+        )
+    console().print(table)
+    for f in result.final:
+        if f.unknown:
+            console().print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
 
 
 # ------------------------------------------------------------------------------------------
