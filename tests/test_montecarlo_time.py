@@ -223,7 +223,16 @@ def test_parse_months_dist(text: str, expected: MonthsDist) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["uniform", "fixed:0", "uniform:5,5", "uniform:0,3", "triangular:1,10,9", "fixed:1201", "x:1"],
+    [
+        "uniform",
+        "fixed:0",
+        "fixed:abc",
+        "uniform:5,5",
+        "uniform:0,3",
+        "triangular:1,10,9",
+        "fixed:1201",
+        "x:1",
+    ],
 )
 def test_parse_months_dist_errors(text: str) -> None:
     with pytest.raises(ScenarioError, match="uniform:A,B"):
@@ -238,6 +247,34 @@ def test_refusals(tmp_path: Path) -> None:
         montecarlo(chain, 10, seed=1, stocks={"m": 1.0})
     with pytest.raises(ScenarioError, match="unknown node"):
         montecarlo(chain, 10, seed=1, months_dist="fixed:6", stocks={"zz": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fixed:abc", "--months-dist 'fixed:abc': "),
+        ("uniform:1", "is malformed"),
+        ("uniform:0,3", "durations must be above 0"),
+        ("triangular:1,10,9", "need A < B and A <= C <= B"),
+    ],
+)
+def test_cli_months_dist_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = write_chain(tmp_path, "worked", WORKED, extra="")
+    out = CliRunner().invoke(app, ["montecarlo", str(path), "--months-dist", text])
+    assert out.exit_code == 2
+    assert message in out.output
+
+
+def test_memory_limit_counts_the_time_summary(tmp_path: Path) -> None:
+    """The same run within a memory limit: the same document (smaller chunks); a limit below
+    the two sets of histograms (2 x 6,002 bytes for one final product) is refused."""
+    chain = worked(tmp_path)
+    kwargs = {"p_cut": 1.0, "severity_dist": "fixed:1", "months_dist": "uniform:4,10"}
+    free = montecarlo(chain, 2_000, 3, **kwargs).to_dict()  # type: ignore[arg-type]
+    tight = montecarlo(chain, 2_000, 3, memory_limit=60_000, **kwargs).to_dict()  # type: ignore[arg-type]
+    assert free == tight
+    with pytest.raises(ScenarioError, match="memory limit"):
+        montecarlo(chain, 2_000, 3, memory_limit=12_000, **kwargs)  # type: ignore[arg-type]
 
 
 def test_cli(tmp_path: Path) -> None:

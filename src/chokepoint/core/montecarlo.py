@@ -42,6 +42,14 @@ more) reports the fraction of samples in which it was cut, :math:`E[L \mid \text
 sums are kept per driver as the blocks go; the cut indicators of the tail samples, known only at
 the end, are drawn again from their blocks' streams (no ``samples x pairs`` matrix is ever kept).
 
+Durations (``months_dist``): sample :math:`s` draws one duration :math:`T_s` from a third
+stream per block (``spawn_key=(b, 2)``; the static summary does not change) and all its cuts last
+:math:`T_s` months; the block's samples run as one batch of the time model
+(:func:`~chokepoint.core.timeline.timeline`, exact) over the horizon :math:`H = \max T`. Each
+final product's cumulative loss :math:`\mathrm{CL}_f \in [0, H]` is summarised like the static
+loss, its histogram scaled to :math:`H`: the quantiles are within :math:`H / (2 \cdot
+\mathrm{BINS})`, the mean is exact.
+
 ``p_cut`` defaults to 0.1: a stress test in which each pair fails one time in ten, not an estimate
 of how often real supply fails.
 
