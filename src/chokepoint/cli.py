@@ -1090,8 +1090,7 @@ def montecarlo(
             "--months-dist",
             help="Random cut durations in months, one per sample for all its cuts: fixed:M, "
             "uniform:A,B or triangular:A,C,B (0 < A, B <= 1,200). Adds each final product's "
-            "cumulative loss (months of output lost) over the horizon B. Not with --workers or "
-            "--scheduler.",
+            "cumulative loss (months of output lost) over the horizon B.",
         ),
     ] = None,
     stock: Annotated[
@@ -1127,11 +1126,6 @@ def montecarlo(
         _fail("error: --stock needs --months-dist (e.g. --months-dist uniform:1,12)")
     if months_dist is not None:
         check_months_distribution(months_dist)
-        if workers is not None or scheduler is not None:
-            _fail(
-                "error: --months-dist runs in one process: the dask workers do not carry the "
-                "time model yet; drop --workers/--scheduler"
-            )
     loaded = load_chain(chain)
     with _progress(quiet or format is not Format.table, "sampling") as progress:
         result = run(

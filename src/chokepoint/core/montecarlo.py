@@ -477,7 +477,8 @@ def montecarlo(
     workers, scheduler
         Run the blocks on a local dask cluster of ``workers`` processes, or on the
         dask.distributed scheduler at ``scheduler`` (``tcp://host:8786``); needs the ``dask``
-        extra. The result is the same as without. Not with ``months_dist``.
+        extra. The result is the same as without (with ``months_dist`` too: each block's
+        cumulative losses travel with it, 2 bytes per final product and sample).
     months_dist
         The distribution of the cuts' duration in months, ``fixed:M``, ``uniform:A,B`` or
         ``triangular:A,C,B`` (:func:`parse_months_dist`): one duration :math:`T` per sample,
@@ -562,12 +563,6 @@ def montecarlo(
     )
     if months is None and stocks is not None:
         msg = "stocks need a months distribution (months_dist=..., --months-dist)"
-        raise ScenarioError(msg)
-    if months is not None and (workers is not None or scheduler is not None):
-        msg = (
-            "a months distribution (--months-dist) runs in one process: the dask workers do "
-            "not carry the time model yet; drop workers/scheduler (--workers, --scheduler)"
-        )
         raise ScenarioError(msg)
     engine = _engine(chain, perspective, year, model)
     held: FloatArray | None = None
