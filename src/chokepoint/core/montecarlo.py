@@ -120,6 +120,10 @@ BLOCK = 1024
 BINS = 6000
 #: Bytes per cell of a chunk's working matrices, samples x (nodes + pairs) (measured).
 CELL_BYTES = 22
+#: The same with durations (the time model's stocks, masks and forcing besides; measured: 2.16
+#: times the static chunk's peak on a 7x10^4-link generated network, 1,000 samples), used
+#: to size the chunk under a memory limit.
+TIMED_CELL_BYTES = 48
 
 Progress = Callable[[int, int], None]
 
@@ -511,7 +515,9 @@ def montecarlo(
     Memory: the histograms, finals x (:data:`BINS` + 2) counts of one byte each (the few cells
     above 255 keep their carries apart, 16 bytes each), 8 bytes per sample for :math:`L`, with
     workers the loss codes of the blocks in flight (2 bytes per final product and sample), and a
-    chunk's working matrices, about :data:`CELL_BYTES` bytes per sample and node or pair. The cut indicators are never kept:
+    chunk's working matrices, about :data:`CELL_BYTES` bytes per sample and node or pair
+    (:data:`TIMED_CELL_BYTES` with durations, whose cumulative losses add a second set of
+    histograms and 2 bytes per final product and sample of a block). The cut indicators are never kept:
     the drivers' counts over the tail, known only once every sample is drawn, replay the
     indicators' stream of each block for the tail samples alone (PCG64 jumps over the others: a
     uniform double takes one 64-bit draw).
@@ -686,8 +692,11 @@ def _block_count(samples: int) -> int:
 def _width(
     engine: _Engine, samples: int, chunk: int, memory_limit: int | None, *, timed: bool = False
 ) -> int:
-    """Samples per chunk: at most ``chunk``, :data:`CHUNK_CELLS` cells, and ``memory_limit``."""
+    """Samples per chunk: at most ``chunk``, :data:`CHUNK_CELLS` cells, and ``memory_limit``
+    (counted at :data:`TIMED_CELL_BYTES` per cell with durations; without a limit the chunk is
+    the static one's: fewer samples per chunk cost more time steps than the memory they save)."""
     cells = engine.size + len(engine.origins)
+    cell_bytes = TIMED_CELL_BYTES if timed else CELL_BYTES
     width = max(1, min(chunk, CHUNK_CELLS // cells))
     if memory_limit is None:
         return width
@@ -702,9 +711,9 @@ def _width(
     if timed:  # the cumulative losses' histograms, a block's codes and its counts of shortages
         fixed += finals * (BINS + 2) + 16 * finals * (samples // 256 + 1)
         fixed += finals * min(samples, BLOCK) * 2 + 32 * finals
-    room = (memory_limit - fixed) // (CELL_BYTES * cells)
+    room = (memory_limit - fixed) // (cell_bytes * cells)
     if room < 1:
-        need = fixed + CELL_BYTES * cells
+        need = fixed + cell_bytes * cells
         msg = (
             f"memory limit of {memory_limit:,} bytes ({memory_limit / 1e6:.3g} MB) is below the "
             f"{need:,} bytes ({need / 1e6:.3g} MB) that "
