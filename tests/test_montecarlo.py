@@ -287,7 +287,10 @@ def direct(
 
     def driver(origin: str, node: str | None, hit: np.ndarray) -> Driver:
         mean = float(worst[hit].mean()) if hit.any() else None
-        share = float((hit & tail).sum() / tail.sum()) if tail.any() else 0.0
+        # no known final loss (linear, every final on a missing cost share): the tail is unknown
+        share = float((hit & tail).sum() / tail.sum()) if tail.any() else None
+        if share is None and known.any():
+            share = 0.0  # known losses, all 0: an empty tail
         return Driver(origin, node, float(hit.mean()), mean, share)
 
     origins = list(dict.fromkeys(c.pair_origin))
@@ -342,10 +345,11 @@ def test_equals_the_direct_computation(
         error = max(abs(a - b) for a, b in zip(got_row[1:], want_row[1:], strict=True))
         assert error <= 1 / 12_000 + 1e-15  # the half bin, and the rounding of its midpoint
     worst = losses[known].max(axis=0) if known.any() else np.zeros(samples)
-    assert result.tail_threshold == float(np.quantile(worst, 0.9))
+    threshold = float(np.quantile(worst, 0.9)) if known.any() else None
+    assert result.tail_threshold == threshold
     found = {(d.origin, d.node): d for d in result.drivers}
     assert len(found) == len(expected) == len(result.drivers)
-    assert sum(d.tail_share > 0 for d in expected) > 0 or not known.any()
+    assert sum((d.tail_share or 0) > 0 for d in expected) > 0 or not known.any()
     for want in expected:
         got = found[want.origin, want.node]
         assert (got.probability_cut, got.tail_share) == (want.probability_cut, want.tail_share)
@@ -414,3 +418,89 @@ def test_running_sums_added_either_way(
     monkeypatch.setattr(chokepoint.core.montecarlo, "_ADD_WIDE", wide)
     monkeypatch.setattr(chokepoint.core.montecarlo, "_ADD_CELLS", cells)
     assert montecarlo(chain, 600, seed=8, p_cut=0.3).to_dict() == expected
+
+
+# Task of issue 15: a final product whose loss rests on an unknown leaves the tail unknown.
+# EU's view of a global market: DE and FR are domestic; `film` names 0.7 of its supply (the
+# rest is unnamed, never cut); `cell` takes film and `pack` takes cell without a cost share.
+UNKNOWN_TAIL = """\
+- {id: ore, name: Ore, stage: up, shares: {CN: 0.6, AU: 0.3, DE: 0.1}, source: s}
+- {id: film, name: Film, stage: up, shares: {JP: 0.5, US: 0.2}, source: s}
+- id: cell
+  name: Cell
+  stage: mid
+  shares: {CN: 0.7, KR: 0.2, FR: 0.1}
+  source: s
+  inputs: [{node: ore, cost_share: 0.4}, {node: film}]
+- {id: pack, name: Pack, stage: down, shares: {CN: 0.5, DE: 0.3, US: 0.2}, source: s, inputs: [{node: cell}]}
+"""
+
+
+def unknown_tail_chain(tmp_path: Path) -> Chain:
+    path = write_chain(
+        tmp_path, "tail", UNKNOWN_TAIL, extra="market: global\nregions: {EU: [DE, FR]}"
+    )
+    return load_chain(path)
+
+
+def test_tail_of_unknown_losses_is_unknown_not_zero(tmp_path: Path) -> None:
+    """linear: pack's loss rests on cell, and cell's on film, neither with a cost share, so no
+    final product's loss is known: the tail threshold, every driver's tail share and loss if cut
+    are None (null, n/a), never 0; the cut frequencies stay known (p_cut = 1: all 1.0)."""
+    chain = unknown_tail_chain(tmp_path)
+    result = montecarlo(
+        chain, 300, seed=3, p_cut=1.0, severity_dist="fixed:1", perspective="EU", model="linear"
+    )
+    assert [(f.id, f.mean, f.p90) for f in result.final] == [("pack", None, None)]
+    assert result.tail_threshold is None
+    assert result.tail_unknown is not None
+    # pairs: ore CN, AU; film JP, US; cell CN, KR; pack CN, US (DE, FR domestic); origins 5
+    assert len(result.drivers) == 5 + 8
+    for d in result.drivers:
+        assert (d.probability_cut, d.mean_loss_if_cut, d.tail_share) == (1.0, None, None)
+    document = result.to_dict()
+    assert all(d["tail_share"] is None for d in document["drivers"])
+
+
+def test_tail_of_unknown_losses_leontief_is_known(tmp_path: Path) -> None:
+    """leontief ignores cost shares: every pair cut fully (p_cut = 1, fixed:1) gives
+    q_ore = min(1, m + s(P) d) = 0.6 + 0.3 = 0.9 (DE 0.1 domestic, no inputs);
+    q_film = 0.5 + 0.2 = 0.7 (the unnamed 0.3 is never cut);
+    q_cell = 0.7 + 0.2 + 0.1 * max(0.9, 0.7) = 0.99;
+    q_pack = 0.5 + 0.2 + 0.3 * 0.99 = 0.997. Every sample is the same, so the tail (L >= P90 =
+    0.997, L > 0) is every sample: each driver was cut in it, tail share 1, loss if cut 0.997."""
+    chain = unknown_tail_chain(tmp_path)
+    result = montecarlo(chain, 300, seed=3, p_cut=1.0, severity_dist="fixed:1", perspective="EU")
+    (pack,) = result.final
+    np.testing.assert_allclose([pack.mean, pack.p50, pack.p90, pack.p99], [0.997] * 4, rtol=1e-12)
+    assert result.tail_threshold == pytest.approx(0.997, rel=1e-12)
+    assert result.tail_unknown is None
+    for d in result.drivers:
+        assert d.tail_share == 1.0
+        assert d.mean_loss_if_cut == pytest.approx(0.997, rel=1e-12)
+
+
+def test_unknown_tail_table_says_na(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chokepoint.cli import app
+
+    path = write_chain(
+        tmp_path, "tail", UNKNOWN_TAIL, extra="market: global\nregions: {EU: [DE, FR]}"
+    )
+    args = ["montecarlo", str(path), "--samples", "50", "--seed", "1", "--p-cut", "0.5"]
+    args += ["--model", "linear", "--perspective", "EU"]
+    out = CliRunner().invoke(
+        app, [*args, "--format", "table", "--top", "8"], env={"COLUMNS": "200"}
+    )
+    assert out.exit_code == 0, out.output
+    tail = out.output.split("What drives")[1]
+    assert "P90 = 0.0%" not in out.output
+    assert "0.0%  " not in tail
+    # 5 origins and the top 8 of 8 pairs: loss if cut and tail share both n/a on each row
+    assert sum(line.count("n/a") == 2 for line in tail.splitlines()) == 5 + 8
+    assert "n/a: no final product's loss is known" in out.output
+    out = CliRunner().invoke(app, [*args, "--format", "csv"])
+    rows = [line.split(",") for line in out.output.splitlines() if line.startswith("driver")]
+    assert len(rows) == 5 + 8
+    assert all(r[-2] == "" for r in rows)  # tail_share empty (null), not 0

@@ -1294,6 +1294,23 @@ def montecarlo(
     ] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    months_dist: Annotated[
+        str | None,
+        typer.Option(
+            "--months-dist",
+            help="Random cut durations in months, one per sample for all its cuts: fixed:M, "
+            "uniform:A,B or triangular:A,C,B (0 < A, B <= 1,200). Adds each final product's "
+            "cumulative loss (months of output lost) over the horizon B.",
+        ),
+    ] = None,
+    stock: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stock",
+            help="NODE=MONTHS: with --months-dist, assume NODE holds this many months of its "
+            "normal use in stock (0 to 1,200; repeatable; overrides the chain's stock_months).",
+        ),
+    ] = None,
     model: ModelOption = "leontief",
     perspective: PerspectiveOption = None,
     year: YearOption = None,
@@ -1304,15 +1321,21 @@ def montecarlo(
     Each sample cuts every (origin, node) pair with probability --p-cut at a severity drawn from
     --severity; reports each final product's mean, P50, P90 and P99 loss, and for each origin and
     each pair how often it was cut, the mean worst final loss when it was, and its share of the
-    tail samples (worst loss >= P90).
+    tail samples (worst loss >= P90). With --months-dist, the sample's cuts last a random number of
+    months, nodes draw on their stocks (--stock, or the chain's stock_months), and each final
+    product also gets the distribution of its cumulative loss (docs/methodology.md).
     """
     from .core.montecarlo import montecarlo as run
-    from .io.forms import check_severity_distribution
+    from .io.forms import check_months_distribution, check_severity_distribution
     from .io.loader import load_chain
     from .output import render
 
     check_severity_distribution(severity)
     _one_cluster(workers, scheduler)
+    if months_dist is None and stock:
+        _fail("error: --stock needs --months-dist (e.g. --months-dist uniform:1,12)")
+    if months_dist is not None:
+        check_months_distribution(months_dist)
     loaded = load_chain(chain)
     with _progress(quiet or format is not Format.table, "sampling") as progress:
         result = run(
@@ -1329,6 +1352,8 @@ def montecarlo(
             memory_limit=None if memory_limit is None else memory_limit * 1_000_000,
             workers=workers,
             scheduler=scheduler,
+            months_dist=months_dist,
+            stocks=stock if months_dist is not None else None,
         )
     render.montecarlo(result, loaded, format.value, top=top)
 

@@ -42,6 +42,14 @@ more) reports the fraction of samples in which it was cut, :math:`E[L \mid \text
 sums are kept per driver as the blocks go; the cut indicators of the tail samples, known only at
 the end, are drawn again from their blocks' streams (no ``samples x pairs`` matrix is ever kept).
 
+Durations (``months_dist``): sample :math:`s` draws one duration :math:`T_s` from a third
+stream per block (``spawn_key=(b, 2)``; the static summary does not change) and all its cuts last
+:math:`T_s` months; the block's samples run as one batch of the time model
+(:func:`~chokepoint.core.timeline.timeline`, exact) over the horizon :math:`H = \max T`. Each
+final product's cumulative loss :math:`\mathrm{CL}_f \in [0, H]` is summarised like the static
+loss, its histogram scaled to :math:`H`: the quantiles are within :math:`H / (2 \cdot
+\mathrm{BINS})`, the mean is exact.
+
 ``p_cut`` defaults to 0.1: a stress test in which each pair fails one time in ten, not an estimate
 of how often real supply fails.
 
@@ -58,7 +66,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -67,7 +75,8 @@ import numpy.typing as npt
 
 from ..errors import ScenarioError
 from ..io.limits import Limit
-from ..model import OTHER, Chain
+from ..io.schema import MAX_MONTHS
+from ..model import OTHER, Chain, Cut
 from .compiled import BoolArray, Compiled, FloatArray, IntArray, compile_chain
 from .metrics import rests_on_unknown
 from .propagate import LossModel, check_model, import_losses, propagate
@@ -82,9 +91,11 @@ __all__ = [
     "FinalStats",
     "MAX_SAMPLES",
     "MonteCarloResult",
+    "MonthsDist",
     "SAMPLES",
     "SeverityDist",
     "montecarlo",
+    "parse_months_dist",
     "parse_severity_dist",
 ]
 
@@ -109,6 +120,10 @@ BLOCK = 1024
 BINS = 6000
 #: Bytes per cell of a chunk's working matrices, samples x (nodes + pairs) (measured).
 CELL_BYTES = 22
+#: The same with durations (the time model's stocks, masks and forcing besides; measured: 2.16
+#: times the static chunk's peak on a 7x10^4-link generated network, 1,000 samples), used
+#: to size the chunk under a memory limit.
+TIMED_CELL_BYTES = 48
 
 Progress = Callable[[int, int], None]
 
@@ -195,6 +210,93 @@ def parse_severity_dist(value: str | Sequence[Any]) -> SeverityDist:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthsDist:
+    """The distribution of a sample's cut duration in months: ``fixed`` (``a``), ``uniform`` on
+    ``[a, b)`` or ``triangular`` (low ``a``, mode ``c``, high ``b``)."""
+
+    kind: str
+    a: float
+    b: float = 0.0
+    c: float = 0.0
+
+    def __str__(self) -> str:
+        if self.kind == "fixed":
+            return f"fixed:{_number(self.a)}"
+        if self.kind == "uniform":
+            return f"uniform:{_number(self.a)},{_number(self.b)}"
+        return f"triangular:{_number(self.a)},{_number(self.c)},{_number(self.b)}"
+
+    @property
+    def horizon(self) -> float:
+        """The longest duration the distribution can give: every sample's horizon."""
+        return self.a if self.kind == "fixed" else self.b
+
+    def draw(self, rng: np.random.Generator, size: int) -> FloatArray:
+        """Draw ``size`` durations (nothing is drawn for ``fixed``)."""
+        if self.kind == "fixed":
+            return np.full(size, self.a, dtype=np.float64)
+        if self.kind == "uniform":
+            return rng.uniform(self.a, self.b, size)
+        return rng.triangular(self.a, self.c, self.b, size)
+
+
+_MONTHS_FORMS = re.compile(r"^(fixed|uniform|triangular):(.+)$")
+
+
+def parse_months_dist(value: str | Sequence[Any]) -> MonthsDist:
+    """Parse ``fixed:M``, ``uniform:A,B`` or ``triangular:A,C,B`` (or ``("uniform", A, B)``).
+
+    Durations are in months, above 0 and at most :data:`~chokepoint.io.schema.MAX_MONTHS`;
+    ``A < B`` and ``A <= C <= B``.
+
+    >>> str(parse_months_dist("uniform:1,12")), parse_months_dist(("fixed", 6)).horizon
+    ('uniform:1,12', 6.0)
+
+    Raises
+    ------
+    ScenarioError
+        For another form or durations outside those bounds.
+    """
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        match = _MONTHS_FORMS.match(text)
+        parts: tuple[Any, ...] = (match.group(1), *match.group(2).split(",")) if match else (text,)
+    else:
+        parts = tuple(value)
+    kind = str(parts[0]) if parts else ""
+    try:
+        numbers = [float(p) for p in parts[1:]]
+    except (TypeError, ValueError):
+        numbers = []
+    ok = all(math.isfinite(x) and 0 < x <= MAX_MONTHS for x in numbers)
+    if ok and kind == "fixed" and len(numbers) == 1:
+        return MonthsDist("fixed", numbers[0])
+    if ok and kind == "uniform" and len(numbers) == 2 and numbers[0] < numbers[1]:
+        return MonthsDist("uniform", numbers[0], numbers[1])
+    if ok and kind == "triangular" and len(numbers) == 3:
+        low, mode, high = numbers
+        if low <= mode <= high and low < high:
+            return MonthsDist("triangular", low, high, mode)
+    msg = (
+        f"months distribution {value!r}: write fixed:M, uniform:A,B (A < B) or triangular:A,C,B "
+        f"(A <= C <= B, A < B), in months above 0 and at most {MAX_MONTHS:,} (e.g. uniform:1,12)"
+    )
+    raise ScenarioError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Cumulative:
+    """A final product's cumulative loss over the samples (months of output lost): mean and
+    quantiles, and ``p_short``, the fraction of samples in which it runs short (TTS not null)."""
+
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    p_short: float
+
+
+@dataclass(frozen=True, slots=True)
 class FinalStats:
     """A final product's loss over the samples: mean and quantiles.
 
@@ -208,6 +310,8 @@ class FinalStats:
     p90: float | None
     p99: float | None
     unknown: str | None = None
+    #: With durations (``months_dist``): the cumulative loss; None when unknown or not asked.
+    cumulative: Cumulative | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,14 +320,16 @@ class Driver:
 
     ``probability_cut`` is the fraction of samples in which it was cut, ``mean_loss_if_cut`` the
     mean worst final-product loss over those samples (None when never cut) and ``tail_share`` the
-    fraction of tail samples in which it was cut.
+    fraction of tail samples in which it was cut. Both are None when no final product's loss is
+    known (``linear`` model, every final product resting on a missing cost share): the tail is
+    then unknown, not empty.
     """
 
     origin: str
     node: str | None
     probability_cut: float
     mean_loss_if_cut: float | None
-    tail_share: float
+    tail_share: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +345,13 @@ class MonteCarloResult:
     severity_dist: SeverityDist
     final: tuple[FinalStats, ...]
     drivers: tuple[Driver, ...]
-    tail_threshold: float
+    tail_threshold: float | None
     assumptions: tuple[str, ...] = ()
+    #: Why the tail (threshold, drivers' shares and losses) is unknown; None when it is known.
+    tail_unknown: str | None = None
+    #: The distribution of the cuts' duration (None: no time model) and the stocks (node, months).
+    months_dist: MonthsDist | None = None
+    stocks: tuple[tuple[str, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``chokepoint montecarlo --format json``.
@@ -254,7 +365,20 @@ class MonteCarloResult:
         fraction of samples in which it was cut, ``mean_loss_if_cut`` the mean worst
         final-product loss over those samples (null when never cut) and ``tail_share`` the
         fraction of tail samples in which it was cut).
+
+        With ``months_dist``: ``months_dist``, ``horizon`` (its maximum, months) and ``stocks``
+        (``{node: months}``) follow ``severity_dist``, and each final product gains
+        ``cumulative`` (``mean``, ``p50``, ``p90``, ``p99`` of its cumulative loss in months of
+        output lost, and ``p_short``, the fraction of samples in which it runs short; null
+        when its loss is unknown).
         """
+        timed: dict[str, Any] = {}
+        if self.months_dist is not None:
+            timed = {
+                "months_dist": str(self.months_dist),
+                "horizon": self.months_dist.horizon,
+                "stocks": dict(self.stocks),
+            }
         return {
             "chain": self.chain,
             "perspective": self.perspective,
@@ -263,6 +387,7 @@ class MonteCarloResult:
             "seed": self.seed,
             "p_cut": self.p_cut,
             "severity_dist": str(self.severity_dist),
+            **timed,
             "final": [
                 {
                     "id": f.id,
@@ -271,6 +396,7 @@ class MonteCarloResult:
                     "p90": f.p90,
                     "p99": f.p99,
                     "unknown": f.unknown,
+                    **({"cumulative": _cumulative_dict(f.cumulative)} if timed else {}),
                 }
                 for f in self.final
             ],
@@ -285,6 +411,12 @@ class MonteCarloResult:
                 for d in self.drivers
             ],
         }
+
+
+def _cumulative_dict(c: Cumulative | None) -> dict[str, float] | None:
+    if c is None:
+        return None
+    return {"mean": c.mean, "p50": c.p50, "p90": c.p90, "p99": c.p99, "p_short": c.p_short}
 
 
 def montecarlo(
@@ -303,6 +435,8 @@ def montecarlo(
     memory_limit: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    months_dist: str | Sequence[Any] | MonthsDist | None = None,
+    stocks: Mapping[str, float] | Iterable[str] | None = None,
 ) -> MonteCarloResult:
     r"""Sample random independent origin cuts and summarise the final-product losses.
 
@@ -347,7 +481,18 @@ def montecarlo(
     workers, scheduler
         Run the blocks on a local dask cluster of ``workers`` processes, or on the
         dask.distributed scheduler at ``scheduler`` (``tcp://host:8786``); needs the ``dask``
-        extra. The result is the same as without.
+        extra. The result is the same as without (with ``months_dist`` too: each block's
+        cumulative losses travel with it, 2 bytes per final product and sample).
+    months_dist
+        The distribution of the cuts' duration in months, ``fixed:M``, ``uniform:A,B`` or
+        ``triangular:A,C,B`` (:func:`parse_months_dist`): one duration :math:`T` per sample,
+        shared by all its cuts; each sample then also runs the time model
+        (:func:`~chokepoint.core.timeline.timeline`, exactly) over the horizon
+        :math:`H = \max T`, and each final product gains its cumulative loss
+        :math:`\mathrm{CL}_f \in [0, H]` (:class:`Cumulative`).
+    stocks
+        With ``months_dist``: stocks in months of normal use by node (``{node: months}`` or
+        texts ``node=months``), overriding the chain's ``stock_months``.
 
     Returns
     -------
@@ -370,7 +515,9 @@ def montecarlo(
     Memory: the histograms, finals x (:data:`BINS` + 2) counts of one byte each (the few cells
     above 255 keep their carries apart, 16 bytes each), 8 bytes per sample for :math:`L`, with
     workers the loss codes of the blocks in flight (2 bytes per final product and sample), and a
-    chunk's working matrices, about :data:`CELL_BYTES` bytes per sample and node or pair. The cut indicators are never kept:
+    chunk's working matrices, about :data:`CELL_BYTES` bytes per sample and node or pair
+    (:data:`TIMED_CELL_BYTES` with durations, whose cumulative losses add a second set of
+    histograms and 2 bytes per final product and sample of a block). The cut indicators are never kept:
     the drivers' counts over the tail, known only once every sample is drawn, replay the
     indicators' stream of each block for the tail samples alone (PCG64 jumps over the others: a
     uniform double takes one 64-bit draw).
@@ -413,7 +560,29 @@ def montecarlo(
         if isinstance(severity_dist, SeverityDist)
         else parse_severity_dist(severity_dist)
     )
+    months = (
+        None
+        if months_dist is None
+        else months_dist
+        if isinstance(months_dist, MonthsDist)
+        else parse_months_dist(months_dist)
+    )
+    if months is None and stocks is not None:
+        msg = "stocks need a months distribution (months_dist=..., --months-dist)"
+        raise ScenarioError(msg)
     engine = _engine(chain, perspective, year, model)
+    held: FloatArray | None = None
+    given: dict[str, float] = {}
+    if months is not None:
+        from ..io.forms import parse_stock
+        from .timeline import stock_vector
+
+        if isinstance(stocks, Mapping):
+            given = dict(stocks)
+        elif stocks is not None:
+            given = dict(parse_stock(text) for text in stocks)
+        held = stock_vector(engine.compiled, given)
+        engine = replace(engine, timed=_timed(engine.compiled))
     count = len(engine.origins)
     if not count:
         msg = (
@@ -421,9 +590,11 @@ def montecarlo(
             "point of view; nothing to sample"
         )
         raise ScenarioError(msg)
-    width = _width(engine, samples, chunk, memory_limit)
-    draw = _Draw(seed, samples, p_cut, dist, width)
+    width = _width(engine, samples, chunk, memory_limit, timed=months is not None)
+    draw = _Draw(seed, samples, p_cut, dist, width, months, held)
     summary = _Summary(engine, samples)
+    if months is not None:
+        summary.time = _Summary(engine, samples, tail=False, scale=months.horizon)
     if workers is None and scheduler is None:
         blocks = range(_block_count(samples))
         for block in _blocks(engine, draw, blocks, progress, summary.count):
@@ -438,12 +609,18 @@ def montecarlo(
             if progress is not None:
                 progress(min(samples, (block.index + 1) * BLOCK), samples)
 
+    timed: list[Cumulative | None] = [None] * len(engine.finals)
+    if summary.time is not None:
+        timed = [
+            Cumulative(*stats, short / samples)
+            for stats, short in zip(summary.time.stats(), summary.short.tolist(), strict=True)
+        ]
     final = tuple(
-        FinalStats(n, *stats)
+        FinalStats(n, *stats, cumulative=cumulative)
         if known
         else FinalStats(n, None, None, None, None, engine.unknown.get(n))
-        for n, stats, known in zip(
-            engine.finals, summary.stats(), engine.known.tolist(), strict=True
+        for n, stats, known, cumulative in zip(
+            engine.finals, summary.stats(), engine.known.tolist(), timed, strict=True
         )
     )
     worst = summary.worst
@@ -451,8 +628,13 @@ def montecarlo(
     tail = (worst >= threshold) & (worst > 0)
     _replay_tail(engine, draw, tail, summary)
     drivers = _drivers(engine, summary, samples, int(tail.sum()))
-    if len(engine.finals) and not engine.known.any():  # no known final loss: nothing to drive
-        drivers = tuple(replace(d, mean_loss_if_cut=None) for d in drivers)
+    tail_unknown = None
+    if len(engine.finals) and not engine.known.any():  # no known final loss: no known tail
+        tail_unknown = (
+            "every final product's loss rests on inputs without a cost share (linear model), "
+            "so the tail and the drivers' losses are unknown"
+        )
+        drivers = tuple(replace(d, mean_loss_if_cut=None, tail_share=None) for d in drivers)
     assumptions = list(engine.assumptions)
     if engine.unknown:
         assumptions.append(
@@ -472,6 +654,19 @@ def montecarlo(
             f"a region used as a share key is one origin, cut independently of its members' "
             f"keys: {', '.join(regions)}"
         )
+    stocked: tuple[tuple[str, float], ...] = ()
+    if months is not None and held is not None:
+        stocked = tuple(
+            (engine.compiled.nodes[n], float(held[n])) for n in np.flatnonzero(held).tolist()
+        )
+        assumptions += [
+            f"each sample's cuts all last the same duration, drawn from {months} months; "
+            f"horizon {months.horizon:g} months (its maximum)",
+            "stocks are not refilled within the horizon",
+            *(f"stock of {node} = {value:g} months (assumed)" for node, value in given.items()),
+        ]
+        if not stocked:
+            assumptions.append("no node holds a stock: the loss starts when the disruption does")
     return MonteCarloResult(
         chain.name,
         engine.perspective,
@@ -482,8 +677,11 @@ def montecarlo(
         dist,
         final,
         drivers,
-        threshold,
+        None if tail_unknown else threshold,
         tuple(assumptions),
+        tail_unknown,
+        months,
+        stocked,
     )
 
 
@@ -491,9 +689,14 @@ def _block_count(samples: int) -> int:
     return -(-samples // BLOCK)
 
 
-def _width(engine: _Engine, samples: int, chunk: int, memory_limit: int | None) -> int:
-    """Samples per chunk: at most ``chunk``, :data:`CHUNK_CELLS` cells, and ``memory_limit``."""
+def _width(
+    engine: _Engine, samples: int, chunk: int, memory_limit: int | None, *, timed: bool = False
+) -> int:
+    """Samples per chunk: at most ``chunk``, :data:`CHUNK_CELLS` cells, and ``memory_limit``
+    (counted at :data:`TIMED_CELL_BYTES` per cell with durations; without a limit the chunk is
+    the static one's: fewer samples per chunk cost more time steps than the memory they save)."""
     cells = engine.size + len(engine.origins)
+    cell_bytes = TIMED_CELL_BYTES if timed else CELL_BYTES
     width = max(1, min(chunk, CHUNK_CELLS // cells))
     if memory_limit is None:
         return width
@@ -505,9 +708,12 @@ def _width(engine: _Engine, samples: int, chunk: int, memory_limit: int | None) 
         + finals * min(samples, BLOCK) * 2  # a block's codes
         + 16 * (len(engine.origins) + len(engine.origin_names) + finals)  # running totals
     )
-    room = (memory_limit - fixed) // (CELL_BYTES * cells)
+    if timed:  # the cumulative losses' histograms, a block's codes and its counts of shortages
+        fixed += finals * (BINS + 2) + 16 * finals * (samples // 256 + 1)
+        fixed += finals * min(samples, BLOCK) * 2 + 32 * finals
+    room = (memory_limit - fixed) // (cell_bytes * cells)
     if room < 1:
-        need = fixed + CELL_BYTES * cells
+        need = fixed + cell_bytes * cells
         msg = (
             f"memory limit of {memory_limit:,} bytes ({memory_limit / 1e6:.3g} MB) is below the "
             f"{need:,} bytes ({need / 1e6:.3g} MB) that "
@@ -528,6 +734,12 @@ class _Draw:
     p_cut: float
     dist: SeverityDist
     width: int
+    months: MonthsDist | None = None
+    stocks: FloatArray | None = None
+
+    def duration_stream(self, block: int) -> np.random.PCG64:
+        """Block ``block``'s stream of durations (a third stream: the first two are unchanged)."""
+        return np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(block, 2)))
 
     def streams(self, block: int) -> tuple[np.random.PCG64, np.random.PCG64]:
         """Block ``block``'s streams: cut indicators, severities."""
@@ -573,6 +785,18 @@ class _Block:
     worst: FloatArray
     pairs: _Totals
     origins: _Totals
+    time: _TimeBlock | None = None
+
+
+@dataclass(slots=True)
+class _TimeBlock:
+    """A block's cumulative losses: codes (of CL / H), sums, smallest and largest, shortages."""
+
+    codes: npt.NDArray[np.uint16]
+    sums: FloatArray
+    low: FloatArray
+    high: FloatArray
+    short: IntArray
 
 
 class _Open:
@@ -585,6 +809,19 @@ class _Open:
         size = draw.size(index)
         self.done = 0
         self.sink = sink
+        self.horizon = 0.0
+        time = None
+        if draw.months is not None:
+            self.months_rng = np.random.Generator(draw.duration_stream(index))
+            self.horizon = draw.months.horizon
+            finals = len(engine.finals)
+            time = _TimeBlock(
+                np.empty((finals, size), dtype=np.uint16),
+                np.zeros(finals, dtype=np.float64),
+                np.full(finals, np.inf),
+                np.full(finals, -np.inf),
+                np.zeros(finals, dtype=np.int64),
+            )
         self.block = _Block(
             index,
             np.empty((len(engine.finals), 0 if sink else size), dtype=np.uint16),
@@ -594,11 +831,28 @@ class _Open:
             np.empty(size, dtype=np.float64),
             _Totals(len(engine.origins)),
             _Totals(len(engine.origin_names)),
+            time,
         )
 
-    def add(self, engine: _Engine, q: FloatArray, worst: FloatArray, cut: BoolArray) -> bool:
-        """Add ``q`` (finals x k), the samples' :math:`L` and cuts; True once the block is full."""
+    def add(
+        self,
+        engine: _Engine,
+        q: FloatArray,
+        worst: FloatArray,
+        cut: BoolArray,
+        course: tuple[FloatArray, FloatArray] | None = None,
+    ) -> bool:
+        """Add ``q`` (finals x k), the samples' :math:`L` and cuts, and with durations their
+        cumulative losses and TTS (finals x k each); True once the block is full."""
         b, k = self.block, worst.size
+        if b.time is not None and course is not None:
+            cumulative, tts = course
+            t = b.time
+            t.codes[:, self.done : self.done + k] = _codes(cumulative / self.horizon)
+            _add_in_order(t.sums, cumulative.T)
+            np.minimum(t.low, cumulative.min(axis=1, initial=np.inf), out=t.low)
+            np.maximum(t.high, cumulative.max(axis=1, initial=-np.inf), out=t.high)
+            t.short += (~np.isnan(tts)).sum(axis=1)
         if self.sink is None:
             b.codes[:, self.done : self.done + k] = _codes(q)
         else:
@@ -658,12 +912,17 @@ def _blocks(
         kappa = np.concatenate([draw.dist.draw(o.severity_rng, (k, count)) for o, k in parts])
         kappa[~cut] = 0.0
         q = engine.losses(kappa.T)  # finals x samples
+        course = None
+        if draw.months is not None:
+            durations = np.concatenate([draw.months.draw(o.months_rng, k) for o, k in parts])
+            course = engine.course(kappa, durations, draw)
         del kappa
         worst = q[engine.known].max(axis=0) if engine.known.any() else np.zeros(size)
         offset = 0
         for o, k in parts:
             window = slice(offset, offset + k)
-            if o.add(engine, q[:, window], worst[window], cut[window]):
+            part = None if course is None else (course[0][:, window], course[1][:, window])
+            if o.add(engine, q[:, window], worst[window], cut[window], part):
                 yield o.block
             offset += k
         del cut, q
@@ -686,9 +945,16 @@ _CARRY_PENDING = 1 << 16
 class _Summary:
     """The run's summary: blocks merged in block order."""
 
-    def __init__(self, engine: _Engine, samples: int) -> None:
+    def __init__(
+        self, engine: _Engine, samples: int, *, tail: bool = True, scale: float = 1.0
+    ) -> None:
         finals = len(engine.finals)
         self.samples = samples
+        #: The histograms cover values / ``scale`` (the cumulative losses: the horizon).
+        self.scale = scale
+        #: With durations: the cumulative losses' summary, and the shortages' counts.
+        self.time: _Summary | None = None
+        self.short = np.zeros(finals, dtype=np.int64)
         # each count is hist + 256 x carry: a byte per cell, and the few cells above 255 kept
         # apart (sorted cell numbers and their carries), so that the histograms take a byte
         # per cell whatever the samples
@@ -700,7 +966,7 @@ class _Summary:
         self.sums = np.zeros(finals, dtype=np.float64)
         self.low = np.full(finals, np.inf)
         self.high = np.full(finals, -np.inf)
-        self.worst = np.empty(samples, dtype=np.float64)
+        self.worst = np.empty(samples if tail else 0, dtype=np.float64)
         self.pairs = _Totals(len(engine.origins))
         self.origins = _Totals(len(engine.origin_names))
         self.next = 0
@@ -720,6 +986,13 @@ class _Summary:
             mine.cut += theirs.cut
             mine.loss += theirs.loss
         self.count(block.codes)
+        if self.time is not None and block.time is not None:
+            t = block.time
+            self.time.sums += t.sums
+            np.minimum(self.time.low, t.low, out=self.time.low)
+            np.maximum(self.time.high, t.high, out=self.time.high)
+            self.time.count(t.codes)
+            self.short += t.short
 
     def count(self, codes: npt.NDArray[np.uint16]) -> None:
         """Add loss codes (finals x samples) to the histograms.
@@ -769,9 +1042,11 @@ class _Summary:
         The quantile :math:`p` of :math:`n` samples is numpy's linear one, :math:`x_{(j)} + g
         (x_{(j+1)} - x_{(j)})` with :math:`h = (n - 1) p`, :math:`j = \lfloor h \rfloor`, :math:`g
         = h - j` (order statistics from 0), each order statistic replaced by the value of the
-        histogram cell that holds it (:data:`_VALUES`), moved into the final product's
-        smallest and largest loss when outside them (so a loss that never varies is exact).
+        histogram cell that holds it (:data:`_VALUES`, times :attr:`scale`), moved into the
+        final product's smallest and largest loss when outside them (so a loss that never
+        varies is exact).
         """
+        values = _VALUES * self.scale
         n = self.samples
         means = (self.sums / n).tolist()
         ranks: list[tuple[int, int, float]] = []
@@ -787,8 +1062,8 @@ class _Summary:
             ceiling = self.high[top : top + step]
             part = []
             for j, k, g in ranks:
-                low = np.clip(_VALUES[(cumulative <= j).sum(axis=1)], floor, ceiling)
-                high = np.clip(_VALUES[(cumulative <= k).sum(axis=1)], floor, ceiling)
+                low = np.clip(values[(cumulative <= j).sum(axis=1)], floor, ceiling)
+                high = np.clip(values[(cumulative <= k).sum(axis=1)], floor, ceiling)
                 part.append(low + g * (high - low))
             columns.append(np.column_stack(part).tolist() if part[0].size else [])
         rows = [row for block in columns for row in block]
@@ -839,7 +1114,7 @@ def _drivers(
         ]
 
     def rank(d: Driver) -> tuple[float, float, str, str]:
-        return (-d.tail_share, -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
+        return (-(d.tail_share or 0.0), -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
 
     names = engine.origin_names
     origins = build(names, [None] * len(names), summary.origins)
@@ -869,6 +1144,33 @@ class _Engine:
     origin_names: Sequence[str]
     order: IntArray
     starts: IntArray
+    #: With durations: the compiled chain without its regions, so that a cut of a region key
+    #: at a node reaches that key alone (a pair, as the static samples cut it).
+    timed: Compiled | None = None
+
+    def course(
+        self, kappa: FloatArray, durations: FloatArray, draw: _Draw
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""The cumulative loss and TTS (``finals x S``) of the samples ``kappa`` (``S x
+        pairs``), sample :math:`s`'s cuts all lasting ``durations[s]`` months, over the
+        horizon :math:`H`: one :func:`~chokepoint.core.timeline.timeline` batch, exact."""
+        from ..core.scenarios import Scenario
+        from .timeline import timeline
+
+        if self.timed is None or draw.months is None or draw.stocks is None:  # pragma: no cover
+            msg = "the time model was not set up"
+            raise AssertionError(msg)
+        origins, nodes = self.origins, self.pair_nodes
+        scenarios = []
+        for row, months in zip(kappa, durations.tolist(), strict=True):
+            hit = np.flatnonzero(row > 0)
+            cuts = (Cut(origins[p], float(row[p]), (nodes[p],), months) for p in hit.tolist())
+            scenarios.append(Scenario(cuts=tuple(cuts)))
+        horizons = np.full(len(scenarios), draw.months.horizon)
+        batch = timeline(
+            self.timed, scenarios, draw.stocks, horizons, self.model, curves=False, check=False
+        )
+        return batch.cumulative, batch.tts
 
     def losses(self, kappa: FloatArray) -> FloatArray:
         c = self.compiled
@@ -910,6 +1212,11 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
         order,
         np.searchsorted(group[order], np.arange(len(index))),
     )
+
+
+def _timed(c: Compiled) -> Compiled:
+    """The compiled chain with no regions: a cut names one share key (see :class:`_Engine`)."""
+    return replace(c, chain=replace(c.chain, regions={}))
 
 
 def _unknown_finals(c: Compiled, model: LossModel) -> dict[int, str]:

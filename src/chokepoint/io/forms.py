@@ -21,6 +21,7 @@ from .numbers import NumberError, parse_float
 from .schema import MAX_MONTHS
 
 __all__ = [
+    "check_months_distribution",
     "check_severity_distribution",
     "parse_cut",
     "parse_month_range",
@@ -40,6 +41,8 @@ _CUT = re.compile(
 _NODE_VALUE = re.compile(r"[ ]*([a-z0-9-]+)[ ]*=[ ]*([^ ]+)[ ]*", re.ASCII)
 _FIXED = re.compile(r"fixed:([^,:]+)", re.ASCII)
 _BETA = re.compile(r"beta:([^,:]+),([^,:]+)", re.ASCII)
+_DURATIONS = re.compile(r"(fixed|uniform|triangular):([^:]+)", re.ASCII)
+_DURATION_COUNTS = {"fixed": 1, "uniform": 2, "triangular": 3}
 #: Longest option text shown back in a message.
 _SHOWN = 60
 
@@ -319,3 +322,39 @@ def check_severity_distribution(text: str) -> str:
         raise ScenarioError(msg) from None
     msg = f"--severity {_shown(text)} is malformed; write {form}"
     raise ScenarioError(msg)
+
+
+def check_months_distribution(text: str) -> str:
+    """Check a Monte Carlo duration distribution, ``fixed:M``, ``uniform:A,B`` or
+    ``triangular:A,C,B``, in months above 0 and at most 1,200, with ``A < B`` and
+    ``A <= C <= B``. Returns the text unchanged (the core reads it).
+
+    >>> check_months_distribution("uniform:1,12")
+    'uniform:1,12'
+    >>> check_months_distribution("uniform:12,1")
+    Traceback (most recent call last):
+    ...
+    chokepoint.errors.ScenarioError: --months-dist 'uniform:12,1': need A < B and A <= C <= B; write fixed:M, uniform:A,B or triangular:A,C,B in months (0, 1200] (e.g. uniform:1,12)
+    """
+    form = (
+        f"fixed:M, uniform:A,B or triangular:A,C,B in months (0, {MAX_MONTHS}] (e.g. uniform:1,12)"
+    )
+    _check_text(text, "--months-dist", form)
+    match = _DURATIONS.fullmatch(text.strip().replace(" ", ""))
+    parts = match.group(2).split(",") if match else []
+    if not match or len(parts) != _DURATION_COUNTS[match.group(1)]:
+        msg = f"--months-dist {_shown(text)} is malformed; write {form}"
+        raise ScenarioError(msg)
+    try:
+        values = [parse_float(part, low=0, high=MAX_MONTHS) for part in parts]
+    except NumberError as error:
+        msg = f"--months-dist {_shown(text)}: {error}; write {form}"
+        raise ScenarioError(msg) from None
+    low, high = values[0], values[-1]
+    if min(values) <= 0:
+        msg = f"--months-dist {_shown(text)}: durations must be above 0; write {form}"
+        raise ScenarioError(msg)
+    if len(values) > 1 and not (low < high and low <= values[len(values) // 2] <= high):
+        msg = f"--months-dist {_shown(text)}: need A < B and A <= C <= B; write {form}"
+        raise ScenarioError(msg)
+    return text

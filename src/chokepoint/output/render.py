@@ -1193,15 +1193,28 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     CSV: one row per final product (``kind`` final: ``id``, ``mean``, ``p50``, ``p90``,
     ``p99``) then one per driver (``kind`` driver: ``origin``, ``node`` (empty for an origin at
     any node), ``probability_cut``, ``mean_loss_if_cut``, ``tail_share``), in the JSON's order.
+    With ``--months-dist``, the final rows also fill ``cumulative_mean``, ``cumulative_p50``,
+    ``cumulative_p90``, ``cumulative_p99`` (months of output lost) and ``p_short``, the last
+    columns (empty when unknown).
     """
     if fmt == "json":
         emit_json(result.to_dict())
         return
     if fmt == "csv":
         document = result.to_dict()
-        rows = [{"kind": "final", **f} for f in document["final"]]
+        fields = list(MONTECARLO_CSV_FIELDS)
+        rows = []
+        for f in document["final"]:
+            row = {"kind": "final", **f}
+            if result.months_dist is not None:
+                course = row.pop("cumulative") or {}
+                row |= {f"cumulative_{k}": course.get(k) for k in ("mean", "p50", "p90", "p99")}
+                row["p_short"] = course.get("p_short")
+            rows.append(row)
+        if result.months_dist is not None:
+            fields += [f"cumulative_{k}" for k in ("mean", "p50", "p90", "p99")] + ["p_short"]
         rows += [{"kind": "driver", **d} for d in document["drivers"]]
-        emit_csv(rows, MONTECARLO_CSV_FIELDS)
+        emit_csv(rows, fields)
         return
     from rich.markup import escape
     from rich.table import Table
@@ -1247,6 +1260,8 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
     for f in result.final:
         if f.unknown:
             out.print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
+    if result.months_dist is not None:
+        _montecarlo_cumulative(result, names)
     origins = [d for d in result.drivers if d.node is None]
     pairs = [d for d in result.drivers if d.node is not None]
     known = [f for f in result.final if f.p90 is not None]
@@ -1266,8 +1281,12 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
         """Level 0: the tail share with a bar; level 1: without; level 2: origins by their
         code (named under the table); ``wrap``: node ids broken after hyphens."""
         table = Table(
-            title=f"What drives the tail: the samples whose worst final-product loss is at least "
-            f"its P90, {threshold}, and above 0",
+            title=(
+                f"What drives the tail: the samples whose worst final-product loss is at least "
+                f"its P90, {threshold}, and above 0"
+                if result.tail_unknown is None
+                else "What drives the tail (n/a: no final product's loss is known)"
+            ),
             title_justify="left",
             caption=caption,
             caption_justify="left",
@@ -1294,7 +1313,7 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
                 node,
                 fmt_pct(d.probability_cut, 1),
                 loss,
-                f"{bar}{fmt_pct(d.tail_share)}",
+                f"{bar}{fmt_pct(d.tail_share)}".strip(),
             )
         return table
 
@@ -1306,10 +1325,53 @@ def montecarlo(result: MonteCarloResult, chain: Chain, fmt: str, top: int = 10) 
             escape("origins: " + " · ".join(origin_label(c, chain) for c in codes)),
             overflow="fold",
         )
+    if result.tail_unknown is not None:
+        out.print(escape(f"  n/a: tail: {result.tail_unknown}"), overflow="fold")
     if len(pairs) > top:
         out.print(f"[dim]... {len(pairs) - top} more pairs (--top {len(pairs)})[/dim]")
     for text in result.assumptions:
         out.print(escape(f"  - {text}"), overflow="fold")
+
+
+def _montecarlo_cumulative(result: MonteCarloResult, names: Mapping[str, str]) -> None:
+    """The table of cumulative losses (months of output lost) of ``montecarlo --months-dist``."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    months = result.months_dist
+    horizon = months.horizon if months is not None else 0.0
+    table = Table(
+        title=escape(
+            f"cumulative loss over {horizon:g} months (months of output lost), cuts lasting "
+            f"{months} months"
+        ),
+        title_justify="left",
+        caption="runs short = share of samples in which the final product runs short within "
+        "the horizon (its stocks do not cover the cut)",
+        caption_justify="left",
+        pad_edge=False,
+    )
+    table.add_column("final product", max_width=34, overflow="fold")
+    for column in ("mean", "P50", "P90", "P99", "runs short"):
+        table.add_column(column, justify="right", no_wrap=True)
+
+    def shown(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    for f in result.final:
+        c = f.cumulative
+        table.add_row(
+            escape(f"{names.get(f.id, f.id)} ({f.id})"),
+            *(
+                [shown(c.mean), shown(c.p50), shown(c.p90), shown(c.p99), fmt_pct(c.p_short, 1)]
+                if c is not None
+                else ["n/a"] * 5
+            ),
+        )
+    console().print(table)
+    for f in result.final:
+        if f.unknown:
+            console().print(escape(f"  n/a: {f.id}: {f.unknown}"), overflow="fold")
 
 
 # ------------------------------------------------------------------------------------------
