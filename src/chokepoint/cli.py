@@ -563,15 +563,7 @@ def import_eto(
             "(stages.csv, inputs.csv, providers.csv, provision.csv, sequence.csv)."
         ),
     ],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write the chain to this regular file (atomically) instead of stdout.",
-            callback=_check_output,
-        ),
-    ] = None,
+    output: ChainOutputOption = None,
     year: Annotated[
         int | None,
         typer.Option(
@@ -661,15 +653,7 @@ def import_trade(
             "`other` (default 0.01).",
         ),
     ] = 0.01,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write the chain to this regular file (atomically) instead of stdout.",
-            callback=_check_output,
-        ),
-    ] = None,
+    output: ChainOutputOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Do not print warnings and notes.")
     ] = False,
@@ -707,6 +691,15 @@ PerspectiveOption = Annotated[
         "a region of the chain or a standard region (EU27, G7, OECD, ...: the regions extra). "
         "Another economy only for chains of world market shares (market: global).",
         callback=_check_perspective,
+    ),
+]
+ChainOutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the chain to this regular file (atomically) instead of stdout.",
+        callback=_check_output,
     ),
 ]
 MinDependenceOption = Annotated[

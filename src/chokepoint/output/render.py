@@ -1082,28 +1082,35 @@ def sweep(result: SweepResult, chain: Chain, fmt: str) -> None:
 STRESS_CSV_FIELDS = ["rank", "origin", "node", "final", "tts", "cumulative_loss", "peak_loss"]
 
 
+def emit_stress_csv(result: StressResult, fields: Sequence[str]) -> None:
+    """A stress result as CSV, one line per cut and final product, ranked (``fields`` of
+    :data:`STRESS_CSV_FIELDS`, with ``months`` when each cut has its own duration)."""
+    emit_csv(
+        (
+            {
+                "rank": rank,
+                "origin": r.origin,
+                "node": r.node,
+                "months": r.months,
+                "final": f.id,
+                "tts": f.tts,
+                "cumulative_loss": f.cumulative_loss,
+                "peak_loss": f.peak_loss,
+            }
+            for rank, r in enumerate(result.rows, 1)
+            for f in r.final
+        ),
+        fields,
+    )
+
+
 def stress(result: StressResult, chain: Chain, fmt: str) -> None:
     """Render ``chokepoint stress``: one row per cut, worst first, with its worst final product."""
     if fmt == "json":
         emit_json(result.to_dict())
         return
     if fmt == "csv":
-        emit_csv(
-            (
-                {
-                    "rank": rank,
-                    "origin": r.origin,
-                    "node": r.node,
-                    "final": f.id,
-                    "tts": f.tts,
-                    "cumulative_loss": f.cumulative_loss,
-                    "peak_loss": f.peak_loss,
-                }
-                for rank, r in enumerate(result.rows, 1)
-                for f in r.final
-            ),
-            STRESS_CSV_FIELDS,
-        )
+        emit_stress_csv(result, STRESS_CSV_FIELDS)
         return
     from rich.markup import escape
     from rich.table import Table

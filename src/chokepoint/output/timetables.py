@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .render import TABLE_ROWS, console, emit_csv, emit_json, fmt_pct
+from .render import TABLE_ROWS, console, emit_csv, emit_json, emit_stress_csv, fmt_pct
 
 if TYPE_CHECKING:
     from ..core.stress import StressFinal, StressResult
@@ -172,23 +172,7 @@ def stress_from(result: StressResult, chain: Chain, fmt: str) -> None:
         emit_json(result.to_dict())
         return
     if fmt == "csv":
-        emit_csv(
-            (
-                {
-                    "rank": rank,
-                    "origin": r.origin,
-                    "node": r.node,
-                    "months": r.months,
-                    "final": f.id,
-                    "tts": f.tts,
-                    "cumulative_loss": f.cumulative_loss,
-                    "peak_loss": f.peak_loss,
-                }
-                for rank, r in enumerate(result.rows, 1)
-                for f in r.final
-            ),
-            STRESS_FROM_CSV_FIELDS,
-        )
+        emit_stress_csv(result, STRESS_FROM_CSV_FIELDS)
         return
     from rich.markup import escape
     from rich.table import Table
