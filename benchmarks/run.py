@@ -37,7 +37,10 @@ with the machine stated; every target is printed with PASS or FAIL. Generated ne
    installed, and ``compile_chain`` with each;
 6. ``montecarlo``: ``run_montecarlo`` on the robot chain, and on each network in a process of its
    own (time and peak memory; with ``--large``, targets: 10^4 samples at 3x10^5 links <= 1 GB,
-   at 10^6 links <= 2 GB);
+   at 10^6 links <= 2 GB); on networks of up to 3x10^5 links v0.1's ``run_montecarlo`` of the
+   same samples and seed runs too, in a process of its own (the time of sampling, reading the
+   CSV apart), and the ratio is printed (``--large``, issue 14's target: 10^4 samples at 3x10^5
+   links at least 8x faster than v0.1);
 7. ``export``: ``chokepoint export NET -o NET.graphml`` against ``chokepoint analyze NET --format
    json`` on the largest network (10^6 links), alternating, medians of ``--repeat`` runs
    (issue 14's target: <= 2x);
@@ -503,8 +506,8 @@ def analyze_stages(
 #: Issue 14 item 5, libraries chosen by measurement, in a process of its own: the CSV form's
 #: three tables parsed into columns of text by the csv module (as ``io.tabular`` reads them) and
 #: by pyarrow (the table, then the same columns as Python lists, which the checks need); the JSON
-#: text of ``analyze`` by ``json.dumps`` (as ``render.emit_json`` writes it) and by orjson, and
-#: whether orjson's bytes are the same. Prints one line per measurement; best of 3, CPU seconds.
+#: text of ``analyze`` by ``json.dumps`` and by orjson (``render.emit_json`` uses orjson when
+#: installed, else the compact ``json.dumps``), and whether they give the same values. Prints one line per measurement; best of 3, CPU seconds.
 LIBRARIES = """\
 import csv, gc, io, json, sys, time
 from pathlib import Path
@@ -538,17 +541,19 @@ else:
           f"to columns of text: {best(lambda: arrow(True)):.2f} s")
 from chokepoint import analyze, load_chain
 document = analyze(load_chain(folder)).to_dict()
-text = json.dumps(document, ensure_ascii=False, allow_nan=False)
-dumps = best(lambda: json.dumps(document, ensure_ascii=False, allow_nan=False).encode())
-print(f"JSON, json.dumps (compact, as emit_json) and UTF-8: {dumps:.2f} s, {len(text) / 1e6:.0f} MB")
+compact = dict(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+text = json.dumps(document, **compact)
+dumps = best(lambda: json.dumps(document, **compact).encode())
+print(f"JSON, json.dumps (compact, as emit_json without orjson) and UTF-8: {dumps:.2f} s, "
+      f"{len(text) / 1e6:.0f} MB")
 try:
     import orjson
 except ImportError:
     print("JSON, orjson: not installed")
 else:
     fast = best(lambda: orjson.dumps(document))
-    same = orjson.dumps(document) == text.encode()
-    print(f"JSON, orjson {orjson.__version__}: {fast:.2f} s; same bytes: {same}")
+    same = json.loads(orjson.dumps(document)) == json.loads(text)
+    print(f"JSON, orjson {orjson.__version__} (as emit_json): {fast:.2f} s; same values: {same}")
 """
 
 
@@ -687,10 +692,29 @@ print(f"{loaded - start:.2f} {ran - loaded:.2f} {links} {pairs} {finals}", file=
 """
 #: Peak memory targets of issue 14: (links, samples) -> bytes.
 MONTECARLO_PEAKS = {(300_000, 10_000): 1e9, (1_000_000, 10_000): 2e9}
+#: Issue 14: at least this many times faster than v0.1 (the time of ``run_montecarlo``).
+MONTECARLO_SPEEDUPS = {(300_000, 10_000): 8.0}
+#: The same run with v0.1's ``run_montecarlo`` (its signature: chain, samples, seed).
+MONTECARLO_V01 = """\
+import sys, time
+start = time.perf_counter()
+from chokepoint import load_chain
+from chokepoint._gc import paused
+from chokepoint.montecarlo import run_montecarlo
+with paused():
+    chain = load_chain(sys.argv[1])
+loaded = time.perf_counter()
+run_montecarlo(chain, int(sys.argv[2]), 1)
+print(f"{loaded - start:.2f} {time.perf_counter() - loaded:.2f}", file=sys.stderr)
+"""
 
 
 def montecarlo(
-    work: Path, runs: Sequence[tuple[int, int]], robots_samples: int, env: dict[str, str]
+    work: Path,
+    runs: Sequence[tuple[int, int]],
+    robots_samples: int,
+    env: dict[str, str],
+    old: list[str] | None,
 ) -> None:
     line("## 6. Monte Carlo (run_montecarlo, seed 1, p = 0.1, uniform severity)")
     from chokepoint import load_chain
@@ -723,6 +747,23 @@ def montecarlo(
                 f"    peak {peak / 1e9:.2f} GB, target <= {target / 1e9:.0f} GB  "
                 f"{verdict(peak <= target)}"
             )
+        if old is not None and links <= 300_000:
+            python = str(Path(old[0]).with_name("python"))
+            _, old_peak, old_err = run_measured(
+                [python, "-c", MONTECARLO_V01, str(folder), str(samples)], env
+            )
+            old_ran = float(old_err.split()[-1])
+            ratio = old_ran / ran
+            line(
+                f"    v0.1 (commit {BASELINE_COMMIT}) in this run: {old_ran:.1f} s, peak "
+                f"{old_peak / 1e9:.2f} GB: {ratio:.2f}x faster"
+            )
+            speedup = MONTECARLO_SPEEDUPS.get((links, samples))
+            if speedup is not None:
+                line(
+                    f"    {ratio:.2f}x faster than v0.1 ({ran:.1f} s against {old_ran:.1f} s)   "
+                    f"target >= {speedup:.0f}x  {verdict(ratio >= speedup)}"
+                )
     line()
 
 
@@ -888,6 +929,8 @@ def screen_against_read(rows: int, work: Path, env: dict[str, str], python_engin
             f"({py_s / read_s:.1f}x the read), peak {py_peak / 1e9:.2f} GB (target <= 2 GB: "
             f"{verdict(py_peak <= 2e9)})"
         )
+
+
 #: The cost of Monte Carlo samples on a network folder, in a process of its own: prints to stderr
 #: the seconds of ``run_montecarlo`` with N1 and with N2 samples (their difference over N2 - N1
 #: is the cost of a sample, without the fixed costs of a run: compiling, the summary), and the
@@ -1019,7 +1062,9 @@ def main() -> None:
         "archive` of this repository (default benchmarks/.baseline)",
     )
     parser.add_argument(
-        "--no-baseline", action="store_true", help="do not install or time v0.1 in section analyze"
+        "--no-baseline",
+        action="store_true",
+        help="do not install or time v0.1 in sections analyze and montecarlo",
     )
     parser.add_argument("--keep", type=Path, help="keep generated networks in this folder")
     parser.add_argument(
@@ -1048,7 +1093,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     cache: dict[int, Any] = {}
     old = None
-    if "analyze" in chosen and not options.no_baseline:
+    if {"analyze", "montecarlo"} & set(chosen) and not options.no_baseline:
         old = baseline_command(options.baseline_dir)
         line(f"baseline: v0.1 (commit {BASELINE_COMMIT}) at {old[0]}")
         line()
@@ -1062,7 +1107,7 @@ def main() -> None:
                 ),
                 "propagation": lambda: propagation(sizes, work, cache),
                 "components": lambda: components(sizes[-1], work, cache),
-                "montecarlo": lambda: montecarlo(work, carlo, 1_000 if smoke else 10_000, env),
+                "montecarlo": lambda: montecarlo(work, carlo, 1_000 if smoke else 10_000, env, old),
                 "export": lambda: export_against_analyze(
                     sizes[-1], 1 if smoke else options.repeat, work, env
                 ),

@@ -1025,23 +1025,47 @@ def test_show_prints_scenario_text_as_written(tmp_path: Path) -> None:
     assert json_of("show", str(path))["scenarios"][0]["title"] == "[bold]Taiwan[/bold] stops"
 
 
-def test_large_json_is_written_an_item_at_a_time_with_the_same_bytes(
-    capsys: pytest.CaptureFixture[str],
+def test_large_json_is_written_compact_a_block_at_a_time(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above COMPACT_JSON_ABOVE items the JSON is compact and written item by item (bounded
-    memory at a million links): byte for byte what json.dumps gives, key order kept."""
+    """Above COMPACT_JSON_ABOVE items the JSON is compact and written a block of items at a time
+    (bounded memory at a million links): with the standard library, byte for byte what json.dumps
+    gives with compact separators, key order kept; with orjson, the same values."""
+    import sys
+
+    import numpy as np
+
     from chokepoint.output import render
 
-    size = render.COMPACT_JSON_ABOVE + 3
+    size = render.COMPACT_JSON_ABOVE + render.JSON_BLOCK + 3  # a partial last block
     document = {
         "chain": "x",
         "title": 'é "quoted"',
-        "nodes": [{"id": f"n{k}", "v": k / 7, "u": None, "e": {"JP": 0.1}} for k in range(size)],
+        "nodes": [
+            {"id": f"n{k}", "v": k / 7, "u": None, "e": {"JP": 0.1}, "t": [True, "a"]}
+            for k in range(size)
+        ],
         "assumptions": ["a"],
         "empty": [],
     }
-    render.emit_json(document)
-    assert capsys.readouterr().out == json.dumps(document, ensure_ascii=False) + "\n"
-    rows = {"rows": [[k, None] for k in range(size)], "over": "origins"}
-    render.emit_json(rows)
-    assert capsys.readouterr().out == json.dumps(rows, ensure_ascii=False) + "\n"
+    compact = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    rows = {"rows": [[k, None, k * 1e-7] for k in range(size)], "over": "origins"}
+    rows_compact = json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + "\n"
+    for hidden in (True, False):
+        with monkeypatch.context() as m:
+            if hidden:
+                m.setitem(sys.modules, "orjson", None)  # import orjson raises ImportError
+            render.emit_json(document)
+            out = capsys.readouterr().out
+            assert json.loads(out) == document
+            render.emit_json(rows)
+            rows_out = capsys.readouterr().out
+            assert json.loads(rows_out) == rows
+            if hidden:
+                assert (out, rows_out) == (compact, rows_compact)
+    # numpy scalars (a result's float64) are written as the numbers they hold
+    scalars = {"nodes": [{"v": np.float64(0.25), "n": np.int64(3)}] * size}
+    render.emit_json(scalars)
+    assert json.loads(capsys.readouterr().out)["nodes"][-1] == {"v": 0.25, "n": 3}
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        render.emit_json({"nodes": [{"v": {1}}] * size})
