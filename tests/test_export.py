@@ -319,6 +319,55 @@ def test_graphml_writes_no_nan_and_nothing_for_unknown_values(
     assert sorted(d.get("key") or "" for d in cars) == sorted(MINI_NODES["cars"])
 
 
+def test_graphml_links_and_nodes_are_the_text_of_the_generic_element_writer() -> None:
+    """The links are written without a row dictionary each, the ids escaped once: the text is
+    what the generic writer makes of :func:`edge_rows` and :func:`node_rows`, with a cost share
+    unknown, an inessential input and a name with markup characters among them."""
+    from chokepoint.output import export
+
+    chain = Chain(
+        "markup",
+        'A & B <"quoted">',
+        "CN",
+        2020,
+        ("up", "down"),
+        (
+            Node("a", "Arms & <legs>", "up", shares={"CN": 0.5, "JP": 0.5}),
+            Node("b", "Tabs\tand\nlines", "up", shares={"JP": 0.3}),
+            Node(
+                "c",
+                "Robots",
+                "down",
+                shares={"CN": 1.0},
+                inputs=(Input("a", 0.25), Input("b"), Input("a", 1 / 3, essential=False)),
+            ),
+        ),
+    )
+    analysis = chokepoint.analyze(chain)
+    generic = export._Xml()
+    generic.stack = ["graphml", "graph"]
+    for node_id, row in export.node_rows(chain, analysis):
+        generic.items("node", {"id": node_id}, row)
+    for source, target, row in export.edge_rows(chain):
+        generic.items("edge", {"source": source, "target": target}, row)
+    body = generic.text().split("\n", 1)[1]  # after the XML declaration
+    text = to_graphml(chain, analysis)
+    assert body in text
+    assert '<data key="name">Arms &amp; &lt;legs&gt;</data>' in body
+    assert '<data key="cost_share">0.333333333333</data>' in body  # 12 significant digits
+    edges = ET.fromstring(text).findall(f".//{GRAPHML}edge")
+    assert [sorted(d.get("key") or "" for d in e) for e in edges] == [
+        ["cost_share", "essential", "weight"],
+        ["essential"],
+        ["cost_share", "essential", "weight"],
+    ]
+    assert [e.find(f"{GRAPHML}data[@key='essential']").text for e in edges] == [  # type: ignore[union-attr]
+        "true",
+        "true",
+        "false",
+    ]
+
+
 def test_graphml_node_ids_are_nmtokens_even_for_odd_ids() -> None:
     chain = Chain(
         "odd",

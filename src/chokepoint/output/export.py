@@ -201,13 +201,21 @@ def _put(row: dict[str, Value], key: str, value: str | float | bool | None) -> N
     """Store a known, finite value; leave ``None``, NaN and infinities out."""
     if value is None:
         return
-    if type(value) is float:  # the common case first: a float, finite unless NaN or infinite
-        if value - value == 0.0:
-            row[key] = float(format(value, _ROUND))
-    elif isinstance(value, bool | str):
+    if isinstance(value, bool | str):
         row[key] = value
-    elif math.isfinite(value):
-        row[key] = float(format(value, _ROUND))
+        return
+    number = _rounded(value)
+    if number is not None:
+        row[key] = number
+
+
+def _rounded(value: float | None) -> float | None:
+    """``value`` to :data:`DIGITS` significant digits; None for None, NaN and infinities."""
+    if value is None:
+        return None
+    if type(value) is float:  # the common case first: a float, finite unless NaN or infinite
+        return float(format(value, _ROUND)) if value - value == 0.0 else None
+    return float(format(value, _ROUND)) if math.isfinite(value) else None
 
 
 def node_rows(
@@ -429,13 +437,22 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
             out.close()
     out.open("graph", {"id": "G", "edgedefault": "directed"})
     out.leaf("desc", {}, _summary(chain, analysis, result))
+    quoted = {k: _Xml.attribute(v) for k, v in ids.items()}  # once per node
     for node_id, row in node_rows(chain, analysis, result):
-        out.items("node", {"id": ids[node_id]}, row)
-    for source, target, row in edge_rows(chain):
-        out.items("edge", {"source": ids[source], "target": ids[target]}, row)
+        out.element("node", f' id="{quoted[node_id]}"', row)
+    out.links(
+        (quoted[item.node], quoted[node.id], _rounded(item.cost_share), item.essential)
+        for node in chain.nodes
+        for item in node.inputs
+    )
     out.close()
     out.close()
     return out.text()
+
+
+#: Characters that need escaping in XML text or attributes (a search is cheaper than a
+#: ``translate`` of the text that has none, as nearly every id and name).
+_MARKUP = re.compile(r'[&<>"\n\r\t]')
 
 
 class _Xml:
@@ -456,10 +473,15 @@ class _Xml:
     )
     _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
+    @classmethod
+    def attribute(cls, value: str) -> str:
+        """``value`` escaped for an attribute (text without markup characters as it is)."""
+        return value.translate(cls._ATTRIBUTE) if _MARKUP.search(value) else value
+
     def __init__(self) -> None:
         self.parts: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
         self.stack: list[str] = []
-        self.keys: dict[str, str] = {}
+        self.starts: dict[tuple[str, str], str] = {}
 
     def _start(self, tag: str, attributes: Mapping[str, str]) -> str:
         escape = self._ATTRIBUTE
@@ -478,33 +500,58 @@ class _Xml:
         self.parts.append(f"{self._start(tag, attributes)}>{text.translate(self._TEXT)}</{tag}>\n")
 
     def items(self, tag: str, attributes: Mapping[str, str], row: Mapping[str, Value]) -> None:
-        """An element holding one ``<data key="NAME">VALUE</data>`` per item of ``row``.
+        """An element holding one ``<data key="NAME">VALUE</data>`` per item of ``row``."""
+        escape = self._ATTRIBUTE
+        self.element(
+            tag, "".join([f' {k}="{v.translate(escape)}"' for k, v in attributes.items()]), row
+        )
+
+    def element(self, tag: str, attributes: str, row: Mapping[str, Value]) -> None:
+        """:meth:`items` with the attributes as XML text already (`` id="n1"``, escaped).
 
         Written as one piece of text: a GraphML export holds one such element per node and per
-        link, millions of them on a firm-level network."""
-        head = self._start(tag, attributes)
-        if not row:
-            self.parts.append(head + " />\n")
-            return
+        link, millions of them on a firm-level network; each key's line start is made once."""
         pad = "  " * len(self.stack)
-        start = f'{pad}  <data key="'
-        keys = self.keys
-        lines = [head, ">\n"]
+        if not row:
+            self.parts.append(f"{pad}<{tag}{attributes} />\n")
+            return
+        starts = self.starts
+        lines = [f"{pad}<{tag}{attributes}>\n"]
         for k, v in row.items():
-            key = keys.get(k)
-            if key is None:
-                key = keys[k] = k.translate(self._ATTRIBUTE)
+            start = starts.get((pad, k))
+            if start is None:
+                start = starts[(pad, k)] = f'{pad}  <data key="{k.translate(self._ATTRIBUTE)}">'
             if type(v) is float:  # digits, sign, point and exponent need no escape
                 value = repr(v)
             elif isinstance(v, str):
-                value = v.translate(self._TEXT)
+                value = v.translate(self._TEXT) if _MARKUP.search(v) else v
             elif isinstance(v, bool):
                 value = "true" if v else "false"
             else:
                 value = repr(v)
-            lines.append(f'{start}{key}">{value}</data>\n')
+            lines.append(f"{start}{value}</data>\n")
         lines.append(f"{pad}</{tag}>\n")
         self.parts.append("".join(lines))
+
+    def links(self, rows: Iterable[tuple[str, str, float | None, bool]]) -> None:
+        """One ``<edge>`` per ``(source, target, cost share, essential)`` (ids escaped already,
+        the cost share rounded, None when unknown): the text :meth:`element` writes for the rows
+        of :func:`edge_rows` (``cost_share`` and ``weight`` when known, then ``essential``),
+        without a row dictionary per link, of which a firm-level network has millions."""
+        pad = "  " * len(self.stack)
+        inner = f"{pad}  <data key="
+        cost, weight = f'{inner}"cost_share">', f'</data>\n{inner}"weight">'
+        essential = f'{inner}"essential">'
+        flags = {True: f"{essential}true</data>\n{pad}</edge>\n"}
+        flags[False] = f"{essential}false</data>\n{pad}</edge>\n"
+        append = self.parts.append
+        for source, target, share, needed in rows:
+            head = f'{pad}<edge source="{source}" target="{target}">\n'
+            if share is None:
+                append(head + flags[needed])
+            else:
+                text = repr(share)
+                append(f"{head}{cost}{text}{weight}{text}</data>\n{flags[needed]}")
 
     def text(self) -> str:
         return "".join(self.parts)
