@@ -481,7 +481,7 @@ class _Xml:
     def __init__(self) -> None:
         self.parts: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
         self.stack: list[str] = []
-        self.starts: dict[tuple[str, str], str] = {}
+        self.starts: dict[str, dict[str, str]] = {}
 
     def _start(self, tag: str, attributes: Mapping[str, str]) -> str:
         escape = self._ATTRIBUTE
@@ -515,18 +515,19 @@ class _Xml:
         if not row:
             self.parts.append(f"{pad}<{tag}{attributes} />\n")
             return
-        starts = self.starts
+        starts = self.starts.setdefault(pad, {})
         lines = [f"{pad}<{tag}{attributes}>\n"]
         for k, v in row.items():
-            start = starts.get((pad, k))
+            start = starts.get(k)
             if start is None:
-                start = starts[(pad, k)] = f'{pad}  <data key="{k.translate(self._ATTRIBUTE)}">'
-            if type(v) is float:  # digits, sign, point and exponent need no escape
+                start = starts[k] = f'{pad}  <data key="{k.translate(self._ATTRIBUTE)}">'
+            kind = type(v)
+            if kind is float:  # digits, sign, point and exponent need no escape
                 value = repr(v)
+            elif kind is bool:
+                value = "true" if v else "false"
             elif isinstance(v, str):
                 value = v.translate(self._TEXT) if _MARKUP.search(v) else v
-            elif isinstance(v, bool):
-                value = "true" if v else "false"
             else:
                 value = repr(v)
             lines.append(f"{start}{value}</data>\n")
