@@ -311,7 +311,11 @@ def load_chain(
     'CN'
     """
     path = find_chain(path_or_name)
-    if path.suffix.lower() in LARGE_SUFFIXES or _is_file(path / "nodes.csv"):
+    if path.suffix.lower() == ".zip" or _is_file(path / "nodes.csv"):
+        from .fastcsv import load_csv_form
+
+        return load_csv_form(path, max_bytes=max_bytes, max_errors=max_errors)
+    if path.suffix.lower() in LARGE_SUFFIXES:
         from .tabular import load_large
 
         return load_large(path, max_bytes=max_bytes, max_errors=max_errors)
