@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from collections import deque
 from collections.abc import Iterable, Sequence
 from itertools import repeat
@@ -114,6 +115,14 @@ def read_fast(path: Path, *, max_bytes: int | None = None) -> Chain:
             raise Declined(msg) from None
         finally:
             files.close()
+            _release()
+
+
+def _release() -> None:
+    """Hand the memory pyarrow's pool kept from the tables back (about 0.13 GB at 10^6 links)."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
 
 
 class _Columns:
@@ -146,8 +155,9 @@ class _Columns:
         return bool(pc.any(pc.not_equal(found, "")).as_py())
 
 
-#: Tables of at least this many characters are parsed by pyarrow when it is installed.
-ARROW_CHARS = 1 << 20
+#: Tables of at least this many characters (8 MiB) are parsed by pyarrow when it is installed;
+#: below, importing pyarrow (0.2 s, 0.1 GB) costs more than it saves (measured at 10^5 links).
+ARROW_CHARS = 8 << 20
 
 
 def _read_columns(files: TableFiles, name: str) -> _Columns:
