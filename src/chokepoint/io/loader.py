@@ -4,8 +4,9 @@ Every problem becomes a :class:`~chokepoint.errors.Problem` naming file, line, c
 with the likely fix where there is one; :func:`load_chain` collects the problems of a file (the
 first ``max_errors``, counting the rest) and raises one :class:`~chokepoint.errors.ChainError`
 listing them. Reading is bounded (:mod:`chokepoint.io.limits`), checking is
-:mod:`chokepoint.io.check`, the JSON and CSV forms are :mod:`chokepoint.io.tabular`; the rules are
-those of ``docs/chain-format.md``.
+:mod:`chokepoint.io.check`, the JSON and CSV forms are :mod:`chokepoint.io.tabular` (the CSV form
+first through the column-wise reader of :mod:`chokepoint.io.fastcsv`, which hands every input it
+does not vouch for to the checked one); the rules are those of ``docs/chain-format.md``.
 """
 
 from __future__ import annotations
