@@ -123,6 +123,15 @@ def test_generated_networks(tmp_path: Path, reader: str, cycles: float) -> None:
         assert sum(len(n.inputs) for n in chain.nodes) > 600
 
 
+def test_arrow_for_the_large_tables_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_network(build_network(600, seed=4), tmp_path / "net")
+    sizes = {p.name: len(p.read_text()) for p in (tmp_path / "net").glob("*.csv")}
+    assert sizes["nodes.csv"] < sizes["edges.csv"]
+    # edges.csv (and shares.csv when as large) through pyarrow, nodes.csv through str.split
+    monkeypatch.setattr(fastcsv, "ARROW_CHARS", sizes["edges.csv"])
+    assert read_fast(tmp_path / "net") == load_large(tmp_path / "net")
+
+
 def test_rows_in_any_order(tmp_path: Path, reader: str) -> None:
     shares = SHARES.splitlines(keepends=True)
     edges = EDGES.splitlines(keepends=True)

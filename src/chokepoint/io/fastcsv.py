@@ -325,13 +325,21 @@ def _codes(cells: Any) -> tuple[np.ndarray, list[str]]:
     return np.fromiter(map(place.__getitem__, cells), np.intp, len(cells)), distinct
 
 
-def _refs(cells: Any, index: dict[str, int], what: str) -> np.ndarray:
-    """The node index of each cell (a list or pyarrow); declines on an unknown node."""
+def _refs(cells: Any, index: dict[str, int], what: str, ids: Any) -> np.ndarray:
+    """The node index of each cell (a list, or a pyarrow array looked up among ``ids``, the
+    node ids as read); declines on an unknown node."""
     import numpy as np
 
     if not isinstance(cells, list):
-        codes, distinct = _codes(cells)
-        return _refs(distinct, index, what)[codes] if len(codes) else codes
+        import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import pyarrow.compute as pc  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        known = ids if not isinstance(ids, list) else pa.array(ids, type=pa.string())
+        places = pc.index_in(cells, value_set=known)
+        if places.null_count:
+            msg = f"{what} names a node not in nodes.csv"
+            raise Declined(msg)
+        return np.asarray(places.to_numpy(zero_copy_only=False), dtype=np.intp)
     found = np.fromiter(map(index.get, cells, repeat(-1)), np.intp, len(cells))
     if len(found) and found.min() < 0:
         msg = f"{what} names a node not in nodes.csv"
@@ -417,7 +425,7 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
         if table.filled("basis"):
             msg = "shares.csv gives a basis"
             raise Declined(msg)
-        owners = _refs(table.cells("node"), index, "shares.csv")
+        owners = _refs(table.cells("node"), index, "shares.csv", nodes.cells("id"))
         origin_codes, origins = _codes(table.cells("origin"))
         for origin in origins:
             if origin != OTHER and not is_country(origin):
@@ -484,8 +492,8 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
     inputs_of: list[tuple[Input, ...]] = [()] * count
     table = tables["edges.csv"]
     if table.rows:
-        users = _refs(table.cells("node"), index, "edges.csv")
-        used = _refs(table.cells("input"), index, "edges.csv")
+        users = _refs(table.cells("node"), index, "edges.csv", nodes.cells("id"))
+        used = _refs(table.cells("input"), index, "edges.csv", nodes.cells("id"))
         if _repeats(users * count + used):
             msg = "an input is listed twice for a node"
             raise Declined(msg)
