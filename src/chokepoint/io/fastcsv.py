@@ -3,11 +3,15 @@
 The checked reader (:func:`chokepoint.io.tabular.load_large`) turns each row into a mapping of
 the YAML form and walks it with :class:`~chokepoint.io.check.Checker`: one Python call per cell,
 which at a million links is most of the read. This reader takes the tables column by column
-instead: the cells of a column are split out of the text at C speed, each distinct text of a
-column (an origin, a share, a source list, a flag) is checked once, node references become
-index arrays (numpy), and the rules over rows are whole-array tests: unknown nodes, repeated
-rows, shares and cost shares summing above 1. Only when every rule holds are the model's
-objects built, in bulk.
+instead: the cells of a column are split out of the text at C speed (by pyarrow for a table of
+:data:`ARROW_CHARS` or more when it is installed, else by ``str.split``; by the csv module when
+the table holds quotes, carriage returns, NUL bytes or blank lines; cells that may carry
+whitespace at their edges, or any non-ASCII text, are stripped with ``str.strip`` as the
+checked reader does, and then never go through pyarrow), each distinct text of a column (an
+origin, a share, a source list, a flag) is checked once, node references become index arrays
+(numpy), and the rules over rows are whole-array tests: unknown nodes, repeated rows, shares
+and cost shares summing above 1. Only when every rule holds are the model's objects built, in
+bulk.
 
 It never writes a message. On any doubt it raises :class:`Declined` (with the reason) and
 :func:`load_csv_form` hands the input to the checked reader, which reads it again and reports
@@ -20,8 +24,11 @@ with a problem; a table holding a quote character, a carriage return or a NUL by
 standard csv module reads into a table with a problem; ``suppliers.csv`` with rows; a ``basis``
 or ``hs`` cell; a region (the chain's or a standard one) as a share origin; a percentage or any
 number written otherwise than with the digits, ``.``, ``e`` and ``+``; a node citing more than
-one distinct source text in its share rows; a sum within 1e-9 of its limit (where the order of
-additions could matter).
+one distinct source text in its share rows, or a source cell without ids (``;``); more than 7
+distinct years in ``shares.csv``; a sum within 1e-9 of its limit (where the order of additions
+could matter). Reading stays within the limits of :mod:`chokepoint.io.limits` (the files are
+read by :class:`~chokepoint.io.tabular.TableFiles`), and a declined input costs at most one
+more read of it.
 """
 
 from __future__ import annotations
