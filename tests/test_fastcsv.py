@@ -301,3 +301,55 @@ def test_doctests() -> None:
     import doctest
 
     assert doctest.testmod(fastcsv).failed == 0
+
+
+# --- mutations: the fast reader declines or agrees with the checked reader ----------------------
+
+TRICKY = [
+    "", " ore ", "0", "1", "1.0", "1e0", "+0.5", "-0", "-0.0", "0.5_0", "nan", "inf", "1e-320",
+    "65%", "2020", "2014", "1899", "02020", "true", "TRUE", "yes", "No", "maybe", "CN", "cn",
+    "other", "EU", "XX", ";", "s;s", "s;t", "t", "x", "ore", "chips", "phones", "new-node", "Ore",
+    "Société", "\u00a0ore", "0.35", "0.95",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_mutations_decline_or_agree(tmp_path: Path, reader: str, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    base = {"nodes.csv": NODES, "shares.csv": SHARES, "edges.csv": EDGES}
+    base["shares.csv"] = SHARES.replace("source\n", "source,year\n").replace(",s\n", ",s,\n")
+    agreed = declined = 0
+    for trial in range(40):
+        tables = {
+            name: [line.split(",") for line in text.splitlines()] for name, text in base.items()
+        }
+        for _ in range(rng.randint(1, 3)):
+            name = rng.choice(list(tables))
+            rows = tables[name]
+            k = rng.randrange(1, len(rows))
+            action = rng.random()
+            if action < 0.7:
+                rows[k][rng.randrange(len(rows[k]))] = rng.choice(TRICKY)
+            elif action < 0.8:
+                rows.append(list(rows[k]))  # a repeated row
+            elif action < 0.9 and len(rows) > 2:
+                del rows[k]
+            else:
+                rows.insert(k, [""])  # a blank line
+        folder = tmp_path / f"t{trial}"
+        folder.mkdir()
+        (folder / "chain.json").write_text(json.dumps(HEADER), encoding="utf-8")
+        for name, rows in tables.items():
+            text = "".join(",".join(row) + "\n" for row in rows)
+            (folder / name).write_text(text, encoding="utf-8")
+        try:
+            chain = read_fast(folder)
+        except Declined:
+            declined += 1
+            continue
+        assert chain == load_large(folder), (trial, tables)
+        agreed += 1
+    assert agreed
+    assert declined
