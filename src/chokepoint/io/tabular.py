@@ -667,6 +667,11 @@ def _odd_version(path: Path) -> tuple[str, int] | None:
 
 
 def read_csv_table(source: TableFiles, name: str, problems: list[Problem]) -> CsvTable | None:
+    """Read table ``name`` of ``source`` with the csv module, each record with its line.
+
+    Problems of the header and of rows of the wrong width go to ``problems`` (rows of the wrong
+    width are left out); None when the header lacks a required column or the file is empty.
+    """
     file = source.file(name)
     text = source.text(name, table=True)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -797,6 +802,11 @@ def _flag(text: str) -> Any:
 
 
 def source_list(text: str) -> list[str]:
+    """The source ids of a cell, separated by ``;`` (repeats kept).
+
+    >>> source_list("a; b;;a")
+    ['a', 'b', 'a']
+    """
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
