@@ -60,11 +60,15 @@ __all__ = [
     "HEADER_FILES",
     "REQUIRED_COLUMNS",
     "TABLES",
+    "CsvTable",
     "JsonLocator",
+    "TableFiles",
     "dump_json",
     "load_large",
     "parse_json",
+    "read_csv_table",
     "read_tables",
+    "source_list",
     "to_tables",
     "write_tables",
 ]
@@ -394,7 +398,7 @@ def dump_json(document: Mapping[str, Any]) -> str:
 
 
 @dataclass
-class _Table:
+class CsvTable:
     """A CSV table read into rows of cells, each row with its line number."""
 
     name: str
@@ -427,7 +431,7 @@ class _Places:
 
     chain_year: int | None = None  # the header's `year`: shares.csv rows of it are base shares
     files: dict[str, str] = field(default_factory=dict)  # table -> file name in problems
-    tables: dict[str, _Table] = field(default_factory=dict)
+    tables: dict[str, CsvTable] = field(default_factory=dict)
     owners: dict[str, list[int]] = field(default_factory=dict)  # table -> node index per record
     share_years: list[int | None] = field(default_factory=list)  # None: base shares
     _rows: dict[str, dict[int, list[int]]] = field(default_factory=dict)
@@ -487,14 +491,14 @@ class _Places:
         seen: list[str] = []
         line = self.tables["nodes.csv"].lines[i]
         places = [
-            ("nodes.csv", line, sid) for sid in _source_list(self.cell("nodes.csv", i, "source"))
+            ("nodes.csv", line, sid) for sid in source_list(self.cell("nodes.csv", i, "source"))
         ]
         for table in ("shares.csv", "suppliers.csv"):
             if table in self.tables:
                 for record in self.rows(table, i):
                     text = self.cell(table, record, "source")
                     row = self.tables[table].lines[record]
-                    places.extend((table, row, sid) for sid in _source_list(text))
+                    places.extend((table, row, sid) for sid in source_list(text))
         for table, row, sid in places:
             if sid not in seen:
                 seen.append(sid)
@@ -524,7 +528,7 @@ class _Places:
         return self.at("shares.csv", lines[dated[0]], "year") if dated else None
 
 
-class _Source:
+class TableFiles:
     """The files of a folder or a .zip, read as UTF-8 text within the limits.
 
     A .zip must hold its header and tables in one folder (its root or one sub-folder): tables
@@ -662,7 +666,12 @@ def _odd_version(path: Path) -> tuple[str, int] | None:
     return None
 
 
-def _read_table(source: _Source, name: str, problems: list[Problem]) -> _Table | None:
+def read_csv_table(source: TableFiles, name: str, problems: list[Problem]) -> CsvTable | None:
+    """Read table ``name`` of ``source`` with the csv module, each record with its line.
+
+    Problems of the header and of rows of the wrong width go to ``problems`` (rows of the wrong
+    width are left out); None when the header lacks a required column or the file is empty.
+    """
     file = source.file(name)
     text = source.text(name, table=True)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -722,7 +731,7 @@ def _read_table(source: _Source, name: str, problems: list[Problem]) -> _Table |
             lines = numbers
     except csv.Error as exc:
         problems.append(Problem(file, max(1, reader.line_num), 1, "", f"malformed CSV: {exc}"))
-        return _Table(name, file, columns, [], [])
+        return CsvTable(name, file, columns, [], [])
     bad = [k for k, record in enumerate(records) if len(record) != width]
     if bad:
         for k in bad:
@@ -741,7 +750,7 @@ def _read_table(source: _Source, name: str, problems: list[Problem]) -> _Table |
         skip = set(bad)
         lines = [line for k, line in enumerate(lines) if k not in skip]
         records = [record for k, record in enumerate(records) if k not in skip]
-    return _Table(name, file, columns, records, lines)
+    return CsvTable(name, file, columns, records, lines)
 
 
 def _empty_table(name: str) -> str:
@@ -792,7 +801,12 @@ def _flag(text: str) -> Any:
     return text
 
 
-def _source_list(text: str) -> list[str]:
+def source_list(text: str) -> list[str]:
+    """The source ids of a cell, separated by ``;`` (repeats kept).
+
+    >>> source_list("a; b;;a")
+    ['a', 'b', 'a']
+    """
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
@@ -810,14 +824,14 @@ def read_tables(
         When the header file or ``nodes.csv`` is missing or cannot be read.
     """
     limit = _limit(max_bytes)
-    source = _Source(path, limit)
+    source = TableFiles(path, limit)
     try:
         return _read_tables(source, max_errors)
     finally:
         source.close()
 
 
-def _read_tables(source: _Source, max_errors: int) -> tuple[Located, list[str]]:
+def _read_tables(source: TableFiles, max_errors: int) -> tuple[Located, list[str]]:
     headers = [h for h in HEADER_FILES if source.exists(h)]
     if len(headers) > 1:
         message = (
@@ -856,13 +870,13 @@ def _read_tables(source: _Source, max_errors: int) -> tuple[Located, list[str]]:
     places = _Places()
     if isinstance(root, dict) and isinstance(root.get("year"), int):
         places.chain_year = root["year"]
-    tables: dict[str, _Table] = {}
+    tables: dict[str, CsvTable] = {}
     for name in TABLES:
         if not source.exists(name):
             continue
         places.files[name] = source.file(name)
         order.append(source.file(name))
-        table = _read_table(source, name, problems)
+        table = read_csv_table(source, name, problems)
         if table is not None:
             tables[name] = table
             places.tables[name] = table
@@ -893,7 +907,7 @@ def _chain_locators(
 
 
 def _build_nodes(
-    tables: dict[str, _Table], places: _Places, problems: ProblemLog
+    tables: dict[str, CsvTable], places: _Places, problems: ProblemLog
 ) -> list[dict[str, Any]]:
     """The ``nodes`` list of the chain document; ``places`` keeps what locates its parts.
 
@@ -915,7 +929,7 @@ def _build_nodes(
             if column in ("year", "substitutability", "stock_months")
             else _flag
             if column == "estimate"
-            else _source_list
+            else source_list
             if column in ("source", "hs")
             else str
         )
@@ -960,7 +974,7 @@ def _build_nodes(
     def cite(node: dict[str, Any], text: str) -> None:
         ids = sources.get(text)
         if ids is None:
-            ids = sources[text] = _source_list(text)
+            ids = sources[text] = source_list(text)
         cited = node.get("source")
         if cited is None:
             node["source"] = list(ids)
@@ -1019,7 +1033,7 @@ def _build_nodes(
 
 
 def _read_shares(
-    table: _Table,
+    table: CsvTable,
     owners: list[int],
     nodes: list[dict[str, Any]],
     places: _Places,

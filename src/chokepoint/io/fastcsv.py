@@ -1,0 +1,684 @@
+"""A fast reader of the CSV form, for inputs it can vouch for; every other input goes to the checked one.
+
+The checked reader (:func:`chokepoint.io.tabular.load_large`) turns each row into a mapping of
+the YAML form and walks it with :class:`~chokepoint.io.check.Checker`: one Python call per cell,
+which at a million links is most of the read. This reader takes the tables column by column
+instead: the cells of a column are split out of the text at C speed (by pyarrow for a table of
+:data:`ARROW_CHARS` or more when it is installed, else by ``str.split``; by the csv module when
+the table holds quotes, carriage returns, NUL bytes or blank lines; cells that may carry
+whitespace at their edges, or any non-ASCII text, are stripped with ``str.strip`` as the
+checked reader does, and then never go through pyarrow), each distinct text of a column (an
+origin, a share, a source list, a flag) is checked once, node references become index arrays
+(numpy), and the rules over rows are whole-array tests: unknown nodes, repeated rows, shares
+and cost shares summing above 1. Only when every rule holds are the model's objects built, in
+bulk.
+
+It never writes a message. On any doubt it raises :class:`Declined` (with the reason) and
+:func:`load_csv_form` hands the input to the checked reader, which reads it again and reports
+every problem with its file, line, column and fix, exactly as before. So the fast reader
+accepts a subset of what the checked one accepts and builds the same :class:`Chain`
+(``tests/test_fastcsv.py`` compares them).
+
+What makes it decline, besides any problem (all the rules of ``docs/chain-format.md``): a header
+with a problem; a table holding a quote character, a carriage return or a NUL byte that the
+standard csv module reads into a table with a problem; ``suppliers.csv`` with rows; a ``basis``
+or ``hs`` cell; a region (the chain's or a standard one) as a share origin; a percentage or any
+number written otherwise than with the digits, ``.``, ``e`` and ``+``; a node citing more than
+one distinct source text in its share rows, or a source cell without ids (``;``); more than 7
+distinct years in ``shares.csv``; a sum within 1e-9 of its limit (where the order of additions
+could matter). Reading stays within the limits of :mod:`chokepoint.io.limits` (the files are
+read by :class:`~chokepoint.io.tabular.TableFiles`), and a declined input costs at most one
+more read of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from collections import deque
+from collections.abc import Iterable, Sequence
+from itertools import repeat
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._gc import paused
+from ..countries import is_country
+from ..errors import ChainError, Problem
+from ..model import OTHER, Chain, Input, Node
+from .check import SUM_TOLERANCE, Checker
+from .limits import DEFAULT_MAX_ERRORS, MAX_BYTES_LARGE
+from .schema import MAX_MONTHS
+from .tabular import (
+    COLUMNS,
+    HEADER_FILES,
+    REQUIRED_COLUMNS,
+    TABLES,
+    TableFiles,
+    load_large,
+    parse_json,
+    read_csv_table,
+    source_list,
+)
+from .yamlread import Located, parse_yaml
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["Declined", "load_csv_form", "read_fast"]
+
+#: The characters of a slug (``[a-z0-9]+(-[a-z0-9]+)*``).
+_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+#: The characters of a number the fast reader reads (``float`` of such text, when it parses,
+#: is what the checked reader would get; no sign, so no negative zero).
+_NUMBER_CHARS = frozenset("0123456789.eE+")
+_YEAR = re.compile(r"[0-9]{4}")
+#: The ASCII characters that ``str.strip`` removes, but the line break.
+_SPACES = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+#: A sum this close to its limit is left to the checked reader, which adds in its own order.
+_MARGIN = 1e-9
+
+
+class Declined(Exception):  # noqa: N818 - an outcome, not a failure
+    """The fast reader does not vouch for this input; the message says why."""
+
+
+def load_csv_form(
+    path: Path, *, max_bytes: int | None = None, max_errors: int = DEFAULT_MAX_ERRORS
+) -> Chain:
+    """Load the CSV form (a folder or a ``.zip``): the fast reader, else the checked one.
+
+    The result, and every error, are those of :func:`chokepoint.io.tabular.load_large`.
+    """
+    try:
+        return read_fast(path, max_bytes=max_bytes)
+    except Declined:
+        pass
+    return load_large(path, max_bytes=max_bytes, max_errors=max_errors)
+
+
+def read_fast(path: Path, *, max_bytes: int | None = None) -> Chain:
+    """Read the CSV form without the per-row checker, or decline.
+
+    Raises
+    ------
+    Declined
+        On any problem or any feature this reader does not handle (the module's docstring
+        lists them); the checked reader then decides, with located messages.
+    """
+    limit = MAX_BYTES_LARGE.get(max_bytes)
+    with paused():
+        try:
+            files = TableFiles(path, limit)
+        except ChainError:
+            msg = "the folder or archive cannot be opened"
+            raise Declined(msg) from None
+        try:
+            return _read(files, str(path))
+        except ChainError:
+            msg = "a file cannot be read within the limits"
+            raise Declined(msg) from None
+        finally:
+            files.close()
+            _release()
+
+
+def _release() -> None:
+    """Hand the memory pyarrow's pool kept from the tables back (about 0.13 GB at 10^6 links)."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
+
+
+class _Columns:
+    """A table's cells by column (stripped texts: lists, or pyarrow arrays), and each row's line."""
+
+    def __init__(self, columns: dict[str, Any], rows: int, lines: Sequence[int]) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.lines = lines
+
+    def cells(self, name: str) -> Any:
+        """The cells of column ``name`` (blank when the table has no such column)."""
+        found = self.columns.get(name)
+        return [""] * self.rows if found is None else found
+
+    def texts(self, name: str) -> list[str]:
+        """The cells of column ``name`` as a list of texts."""
+        found = self.cells(name)
+        return found if isinstance(found, list) else list(found.to_pylist())
+
+    def filled(self, name: str) -> bool:
+        """True when column ``name`` has a non-empty cell."""
+        found = self.columns.get(name)
+        if found is None:
+            return False
+        if isinstance(found, list):
+            return any(found)
+        import pyarrow.compute as pc  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        return bool(pc.any(pc.not_equal(found, "")).as_py())
+
+
+#: Tables of at least this many characters (8 MiB) are parsed by pyarrow when it is installed;
+#: below, importing pyarrow (0.2 s, 0.1 GB) costs more than it saves (measured at 10^5 links).
+ARROW_CHARS = 8 << 20
+
+
+def _read_columns(files: TableFiles, name: str) -> _Columns:
+    text = files.text(name, table=True)
+    head, _, body = text.partition("\n")
+    header = [cell.strip() for cell in head.split(",")]
+    allowed = COLUMNS[name]
+    if (
+        len(set(header)) != len(header)
+        or not set(header) <= set(allowed)
+        or not set(REQUIRED_COLUMNS[name]) <= set(header)
+    ):
+        msg = f"{name}: its header has a problem"
+        raise Declined(msg)
+    body = body.removesuffix("\n")
+    if (
+        '"' in text
+        or "\r" in text
+        or "\x00" in text
+        or "\n\n" in body
+        or body.startswith("\n")
+        or body.endswith("\n")
+    ):
+        problems: list[Problem] = []
+        table = read_csv_table(files, name, problems)
+        if problems or table is None:
+            msg = f"{name}: the csv module finds a problem"
+            raise Declined(msg)
+        columns = {column: table.column(column) for column in table.columns}
+        return _Columns(columns, len(table.records), table.lines)
+    if not body:
+        return _Columns({column: [] for column in header}, 0, range(0))
+    rows = body.count("\n") + 1
+    spaced = _edge_space(body)
+    if not spaced and len(text) >= ARROW_CHARS:
+        arrays = _arrow_columns(text, len(header), rows)
+        if arrays is not None:
+            return _Columns(dict(zip(header, arrays, strict=True)), rows, range(2, rows + 2))
+    width = len(header)
+    lines = body.split("\n")
+    if set(map(str.count, lines, repeat(","))) != {width - 1}:
+        msg = f"{name}: a line has too many or too few fields"
+        raise Declined(msg)
+    del lines
+    cells = body.replace("\n", ",").split(",")
+    columns = {column: cells[k::width] for k, column in enumerate(header)}
+    del cells
+    if spaced:
+        columns = {column: list(map(str.strip, values)) for column, values in columns.items()}
+    return _Columns(columns, rows, range(2, rows + 2))
+
+
+def _arrow_columns(text: str, width: int, rows: int) -> list[Any] | None:
+    """The columns of a table without quotes, blank lines or spaced cells, parsed by pyarrow.
+
+    None when pyarrow is not installed or finds a row of another width.
+    """
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import pyarrow.csv as pacsv  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    names = [f"c{k}" for k in range(width)]
+    data = text.encode()
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            # one block: one chunk per column (the columns are then used without a copy)
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=len(data) + 1
+            ),
+            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if table.num_rows != rows:
+        return None
+    return [table.column(k).combine_chunks() for k in range(width)]
+
+
+def _edge_space(body: str) -> bool:
+    """True when a cell of ``body`` (lines of cells) may begin or end with whitespace."""
+    if not body.isascii():
+        return True  # any of Unicode's spaces may be there: strip every cell
+    if body[0] in _SPACES or body[-1] in _SPACES:
+        return True
+    for space in _SPACES:
+        if space in body and any(
+            pair in body for pair in (space + ",", "," + space, space + "\n", "\n" + space)
+        ):
+            return True
+    return False
+
+
+def _read(files: TableFiles, path: str) -> Chain:
+    headers = [h for h in HEADER_FILES if files.exists(h)]
+    if len(headers) != 1 or not all(files.exists(t) for t in TABLES[:3]):
+        msg = "the header file or a table is missing, or two header files"
+        raise Declined(msg)
+    name = headers[0]
+    file = files.file(name)
+    text = files.text(name)
+    header = parse_json(text, file) if name.endswith(".json") else parse_yaml(text, file)
+    root = header.value
+    if header.problems or not isinstance(root, dict) or "nodes" in root:
+        msg = "the header has a problem"
+        raise Declined(msg)
+    tables = {t: _read_columns(files, t) for t in TABLES if files.exists(t)}
+    firms = tables.get("suppliers.csv")
+    if firms is not None and firms.rows:
+        msg = "suppliers.csv has rows"
+        raise Declined(msg)
+    doc = Located({**root, "nodes": tables}, file, positions=header.positions)
+    checker = _FastChecker(doc, root.get("year"))
+    chain = checker.chain(path)
+    if checker.problems or chain is None:
+        msg = "the header has a problem"
+        raise Declined(msg)
+    return chain
+
+
+class _FastChecker(Checker):
+    """The checker of the header (every rule and message), with the nodes read column-wise."""
+
+    def __init__(self, doc: Located, year: Any) -> None:
+        super().__init__(doc, DEFAULT_MAX_ERRORS)
+        self.chain_year = year if type(year) is int else None
+
+    def check_nodes(self, value: Any) -> tuple[Node, ...]:
+        if self.problems:
+            msg = "the header has a problem"
+            raise Declined(msg)
+        return _nodes(self, value)
+
+
+def _slugs(ids: list[str]) -> bool:
+    """True when every id is a slug: lower-case letters and digits in runs joined by single
+    hyphens (tested on all the ids at once, joined by line breaks).
+
+    >>> _slugs(["ore", "chip-2"]), _slugs(["ore", "-chip"]), _slugs(["a--b"]), _slugs(["", "a"])
+    (True, False, False, False)
+    """
+    joined = "\n".join(ids)
+    return (
+        set(joined) <= _SLUG_CHARS | {"\n"}
+        and all(bad not in joined for bad in ("--", "\n-", "-\n", "\n\n"))
+        and joined[:1] not in ("-", "\n", "")
+        and joined[-1:] not in ("-", "\n")
+    )
+
+
+def _codes(cells: Any) -> tuple[np.ndarray, list[str]]:
+    """Each cell's index among the distinct cells, and the distinct cells (a list or pyarrow)."""
+    import numpy as np
+
+    if not isinstance(cells, list):
+        encoded = cells.dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+        return codes, list(encoded.dictionary.to_pylist())
+    distinct = list(dict.fromkeys(cells))
+    place = {text: k for k, text in enumerate(distinct)}
+    return np.fromiter(map(place.__getitem__, cells), np.intp, len(cells)), distinct
+
+
+def _refs(cells: Any, index: dict[str, int], what: str, ids: Any) -> np.ndarray:
+    """The node index of each cell (a list, or a pyarrow array looked up among ``ids``, the
+    node ids as read); declines on an unknown node."""
+    import numpy as np
+
+    if not isinstance(cells, list):
+        import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import pyarrow.compute as pc  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        known = ids if not isinstance(ids, list) else pa.array(ids, type=pa.string())
+        places = pc.index_in(cells, value_set=known)
+        if places.null_count:
+            msg = f"{what} names a node not in nodes.csv"
+            raise Declined(msg)
+        return np.asarray(places.to_numpy(zero_copy_only=False), dtype=np.intp)
+    found = np.fromiter(map(index.get, cells, repeat(-1)), np.intp, len(cells))
+    if len(found) and found.min() < 0:
+        msg = f"{what} names a node not in nodes.csv"
+        raise Declined(msg)
+    return found
+
+
+def _number(text: str, high: float, what: str) -> float:
+    """A number in [0, high] written with digits, ``.``, ``e`` and ``+`` only, or decline."""
+    if not text or not set(text) <= _NUMBER_CHARS:
+        msg = f"{what} {text[:20]!r} is not a plain number"
+        raise Declined(msg)
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{what} {text[:20]!r} is not a number"
+        raise Declined(msg) from None
+    if not 0 <= value <= high:
+        msg = f"{what} {text[:20]!r} is out of range"
+        raise Declined(msg)
+    return value
+
+
+def _mapped(cells: Any, read: Any, *, listed: bool = True) -> Any:
+    """``read`` of each cell, called once per distinct text: a list, or an object array."""
+    codes, distinct = _codes(cells)
+    import numpy as np
+
+    values = np.empty(len(distinct), dtype=object)
+    values[:] = [read(text) for text in distinct]
+    return values[codes].tolist() if listed else values[codes]
+
+
+def _grouped(owners: np.ndarray) -> np.ndarray | None:
+    """The stable order that groups rows by owner; None when they are grouped already."""
+    import numpy as np
+
+    if len(owners) < 2 or bool(np.all(owners[1:] >= owners[:-1])):
+        return None
+    return np.argsort(owners, kind="stable")
+
+
+def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ...]:
+    import numpy as np
+
+    nodes = tables["nodes.csv"]
+    if nodes.filled("basis") or nodes.filled("hs"):
+        msg = "nodes.csv gives a basis or HS codes"
+        raise Declined(msg)
+    ids = nodes.texts("id")
+    count = len(ids)
+    if not count or not _slugs(ids):
+        msg = "no nodes, or an id that is not a slug"
+        raise Declined(msg)
+    index = {node_id: k for k, node_id in enumerate(ids)}
+    if len(index) != count:
+        msg = "a node id is repeated"
+        raise Declined(msg)
+    checker.node_ids = set(index)
+    names = nodes.texts("name")
+    if not all(names):
+        msg = "a node without a name"
+        raise Declined(msg)
+    stages = nodes.texts("stage")
+    if not set(stages) <= checker.stage_set:
+        msg = "an unknown stage"
+        raise Declined(msg)
+    years = _mapped(nodes.cells("year"), _node_year)
+    sigma = _mapped(nodes.cells("substitutability"), _sigma)
+    stock = _mapped(nodes.cells("stock_months"), _stock)
+    estimate = _mapped(nodes.cells("estimate"), _estimate)
+    notes = _mapped(nodes.cells("note"), lambda text: text or None)
+    cell_codes, cell_texts = _codes(nodes.cells("source"))
+    cell_ids = [_cited(checker, text, empty=True) for text in cell_texts]
+
+    # shares.csv: base shares and history, one dict per node and year, in row order
+    shares_of: list[Any] = [None] * count
+    history_of: list[dict[int, dict[str, float]]] | None = None
+    share_codes = np.full(count, -1, dtype=np.intp)
+    share_texts: list[str] = []
+    table = tables["shares.csv"]
+    if table.rows:
+        if table.filled("basis"):
+            msg = "shares.csv gives a basis"
+            raise Declined(msg)
+        owners = _refs(table.cells("node"), index, "shares.csv", nodes.cells("id"))
+        origin_codes, origins = _codes(table.cells("origin"))
+        for origin in origins:
+            if origin != OTHER and not is_country(origin):
+                msg = "a share origin is a region or unknown"
+                raise Declined(msg)
+        values = np.array(_mapped(table.cells("share"), lambda t: _number(t, 1.0, "share")))
+        row_years = np.array(_mapped(table.cells("year"), _share_year))
+        base_years = np.array([y if y is not None else (checker.chain_year or 0) for y in years])
+        dated = np.where(row_years == base_years[owners], 0, row_years)
+        source_codes, share_texts = _codes(table.cells("source"))
+        for text in share_texts:
+            _cited(checker, text, empty=False)
+        distinct_years = np.array(sorted({0, *row_years.tolist()}))
+        if len(distinct_years) > 8:
+            msg = "shares.csv gives more than 7 years"
+            raise Declined(msg)
+        groups = owners * len(distinct_years) + np.searchsorted(distinct_years, dated)
+        if _repeats(groups * len(origins) + origin_codes):
+            msg = "an origin is given twice for a node and year"
+            raise Declined(msg)
+        if np.bincount(groups, weights=values).max() > 1 + SUM_TOLERANCE - _MARGIN:
+            msg = "shares sum to above 1, or near it"
+            raise Declined(msg)
+        if len(share_texts) > 1 and len(_distinct(owners * len(share_texts) + source_codes)) != len(
+            _distinct(owners)
+        ):
+            msg = "a node cites more than one source text in shares.csv"
+            raise Declined(msg)
+        share_codes[owners] = source_codes
+        order = _grouped(owners)
+        if order is not None:
+            owners, origin_codes, values, dated = (
+                owners[order],
+                origin_codes[order],
+                values[order],
+                dated[order],
+            )
+        origin_list = np.array(origins, dtype=object)[origin_codes].tolist()
+        value_list = values.tolist()
+        if not dated.any():
+            owners_of, slices = _runs(owners)
+            split = map(
+                zip, map(origin_list.__getitem__, slices), map(value_list.__getitem__, slices)
+            )
+            for i, made in zip(owners_of, map(dict, split), strict=True):
+                shares_of[i] = made
+        else:
+            history_of = [{} for _ in range(count)]
+            for k, (i, year) in enumerate(zip(owners.tolist(), dated.tolist(), strict=True)):
+                if year:
+                    target = history_of[i].setdefault(year, {})
+                else:
+                    target = shares_of[i]
+                    if target is None:
+                        target = shares_of[i] = {}
+                target[origin_list[k]] = value_list[k]
+    sources = _node_sources(checker, cell_codes, cell_ids, share_codes, share_texts)
+    for k, months in enumerate(stock):
+        if months is not None and not sources[k]:
+            msg = "stock_months without a source"
+            raise Declined(msg)
+
+    # edges.csv: the inputs of each node, in row order
+    inputs_of: list[tuple[Input, ...]] = [()] * count
+    table = tables["edges.csv"]
+    if table.rows:
+        users = _refs(table.cells("node"), index, "edges.csv", nodes.cells("id"))
+        used = _refs(table.cells("input"), index, "edges.csv", nodes.cells("id"))
+        if _repeats(users * count + used):
+            msg = "an input is listed twice for a node"
+            raise Declined(msg)
+        costs = _mapped(table.cells("cost_share"), _cost, listed=False)
+        flags = _mapped(table.cells("essential"), _essential, listed=False)
+        weights = np.array([c or 0.0 for c in costs.tolist()]) if None in costs else costs
+        if np.bincount(users, weights=weights.astype(float)).max() > 1 + SUM_TOLERANCE - _MARGIN:
+            msg = "cost shares sum to above 1, or near it"
+            raise Declined(msg)
+        order = _grouped(users)
+        if order is not None:
+            users, used, costs, flags = users[order], used[order], costs[order], flags[order]
+        links = _bulk(
+            Input,
+            len(users),
+            node=np.array(ids, dtype=object)[used].tolist(),
+            cost_share=costs.tolist(),
+            essential=flags.tolist(),
+        )
+        owners_of, slices = _runs(users)
+        for i, links_of in zip(owners_of, map(tuple, map(links.__getitem__, slices)), strict=True):
+            inputs_of[i] = links_of
+    return tuple(
+        _bulk(
+            Node,
+            count,
+            id=ids,
+            name=names,
+            stage=stages,
+            shares=shares_of,
+            year=years,
+            source=sources,
+            estimate=estimate,
+            note=notes,
+            substitutability=sigma,
+            history=history_of or [{} for _ in range(count)],
+            suppliers=repeat(()),
+            inputs=inputs_of,
+            line=nodes.lines,
+            stock_months=stock,
+            basis=repeat(checker.basis),
+            basis_shares=[{} for _ in range(count)],
+            hs=repeat(()),
+        )
+    )
+
+
+def _bulk(cls: type[Any], count: int, **fields: Iterable[Any]) -> list[Any]:
+    """``count`` objects of the frozen, slotted dataclass ``cls``, built a field at a time.
+
+    The same objects as ``cls(**row)`` for each row of ``fields`` (every field given), at a
+    third of the cost: each slot is filled by its descriptor over all objects at C speed,
+    where the generated ``__init__`` calls ``object.__setattr__`` once per field and object.
+    """
+    names = {f.name for f in dataclasses.fields(cls)}
+    if set(fields) != names or hasattr(cls, "__post_init__"):  # pragma: no cover - a model change
+        msg = f"_bulk needs every field of {cls.__name__} and no __post_init__"
+        raise TypeError(msg)
+    made = list(map(object.__new__, repeat(cls, count)))
+    for name, values in fields.items():
+        deque(map(cls.__dict__[name].__set__, made, values), maxlen=0)
+    return made
+
+
+def _runs(owners: np.ndarray) -> tuple[list[int], list[slice]]:
+    """The distinct owners of sorted ``owners``, and the slice of rows of each."""
+    import numpy as np
+
+    starts = [0, *(np.flatnonzero(owners[1:] != owners[:-1]) + 1).tolist()]
+    ends = [*starts[1:], len(owners)]
+    return owners[starts].tolist(), list(map(slice, starts, ends))
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of ``keys``, sorted (by a sort: numpy's hashing is slower here)."""
+    import numpy as np
+
+    ordered = np.sort(keys)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def _repeats(keys: np.ndarray) -> bool:
+    """True when a value of ``keys`` occurs twice."""
+    return len(_distinct(keys)) != len(keys)
+
+
+def _cited(checker: Checker, text: str, *, empty: bool) -> list[str]:
+    """The source ids of a cell, each defined, marked as used; declines otherwise."""
+    if not text:
+        if empty:
+            return []
+        msg = "a share row without a source"
+        raise Declined(msg)
+    ids = source_list(text)
+    if not ids or not set(ids) <= checker.source_ids:
+        msg = "a source list is empty or names an unknown source"
+        raise Declined(msg)
+    checker.used_sources.update(ids)
+    return ids
+
+
+def _node_sources(
+    checker: Checker,
+    cell_codes: np.ndarray,
+    cell_ids: list[list[str]],
+    share_codes: np.ndarray,
+    share_texts: list[str],
+) -> list[tuple[str, ...]]:
+    """Each node's sources: its own cell's ids, then those of its share rows not yet there."""
+    import numpy as np
+
+    width = len(share_texts) + 1
+    combined = cell_codes * width + share_codes + 1
+    distinct = _distinct(combined)
+    inverse = np.searchsorted(distinct, combined)
+    made = np.empty(len(distinct), dtype=object)
+    for k, key in enumerate(distinct.tolist()):
+        cited = list(cell_ids[key // width])
+        extra = key % width - 1
+        if extra >= 0 and not cited:  # the share rows' list as it is, repeats included
+            cited = source_list(share_texts[extra])
+        elif extra >= 0:
+            for sid in source_list(share_texts[extra]):
+                if sid not in cited:
+                    cited.append(sid)
+        made[k] = tuple(cited)
+    out: list[tuple[str, ...]] = made[inverse].tolist()
+    return out
+
+
+def _node_year(text: str) -> int | None:
+    if not text:
+        return None
+    if not _YEAR.fullmatch(text) or not 1900 <= int(text) <= 2100:
+        msg = "a node's year is not a year from 1900 to 2100"
+        raise Declined(msg)
+    return int(text)
+
+
+def _share_year(text: str) -> int:
+    """A share row's year (0 when blank)."""
+    if not text:
+        return 0
+    if not _YEAR.fullmatch(text) or not 1900 <= int(text) <= 2100:
+        msg = "a share's year is not a year from 1900 to 2100"
+        raise Declined(msg)
+    return int(text)
+
+
+def _sigma(text: str) -> float:
+    return _number(text, 1.0, "substitutability") if text else 0.0
+
+
+def _stock(text: str) -> float | None:
+    return _number(text, MAX_MONTHS, "stock_months") if text else None
+
+
+def _cost(text: str) -> float | None:
+    return _number(text, 1.0, "cost share") if text else None
+
+
+def _estimate(text: str) -> bool:
+    lower = text.lower()
+    if not text or lower in _FALSE:
+        return False
+    if lower in _TRUE:
+        return True
+    msg = "estimate is not true or false"
+    raise Declined(msg)
+
+
+def _essential(text: str) -> bool:
+    lower = text.lower()
+    if not text or lower in _TRUE:
+        return True
+    if lower in _FALSE:
+        return False
+    msg = "essential is not true or false"
+    raise Declined(msg)
