@@ -29,23 +29,26 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from ..errors import ScenarioError
 from ..model import Cut
-from .compiled import BoolArray, Compiled, FloatArray, IntArray
+from .compiled import CHUNK, BoolArray, Compiled, FloatArray, IntArray
 
 __all__ = [
     "MAX_ITERATIONS",
     "MODELS",
     "TOLERANCE",
     "LossModel",
+    "Plan",
     "check_model",
     "cut_matrix",
     "cycle_fixed_point",
     "import_losses",
+    "plan",
     "propagate",
 ]
 
@@ -132,6 +135,216 @@ def import_losses(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Links:
+    r"""The input links that count for a set of rows, in jagged-diagonal order.
+
+    Column :math:`j` holds the :math:`j`-th counted link (in link order) of every row that has
+    one: sources ``src[bounds[j]:bounds[j + 1]]`` (cost shares ``weight``) for the rows at
+    positions ``pos[bounds[j]:bounds[j + 1]]`` of ``rows``, or, when ``pos`` is None (rows
+    sorted by their number of counted links, most first), for ``rows[:bounds[j + 1] -
+    bounds[j]]``. Combining the columns in turn adds each row's terms in link order: the
+    same operations, in the same order, as a reduction over each row's links.
+    """
+
+    rows: IntArray
+    src: IntArray
+    weight: FloatArray
+    bounds: tuple[int, ...]
+    pos: IntArray | None
+
+
+def _links(c: Compiled, rows: IntArray, keep: BoolArray, *, sort: bool) -> _Links:
+    """The links ``keep`` marks (a links mask) of ``rows``; with ``sort``, the rows reordered
+    by their number of such links, most first (stable)."""
+    starts = c.in_ptr[rows]
+    counts = c.in_ptr[rows + 1] - starts
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(rows.size, dtype=np.intp), counts)
+    before = np.cumsum(counts) - counts
+    links = np.repeat(starts - before, counts) + np.arange(total, dtype=np.intp)
+    kept = keep[links]
+    links, owner = links[kept], owner[kept]
+    number = np.bincount(owner, minlength=rows.size)
+    if sort:
+        order = np.argsort(-number, kind="stable")
+        rows, number = rows[order], number[order]
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.size, dtype=np.intp)
+        owner = inverse[owner]
+        regroup = np.argsort(owner, kind="stable")
+        links, owner = links[regroup], owner[regroup]
+    rank = np.arange(links.size, dtype=np.intp) - (np.cumsum(number) - number)[owner]
+    columns = np.argsort(rank, kind="stable")
+    bounds = np.zeros(int(rank.max()) + 2 if rank.size else 1, dtype=np.intp)
+    np.cumsum(np.bincount(rank), out=bounds[1:])
+    return _Links(
+        rows,
+        c.in_src[links[columns]],
+        c.in_cost[links[columns]],
+        tuple(bounds.tolist()),
+        None if sort else owner[columns],
+    )
+
+
+def _combine(
+    links: _Links,
+    d: FloatArray,
+    q: FloatArray,
+    buffered: BoolArray | None,
+    leontief: bool,
+    first: int = 0,
+    stop: int | None = None,
+) -> None:
+    r"""Combine into ``d`` the losses that rows ``first`` to ``stop - 1`` of ``links`` read
+    from their inputs: :math:`d \leftarrow \max(d, q_i)` (leontief) or :math:`d \leftarrow d +
+    w_i q_i` (linear), one column of links after the other (link order within each row).
+
+    ``d`` holds those rows (``stop - first`` of them); ``q`` is indexed by ``links.src``; an
+    input marked in ``buffered`` (indexed alike) reads 0.
+    """
+    end = links.rows.size if stop is None else stop
+    for j in range(len(links.bounds) - 1):
+        a, b = links.bounds[j], links.bounds[j + 1]
+        if links.pos is None:
+            if b - a <= first:
+                break
+            src = links.src[a + first : a + min(end, b - a)]
+            weight = links.weight[a + first : a + min(end, b - a)]
+            target: slice | IntArray = slice(0, src.size)
+        else:
+            src, weight, target = links.src[a:b], links.weight[a:b], links.pos[a:b]
+        seen = np.take(q, src, axis=0)
+        if buffered is not None:
+            seen[np.take(buffered, src, axis=0)] = 0.0
+        if leontief:
+            if isinstance(target, slice):
+                np.maximum(d[target], seen, out=d[target])
+            else:
+                d[target] = np.maximum(d[target], seen)
+        else:
+            seen *= weight[:, None]
+            if isinstance(target, slice):
+                d[target] += seen
+            else:
+                d[target] = d[target] + seen
+
+
+@dataclass(frozen=True, slots=True)
+class _Cycles:
+    """The cyclic components of one generation, solved side by side (see :func:`_solve`)."""
+
+    components: tuple[tuple[int, ...], ...]
+    members: IntArray
+    #: Links from outside the components (into ``base``), rows ``members``.
+    outside: _Links
+    #: For each position k: members at position k of their component (indices into
+    #: ``members``), those components, and their inside links (sources: indices into ``members``).
+    positions: tuple[tuple[IntArray, IntArray, _Links], ...]
+
+
+def _cycles(c: Compiled, components: Sequence[tuple[int, ...]], counted: BoolArray) -> _Cycles:
+    members = np.array([x for m in components for x in m], dtype=np.intp)
+    label = np.full(c.size, -1, dtype=np.intp)
+    local = np.full(c.size, -1, dtype=np.intp)
+    comp = np.repeat(np.arange(len(components), dtype=np.intp), [len(m) for m in components])
+    label[members] = comp
+    local[members] = np.arange(members.size, dtype=np.intp)
+    inside = label[c.in_src] == label[c.in_user]
+    inside &= label[c.in_user] >= 0
+    position = np.concatenate([np.arange(len(m), dtype=np.intp) for m in components])
+    positions = []
+    for k in range(max(len(m) for m in components)):
+        at = np.flatnonzero(position == k)
+        found = _links(c, members[at], counted & inside, sort=False)
+        positions.append((at, comp[at], _Links(at, local[found.src], found.weight, found.bounds, found.pos)))
+    return _Cycles(
+        tuple(components),
+        members,
+        _links(c, members, counted & ~inside, sort=False),
+        tuple(positions),
+    )
+
+
+def _solve(
+    c: Compiled,
+    cycles: _Cycles,
+    imports: FloatArray,
+    base: FloatArray,
+    leontief: bool,
+    buffered: BoolArray | None,
+) -> tuple[FloatArray, FloatArray]:
+    r"""Gauss-Seidel on each component of ``cycles`` from zero loss, the components side by side.
+
+    ``imports`` and ``base`` are ``members x S``. A sweep updates each component's members in
+    their order, each from the latest values of the others (:math:`d = \mathrm{base}` combined
+    with the inside inputs, then :math:`q = \min(1, m + s_n(P) d)`); a column of a component
+    stops changing once no member moved by more than :data:`TOLERANCE` in a sweep.
+    """
+    width = imports.shape[1]
+    share = c.domestic[cycles.members]
+    q = np.zeros((cycles.members.size, width), dtype=np.float64)
+    dom = np.zeros_like(q)
+    active = np.ones((len(cycles.components), width), dtype=np.bool_)
+    for _ in range(MAX_ITERATIONS):
+        change = np.zeros(active.shape, dtype=np.float64)
+        for at, comp, inside in cycles.positions:
+            d = base[at].copy()
+            _combine(inside, d, q, buffered, leontief)
+            if not leontief:
+                np.minimum(d, 1.0, out=d)
+            domestic = share[at, None] * d
+            value = np.minimum(imports[at] + domestic, 1.0)
+            change[comp] = np.maximum(change[comp], np.abs(value - q[at]))
+            now = active[comp]
+            q[at] = np.where(now, value, q[at])
+            dom[at] = np.where(now, domestic, dom[at])
+        active &= change > TOLERANCE
+        if not active.any():
+            return q, dom
+    stuck = int(np.flatnonzero(active.any(axis=1))[0])
+    names = ", ".join(c.nodes[x] for x in cycles.components[stuck])
+    msg = (
+        f"the losses on the cycle {names} did not converge in {MAX_ITERATIONS:,} iterations; "
+        "lower a cost share on the cycle or use the leontief model"
+    )
+    raise ScenarioError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The order of a propagation and the links each step reads, built once for a compiled
+    chain and a model (:func:`plan`) and reused by every batch (``propagate(plan=...)``)."""
+
+    model: LossModel
+    #: Per generation: its acyclic rows' links (rows sorted by links, most first), and its
+    #: cyclic components (None when it has none).
+    steps: tuple[tuple[_Links, _Cycles | None], ...]
+
+
+def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = None) -> Plan:
+    """The :class:`Plan` of ``c`` for ``model``; with ``only`` (a nodes mask), for the marked
+    nodes and the cyclic components holding one of them only.
+
+    The links that count are the essential ones (leontief) or those with a cost share
+    (linear): another link adds nothing (a maximum with 0, or 0 added).
+    """
+    leontief = check_model(model) == "leontief"
+    counted = c.in_essential.copy() if leontief else c.in_cost != 0
+    by_generation: dict[int, list[tuple[int, ...]]] = {}
+    for members, g in zip(c.cyclic, c.cyclic_generation, strict=True):
+        if only is None or only[list(members)].any():
+            by_generation.setdefault(g, []).append(members)
+    steps = []
+    for g, rows in enumerate(c.by_generation):
+        chosen = rows if only is None else rows[only[rows]]
+        groups = by_generation.get(g)
+        steps.append(
+            (_links(c, chosen, counted, sort=True), _cycles(c, groups, counted) if groups else None)
+        )
+    return Plan(model, tuple(steps))
+
+
 def propagate(
     c: Compiled,
     imports: FloatArray,
@@ -141,6 +354,7 @@ def propagate(
     *,
     start: tuple[FloatArray, FloatArray] | None = None,
     dirty: BoolArray | None = None,
+    plan: Plan | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Propagate a batch of scenarios; return the losses :math:`q` and their domestic parts.
 
@@ -153,12 +367,21 @@ def propagate(
     ``start``: exact when ``dirty`` holds every node whose imports, shock or inputs' ``buffered``
     changed since that call and everything downstream of them
     (:meth:`~chokepoint.core.compiled.Compiled.downstream`), as the time model's events do.
+    ``plan`` (:func:`plan` of ``c`` and ``model``) saves building the order and the links of
+    each step again when many batches are propagated (Monte Carlo); it is ignored with
+    ``dirty``.
 
     .. math::
 
         q_n = \min\bigl(1, (1 - \sigma_n) m_n + s_n(P)\, d_n\bigr), \qquad
         d_n = \max\bigl(h_n, \max_{i \in E_n} q_i\bigr) \ \text{or}\
         \min\bigl(1, h_n + \textstyle\sum_i w_{ni} q_i\bigr)
+
+    Each generation's acyclic nodes take one step: their inputs' losses are gathered one
+    column of links at a time (jagged-diagonal order: the first counted input of every node,
+    then the second, ...) and combined into :math:`d` in place, in pieces of at most
+    :data:`~chokepoint.core.compiled.CHUNK` cells; then the generation's cyclic components are
+    solved side by side (Gauss-Seidel, :func:`cycle_fixed_point`).
 
     Returns
     -------
@@ -184,7 +407,7 @@ def propagate(
     if imports.ndim != 2 or imports.shape[0] != c.size:
         msg = f"imports must have shape (nodes, S) = ({c.size}, S), not {imports.shape}"
         raise ScenarioError(msg)
-    h = np.zeros_like(imports) if shocks is None else np.asarray(shocks, dtype=np.float64)
+    h = None if shocks is None else np.asarray(shocks, dtype=np.float64)
     width = imports.shape[1]
     visit = None
     if start is not None and dirty is not None:
@@ -200,49 +423,29 @@ def propagate(
         if buffered.shape != imports.shape:
             msg = f"buffered must have the shape of imports {imports.shape}, not {buffered.shape}"
             raise ScenarioError(msg)
-
-    def read(nodes: IntArray) -> FloatArray:
-        """The losses users read from ``nodes``: 0 from a node whose stock still covers it."""
-        if buffered is None:
-            return q[nodes]
-        out: FloatArray = np.where(buffered[nodes], 0.0, q[nodes])
-        return out
-
-    def essential(links: IntArray) -> FloatArray:
-        out: FloatArray = np.where(c.in_essential[links, None], read(c.in_src[links]), 0.0)
-        return out
-
-    def weighted(links: IntArray) -> FloatArray:
-        out: FloatArray = c.in_cost[links, None] * read(c.in_src[links])
-        return out
-
-    def rows_step(rows: IntArray) -> None:
-        if leontief:
-            d = c.reduce_inputs(np.maximum, rows, h[rows], essential)
-        else:
-            d = np.minimum(c.reduce_inputs(np.add, rows, h[rows], weighted), 1.0)
-        dom[rows] = c.domestic[rows, None] * d
-        q[rows] = np.minimum(imports[rows] + dom[rows], 1.0)
-
-    def cycle_step(members: tuple[int, ...]) -> None:
-        rows = list(members)
-        inside = set(members)
-        base = h[rows].copy()  # d from the shocks and the inputs outside the component
-        for k, x in enumerate(members):
-            for e in range(int(c.in_ptr[x]), int(c.in_ptr[x + 1])):
-                i = int(c.in_src[e])
-                if i in inside:
-                    continue
-                seen = q[i] if buffered is None else np.where(buffered[i], 0.0, q[i])
-                if leontief and c.in_essential[e]:
-                    np.maximum(base[k], seen, out=base[k])
-                elif not leontief and c.in_cost[e]:
-                    base[k] += c.in_cost[e] * seen
-        covered = None if buffered is None else buffered[rows]
-        q[rows], dom[rows] = cycle_fixed_point(c, members, imports[rows], base, leontief, covered)
-
-    c.walk(width, rows_step, cycle_step, visit)
+    if visit is not None or plan is None or plan.model != model:
+        plan = _plan_of(c, model, visit)
+    piece = max(1, CHUNK // max(width, 1))
+    for links, cycles in plan.steps:
+        for first in range(0, links.rows.size, piece):
+            stop = min(links.rows.size, first + piece)
+            rows = links.rows[first:stop]
+            d = np.zeros((rows.size, width)) if h is None else h[rows]
+            _combine(links, d, q, buffered, leontief, first, stop)
+            if not leontief:
+                np.minimum(d, 1.0, out=d)
+            dom[rows] = c.domestic[rows, None] * d
+            q[rows] = np.minimum(imports[rows] + dom[rows], 1.0)
+        if cycles is not None:
+            rows = cycles.members
+            base = np.zeros((rows.size, width)) if h is None else h[rows]
+            _combine(cycles.outside, base, q, buffered, leontief)
+            covered = None if buffered is None else buffered[rows]
+            q[rows], dom[rows] = _solve(c, cycles, imports[rows], base, leontief, covered)
     return q, dom
+
+
+_plan_of = plan
 
 
 def cycle_fixed_point(
@@ -267,44 +470,6 @@ def cycle_fixed_point(
     ScenarioError
         When a column does not converge within :data:`MAX_ITERATIONS`.
     """
-    where = {x: k for k, x in enumerate(members)}
-    links = [
-        [
-            (where[int(c.in_src[e])], float(c.in_cost[e]), bool(c.in_essential[e]))
-            for e in range(int(c.in_ptr[x]), int(c.in_ptr[x + 1]))
-            if int(c.in_src[e]) in where
-        ]
-        for x in members
-    ]
-    share = [float(c.domestic[x]) for x in members]
-    width = imports.shape[1]
-    q = np.zeros((len(members), width), dtype=np.float64)
-    dom = np.zeros_like(q)
-    active = np.ones(width, dtype=np.bool_)
-    for _ in range(MAX_ITERATIONS):
-        change = np.zeros(width, dtype=np.float64)
-        for k, inputs in enumerate(links):
-            d = base[k].copy()
-            for i, w, is_essential in inputs:
-                seen = q[i] if buffered is None else np.where(buffered[i], 0.0, q[i])
-                if leontief:
-                    if is_essential:
-                        np.maximum(d, seen, out=d)
-                elif w:
-                    d += w * seen
-            if not leontief:
-                np.minimum(d, 1.0, out=d)
-            domestic = share[k] * d
-            value = np.minimum(imports[k] + domestic, 1.0)
-            np.maximum(change, np.abs(value - q[k]), out=change)
-            q[k] = np.where(active, value, q[k])
-            dom[k] = np.where(active, domestic, dom[k])
-        active &= change > TOLERANCE
-        if not active.any():
-            return q, dom
-    names = ", ".join(c.nodes[x] for x in members)
-    msg = (
-        f"the losses on the cycle {names} did not converge in {MAX_ITERATIONS:,} iterations; "
-        "lower a cost share on the cycle or use the leontief model"
-    )
-    raise ScenarioError(msg)
+    counted = c.in_essential.copy() if leontief else c.in_cost != 0
+    cycles = _cycles(c, [tuple(members)], counted)
+    return _solve(c, cycles, np.asarray(imports, dtype=np.float64), base, leontief, buffered)
