@@ -79,7 +79,7 @@ from ..io.schema import MAX_MONTHS
 from ..model import OTHER, Chain, Cut
 from .compiled import BoolArray, Compiled, FloatArray, IntArray, compile_chain
 from .metrics import rests_on_unknown
-from .propagate import LossModel, check_model, import_losses, propagate
+from .propagate import LossModel, Plan, check_model, cut_imports, import_losses, plan, propagate
 
 __all__ = [
     "BINS",
@@ -152,7 +152,7 @@ class SeverityDist:
             return self.a / (self.a + self.b)
         return 0.5
 
-    def draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> FloatArray:
+    def draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> FloatArray:
         """Draw severities of the given shape (nothing is drawn for ``fixed``)."""
         if self.kind == "fixed":
             return np.full(shape, self.a, dtype=np.float64)
@@ -839,11 +839,12 @@ class _Open:
         engine: _Engine,
         q: FloatArray,
         worst: FloatArray,
-        cut: BoolArray,
+        cuts: tuple[IntArray, IntArray],
         course: tuple[FloatArray, FloatArray] | None = None,
     ) -> bool:
-        """Add ``q`` (finals x k), the samples' :math:`L` and cuts, and with durations their
-        cumulative losses and TTS (finals x k each); True once the block is full."""
+        """Add ``q`` (finals x k), the samples' :math:`L` and cuts (samples, from 0, and
+        pairs, sample after sample), and with durations their cumulative losses and TTS
+        (finals x k each); True once the block is full."""
         b, k = self.block, worst.size
         if b.time is not None and course is not None:
             cumulative, tts = course
@@ -861,8 +862,11 @@ class _Open:
         np.minimum(b.low, q.min(axis=1, initial=np.inf), out=b.low)
         np.maximum(b.high, q.max(axis=1, initial=-np.inf), out=b.high)
         b.worst[self.done : self.done + k] = worst
-        b.pairs.add(cut, worst)
-        b.origins.add(engine.origin_hits(cut), worst)
+        sample, pair = cuts
+        b.pairs.add(sample, pair, worst)
+        hit = np.zeros((k, len(engine.origin_names)), dtype=np.bool_)
+        hit[sample, engine.group[pair]] = True
+        b.origins.add(*np.nonzero(hit), worst)
         self.done += k
         return self.done == b.worst.size
 
@@ -907,28 +911,53 @@ def _blocks(
             stop = min(position + size, (index + 1) * BLOCK)
             parts.append((current, stop - at))
             at = stop
-        # sample-major draws: sample k of a block always takes the same numbers
-        cut = np.concatenate([o.cut_rng.random((k, count)) < draw.p_cut for o, k in parts])
-        kappa = np.concatenate([draw.dist.draw(o.severity_rng, (k, count)) for o, k in parts])
-        kappa[~cut] = 0.0
-        q = engine.losses(kappa.T)  # finals x samples
+        # sample-major draws: sample k of a block always takes the same numbers; the cuts
+        # listed sample after sample, pair after pair; their severities drawn in that order
+        where = np.concatenate(
+            [
+                np.flatnonzero(o.cut_rng.random((k, count)).reshape(-1) < draw.p_cut)
+                + offset * count
+                for (o, k), offset in zip(parts, _offsets(parts), strict=True)
+            ]
+        )
+        sample, pair = np.divmod(where, count)
+        del where
+        edges = np.searchsorted(sample, [*_offsets(parts), size])
+        severity = np.concatenate(
+            [
+                draw.dist.draw(o.severity_rng, (int(edges[j + 1] - edges[j]),))
+                for j, (o, _) in enumerate(parts)
+            ]
+        )
+        q = engine.losses_of(sample, pair, severity, size)  # finals x samples
         course = None
         if draw.months is not None:
+            kappa = np.zeros((size, count), dtype=np.float64)
+            kappa[sample, pair] = severity
             durations = np.concatenate([draw.months.draw(o.months_rng, k) for o, k in parts])
             course = engine.course(kappa, durations, draw)
-        del kappa
+            del kappa
+        del severity
         worst = q[engine.known].max(axis=0) if engine.known.any() else np.zeros(size)
-        offset = 0
-        for o, k in parts:
+        for j, ((o, k), offset) in enumerate(zip(parts, _offsets(parts), strict=True)):
             window = slice(offset, offset + k)
             part = None if course is None else (course[0][:, window], course[1][:, window])
-            if o.add(engine, q[:, window], worst[window], cut[window], part):
+            mine = slice(int(edges[j]), int(edges[j + 1]))
+            cuts = (sample[mine] - offset, pair[mine])
+            if o.add(engine, q[:, window], worst[window], cuts, part):
                 yield o.block
-            offset += k
-        del cut, q
+        del sample, pair, q
         position += size
         if progress is not None:
             progress(position, draw.samples)
+
+
+def _offsets(parts: Sequence[tuple[_Open, int]]) -> list[int]:
+    """Where each part of a chunk starts (its first sample's column)."""
+    starts = [0]
+    for _, k in parts[:-1]:
+        starts.append(starts[-1] + k)
+    return starts
 
 
 def _run_blocks(engine: _Engine, draw: _Draw, first: int, stop: int) -> list[_Block]:
@@ -997,22 +1026,26 @@ class _Summary:
     def count(self, codes: npt.NDArray[np.uint16]) -> None:
         """Add loss codes (finals x samples) to the histograms.
 
-        The cells hit are found by sorting the codes (``np.unique``), so the cost follows the
-        codes counted, not the size of the histograms.
+        Each code adds 1 to its cell's low byte in place (``np.add.at``, wrapping at 256);
+        at most 255 samples at a time, so a cell wraps at most once, exactly when its byte
+        comes out below what it was, and then carries 1. The cost follows the codes counted,
+        not the size of the histograms.
         """
         width = BINS + 2
         flat = self.hist.reshape(-1)
-        step = max(1, _SUMMARY_CELLS // max(1, codes.shape[1]))
-        for top in range(0, codes.shape[0] if codes.shape[1] else 0, step):
-            keys = codes[top : top + step].astype(np.int64)
-            keys += (np.arange(top, top + keys.shape[0], dtype=np.int64) * width)[:, None]
-            cells, counts = np.unique(keys, return_counts=True)
-            total = flat[cells] + counts
-            flat[cells] = total & 255
-            over = np.flatnonzero(total > 255)
-            if over.size:
-                self.pending.append((cells[over], total[over] >> 8))
-                self.pending_size += over.size
+        for left in range(0, codes.shape[1], 255):
+            part = codes[:, left : left + 255]
+            step = max(1, _SUMMARY_CELLS // max(1, part.shape[1]))
+            for top in range(0, part.shape[0], step):
+                keys = part[top : top + step].astype(np.intp)
+                keys += (np.arange(top, top + keys.shape[0], dtype=np.intp) * width)[:, None]
+                keys = keys.reshape(-1)
+                before = flat[keys]
+                np.add.at(flat, keys, np.uint8(1))
+                wrapped = np.unique(keys[flat[keys] < before])
+                if wrapped.size:
+                    self.pending.append((wrapped, np.ones(wrapped.size, dtype=np.int64)))
+                    self.pending_size += wrapped.size
         if self.pending_size > max(_CARRY_PENDING, self.carry.size):
             self._settle()
 
@@ -1144,9 +1177,13 @@ class _Engine:
     origin_names: Sequence[str]
     order: IntArray
     starts: IntArray
+    #: Each pair's origin (a position in :attr:`origin_names`).
+    group: IntArray
     #: With durations: the compiled chain without its regions, so that a cut of a region key
     #: at a node reaches that key alone (a pair, as the static samples cut it).
     timed: Compiled | None = None
+    #: The propagation's plan, built once per run (:func:`~chokepoint.core.propagate.plan`).
+    plan: Plan | None = None
 
     def course(
         self, kappa: FloatArray, durations: FloatArray, draw: _Draw
@@ -1172,9 +1209,13 @@ class _Engine:
         )
         return batch.cumulative, batch.tts
 
-    def losses(self, kappa: FloatArray) -> FloatArray:
+    def losses_of(
+        self, sample: IntArray, pair: IntArray, severity: FloatArray, width: int
+    ) -> FloatArray:
+        """The ``finals x width`` losses of the cuts listed (sample, pair, severity)."""
         c = self.compiled
-        q, _ = propagate(c, import_losses(c, kappa), None, self.model)
+        imports = cut_imports(c, pair, sample, severity, width)
+        q, _ = propagate(c, imports, None, self.model, plan=self.plan)
         out: FloatArray = q[c.finals]
         return out
 
@@ -1211,6 +1252,8 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
         list(index),
         order,
         np.searchsorted(group[order], np.arange(len(index))),
+        group,
+        plan=plan(c, model),
     )
 
 
@@ -1235,9 +1278,7 @@ def _unknown_finals(c: Compiled, model: LossModel) -> dict[int, str]:
     return out
 
 
-#: From this many drivers, each sample's loss is added to the running sums in place; below, a
-#: block of :data:`_ADD_CELLS` cells is accumulated at once.
-_ADD_WIDE = 1024
+#: Cells of a block of rows added at once in order (:func:`_add_in_order`).
 _ADD_CELLS = 1 << 16
 
 
@@ -1249,27 +1290,18 @@ class _Totals:
         self.loss = np.zeros(size, dtype=np.float64)
         self.tail = np.zeros(size, dtype=np.int64)
 
-    def add(self, hit: BoolArray, worst: FloatArray) -> None:
-        """Count a chunk's ``samples x drivers`` indicators; add each sample's :math:`L`.
+    def add(self, sample: IntArray, driver: IntArray, worst: FloatArray) -> None:
+        """Count a chunk's cuts (``driver`` cut in ``sample``, listed sample after sample);
+        add each sample's :math:`L` to the drivers cut in it.
 
-        The losses are added sample after sample, as one sum over every sample would add them,
-        so the totals (and the means) do not depend on the chunks; a zero adds nothing and is
-        skipped. Many drivers: one addition in place per sample; few: ``np.add.accumulate``
-        down a block of samples, the running totals first (the same additions, in one call).
+        The losses are added sample after sample (``np.add.at`` works through the list in
+        order), as one sum over every sample would add them, so the totals (and the means) do
+        not depend on the chunks; a zero adds nothing and is skipped.
         """
-        self.cut += hit.sum(axis=0)
-        rows = np.flatnonzero(worst > 0)
-        if self.loss.size >= _ADD_WIDE:
-            for k in rows.tolist():
-                np.add(self.loss, worst[k], out=self.loss, where=hit[k])
-            return
-        step = max(1, _ADD_CELLS // self.loss.size)
-        for start in range(0, rows.size, step):
-            part = rows[start : start + step]
-            terms = np.empty((part.size + 1, self.loss.size), dtype=np.float64)
-            terms[0] = self.loss
-            np.multiply(hit[part], worst[part, None], out=terms[1:])
-            self.loss = np.add.accumulate(terms, axis=0)[-1].copy()
+        self.cut += np.bincount(driver, minlength=self.cut.size)
+        loss = worst[sample]
+        some = loss > 0
+        np.add.at(self.loss, driver[some], loss[some])
 
 
 #: A gap between tail samples is jumped over (not drawn through) from this many draws.

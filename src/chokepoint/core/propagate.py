@@ -45,6 +45,7 @@ __all__ = [
     "LossModel",
     "Plan",
     "check_model",
+    "cut_imports",
     "cut_matrix",
     "cycle_fixed_point",
     "import_losses",
@@ -119,18 +120,51 @@ def import_losses(
     r"""Import losses net of substitution, :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`.
 
     ``kappa`` is ``pairs x S`` (:func:`cut_matrix`); ``substitution`` overrides
-    :math:`\sigma_n` of the nodes it names, in every column. Returns a ``nodes x S`` matrix.
+    :math:`\sigma_n` of the nodes it names, in every column. Returns a ``nodes x S`` matrix
+    (:func:`cut_imports` of the non-zero cuts).
     """
     kappa = np.asarray(kappa, dtype=np.float64)
     if kappa.ndim != 2 or kappa.shape[0] != c.pair_share.size:
         msg = f"kappa must have shape (pairs, S) = ({c.pair_share.size}, S), not {kappa.shape}"
         raise ScenarioError(msg)
+    pair, column = np.nonzero(kappa)
+    return cut_imports(c, pair, column, kappa[pair, column], kappa.shape[1], substitution)
+
+
+def cut_imports(
+    c: Compiled,
+    pair: IntArray,
+    column: IntArray,
+    severity: FloatArray,
+    width: int,
+    substitution: Mapping[str, float] | None = None,
+) -> FloatArray:
+    r"""Import losses net of substitution, :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`,
+    from a list of cuts: pair ``pair[k]`` cut at severity ``severity[k]`` in column
+    ``column[k]`` (of ``width``); the pairs not listed are not cut.
+
+    Each node's terms :math:`s_n(c) \kappa(c, n)` are added in the order of the list (pair
+    order when the list is sorted by pair within each column, as :func:`import_losses` gives
+    it), from 0. Returns a ``nodes x S`` matrix.
+
+    >>> from chokepoint.core.compiled import compile_chain
+    >>> from chokepoint import load_chain
+    >>> c = compile_chain(load_chain("robots"))
+    >>> p = c.pair_ptr[c.index["reducers"]]  # JP at reducers, share 0.614 (sigma 0)
+    >>> m = cut_imports(c, np.array([p]), np.array([1]), np.array([0.5]), 2)
+    >>> [round(float(v), 4) for v in m[c.index["reducers"]]]
+    [0.0, 0.307]
+    """
     sigma = c.substitutability
     if substitution:
         sigma = sigma.copy()
         for node, value in substitution.items():
             sigma[c.index[node]] = value
-    summed = c.reduce_pairs(c.pair_share[:, None] * kappa)
+    summed = np.bincount(
+        c.pair_row[pair] * width + column,
+        weights=c.pair_share[pair] * severity,
+        minlength=c.size * width,
+    ).reshape(c.size, width)
     out: FloatArray = summed * (1.0 - sigma)[:, None]
     return out
 
