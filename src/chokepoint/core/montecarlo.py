@@ -1179,6 +1179,8 @@ class _Engine:
     starts: IntArray
     #: Each pair's origin (a position in :attr:`origin_names`).
     group: IntArray
+    #: The final products' rows in the plan's order.
+    final_rows: IntArray
     #: With durations: the compiled chain without its regions, so that a cut of a region key
     #: at a node reaches that key alone (a pair, as the static samples cut it).
     timed: Compiled | None = None
@@ -1214,9 +1216,9 @@ class _Engine:
     ) -> FloatArray:
         """The ``finals x width`` losses of the cuts listed (sample, pair, severity)."""
         c = self.compiled
-        imports = cut_imports(c, pair, sample, severity, width)
-        q, _ = propagate(c, imports, None, self.model, plan=self.plan)
-        out: FloatArray = q[c.finals]
+        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan)
+        q, _ = propagate(c, imports, None, self.model, plan=self.plan, ordered=True)
+        out: FloatArray = q[self.final_rows]
         return out
 
     def origin_hits(self, cut: BoolArray) -> BoolArray:
@@ -1234,6 +1236,7 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
     with paused():
         c = compile_chain(chain, perspective, year)
     unknown = _unknown_finals(c, model)
+    steps = plan(c, model)
     index: dict[str, int] = {}
     group = np.array([index.setdefault(o, len(index)) for o in c.pair_origin], dtype=np.intp)
     order = np.argsort(group, kind="stable")
@@ -1253,7 +1256,8 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
         order,
         np.searchsorted(group[order], np.arange(len(index))),
         group,
-        plan=plan(c, model),
+        steps.position[c.finals],
+        plan=steps,
     )
 
 

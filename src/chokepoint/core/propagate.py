@@ -138,6 +138,7 @@ def cut_imports(
     severity: FloatArray,
     width: int,
     substitution: Mapping[str, float] | None = None,
+    plan: Plan | None = None,
 ) -> FloatArray:
     r"""Import losses net of substitution, :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`,
     from a list of cuts: pair ``pair[k]`` cut at severity ``severity[k]`` in column
@@ -145,7 +146,8 @@ def cut_imports(
 
     Each node's terms :math:`s_n(c) \kappa(c, n)` are added in the order of the list (pair
     order when the list is sorted by pair within each column, as :func:`import_losses` gives
-    it), from 0. Returns a ``nodes x S`` matrix.
+    it), from 0. Returns a ``nodes x S`` matrix, its rows in the order of ``plan`` when one
+    is given (``propagate(..., plan=plan, ordered=True)`` takes it as it is).
 
     >>> from chokepoint.core.compiled import compile_chain
     >>> from chokepoint import load_chain
@@ -160,12 +162,14 @@ def cut_imports(
         sigma = sigma.copy()
         for node, value in substitution.items():
             sigma[c.index[node]] = value
+    rows = c.pair_row[pair] if plan is None else plan.position[c.pair_row[pair]]
     summed = np.bincount(
-        c.pair_row[pair] * width + column,
+        rows * width + column,
         weights=c.pair_share[pair] * severity,
         minlength=c.size * width,
     ).reshape(c.size, width)
-    out: FloatArray = summed * (1.0 - sigma)[:, None]
+    kept = 1.0 - (sigma if plan is None else sigma[plan.order])
+    out: FloatArray = summed * kept[:, None]
     return out
 
 
@@ -348,12 +352,21 @@ def _solve(
 @dataclass(frozen=True, slots=True)
 class Plan:
     """The order of a propagation and the links each step reads, built once for a compiled
-    chain and a model (:func:`plan`) and reused by every batch (``propagate(plan=...)``)."""
+    chain and a model (:func:`plan`) and reused by every batch (``propagate(plan=...)``).
+
+    The nodes are renumbered in the order they are computed (:attr:`order`: node ``order[k]``
+    is row ``k``), so that each step reads and writes a contiguous block of rows.
+    """
 
     model: LossModel
-    #: Per generation: its acyclic rows' links (rows sorted by links, most first), and its
-    #: cyclic components (None when it has none).
-    steps: tuple[tuple[_Links, _Cycles | None], ...]
+    #: The nodes in the order of computation (visited ones first), and each node's row.
+    order: IntArray
+    position: IntArray
+    #: :math:`s_n(P)` of each row.
+    domestic: FloatArray
+    #: Per generation: its first row, its acyclic rows' links (sources as rows; rows sorted by
+    #: links, most first), and its cyclic components, whose members follow (None: it has none).
+    steps: tuple[tuple[int, _Links, _Cycles | None], ...]
 
 
 def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = None) -> Plan:
@@ -369,14 +382,42 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
     for members, g in zip(c.cyclic, c.cyclic_generation, strict=True):
         if only is None or only[list(members)].any():
             by_generation.setdefault(g, []).append(members)
-    steps = []
+    found: list[tuple[_Links, _Cycles | None]] = []
+    parts: list[IntArray] = []
     for g, rows in enumerate(c.by_generation):
         chosen = rows if only is None else rows[only[rows]]
         groups = by_generation.get(g)
-        steps.append(
-            (_links(c, chosen, counted, sort=True), _cycles(c, groups, counted) if groups else None)
-        )
-    return Plan(model, tuple(steps))
+        links = _links(c, chosen, counted, sort=True)
+        cycles = _cycles(c, groups, counted) if groups else None
+        found.append((links, cycles))
+        parts += [links.rows] if cycles is None else [links.rows, cycles.members]
+    seen = np.zeros(c.size, dtype=np.bool_)
+    order = np.concatenate([np.zeros(0, dtype=np.intp), *parts])
+    seen[order] = True
+    order = np.concatenate([order, np.flatnonzero(~seen)]).astype(np.intp)
+    position = np.empty(c.size, dtype=np.intp)
+    position[order] = np.arange(c.size, dtype=np.intp)
+    steps = []
+    first = 0
+    for links, cycles in found:
+        moved = _Links(links.rows, position[links.src], links.weight, links.bounds, links.pos)
+        if cycles is not None:
+            outside = cycles.outside
+            cycles = _Cycles(
+                cycles.components,
+                cycles.members,
+                _Links(
+                    outside.rows,
+                    position[outside.src],
+                    outside.weight,
+                    outside.bounds,
+                    outside.pos,
+                ),
+                cycles.positions,
+            )
+        steps.append((first, moved, cycles))
+        first += links.rows.size + (0 if cycles is None else cycles.members.size)
+    return Plan(model, order, position, c.domestic[order], tuple(steps))
 
 
 def propagate(
@@ -389,6 +430,7 @@ def propagate(
     start: tuple[FloatArray, FloatArray] | None = None,
     dirty: BoolArray | None = None,
     plan: Plan | None = None,
+    ordered: bool = False,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Propagate a batch of scenarios; return the losses :math:`q` and their domestic parts.
 
@@ -403,7 +445,8 @@ def propagate(
     (:meth:`~chokepoint.core.compiled.Compiled.downstream`), as the time model's events do.
     ``plan`` (:func:`plan` of ``c`` and ``model``) saves building the order and the links of
     each step again when many batches are propagated (Monte Carlo); it is ignored with
-    ``dirty``.
+    ``dirty``. With ``ordered``, ``imports`` (and ``shocks``, ``buffered``) and the results
+    have their rows in the plan's order (``plan.order``), not the chain's.
 
     .. math::
 
@@ -442,41 +485,77 @@ def propagate(
         msg = f"imports must have shape (nodes, S) = ({c.size}, S), not {imports.shape}"
         raise ScenarioError(msg)
     h = None if shocks is None else np.asarray(shocks, dtype=np.float64)
-    width = imports.shape[1]
     visit = None
     if start is not None and dirty is not None:
         if start[0].shape != imports.shape or start[1].shape != imports.shape:
             msg = f"start must hold two matrices of the shape of imports {imports.shape}"
             raise ScenarioError(msg)
-        q, dom = np.array(start[0], dtype=np.float64), np.array(start[1], dtype=np.float64)
         visit = np.asarray(dirty, dtype=np.bool_)
-    else:
-        q, dom = np.zeros_like(imports), np.zeros_like(imports)
     if buffered is not None:
         buffered = np.asarray(buffered, dtype=np.bool_)
         if buffered.shape != imports.shape:
             msg = f"buffered must have the shape of imports {imports.shape}, not {buffered.shape}"
             raise ScenarioError(msg)
+    if ordered:
+        if plan is None or plan.model != model or visit is not None:
+            msg = "ordered=True needs the plan of the model, and no dirty mask"
+            raise ScenarioError(msg)
+        q, dom = np.zeros_like(imports), np.zeros_like(imports)
+        _steps(plan, imports, h, buffered, q, dom, leontief, c)
+        return q, dom
     if visit is not None or plan is None or plan.model != model:
         plan = _plan_of(c, model, visit)
+    order = plan.order
+    if start is not None and visit is not None:
+        q, dom = start[0][order], start[1][order]
+    else:
+        q, dom = np.zeros_like(imports), np.zeros_like(imports)
+    _steps(
+        plan,
+        imports[order],
+        None if h is None else h[order],
+        None if buffered is None else buffered[order],
+        q,
+        dom,
+        leontief,
+        c,
+    )
+    out = np.empty_like(q), np.empty_like(dom)
+    out[0][order], out[1][order] = q, dom
+    return out
+
+
+def _steps(
+    plan: Plan,
+    imports: FloatArray,
+    h: FloatArray | None,
+    buffered: BoolArray | None,
+    q: FloatArray,
+    dom: FloatArray,
+    leontief: bool,
+    c: Compiled,
+) -> None:
+    """The steps of :func:`propagate` on matrices whose rows are in the plan's order."""
+    width = imports.shape[1]
     piece = max(1, CHUNK // max(width, 1))
-    for links, cycles in plan.steps:
-        for first in range(0, links.rows.size, piece):
-            stop = min(links.rows.size, first + piece)
-            rows = links.rows[first:stop]
-            d = np.zeros((rows.size, width)) if h is None else h[rows]
-            _combine(links, d, q, buffered, leontief, first, stop)
+    for first, links, cycles in plan.steps:
+        count = links.rows.size
+        for top in range(0, count, piece):
+            stop = min(count, top + piece)
+            rows = slice(first + top, first + stop)
+            d = np.zeros((stop - top, width)) if h is None else h[rows].copy()
+            _combine(links, d, q, buffered, leontief, top, stop)
             if not leontief:
                 np.minimum(d, 1.0, out=d)
-            dom[rows] = c.domestic[rows, None] * d
-            q[rows] = np.minimum(imports[rows] + dom[rows], 1.0)
+            np.multiply(plan.domestic[rows, None], d, out=dom[rows])
+            np.add(imports[rows], dom[rows], out=q[rows])
+            np.minimum(q[rows], 1.0, out=q[rows])
         if cycles is not None:
-            rows = cycles.members
-            base = np.zeros((rows.size, width)) if h is None else h[rows]
+            rows = slice(first + count, first + count + cycles.members.size)
+            base = np.zeros((cycles.members.size, width)) if h is None else h[rows].copy()
             _combine(cycles.outside, base, q, buffered, leontief)
             covered = None if buffered is None else buffered[rows]
             q[rows], dom[rows] = _solve(c, cycles, imports[rows], base, leontief, covered)
-    return q, dom
 
 
 _plan_of = plan
