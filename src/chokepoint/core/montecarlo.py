@@ -108,9 +108,11 @@ MAX_SAMPLES = 10_000_000
 SAMPLES = Limit("CHOKEPOINT_MAX_SAMPLES", MAX_SAMPLES, "samples")
 #: Most samples propagated per chunk (the default of ``montecarlo(chunk=...)``).
 DEFAULT_CHUNK = 16_384
-#: Bound on a chunk's samples x (nodes + pairs): a chunk's working matrices stay within about
-#: 22 bytes per cell (measured; 92 MB); 5 samples at a time on a 10^6-link network.
-CHUNK_CELLS = 1 << 22
+#: Bound on a chunk's samples x (nodes + pairs): 66 samples at a time on a 3x10^5-link network,
+#: 20 on a 10^6-link one (wider chunks share each step's fixed cost among more samples).
+CHUNK_CELLS = 1 << 24
+#: The same bound with durations (the time model's chunk costs more per cell).
+TIMED_CHUNK_CELLS = 1 << 22
 #: The quantile that starts the tail used for the drivers.
 TAIL_QUANTILE = 0.9
 #: Samples per block: each block draws from its own random streams (a constant: the result for
@@ -697,7 +699,7 @@ def _width(
     the static one's: fewer samples per chunk cost more time steps than the memory they save)."""
     cells = engine.size + len(engine.origins)
     cell_bytes = TIMED_CELL_BYTES if timed else CELL_BYTES
-    width = max(1, min(chunk, CHUNK_CELLS // cells))
+    width = max(1, min(chunk, (TIMED_CHUNK_CELLS if timed else CHUNK_CELLS) // cells))
     if memory_limit is None:
         return width
     finals = len(engine.finals)
@@ -866,7 +868,8 @@ class _Open:
         b.pairs.add(sample, pair, worst)
         hit = np.zeros((k, len(engine.origin_names)), dtype=np.bool_)
         hit[sample, engine.group[pair]] = True
-        b.origins.add(*np.nonzero(hit), worst)
+        hit_sample, hit_origin = np.nonzero(hit)
+        b.origins.add(hit_sample, hit_origin, worst)
         self.done += k
         return self.done == b.worst.size
 
@@ -900,6 +903,7 @@ def _blocks(
     count = len(engine.origins)
     position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
     current: _Open | None = None
+    scratch = np.empty(max(1, min(draw.width, _DRAW_CELLS // count)) * count)
     while position < end:
         size = min(draw.width, end - position)
         parts: list[tuple[_Open, int]] = []
@@ -915,8 +919,7 @@ def _blocks(
         # listed sample after sample, pair after pair; their severities drawn in that order
         where = np.concatenate(
             [
-                np.flatnonzero(o.cut_rng.random((k, count)).reshape(-1) < draw.p_cut)
-                + offset * count
+                _cut_positions(o.cut_rng, k, count, draw.p_cut, scratch) + offset * count
                 for (o, k), offset in zip(parts, _offsets(parts), strict=True)
             ]
         )
@@ -950,6 +953,26 @@ def _blocks(
         position += size
         if progress is not None:
             progress(position, draw.samples)
+
+
+#: Uniform draws made at once into a buffer reused for the whole run (a fresh array of this
+#: size every chunk would cost page faults).
+_DRAW_CELLS = 1 << 20
+
+
+def _cut_positions(
+    rng: np.random.Generator, samples: int, count: int, p_cut: float, scratch: FloatArray
+) -> IntArray:
+    """The cut positions (``sample x count + pair``) of the next ``samples`` samples of a
+    block's indicator stream: a pair is cut when its uniform draw is below ``p_cut``."""
+    rows = max(1, scratch.size // count)
+    found = []
+    for start in range(0, samples, rows):
+        k = min(rows, samples - start)
+        uniform = scratch[: k * count].reshape(k, count)
+        rng.random(out=uniform)
+        found.append(np.flatnonzero(uniform.reshape(-1) < p_cut) + start * count)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
 def _offsets(parts: Sequence[tuple[_Open, int]]) -> list[int]:

@@ -163,14 +163,12 @@ def cut_imports(
         for node, value in substitution.items():
             sigma[c.index[node]] = value
     rows = c.pair_row[pair] if plan is None else plan.position[c.pair_row[pair]]
-    summed = np.bincount(
-        rows * width + column,
-        weights=c.pair_share[pair] * severity,
-        minlength=c.size * width,
-    ).reshape(c.size, width)
+    weights = c.pair_share[pair] * severity
+    found = np.bincount(rows * width + column, weights=weights, minlength=c.size * width)
+    summed: FloatArray = np.asarray(found, dtype=np.float64).reshape(c.size, width)
     kept = 1.0 - (sigma if plan is None else sigma[plan.order])
-    out: FloatArray = summed * kept[:, None]
-    return out
+    summed *= kept[:, None]
+    return summed
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +293,9 @@ def _cycles(c: Compiled, components: Sequence[tuple[int, ...]], counted: BoolArr
     for k in range(max(len(m) for m in components)):
         at = np.flatnonzero(position == k)
         found = _links(c, members[at], counted & inside, sort=False)
-        positions.append((at, comp[at], _Links(at, local[found.src], found.weight, found.bounds, found.pos)))
+        positions.append(
+            (at, comp[at], _Links(at, local[found.src], found.weight, found.bounds, found.pos))
+        )
     return _Cycles(
         tuple(components),
         members,
@@ -362,6 +362,8 @@ class Plan:
     #: The nodes in the order of computation (visited ones first), and each node's row.
     order: IntArray
     position: IntArray
+    #: How many rows the steps compute (the first ones).
+    visited: int
     #: :math:`s_n(P)` of each row.
     domestic: FloatArray
     #: Per generation: its first row, its acyclic rows' links (sources as rows; rows sorted by
@@ -417,7 +419,7 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
             )
         steps.append((first, moved, cycles))
         first += links.rows.size + (0 if cycles is None else cycles.members.size)
-    return Plan(model, order, position, c.domestic[order], tuple(steps))
+    return Plan(model, order, position, first, c.domestic[order], tuple(steps))
 
 
 def propagate(
@@ -500,7 +502,9 @@ def propagate(
         if plan is None or plan.model != model or visit is not None:
             msg = "ordered=True needs the plan of the model, and no dirty mask"
             raise ScenarioError(msg)
-        q, dom = np.zeros_like(imports), np.zeros_like(imports)
+        q, dom = np.empty_like(imports), np.empty_like(imports)
+        q[plan.visited :] = 0.0
+        dom[plan.visited :] = 0.0
         _steps(plan, imports, h, buffered, q, dom, leontief, c)
         return q, dom
     if visit is not None or plan is None or plan.model != model:
