@@ -904,6 +904,7 @@ def _blocks(
     position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
     current: _Open | None = None
     scratch = np.empty(max(1, min(draw.width, _DRAW_CELLS // count)) * count)
+    work: dict[int, tuple[FloatArray, FloatArray]] = {}
     while position < end:
         size = min(draw.width, end - position)
         parts: list[tuple[_Open, int]] = []
@@ -932,7 +933,10 @@ def _blocks(
                 for j, (o, _) in enumerate(parts)
             ]
         )
-        q = engine.losses_of(sample, pair, severity, size)  # finals x samples
+        if size not in work:  # the working matrices of a chunk this wide, kept for the next
+            work.clear()
+            work[size] = (np.empty((engine.size, size)), np.empty((engine.size, size)))
+        q = engine.losses_of(sample, pair, severity, size, work[size])  # finals x samples
         course = None
         if draw.months is not None:
             kappa = np.zeros((size, count), dtype=np.float64)
@@ -1235,14 +1239,20 @@ class _Engine:
         return batch.cumulative, batch.tts
 
     def losses_of(
-        self, sample: IntArray, pair: IntArray, severity: FloatArray, width: int
+        self,
+        sample: IntArray,
+        pair: IntArray,
+        severity: FloatArray,
+        width: int,
+        out: tuple[FloatArray, FloatArray] | None = None,
     ) -> FloatArray:
-        """The ``finals x width`` losses of the cuts listed (sample, pair, severity)."""
+        """The ``finals x width`` losses of the cuts listed (sample, pair, severity); ``out``:
+        two ``nodes x width`` matrices to work in."""
         c = self.compiled
         imports = cut_imports(c, pair, sample, severity, width, plan=self.plan)
-        q, _ = propagate(c, imports, None, self.model, plan=self.plan, ordered=True)
-        out: FloatArray = q[self.final_rows]
-        return out
+        q, _ = propagate(c, imports, None, self.model, plan=self.plan, ordered=True, out=out)
+        finals: FloatArray = q[self.final_rows]
+        return finals
 
     def origin_hits(self, cut: BoolArray) -> BoolArray:
         """``samples x origins``: whether each origin was cut at one node or more."""

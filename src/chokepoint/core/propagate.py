@@ -433,6 +433,7 @@ def propagate(
     dirty: BoolArray | None = None,
     plan: Plan | None = None,
     ordered: bool = False,
+    out: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Propagate a batch of scenarios; return the losses :math:`q` and their domestic parts.
 
@@ -448,7 +449,8 @@ def propagate(
     ``plan`` (:func:`plan` of ``c`` and ``model``) saves building the order and the links of
     each step again when many batches are propagated (Monte Carlo); it is ignored with
     ``dirty``. With ``ordered``, ``imports`` (and ``shocks``, ``buffered``) and the results
-    have their rows in the plan's order (``plan.order``), not the chain's.
+    have their rows in the plan's order (``plan.order``), not the chain's, and ``out`` (two
+    ``nodes x S`` matrices) may hold the results (a run of batches reuses its memory).
 
     .. math::
 
@@ -502,7 +504,7 @@ def propagate(
         if plan is None or plan.model != model or visit is not None:
             msg = "ordered=True needs the plan of the model, and no dirty mask"
             raise ScenarioError(msg)
-        q, dom = np.empty_like(imports), np.empty_like(imports)
+        q, dom = (np.empty_like(imports), np.empty_like(imports)) if out is None else out
         q[plan.visited :] = 0.0
         dom[plan.visited :] = 0.0
         _steps(plan, imports, h, buffered, q, dom, leontief, c)
@@ -524,9 +526,9 @@ def propagate(
         leontief,
         c,
     )
-    out = np.empty_like(q), np.empty_like(dom)
-    out[0][order], out[1][order] = q, dom
-    return out
+    found = np.empty_like(q), np.empty_like(dom)
+    found[0][order], found[1][order] = q, dom
+    return found
 
 
 def _steps(
@@ -542,16 +544,29 @@ def _steps(
     """The steps of :func:`propagate` on matrices whose rows are in the plan's order."""
     width = imports.shape[1]
     piece = max(1, CHUNK // max(width, 1))
+    largest = max((links.rows.size for _, links, _ in plan.steps), default=0)
+    scratch = np.empty((min(piece, largest), width), dtype=np.float64)  # d, reused
     for first, links, cycles in plan.steps:
         count = links.rows.size
-        for top in range(0, count, piece):
-            stop = min(count, top + piece)
+        # rows without a counted input (sorted last) and no shock: d = 0
+        linked = count if h is not None or len(links.bounds) < 2 else links.bounds[1]
+        for top in range(0, linked, piece):
+            stop = min(linked, top + piece)
             rows = slice(first + top, first + stop)
-            d = np.zeros((stop - top, width)) if h is None else h[rows].copy()
+            d = scratch[: stop - top]
+            if h is None:
+                d.fill(0.0)
+            else:
+                d[...] = h[rows]
             _combine(links, d, q, buffered, leontief, top, stop)
             if not leontief:
                 np.minimum(d, 1.0, out=d)
             np.multiply(plan.domestic[rows, None], d, out=dom[rows])
+            np.add(imports[rows], dom[rows], out=q[rows])
+            np.minimum(q[rows], 1.0, out=q[rows])
+        if linked < count:
+            rows = slice(first + linked, first + count)
+            dom[rows] = 0.0  # s_n(P) x 0
             np.add(imports[rows], dom[rows], out=q[rows])
             np.minimum(q[rows], 1.0, out=q[rows])
         if cycles is not None:
