@@ -904,7 +904,7 @@ def _blocks(
     position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
     current: _Open | None = None
     scratch = np.empty(max(1, min(draw.width, _DRAW_CELLS // count)) * count)
-    work: dict[int, tuple[FloatArray, FloatArray]] = {}
+    work: dict[int, FloatArray] = {}
     while position < end:
         size = min(draw.width, end - position)
         parts: list[tuple[_Open, int]] = []
@@ -935,7 +935,7 @@ def _blocks(
         )
         if size not in work:  # the working matrices of a chunk this wide, kept for the next
             work.clear()
-            work[size] = (np.empty((engine.size, size)), np.empty((engine.size, size)))
+            work[size] = np.empty((engine.size, size))
         q = engine.losses_of(sample, pair, severity, size, work[size])  # finals x samples
         course = None
         if draw.months is not None:
@@ -1244,13 +1244,15 @@ class _Engine:
         pair: IntArray,
         severity: FloatArray,
         width: int,
-        out: tuple[FloatArray, FloatArray] | None = None,
+        out: FloatArray | None = None,
     ) -> FloatArray:
         """The ``finals x width`` losses of the cuts listed (sample, pair, severity); ``out``:
-        two ``nodes x width`` matrices to work in."""
+        a ``nodes x width`` matrix to work in."""
         c = self.compiled
         imports = cut_imports(c, pair, sample, severity, width, plan=self.plan)
-        q, _ = propagate(c, imports, None, self.model, plan=self.plan, ordered=True, out=out)
+        q, _ = propagate(
+            c, imports, None, self.model, plan=self.plan, ordered=True, out=out, domestic=False
+        )
         finals: FloatArray = q[self.final_rows]
         return finals
 

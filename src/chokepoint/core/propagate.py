@@ -433,7 +433,8 @@ def propagate(
     dirty: BoolArray | None = None,
     plan: Plan | None = None,
     ordered: bool = False,
-    out: tuple[FloatArray, FloatArray] | None = None,
+    out: FloatArray | None = None,
+    domestic: bool = True,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Propagate a batch of scenarios; return the losses :math:`q` and their domestic parts.
 
@@ -449,8 +450,9 @@ def propagate(
     ``plan`` (:func:`plan` of ``c`` and ``model``) saves building the order and the links of
     each step again when many batches are propagated (Monte Carlo); it is ignored with
     ``dirty``. With ``ordered``, ``imports`` (and ``shocks``, ``buffered``) and the results
-    have their rows in the plan's order (``plan.order``), not the chain's, and ``out`` (two
-    ``nodes x S`` matrices) may hold the results (a run of batches reuses its memory).
+    have their rows in the plan's order (``plan.order``), not the chain's; ``out`` (a ``nodes
+    x S`` matrix) may then hold :math:`q` (a run of batches reuses its memory), and with
+    ``domestic=False`` the domestic parts are not kept (an empty matrix is returned for them).
 
     .. math::
 
@@ -504,8 +506,12 @@ def propagate(
         if plan is None or plan.model != model or visit is not None:
             msg = "ordered=True needs the plan of the model, and no dirty mask"
             raise ScenarioError(msg)
-        q, dom = (np.empty_like(imports), np.empty_like(imports)) if out is None else out
+        q = np.empty_like(imports) if out is None else out
         q[plan.visited :] = 0.0
+        if not domestic:
+            _steps(plan, imports, h, buffered, q, None, leontief, c)
+            return q, np.zeros((0, imports.shape[1]), dtype=np.float64)
+        dom = np.empty_like(imports)
         dom[plan.visited :] = 0.0
         _steps(plan, imports, h, buffered, q, dom, leontief, c)
         return q, dom
@@ -537,11 +543,12 @@ def _steps(
     h: FloatArray | None,
     buffered: BoolArray | None,
     q: FloatArray,
-    dom: FloatArray,
+    dom: FloatArray | None,
     leontief: bool,
     c: Compiled,
 ) -> None:
-    """The steps of :func:`propagate` on matrices whose rows are in the plan's order."""
+    """The steps of :func:`propagate` on matrices whose rows are in the plan's order (``dom``
+    None: the domestic parts are not kept)."""
     width = imports.shape[1]
     piece = max(1, CHUNK // max(width, 1))
     largest = max((links.rows.size for _, links, _ in plan.steps), default=0)
@@ -561,20 +568,26 @@ def _steps(
             _combine(links, d, q, buffered, leontief, top, stop)
             if not leontief:
                 np.minimum(d, 1.0, out=d)
-            np.multiply(plan.domestic[rows, None], d, out=dom[rows])
-            np.add(imports[rows], dom[rows], out=q[rows])
+            np.multiply(plan.domestic[rows, None], d, out=d)  # the domestic part s_n(P) d_n
+            if dom is not None:
+                dom[rows] = d
+            np.add(imports[rows], d, out=q[rows])
             np.minimum(q[rows], 1.0, out=q[rows])
         if linked < count:
             rows = slice(first + linked, first + count)
-            dom[rows] = 0.0  # s_n(P) x 0
-            np.add(imports[rows], dom[rows], out=q[rows])
+            if dom is not None:
+                dom[rows] = 0.0  # s_n(P) x 0
+            np.add(imports[rows], 0.0, out=q[rows])
             np.minimum(q[rows], 1.0, out=q[rows])
         if cycles is not None:
             rows = slice(first + count, first + count + cycles.members.size)
             base = np.zeros((cycles.members.size, width)) if h is None else h[rows].copy()
             _combine(cycles.outside, base, q, buffered, leontief)
             covered = None if buffered is None else buffered[rows]
-            q[rows], dom[rows] = _solve(c, cycles, imports[rows], base, leontief, covered)
+            solved, parts = _solve(c, cycles, imports[rows], base, leontief, covered)
+            q[rows] = solved
+            if dom is not None:
+                dom[rows] = parts
 
 
 _plan_of = plan
