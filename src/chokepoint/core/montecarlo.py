@@ -1120,10 +1120,19 @@ class _Summary:
             cumulative = np.cumsum(self.counts(top, top + step), axis=1)
             floor = self.low[top : top + step]
             ceiling = self.high[top : top + step]
+            # row r's cumulative counts lie in [0, n]: shifted by r (n + 1), the rows follow
+            # one another in one sorted array, and one search finds, in every row at once, how
+            # many cells hold at most j samples (the cell of order statistic j)
+            shift = np.arange(cumulative.shape[0], dtype=np.int64) * (n + 1)
+            cumulative += shift[:, None]
+            flat = cumulative.reshape(-1)
+            start = np.arange(cumulative.shape[0], dtype=np.int64) * cumulative.shape[1]
             part = []
             for j, k, g in ranks:
-                low = np.clip(values[(cumulative <= j).sum(axis=1)], floor, ceiling)
-                high = np.clip(values[(cumulative <= k).sum(axis=1)], floor, ceiling)
+                low = values[np.searchsorted(flat, shift + j, side="right") - start]
+                high = values[np.searchsorted(flat, shift + k, side="right") - start]
+                low = np.clip(low, floor, ceiling)
+                high = np.clip(high, floor, ceiling)
                 part.append(low + g * (high - low))
             columns.append(np.column_stack(part).tolist() if part[0].size else [])
         rows = [row for block in columns for row in block]
