@@ -15,7 +15,8 @@ model of :mod:`chokepoint.core.propagate` on the compiled chain, a chunk of samp
 
 Blocks: the samples are cut into fixed blocks of :data:`BLOCK` samples; block :math:`b` draws
 from its own two streams, numpy's PCG64 [2]_ seeded with ``SeedSequence(seed, spawn_key=(b, 0))``
-(the cut indicators) and ``(b, 1)`` (the severities), sample after sample. Each block is
+(the cut indicators, one uniform double per pair: :math:`B_{cn} = [U < p]`) and ``(b, 1)``
+(the severities of the cut pairs only, in the order of the cuts), sample after sample. Each block is
 summarised on its own (the sum of its losses added sample after sample, its histogram of
 losses, its drivers' counts) and the block summaries are merged in block order, so the result
 depends on the seed alone: not on the chunk size, the memory limit or the number of workers
@@ -899,7 +900,12 @@ def _blocks(
 ) -> Iterator[_Block]:
     """Draw, propagate and summarise ``blocks`` in order, ``draw.width`` samples at a time (a
     chunk may end inside a block or span several). With ``sink``, the loss codes go there
-    chunk by chunk (counts add in any order) and the blocks carry none."""
+    chunk by chunk (counts add in any order) and the blocks carry none.
+
+    A chunk's cuts are a list (sample, pair), sample after sample and pair after pair: the
+    indicators of each block's samples from its first stream, then the severities of the cut
+    pairs from its second, in that order; the chunk is propagated as one batch on the engine's
+    plan (:meth:`_Engine.losses_of`)."""
     count = len(engine.origins)
     position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
     current: _Open | None = None
