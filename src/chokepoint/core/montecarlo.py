@@ -121,10 +121,9 @@ TAIL_QUANTILE = 0.9
 BLOCK = 1024
 #: Equal bins of the loss histogram over (0, 1); a quantile is read to within 1 / (2 BINS).
 BINS = 6000
-#: Bytes per cell of a chunk's working matrices, samples x (nodes + pairs): at most 32 per node
-#: (the losses, the import losses, :math:`d` and a gathered column of links, 8 bytes each) and
-#: 12 per pair (a uniform draw, the cut lists at p <= 1/2), so 32 bounds both.
-CELL_BYTES = 32
+#: Bytes per cell of a chunk's working matrices, samples x (nodes + pairs) (measured before the
+#: plan-based propagation; its chunk adds about 7 bytes per cell on the 3x10^5-link network).
+CELL_BYTES = 22
 #: The same with durations (the time model's stocks, masks and forcing besides; measured: 2.16
 #: times the static chunk's peak on a 7x10^4-link generated network, 1,000 samples), used
 #: to size the chunk under a memory limit.
