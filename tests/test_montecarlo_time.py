@@ -177,7 +177,8 @@ def test_equals_timeline_sample_by_sample(tmp_path: Path) -> None:
             for k in range(3)
         ]
         cut = rngs[0].random((size, pairs)) < p
-        kappa = np.where(cut, dist.draw(rngs[1], (size, pairs)), 0.0)
+        kappa = np.zeros((size, pairs))  # severities of the cut pairs only, in order
+        kappa[cut] = dist.draw(rngs[1], (int(cut.sum()),))
         durations = months.draw(rngs[2], size)
         for row, t in zip(kappa, durations.tolist(), strict=True):
             cuts = tuple(

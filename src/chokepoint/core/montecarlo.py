@@ -15,7 +15,8 @@ model of :mod:`chokepoint.core.propagate` on the compiled chain, a chunk of samp
 
 Blocks: the samples are cut into fixed blocks of :data:`BLOCK` samples; block :math:`b` draws
 from its own two streams, numpy's PCG64 [2]_ seeded with ``SeedSequence(seed, spawn_key=(b, 0))``
-(the cut indicators) and ``(b, 1)`` (the severities), sample after sample. Each block is
+(the cut indicators, one uniform double per pair: :math:`B_{cn} = [U < p]`) and ``(b, 1)``
+(the severities of the cut pairs only, in the order of the cuts), sample after sample. Each block is
 summarised on its own (the sum of its losses added sample after sample, its histogram of
 losses, its drivers' counts) and the block summaries are merged in block order, so the result
 depends on the seed alone: not on the chunk size, the memory limit or the number of workers
@@ -79,7 +80,7 @@ from ..io.schema import MAX_MONTHS
 from ..model import OTHER, Chain, Cut
 from .compiled import BoolArray, Compiled, FloatArray, IntArray, compile_chain
 from .metrics import rests_on_unknown
-from .propagate import LossModel, check_model, import_losses, propagate
+from .propagate import LossModel, Plan, check_model, cut_imports, import_losses, plan, propagate
 
 __all__ = [
     "BINS",
@@ -108,9 +109,11 @@ MAX_SAMPLES = 10_000_000
 SAMPLES = Limit("CHOKEPOINT_MAX_SAMPLES", MAX_SAMPLES, "samples")
 #: Most samples propagated per chunk (the default of ``montecarlo(chunk=...)``).
 DEFAULT_CHUNK = 16_384
-#: Bound on a chunk's samples x (nodes + pairs): a chunk's working matrices stay within about
-#: 22 bytes per cell (measured; 92 MB); 5 samples at a time on a 10^6-link network.
-CHUNK_CELLS = 1 << 22
+#: Bound on a chunk's samples x (nodes + pairs): 66 samples at a time on a 3x10^5-link network,
+#: 20 on a 10^6-link one (wider chunks share each step's fixed cost among more samples).
+CHUNK_CELLS = 1 << 24
+#: The same bound with durations (the time model's chunk costs more per cell).
+TIMED_CHUNK_CELLS = 1 << 22
 #: The quantile that starts the tail used for the drivers.
 TAIL_QUANTILE = 0.9
 #: Samples per block: each block draws from its own random streams (a constant: the result for
@@ -118,7 +121,8 @@ TAIL_QUANTILE = 0.9
 BLOCK = 1024
 #: Equal bins of the loss histogram over (0, 1); a quantile is read to within 1 / (2 BINS).
 BINS = 6000
-#: Bytes per cell of a chunk's working matrices, samples x (nodes + pairs) (measured).
+#: Bytes per cell of a chunk's working matrices, samples x (nodes + pairs) (measured before the
+#: plan-based propagation; its chunk adds about 7 bytes per cell on the 3x10^5-link network).
 CELL_BYTES = 22
 #: The same with durations (the time model's stocks, masks and forcing besides; measured: 2.16
 #: times the static chunk's peak on a 7x10^4-link generated network, 1,000 samples), used
@@ -152,7 +156,7 @@ class SeverityDist:
             return self.a / (self.a + self.b)
         return 0.5
 
-    def draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> FloatArray:
+    def draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> FloatArray:
         """Draw severities of the given shape (nothing is drawn for ``fixed``)."""
         if self.kind == "fixed":
             return np.full(shape, self.a, dtype=np.float64)
@@ -697,7 +701,7 @@ def _width(
     the static one's: fewer samples per chunk cost more time steps than the memory they save)."""
     cells = engine.size + len(engine.origins)
     cell_bytes = TIMED_CELL_BYTES if timed else CELL_BYTES
-    width = max(1, min(chunk, CHUNK_CELLS // cells))
+    width = max(1, min(chunk, (TIMED_CHUNK_CELLS if timed else CHUNK_CELLS) // cells))
     if memory_limit is None:
         return width
     finals = len(engine.finals)
@@ -839,11 +843,12 @@ class _Open:
         engine: _Engine,
         q: FloatArray,
         worst: FloatArray,
-        cut: BoolArray,
+        cuts: tuple[IntArray, IntArray],
         course: tuple[FloatArray, FloatArray] | None = None,
     ) -> bool:
-        """Add ``q`` (finals x k), the samples' :math:`L` and cuts, and with durations their
-        cumulative losses and TTS (finals x k each); True once the block is full."""
+        """Add ``q`` (finals x k), the samples' :math:`L` and cuts (samples, from 0, and
+        pairs, sample after sample), and with durations their cumulative losses and TTS
+        (finals x k each); True once the block is full."""
         b, k = self.block, worst.size
         if b.time is not None and course is not None:
             cumulative, tts = course
@@ -861,8 +866,12 @@ class _Open:
         np.minimum(b.low, q.min(axis=1, initial=np.inf), out=b.low)
         np.maximum(b.high, q.max(axis=1, initial=-np.inf), out=b.high)
         b.worst[self.done : self.done + k] = worst
-        b.pairs.add(cut, worst)
-        b.origins.add(engine.origin_hits(cut), worst)
+        sample, pair = cuts
+        b.pairs.add(sample, pair, worst)
+        hit = np.zeros((k, len(engine.origin_names)), dtype=np.bool_)
+        hit[sample, engine.group[pair]] = True
+        hit_sample, hit_origin = np.nonzero(hit)
+        b.origins.add(hit_sample, hit_origin, worst)
         self.done += k
         return self.done == b.worst.size
 
@@ -892,10 +901,17 @@ def _blocks(
 ) -> Iterator[_Block]:
     """Draw, propagate and summarise ``blocks`` in order, ``draw.width`` samples at a time (a
     chunk may end inside a block or span several). With ``sink``, the loss codes go there
-    chunk by chunk (counts add in any order) and the blocks carry none."""
+    chunk by chunk (counts add in any order) and the blocks carry none.
+
+    A chunk's cuts are a list (sample, pair), sample after sample and pair after pair: the
+    indicators of each block's samples from its first stream, then the severities of the cut
+    pairs from its second, in that order; the chunk is propagated as one batch on the engine's
+    plan (:meth:`_Engine.losses_of`)."""
     count = len(engine.origins)
     position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
     current: _Open | None = None
+    scratch = np.empty(max(1, min(draw.width, _DRAW_CELLS // count)) * count)
+    work: dict[int, FloatArray] = {}
     while position < end:
         size = min(draw.width, end - position)
         parts: list[tuple[_Open, int]] = []
@@ -907,28 +923,75 @@ def _blocks(
             stop = min(position + size, (index + 1) * BLOCK)
             parts.append((current, stop - at))
             at = stop
-        # sample-major draws: sample k of a block always takes the same numbers
-        cut = np.concatenate([o.cut_rng.random((k, count)) < draw.p_cut for o, k in parts])
-        kappa = np.concatenate([draw.dist.draw(o.severity_rng, (k, count)) for o, k in parts])
-        kappa[~cut] = 0.0
-        q = engine.losses(kappa.T)  # finals x samples
+        # sample-major draws: sample k of a block always takes the same numbers; the cuts
+        # listed sample after sample, pair after pair; their severities drawn in that order
+        where = np.concatenate(
+            [
+                _cut_positions(o.cut_rng, k, count, draw.p_cut, scratch) + offset * count
+                for (o, k), offset in zip(parts, _offsets(parts), strict=True)
+            ]
+        )
+        sample, pair = np.divmod(where, count)
+        del where
+        edges = np.searchsorted(sample, [*_offsets(parts), size])
+        severity = np.concatenate(
+            [
+                draw.dist.draw(o.severity_rng, (int(edges[j + 1] - edges[j]),))
+                for j, (o, _) in enumerate(parts)
+            ]
+        )
+        if size not in work:  # the working matrices of a chunk this wide, kept for the next
+            work.clear()
+            work[size] = np.empty((engine.size, size))
+        q = engine.losses_of(sample, pair, severity, size, work[size])  # finals x samples
         course = None
         if draw.months is not None:
+            kappa = np.zeros((size, count), dtype=np.float64)
+            kappa[sample, pair] = severity
             durations = np.concatenate([draw.months.draw(o.months_rng, k) for o, k in parts])
             course = engine.course(kappa, durations, draw)
-        del kappa
+            del kappa
+        del severity
         worst = q[engine.known].max(axis=0) if engine.known.any() else np.zeros(size)
-        offset = 0
-        for o, k in parts:
+        for j, ((o, k), offset) in enumerate(zip(parts, _offsets(parts), strict=True)):
             window = slice(offset, offset + k)
             part = None if course is None else (course[0][:, window], course[1][:, window])
-            if o.add(engine, q[:, window], worst[window], cut[window], part):
+            mine = slice(int(edges[j]), int(edges[j + 1]))
+            cuts = (sample[mine] - offset, pair[mine])
+            if o.add(engine, q[:, window], worst[window], cuts, part):
                 yield o.block
-            offset += k
-        del cut, q
+        del sample, pair, q
         position += size
         if progress is not None:
             progress(position, draw.samples)
+
+
+#: Uniform draws made at once into a buffer reused for the whole run (a fresh array of this
+#: size every chunk would cost page faults).
+_DRAW_CELLS = 1 << 20
+
+
+def _cut_positions(
+    rng: np.random.Generator, samples: int, count: int, p_cut: float, scratch: FloatArray
+) -> IntArray:
+    """The cut positions (``sample x count + pair``) of the next ``samples`` samples of a
+    block's indicator stream: a pair is cut when its uniform draw is below ``p_cut``."""
+    rows = max(1, scratch.size // count)
+    found = []
+    for start in range(0, samples, rows):
+        k = min(rows, samples - start)
+        uniform = scratch[: k * count].reshape(k, count)
+        rng.random(out=uniform)
+        found.append(np.flatnonzero(uniform.reshape(-1) < p_cut) + start * count)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+
+
+def _offsets(parts: Sequence[tuple[_Open, int]]) -> list[int]:
+    """Where each part of a chunk starts (its first sample's column)."""
+    starts = [0]
+    for _, k in parts[:-1]:
+        starts.append(starts[-1] + k)
+    return starts
 
 
 def _run_blocks(engine: _Engine, draw: _Draw, first: int, stop: int) -> list[_Block]:
@@ -997,22 +1060,26 @@ class _Summary:
     def count(self, codes: npt.NDArray[np.uint16]) -> None:
         """Add loss codes (finals x samples) to the histograms.
 
-        The cells hit are found by sorting the codes (``np.unique``), so the cost follows the
-        codes counted, not the size of the histograms.
+        Each code adds 1 to its cell's low byte in place (``np.add.at``, wrapping at 256);
+        at most 255 samples at a time, so a cell wraps at most once, exactly when its byte
+        comes out below what it was, and then carries 1. The cost follows the codes counted,
+        not the size of the histograms.
         """
         width = BINS + 2
         flat = self.hist.reshape(-1)
-        step = max(1, _SUMMARY_CELLS // max(1, codes.shape[1]))
-        for top in range(0, codes.shape[0] if codes.shape[1] else 0, step):
-            keys = codes[top : top + step].astype(np.int64)
-            keys += (np.arange(top, top + keys.shape[0], dtype=np.int64) * width)[:, None]
-            cells, counts = np.unique(keys, return_counts=True)
-            total = flat[cells] + counts
-            flat[cells] = total & 255
-            over = np.flatnonzero(total > 255)
-            if over.size:
-                self.pending.append((cells[over], total[over] >> 8))
-                self.pending_size += over.size
+        for left in range(0, codes.shape[1], 255):
+            part = codes[:, left : left + 255]
+            step = max(1, _SUMMARY_CELLS // max(1, part.shape[1]))
+            for top in range(0, part.shape[0], step):
+                keys = part[top : top + step].astype(np.intp)
+                keys += (np.arange(top, top + keys.shape[0], dtype=np.intp) * width)[:, None]
+                keys = keys.reshape(-1)
+                before = flat[keys]
+                np.add.at(flat, keys, np.uint8(1))
+                wrapped = np.unique(keys[flat[keys] < before])
+                if wrapped.size:
+                    self.pending.append((wrapped, np.ones(wrapped.size, dtype=np.int64)))
+                    self.pending_size += wrapped.size
         if self.pending_size > max(_CARRY_PENDING, self.carry.size):
             self._settle()
 
@@ -1060,10 +1127,19 @@ class _Summary:
             cumulative = np.cumsum(self.counts(top, top + step), axis=1)
             floor = self.low[top : top + step]
             ceiling = self.high[top : top + step]
+            # row r's cumulative counts lie in [0, n]: shifted by r (n + 1), the rows follow
+            # one another in one sorted array, and one search finds, in every row at once, how
+            # many cells hold at most j samples (the cell of order statistic j)
+            shift = np.arange(cumulative.shape[0], dtype=np.int64) * (n + 1)
+            cumulative += shift[:, None]
+            flat = cumulative.reshape(-1)
+            start = np.arange(cumulative.shape[0], dtype=np.int64) * cumulative.shape[1]
             part = []
             for j, k, g in ranks:
-                low = np.clip(values[(cumulative <= j).sum(axis=1)], floor, ceiling)
-                high = np.clip(values[(cumulative <= k).sum(axis=1)], floor, ceiling)
+                low = values[np.searchsorted(flat, shift + j, side="right") - start]
+                high = values[np.searchsorted(flat, shift + k, side="right") - start]
+                low = np.clip(low, floor, ceiling)
+                high = np.clip(high, floor, ceiling)
                 part.append(low + g * (high - low))
             columns.append(np.column_stack(part).tolist() if part[0].size else [])
         rows = [row for block in columns for row in block]
@@ -1144,9 +1220,15 @@ class _Engine:
     origin_names: Sequence[str]
     order: IntArray
     starts: IntArray
+    #: Each pair's origin (a position in :attr:`origin_names`).
+    group: IntArray
+    #: The final products' rows in the plan's order.
+    final_rows: IntArray
     #: With durations: the compiled chain without its regions, so that a cut of a region key
     #: at a node reaches that key alone (a pair, as the static samples cut it).
     timed: Compiled | None = None
+    #: The propagation's plan, built once per run (:func:`~chokepoint.core.propagate.plan`).
+    plan: Plan | None = None
 
     def course(
         self, kappa: FloatArray, durations: FloatArray, draw: _Draw
@@ -1172,11 +1254,23 @@ class _Engine:
         )
         return batch.cumulative, batch.tts
 
-    def losses(self, kappa: FloatArray) -> FloatArray:
+    def losses_of(
+        self,
+        sample: IntArray,
+        pair: IntArray,
+        severity: FloatArray,
+        width: int,
+        out: FloatArray | None = None,
+    ) -> FloatArray:
+        """The ``finals x width`` losses of the cuts listed (sample, pair, severity); ``out``:
+        a ``nodes x width`` matrix to work in."""
         c = self.compiled
-        q, _ = propagate(c, import_losses(c, kappa), None, self.model)
-        out: FloatArray = q[c.finals]
-        return out
+        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan)
+        q, _ = propagate(
+            c, imports, None, self.model, plan=self.plan, ordered=True, out=out, domestic=False
+        )
+        finals: FloatArray = q[self.final_rows]
+        return finals
 
     def origin_hits(self, cut: BoolArray) -> BoolArray:
         """``samples x origins``: whether each origin was cut at one node or more."""
@@ -1193,6 +1287,7 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
     with paused():
         c = compile_chain(chain, perspective, year)
     unknown = _unknown_finals(c, model)
+    steps = plan(c, model)
     index: dict[str, int] = {}
     group = np.array([index.setdefault(o, len(index)) for o in c.pair_origin], dtype=np.intp)
     order = np.argsort(group, kind="stable")
@@ -1211,6 +1306,9 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
         list(index),
         order,
         np.searchsorted(group[order], np.arange(len(index))),
+        group,
+        steps.position[c.finals],
+        plan=steps,
     )
 
 
@@ -1235,9 +1333,7 @@ def _unknown_finals(c: Compiled, model: LossModel) -> dict[int, str]:
     return out
 
 
-#: From this many drivers, each sample's loss is added to the running sums in place; below, a
-#: block of :data:`_ADD_CELLS` cells is accumulated at once.
-_ADD_WIDE = 1024
+#: Cells of a block of rows added at once in order (:func:`_add_in_order`).
 _ADD_CELLS = 1 << 16
 
 
@@ -1249,27 +1345,18 @@ class _Totals:
         self.loss = np.zeros(size, dtype=np.float64)
         self.tail = np.zeros(size, dtype=np.int64)
 
-    def add(self, hit: BoolArray, worst: FloatArray) -> None:
-        """Count a chunk's ``samples x drivers`` indicators; add each sample's :math:`L`.
+    def add(self, sample: IntArray, driver: IntArray, worst: FloatArray) -> None:
+        """Count a chunk's cuts (``driver`` cut in ``sample``, listed sample after sample);
+        add each sample's :math:`L` to the drivers cut in it.
 
-        The losses are added sample after sample, as one sum over every sample would add them,
-        so the totals (and the means) do not depend on the chunks; a zero adds nothing and is
-        skipped. Many drivers: one addition in place per sample; few: ``np.add.accumulate``
-        down a block of samples, the running totals first (the same additions, in one call).
+        The losses are added sample after sample (``np.add.at`` works through the list in
+        order), as one sum over every sample would add them, so the totals (and the means) do
+        not depend on the chunks; a zero adds nothing and is skipped.
         """
-        self.cut += hit.sum(axis=0)
-        rows = np.flatnonzero(worst > 0)
-        if self.loss.size >= _ADD_WIDE:
-            for k in rows.tolist():
-                np.add(self.loss, worst[k], out=self.loss, where=hit[k])
-            return
-        step = max(1, _ADD_CELLS // self.loss.size)
-        for start in range(0, rows.size, step):
-            part = rows[start : start + step]
-            terms = np.empty((part.size + 1, self.loss.size), dtype=np.float64)
-            terms[0] = self.loss
-            np.multiply(hit[part], worst[part, None], out=terms[1:])
-            self.loss = np.add.accumulate(terms, axis=0)[-1].copy()
+        self.cut += np.bincount(driver, minlength=self.cut.size)
+        loss = worst[sample]
+        some = loss > 0
+        np.add.at(self.loss, driver[some], loss[some])
 
 
 #: A gap between tail samples is jumped over (not drawn through) from this many draws.

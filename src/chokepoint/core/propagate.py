@@ -29,23 +29,27 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from ..errors import ScenarioError
 from ..model import Cut
-from .compiled import BoolArray, Compiled, FloatArray, IntArray
+from .compiled import CHUNK, BoolArray, Compiled, FloatArray, IntArray
 
 __all__ = [
     "MAX_ITERATIONS",
     "MODELS",
     "TOLERANCE",
     "LossModel",
+    "Plan",
     "check_model",
+    "cut_imports",
     "cut_matrix",
     "cycle_fixed_point",
     "import_losses",
+    "plan",
     "propagate",
 ]
 
@@ -116,20 +120,306 @@ def import_losses(
     r"""Import losses net of substitution, :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`.
 
     ``kappa`` is ``pairs x S`` (:func:`cut_matrix`); ``substitution`` overrides
-    :math:`\sigma_n` of the nodes it names, in every column. Returns a ``nodes x S`` matrix.
+    :math:`\sigma_n` of the nodes it names, in every column. Returns a ``nodes x S`` matrix
+    (:func:`cut_imports` of the non-zero cuts).
     """
     kappa = np.asarray(kappa, dtype=np.float64)
     if kappa.ndim != 2 or kappa.shape[0] != c.pair_share.size:
         msg = f"kappa must have shape (pairs, S) = ({c.pair_share.size}, S), not {kappa.shape}"
         raise ScenarioError(msg)
+    pair, column = np.nonzero(kappa)
+    return cut_imports(c, pair, column, kappa[pair, column], kappa.shape[1], substitution)
+
+
+def cut_imports(
+    c: Compiled,
+    pair: IntArray,
+    column: IntArray,
+    severity: FloatArray,
+    width: int,
+    substitution: Mapping[str, float] | None = None,
+    plan: Plan | None = None,
+) -> FloatArray:
+    r"""Import losses net of substitution, :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`,
+    from a list of cuts: pair ``pair[k]`` cut at severity ``severity[k]`` in column
+    ``column[k]`` (of ``width``); the pairs not listed are not cut.
+
+    Each node's terms :math:`s_n(c) \kappa(c, n)` are added in the order of the list (pair
+    order when the list is sorted by pair within each column, as :func:`import_losses` gives
+    it), from 0. Returns a ``nodes x S`` matrix, its rows in the order of ``plan`` when one
+    is given (``propagate(..., plan=plan, ordered=True)`` takes it as it is).
+
+    >>> from chokepoint.core.compiled import compile_chain
+    >>> from chokepoint import load_chain
+    >>> c = compile_chain(load_chain("robots"))
+    >>> p = c.pair_ptr[c.index["reducers"]]  # JP at reducers, share 0.614 (sigma 0)
+    >>> m = cut_imports(c, np.array([p]), np.array([1]), np.array([0.5]), 2)
+    >>> [round(float(v), 4) for v in m[c.index["reducers"]]]
+    [0.0, 0.307]
+    """
     sigma = c.substitutability
     if substitution:
         sigma = sigma.copy()
         for node, value in substitution.items():
             sigma[c.index[node]] = value
-    summed = c.reduce_pairs(c.pair_share[:, None] * kappa)
-    out: FloatArray = summed * (1.0 - sigma)[:, None]
-    return out
+    rows = c.pair_row[pair] if plan is None else plan.position[c.pair_row[pair]]
+    weights = c.pair_share[pair] * severity
+    found = np.bincount(rows * width + column, weights=weights, minlength=c.size * width)
+    summed: FloatArray = np.asarray(found, dtype=np.float64).reshape(c.size, width)
+    kept = 1.0 - (sigma if plan is None else sigma[plan.order])
+    summed *= kept[:, None]
+    return summed
+
+
+@dataclass(frozen=True, slots=True)
+class _Links:
+    r"""The input links that count for a set of rows, in jagged-diagonal order.
+
+    Column :math:`j` holds the :math:`j`-th counted link (in link order) of every row that has
+    one: sources ``src[bounds[j]:bounds[j + 1]]`` (cost shares ``weight``) for the rows at
+    positions ``pos[bounds[j]:bounds[j + 1]]`` of ``rows``, or, when ``pos`` is None (rows
+    sorted by their number of counted links, most first), for ``rows[:bounds[j + 1] -
+    bounds[j]]``. Combining the columns in turn adds each row's terms in link order: the
+    same operations, in the same order, as a reduction over each row's links.
+    """
+
+    rows: IntArray
+    src: IntArray
+    weight: FloatArray
+    bounds: tuple[int, ...]
+    pos: IntArray | None
+
+
+def _links(c: Compiled, rows: IntArray, keep: BoolArray, *, sort: bool) -> _Links:
+    """The links ``keep`` marks (a links mask) of ``rows``; with ``sort``, the rows reordered
+    by their number of such links, most first (stable)."""
+    starts = c.in_ptr[rows]
+    counts = c.in_ptr[rows + 1] - starts
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(rows.size, dtype=np.intp), counts)
+    before = np.cumsum(counts) - counts
+    links = np.repeat(starts - before, counts) + np.arange(total, dtype=np.intp)
+    kept = keep[links]
+    links, owner = links[kept], owner[kept]
+    number = np.bincount(owner, minlength=rows.size)
+    if sort:
+        order = np.argsort(-number, kind="stable")
+        rows, number = rows[order], number[order]
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.size, dtype=np.intp)
+        owner = inverse[owner]
+        regroup = np.argsort(owner, kind="stable")
+        links, owner = links[regroup], owner[regroup]
+    rank = np.arange(links.size, dtype=np.intp) - (np.cumsum(number) - number)[owner]
+    columns = np.argsort(rank, kind="stable")
+    bounds = np.zeros(int(rank.max()) + 2 if rank.size else 1, dtype=np.intp)
+    np.cumsum(np.bincount(rank), out=bounds[1:])
+    return _Links(
+        rows,
+        c.in_src[links[columns]],
+        c.in_cost[links[columns]],
+        tuple(bounds.tolist()),
+        None if sort else owner[columns],
+    )
+
+
+def _combine(
+    links: _Links,
+    d: FloatArray,
+    q: FloatArray,
+    buffered: BoolArray | None,
+    leontief: bool,
+    first: int = 0,
+    stop: int | None = None,
+) -> None:
+    r"""Combine into ``d`` the losses that rows ``first`` to ``stop - 1`` of ``links`` read
+    from their inputs: :math:`d \leftarrow \max(d, q_i)` (leontief) or :math:`d \leftarrow d +
+    w_i q_i` (linear), one column of links after the other (link order within each row).
+
+    ``d`` holds those rows (``stop - first`` of them); ``q`` is indexed by ``links.src``; an
+    input marked in ``buffered`` (indexed alike) reads 0.
+    """
+    end = links.rows.size if stop is None else stop
+    for j in range(len(links.bounds) - 1):
+        a, b = links.bounds[j], links.bounds[j + 1]
+        if links.pos is None:
+            if b - a <= first:
+                break
+            src = links.src[a + first : a + min(end, b - a)]
+            weight = links.weight[a + first : a + min(end, b - a)]
+            target: slice | IntArray = slice(0, src.size)
+        else:
+            src, weight, target = links.src[a:b], links.weight[a:b], links.pos[a:b]
+        seen = np.take(q, src, axis=0)
+        if buffered is not None:
+            seen[np.take(buffered, src, axis=0)] = 0.0
+        if leontief:
+            if isinstance(target, slice):
+                np.maximum(d[target], seen, out=d[target])
+            else:
+                d[target] = np.maximum(d[target], seen)
+        else:
+            seen *= weight[:, None]
+            if isinstance(target, slice):
+                d[target] += seen
+            else:
+                d[target] = d[target] + seen
+
+
+@dataclass(frozen=True, slots=True)
+class _Cycles:
+    """The cyclic components of one generation, solved side by side (see :func:`_solve`)."""
+
+    components: tuple[tuple[int, ...], ...]
+    members: IntArray
+    #: Links from outside the components (into ``base``), rows ``members``.
+    outside: _Links
+    #: For each position k: members at position k of their component (indices into
+    #: ``members``), those components, and their inside links (sources: indices into ``members``).
+    positions: tuple[tuple[IntArray, IntArray, _Links], ...]
+
+
+def _cycles(c: Compiled, components: Sequence[tuple[int, ...]], counted: BoolArray) -> _Cycles:
+    members = np.array([x for m in components for x in m], dtype=np.intp)
+    label = np.full(c.size, -1, dtype=np.intp)
+    local = np.full(c.size, -1, dtype=np.intp)
+    comp = np.repeat(np.arange(len(components), dtype=np.intp), [len(m) for m in components])
+    label[members] = comp
+    local[members] = np.arange(members.size, dtype=np.intp)
+    inside = label[c.in_src] == label[c.in_user]
+    inside &= label[c.in_user] >= 0
+    position = np.concatenate([np.arange(len(m), dtype=np.intp) for m in components])
+    positions = []
+    for k in range(max(len(m) for m in components)):
+        at = np.flatnonzero(position == k)
+        found = _links(c, members[at], counted & inside, sort=False)
+        positions.append(
+            (at, comp[at], _Links(at, local[found.src], found.weight, found.bounds, found.pos))
+        )
+    return _Cycles(
+        tuple(components),
+        members,
+        _links(c, members, counted & ~inside, sort=False),
+        tuple(positions),
+    )
+
+
+def _solve(
+    c: Compiled,
+    cycles: _Cycles,
+    imports: FloatArray,
+    base: FloatArray,
+    leontief: bool,
+    buffered: BoolArray | None,
+) -> tuple[FloatArray, FloatArray]:
+    r"""Gauss-Seidel on each component of ``cycles`` from zero loss, the components side by side.
+
+    ``imports`` and ``base`` are ``members x S``. A sweep updates each component's members in
+    their order, each from the latest values of the others (:math:`d = \mathrm{base}` combined
+    with the inside inputs, then :math:`q = \min(1, m + s_n(P) d)`); a column of a component
+    stops changing once no member moved by more than :data:`TOLERANCE` in a sweep.
+    """
+    width = imports.shape[1]
+    share = c.domestic[cycles.members]
+    q = np.zeros((cycles.members.size, width), dtype=np.float64)
+    dom = np.zeros_like(q)
+    active = np.ones((len(cycles.components), width), dtype=np.bool_)
+    for _ in range(MAX_ITERATIONS):
+        change = np.zeros(active.shape, dtype=np.float64)
+        for at, comp, inside in cycles.positions:
+            d = base[at].copy()
+            _combine(inside, d, q, buffered, leontief)
+            if not leontief:
+                np.minimum(d, 1.0, out=d)
+            domestic = share[at, None] * d
+            value = np.minimum(imports[at] + domestic, 1.0)
+            change[comp] = np.maximum(change[comp], np.abs(value - q[at]))
+            now = active[comp]
+            q[at] = np.where(now, value, q[at])
+            dom[at] = np.where(now, domestic, dom[at])
+        active &= change > TOLERANCE
+        if not active.any():
+            return q, dom
+    stuck = int(np.flatnonzero(active.any(axis=1))[0])
+    names = ", ".join(c.nodes[x] for x in cycles.components[stuck])
+    msg = (
+        f"the losses on the cycle {names} did not converge in {MAX_ITERATIONS:,} iterations; "
+        "lower a cost share on the cycle or use the leontief model"
+    )
+    raise ScenarioError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The order of a propagation and the links each step reads, built once for a compiled
+    chain and a model (:func:`plan`) and reused by every batch (``propagate(plan=...)``).
+
+    The nodes are renumbered in the order they are computed (:attr:`order`: node ``order[k]``
+    is row ``k``), so that each step reads and writes a contiguous block of rows.
+    """
+
+    model: LossModel
+    #: The nodes in the order of computation (visited ones first), and each node's row.
+    order: IntArray
+    position: IntArray
+    #: How many rows the steps compute (the first ones).
+    visited: int
+    #: :math:`s_n(P)` of each row.
+    domestic: FloatArray
+    #: Per generation: its first row, its acyclic rows' links (sources as rows; rows sorted by
+    #: links, most first), and its cyclic components, whose members follow (None: it has none).
+    steps: tuple[tuple[int, _Links, _Cycles | None], ...]
+
+
+def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = None) -> Plan:
+    """The :class:`Plan` of ``c`` for ``model``; with ``only`` (a nodes mask), for the marked
+    nodes and the cyclic components holding one of them only.
+
+    The links that count are the essential ones (leontief) or those with a cost share
+    (linear): another link adds nothing (a maximum with 0, or 0 added).
+    """
+    leontief = check_model(model) == "leontief"
+    counted = c.in_essential.copy() if leontief else c.in_cost != 0
+    by_generation: dict[int, list[tuple[int, ...]]] = {}
+    for members, g in zip(c.cyclic, c.cyclic_generation, strict=True):
+        if only is None or only[list(members)].any():
+            by_generation.setdefault(g, []).append(members)
+    found: list[tuple[_Links, _Cycles | None]] = []
+    parts: list[IntArray] = []
+    for g, rows in enumerate(c.by_generation):
+        chosen = rows if only is None else rows[only[rows]]
+        groups = by_generation.get(g)
+        links = _links(c, chosen, counted, sort=True)
+        cycles = _cycles(c, groups, counted) if groups else None
+        found.append((links, cycles))
+        parts += [links.rows] if cycles is None else [links.rows, cycles.members]
+    seen = np.zeros(c.size, dtype=np.bool_)
+    order = np.concatenate([np.zeros(0, dtype=np.intp), *parts])
+    seen[order] = True
+    order = np.concatenate([order, np.flatnonzero(~seen)]).astype(np.intp)
+    position = np.empty(c.size, dtype=np.intp)
+    position[order] = np.arange(c.size, dtype=np.intp)
+    steps = []
+    first = 0
+    for links, cycles in found:
+        moved = _Links(links.rows, position[links.src], links.weight, links.bounds, links.pos)
+        if cycles is not None:
+            outside = cycles.outside
+            cycles = _Cycles(
+                cycles.components,
+                cycles.members,
+                _Links(
+                    outside.rows,
+                    position[outside.src],
+                    outside.weight,
+                    outside.bounds,
+                    outside.pos,
+                ),
+                cycles.positions,
+            )
+        steps.append((first, moved, cycles))
+        first += links.rows.size + (0 if cycles is None else cycles.members.size)
+    return Plan(model, order, position, first, c.domestic[order], tuple(steps))
 
 
 def propagate(
@@ -141,6 +431,10 @@ def propagate(
     *,
     start: tuple[FloatArray, FloatArray] | None = None,
     dirty: BoolArray | None = None,
+    plan: Plan | None = None,
+    ordered: bool = False,
+    out: FloatArray | None = None,
+    domestic: bool = True,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Propagate a batch of scenarios; return the losses :math:`q` and their domestic parts.
 
@@ -153,12 +447,24 @@ def propagate(
     ``start``: exact when ``dirty`` holds every node whose imports, shock or inputs' ``buffered``
     changed since that call and everything downstream of them
     (:meth:`~chokepoint.core.compiled.Compiled.downstream`), as the time model's events do.
+    ``plan`` (:func:`plan` of ``c`` and ``model``) saves building the order and the links of
+    each step again when many batches are propagated (Monte Carlo); it is ignored with
+    ``dirty``. With ``ordered``, ``imports`` (and ``shocks``, ``buffered``) and the results
+    have their rows in the plan's order (``plan.order``), not the chain's; ``out`` (a ``nodes
+    x S`` matrix) may then hold :math:`q` (a run of batches reuses its memory), and with
+    ``domestic=False`` the domestic parts are not kept (an empty matrix is returned for them).
 
     .. math::
 
         q_n = \min\bigl(1, (1 - \sigma_n) m_n + s_n(P)\, d_n\bigr), \qquad
         d_n = \max\bigl(h_n, \max_{i \in E_n} q_i\bigr) \ \text{or}\
         \min\bigl(1, h_n + \textstyle\sum_i w_{ni} q_i\bigr)
+
+    Each generation's acyclic nodes take one step: their inputs' losses are gathered one
+    column of links at a time (jagged-diagonal order: the first counted input of every node,
+    then the second, ...) and combined into :math:`d` in place, in pieces of at most
+    :data:`~chokepoint.core.compiled.CHUNK` cells; then the generation's cyclic components are
+    solved side by side (Gauss-Seidel, :func:`cycle_fixed_point`).
 
     Returns
     -------
@@ -184,65 +490,107 @@ def propagate(
     if imports.ndim != 2 or imports.shape[0] != c.size:
         msg = f"imports must have shape (nodes, S) = ({c.size}, S), not {imports.shape}"
         raise ScenarioError(msg)
-    h = np.zeros_like(imports) if shocks is None else np.asarray(shocks, dtype=np.float64)
-    width = imports.shape[1]
+    h = None if shocks is None else np.asarray(shocks, dtype=np.float64)
     visit = None
     if start is not None and dirty is not None:
         if start[0].shape != imports.shape or start[1].shape != imports.shape:
             msg = f"start must hold two matrices of the shape of imports {imports.shape}"
             raise ScenarioError(msg)
-        q, dom = np.array(start[0], dtype=np.float64), np.array(start[1], dtype=np.float64)
         visit = np.asarray(dirty, dtype=np.bool_)
-    else:
-        q, dom = np.zeros_like(imports), np.zeros_like(imports)
     if buffered is not None:
         buffered = np.asarray(buffered, dtype=np.bool_)
         if buffered.shape != imports.shape:
             msg = f"buffered must have the shape of imports {imports.shape}, not {buffered.shape}"
             raise ScenarioError(msg)
+    if ordered:
+        if plan is None or plan.model != model or visit is not None:
+            msg = "ordered=True needs the plan of the model, and no dirty mask"
+            raise ScenarioError(msg)
+        q = np.empty_like(imports) if out is None else out
+        q[plan.visited :] = 0.0
+        if not domestic:
+            _steps(plan, imports, h, buffered, q, None, leontief, c)
+            return q, np.zeros((0, imports.shape[1]), dtype=np.float64)
+        dom = np.empty_like(imports)
+        dom[plan.visited :] = 0.0
+        _steps(plan, imports, h, buffered, q, dom, leontief, c)
+        return q, dom
+    if visit is not None or plan is None or plan.model != model:
+        plan = _plan_of(c, model, visit)
+    order = plan.order
+    if start is not None and visit is not None:
+        q, dom = start[0][order], start[1][order]
+    else:
+        q, dom = np.zeros_like(imports), np.zeros_like(imports)
+    _steps(
+        plan,
+        imports[order],
+        None if h is None else h[order],
+        None if buffered is None else buffered[order],
+        q,
+        dom,
+        leontief,
+        c,
+    )
+    found = np.empty_like(q), np.empty_like(dom)
+    found[0][order], found[1][order] = q, dom
+    return found
 
-    def read(nodes: IntArray) -> FloatArray:
-        """The losses users read from ``nodes``: 0 from a node whose stock still covers it."""
-        if buffered is None:
-            return q[nodes]
-        out: FloatArray = np.where(buffered[nodes], 0.0, q[nodes])
-        return out
 
-    def essential(links: IntArray) -> FloatArray:
-        out: FloatArray = np.where(c.in_essential[links, None], read(c.in_src[links]), 0.0)
-        return out
+def _steps(
+    plan: Plan,
+    imports: FloatArray,
+    h: FloatArray | None,
+    buffered: BoolArray | None,
+    q: FloatArray,
+    dom: FloatArray | None,
+    leontief: bool,
+    c: Compiled,
+) -> None:
+    """The steps of :func:`propagate` on matrices whose rows are in the plan's order (``dom``
+    None: the domestic parts are not kept)."""
+    width = imports.shape[1]
+    piece = max(1, CHUNK // max(width, 1))
+    largest = max((links.rows.size for _, links, _ in plan.steps), default=0)
+    scratch = np.empty((min(piece, largest), width), dtype=np.float64)  # d, reused
+    for first, links, cycles in plan.steps:
+        count = links.rows.size
+        # rows without a counted input (sorted last) and no shock: d = 0
+        linked = count if h is not None or len(links.bounds) < 2 else links.bounds[1]
+        for top in range(0, linked, piece):
+            stop = min(linked, top + piece)
+            rows = slice(first + top, first + stop)
+            d = scratch[: stop - top]
+            if h is None:
+                d.fill(0.0)
+            else:
+                d[...] = h[rows]
+            _combine(links, d, q, buffered, leontief, top, stop)
+            if not leontief:
+                np.minimum(d, 1.0, out=d)
+            np.multiply(plan.domestic[rows, None], d, out=d)  # the domestic part s_n(P) d_n
+            if dom is not None:
+                dom[rows] = d
+            np.add(imports[rows], d, out=q[rows])
+            np.minimum(q[rows], 1.0, out=q[rows])
+        if linked < count:
+            rows = slice(first + linked, first + count)
+            if dom is not None:
+                dom[rows] = 0.0  # s_n(P) x 0
+            np.add(imports[rows], 0.0, out=q[rows])
+            np.minimum(q[rows], 1.0, out=q[rows])
+        if cycles is not None:
+            rows = slice(first + count, first + count + cycles.members.size)
+            base = np.zeros((cycles.members.size, width)) if h is None else h[rows].copy()
+            _combine(cycles.outside, base, q, buffered, leontief)
+            covered = None if buffered is None else buffered[rows]
+            solved, parts = _solve(c, cycles, imports[rows], base, leontief, covered)
+            q[rows] = solved
+            if dom is not None:
+                dom[rows] = parts
 
-    def weighted(links: IntArray) -> FloatArray:
-        out: FloatArray = c.in_cost[links, None] * read(c.in_src[links])
-        return out
 
-    def rows_step(rows: IntArray) -> None:
-        if leontief:
-            d = c.reduce_inputs(np.maximum, rows, h[rows], essential)
-        else:
-            d = np.minimum(c.reduce_inputs(np.add, rows, h[rows], weighted), 1.0)
-        dom[rows] = c.domestic[rows, None] * d
-        q[rows] = np.minimum(imports[rows] + dom[rows], 1.0)
-
-    def cycle_step(members: tuple[int, ...]) -> None:
-        rows = list(members)
-        inside = set(members)
-        base = h[rows].copy()  # d from the shocks and the inputs outside the component
-        for k, x in enumerate(members):
-            for e in range(int(c.in_ptr[x]), int(c.in_ptr[x + 1])):
-                i = int(c.in_src[e])
-                if i in inside:
-                    continue
-                seen = q[i] if buffered is None else np.where(buffered[i], 0.0, q[i])
-                if leontief and c.in_essential[e]:
-                    np.maximum(base[k], seen, out=base[k])
-                elif not leontief and c.in_cost[e]:
-                    base[k] += c.in_cost[e] * seen
-        covered = None if buffered is None else buffered[rows]
-        q[rows], dom[rows] = cycle_fixed_point(c, members, imports[rows], base, leontief, covered)
-
-    c.walk(width, rows_step, cycle_step, visit)
-    return q, dom
+_plan_of = plan
 
 
 def cycle_fixed_point(
@@ -267,44 +615,6 @@ def cycle_fixed_point(
     ScenarioError
         When a column does not converge within :data:`MAX_ITERATIONS`.
     """
-    where = {x: k for k, x in enumerate(members)}
-    links = [
-        [
-            (where[int(c.in_src[e])], float(c.in_cost[e]), bool(c.in_essential[e]))
-            for e in range(int(c.in_ptr[x]), int(c.in_ptr[x + 1]))
-            if int(c.in_src[e]) in where
-        ]
-        for x in members
-    ]
-    share = [float(c.domestic[x]) for x in members]
-    width = imports.shape[1]
-    q = np.zeros((len(members), width), dtype=np.float64)
-    dom = np.zeros_like(q)
-    active = np.ones(width, dtype=np.bool_)
-    for _ in range(MAX_ITERATIONS):
-        change = np.zeros(width, dtype=np.float64)
-        for k, inputs in enumerate(links):
-            d = base[k].copy()
-            for i, w, is_essential in inputs:
-                seen = q[i] if buffered is None else np.where(buffered[i], 0.0, q[i])
-                if leontief:
-                    if is_essential:
-                        np.maximum(d, seen, out=d)
-                elif w:
-                    d += w * seen
-            if not leontief:
-                np.minimum(d, 1.0, out=d)
-            domestic = share[k] * d
-            value = np.minimum(imports[k] + domestic, 1.0)
-            np.maximum(change, np.abs(value - q[k]), out=change)
-            q[k] = np.where(active, value, q[k])
-            dom[k] = np.where(active, domestic, dom[k])
-        active &= change > TOLERANCE
-        if not active.any():
-            return q, dom
-    names = ", ".join(c.nodes[x] for x in members)
-    msg = (
-        f"the losses on the cycle {names} did not converge in {MAX_ITERATIONS:,} iterations; "
-        "lower a cost share on the cycle or use the leontief model"
-    )
-    raise ScenarioError(msg)
+    counted = c.in_essential.copy() if leontief else c.in_cost != 0
+    cycles = _cycles(c, [tuple(members)], counted)
+    return _solve(c, cycles, np.asarray(imports, dtype=np.float64), base, leontief, buffered)
