@@ -14,6 +14,7 @@ from ..model import OTHER, Chain, Node
 from .chokepoints import (
     DEFAULT_MIN_CONCENTRATION,
     DEFAULT_MIN_DEPENDENCE,
+    best_paths,
     criteria,
     impact_finals,
     impacts,
@@ -330,8 +331,10 @@ def analyze_compiled(
     direct = direct_metrics(c)
     origins, x = exposure(c)
     missing = rests_on_unknown(c, x, np.repeat(~c.known[:, None], x.shape[1], axis=1))
-    impact = impacts(c, direct.top_share)
-    no_impact = unmeasurable(c)
+    paths = best_paths(c)
+    impact = impacts(c, direct.top_share, paths)
+    no_impact = unmeasurable(c, paths)
+    del paths
     # the criteria of every node at once, NaN (never met) where a node has no shares
     dep_all = np.where(known, direct.dependence, np.nan)
     dep_met, con_met = criteria(
@@ -610,17 +613,18 @@ class _Sentences:
         """ "JP supplies 65% of CN's market for reducers; if JP stops supplying it, the supply of
         robots in CN's market falls by 61%", naming every final product hit alike (``labels``;
         ``checked``: the ties were looked for, else the one named may not be the only one)."""
+        supplies = self.supplies(node, top, share)
         stops = f"{top}'s firms stop" if node.basis == "ownership" else f"{top} stops"
         who = self.perspective
         if not labels:
             if self.is_global:
                 return (
-                    f"{self.supplies(node, top, share)}; if {stops} supplying it to {who}, the "
-                    f"supply of no final product available to {who} falls (0%)"
+                    f"{supplies}; if {stops} supplying it to {who}, the supply of no final "
+                    f"product available to {who} falls (0%)"
                 )
             return (
-                f"{self.supplies(node, top, share)}; if {stops} supplying it, the supply of no "
-                f"final product in {who}'s market falls (0%)"
+                f"{supplies}; if {stops} supplying it, the supply of no final product in "
+                f"{who}'s market falls (0%)"
             )
         if len(labels) == 1:
             what = labels[0]
@@ -631,6 +635,6 @@ class _Sentences:
         else:
             what = f"each of {len(labels)} final products (e.g. {labels[0]}, {labels[1]})"
         return (
-            f"{self.supplies(node, top, share)}; if {stops} supplying it{self.to}, the supply "
-            f"of {what} {self.where} falls by {value:.0%}"
+            f"{supplies}; if {stops} supplying it{self.to}, the supply of {what} {self.where} "
+            f"falls by {value:.0%}"
         )

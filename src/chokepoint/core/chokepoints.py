@@ -46,6 +46,7 @@ from .propagate import cycle_fixed_point, import_losses, propagate
 __all__ = [
     "DEFAULT_MIN_CONCENTRATION",
     "DEFAULT_MIN_DEPENDENCE",
+    "best_paths",
     "criteria",
     "impact_finals",
     "impacts",
@@ -96,13 +97,18 @@ def criteria(
     return dep, con
 
 
-def impacts(c: Compiled, top_share: FloatArray) -> dict[str, tuple[float, str] | None]:
+def impacts(
+    c: Compiled,
+    top_share: FloatArray,
+    paths: tuple[FloatArray, IntArray] | None = None,
+) -> dict[str, tuple[float, str] | None]:
     r"""Impact of every node with a named foreign supplier: ``{node: (impact, final product)}``.
 
     ``top_share`` is each node's top foreign share (NaN: none), from
     :func:`chokepoint.core.metrics.direct_metrics`. Nodes without a named foreign supplier map
     to None. Ties between final products go to the node itself when it is final, then to the
-    first final product in chain order.
+    first final product in chain order. ``paths`` is :func:`best_paths` of ``c`` when already
+    computed.
 
     .. math:: \mathrm{impact}_n = \max_f q_f \quad\text{when}\quad \kappa(c^*_n, n) = 1
 
@@ -111,7 +117,7 @@ def impacts(c: Compiled, top_share: FloatArray) -> dict[str, tuple[float, str] |
     ScenarioError
         When the losses on a cycle do not converge.
     """
-    value, final = _best_paths(c)
+    value, final = best_paths(c) if paths is None else paths
     is_final = np.zeros(c.size, dtype=np.bool_)
     is_final[c.finals] = True
     has = ~np.isnan(top_share)
@@ -152,8 +158,18 @@ def impacts(c: Compiled, top_share: FloatArray) -> dict[str, tuple[float, str] |
     return out
 
 
-def _best_paths(c: Compiled) -> tuple[FloatArray, IntArray]:
-    r""":math:`G_x` and the final product it reaches (index into ``finals``, -1: none)."""
+def best_paths(c: Compiled) -> tuple[FloatArray, IntArray]:
+    r""":math:`G_x` of every node (see the module docstring) and the final product it reaches
+    (an index into ``c.finals``, -1: none), from the final products backwards.
+
+    >>> from chokepoint.core.compiled import compile_chain
+    >>> from chokepoint import load_chain
+    >>> c = compile_chain(load_chain("robots"))
+    >>> value, final = best_paths(c)
+    >>> k = c.index["electronics"]
+    >>> float(value[k]), c.final_ids()[final[k]]  # a final product: G = 1
+    (1.0, 'electronics')
+    """
     value = np.zeros(c.size, dtype=np.float64)
     final = np.full(c.size, -1, dtype=np.intp)
     value[c.finals] = 1.0
@@ -281,19 +297,20 @@ def _better(value: float, reach: int, best: float, which: int) -> bool:
     return reach < which
 
 
-def unmeasurable(c: Compiled) -> dict[int, str]:
+def unmeasurable(c: Compiled, paths: tuple[FloatArray, IntArray] | None = None) -> dict[int, str]:
     """Nodes whose impact cannot be measured, with the reason: ``{node index: reason}``.
 
     A node that is not itself final and from which no chain of essential inputs leads to a final
     product has no loss the model can carry to a final product: its impact is unknown (the chain
-    does not say what it is used for), not 0.
+    does not say what it is used for), not 0. ``paths`` is :func:`best_paths` of ``c`` when
+    already computed.
 
     >>> from chokepoint.core.compiled import compile_chain
     >>> from chokepoint import load_chain
     >>> unmeasurable(compile_chain(load_chain("robots")))
     {}
     """
-    _, reach = _best_paths(c)
+    _, reach = best_paths(c) if paths is None else paths
     is_final = np.zeros(c.size, dtype=np.bool_)
     is_final[c.finals] = True
     essential_use = np.zeros(c.size, dtype=np.bool_)
