@@ -389,13 +389,12 @@ def _resolve_year(chain: Chain, year: int | None) -> tuple[int, list[str]]:
     return year, missing
 
 
-def _node_year(node: Node, year: int, chain_year: int) -> int | None:
-    """The year of the shares used for ``node`` (None: the node has no shares)."""
-    if year in node.history:
-        return year
-    if node.shares is None:
-        return None
-    return node.year or chain_year
+def _node_years(nodes: Sequence[Node], year: int, chain_year: int) -> tuple[int | None, ...]:
+    """The year of the shares used for each node (None: the node has no shares)."""
+    return tuple(
+        year if year in n.history else (None if n.shares is None else n.year or chain_year)
+        for n in nodes
+    )
 
 
 def _cost_shares(
@@ -424,14 +423,16 @@ def _gather(ptr: IntArray, rows: IntArray) -> IntArray:
     return np.repeat(starts - before, counts) + np.arange(total, dtype=np.intp)
 
 
-def _levels(size: int, src: IntArray, dst: IntArray) -> IntArray:
+def _levels(size: int, src: IntArray, dst: IntArray, order: IntArray | None = None) -> IntArray:
     """Longest-path level of every node (Kahn's algorithm [2]_, one level at a time).
 
-    Nodes on or downstream of a cycle are never reached and get -1.
+    Nodes on or downstream of a cycle are never reached and get -1. ``order`` is
+    ``np.argsort(src, kind="stable")`` when already known.
     """
     level = np.full(size, -1, dtype=np.intp)
     indegree = np.bincount(dst, minlength=size).astype(np.intp)
-    order = np.argsort(src, kind="stable")
+    if order is None:
+        order = np.argsort(src, kind="stable")
     targets = dst[order]
     ptr = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.bincount(src, minlength=size), out=ptr[1:])
@@ -483,10 +484,11 @@ def strong_components(size: int, src: IntArray, dst: IntArray) -> IntArray:
 
 
 def _condense(
-    size: int, src: IntArray, dst: IntArray
+    size: int, src: IntArray, dst: IntArray, order: IntArray
 ) -> tuple[IntArray, tuple[tuple[int, ...], ...], tuple[int, ...]]:
-    """Generation of every node's component, and the cyclic components with their generations."""
-    generation = _levels(size, src, dst)
+    """Generation of every node's component, and the cyclic components with their generations
+    (``order``: the links sorted by ``src``, stably)."""
+    generation = _levels(size, src, dst, order)
     if not size or generation.min() >= 0:
         return generation, (), ()
     # Nodes never reached lie on a cycle or downstream of one. Trim, from the other end, those
@@ -740,7 +742,7 @@ def compile_chain(
     """
     who, keys, assumptions = resolve_perspective(chain, perspective)
     used_year, missing = _resolve_year(chain, year)
-    node_years = tuple(_node_year(n, used_year, chain.year) for n in chain.nodes)
+    node_years = _node_years(chain.nodes, used_year, chain.year)
     if missing:
         by_year: dict[int, list[str]] = {}
         for node in chain.nodes:
@@ -801,7 +803,7 @@ def compile_chain(
     out_links = np.argsort(in_src, kind="stable").astype(np.intp)
     out_ptr = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.bincount(in_src, minlength=size), out=out_ptr[1:])
-    generation, cyclic, cyclic_generation = _condense(size, in_src, in_user)
+    generation, cyclic, cyclic_generation = _condense(size, in_src, in_user, out_links)
     acyclic = np.ones(size, dtype=np.bool_)
     for members in cyclic:
         acyclic[list(members)] = False

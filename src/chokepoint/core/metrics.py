@@ -110,7 +110,7 @@ def direct_metrics(c: Supply) -> DirectMetrics:
     top_share = np.full(size, np.nan)
     if shares.size:
         alphabet = {code: k for k, code in enumerate(sorted(set(c.pair_origin)))}
-        code_rank = np.fromiter((alphabet[x] for x in c.pair_origin), np.intp, shares.size)
+        code_rank = np.fromiter(map(alphabet.__getitem__, c.pair_origin), np.intp, shares.size)
         order = np.lexsort((code_rank, -shares, c.pair_row))
         first = order[np.flatnonzero(np.diff(c.pair_row[order], prepend=-1))]
         top[c.pair_row[first]] = first
@@ -180,7 +180,7 @@ def exposure(c: Compiled) -> tuple[list[str], FloatArray]:
     width = len(origins) + 1
     base = np.zeros((c.size, width), dtype=np.float64)
     if c.pair_share.size:
-        columns = np.fromiter((position[x] for x in c.pair_origin), np.intp, c.pair_share.size)
+        columns = np.fromiter(map(position.__getitem__, c.pair_origin), np.intp, c.pair_share.size)
         base[c.pair_row, columns] = c.pair_share
     base[:, -1] = np.where(c.known, 1.0 - c.domestic, 0.0)
     coef = c.domestic[c.in_user] * c.in_cost
