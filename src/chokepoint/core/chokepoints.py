@@ -360,7 +360,12 @@ def impact_finals(c: Compiled, top: IntArray, rows: IntArray) -> dict[int, list[
         part = wanted[start : start + block]
         kappa = np.zeros((c.pair_share.size, len(part)), dtype=np.float64)
         kappa[top[part], np.arange(len(part))] = 1.0
-        q, _ = propagate(c, import_losses(c, kappa))
+        # only the cut nodes and their users, direct or not, can lose: every other node keeps
+        # the loss 0 it starts from (exactly what a propagation over every node gives it)
+        seeds = np.zeros(c.size, dtype=np.bool_)
+        seeds[part] = True
+        zero = np.zeros((c.size, len(part)), dtype=np.float64)
+        q, _ = propagate(c, import_losses(c, kappa), start=(zero, zero), dirty=c.downstream(seeds))
         losses = q[c.finals]
         worst = losses.max(axis=0)
         for j, n in enumerate(part):
