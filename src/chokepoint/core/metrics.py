@@ -244,7 +244,9 @@ def rests_on_unknown(
       (:math:`\sum_{known} w_{ni} < 1`), and :math:`v_i` is unknown or not 0.
 
     An input without a cost share whose value is 0 changes nothing whatever its weight, so it
-    leaves the value known. On a cycle the rule is applied until nothing changes.
+    leaves the value known. On a cycle the rule is applied until nothing changes. Only the nodes
+    downstream of one unknown in itself or with an input without a cost share are visited: no
+    other can be unknown.
 
     Returns
     -------
@@ -284,5 +286,9 @@ def rests_on_unknown(
             if np.array_equal(before, unknown[rows]):
                 return
 
-    c.walk(width, rows_step, cycle_step)
+    # only a node unknown in itself, one with an input without a cost share, and what uses
+    # them, directly or not, can be unknown: the walk visits those alone
+    seeds: BoolArray = np.asarray(unknown.any(axis=1), dtype=np.bool_)
+    seeds[c.in_user[open_link]] = True
+    c.walk(width, rows_step, cycle_step, c.downstream(seeds))
     return unknown
