@@ -506,8 +506,10 @@ def _exposure_dicts(
     None where the exposure rests on a missing figure."""
     rows, cols = np.nonzero((x[:, :-1] > EPS) | missing[:, :-1])
     names = np.array(origins, dtype=object)[cols].tolist()
-    values = np.where(missing[rows, cols], np.nan, x[rows, cols]).tolist()
-    items = zip(names, [None if v != v else v for v in values], strict=True)
+    values = x[rows, cols]
+    shown = values.astype(object)
+    shown[missing[rows, cols] | np.isnan(values)] = None
+    items = zip(names, shown.tolist(), strict=True)
     return [dict(islice(items, n)) for n in np.bincount(rows, minlength=size).tolist()]
 
 
@@ -534,7 +536,7 @@ class _MissingReasons:
 
     def _reason(self, k: int) -> str:
         c = self.c
-        if not c.splits[k].known:
+        if not c.known[k]:
             return "no shares known for this node"
         if self.links is None:  # the links as lists, once: slicing them costs nothing
             self.links = (

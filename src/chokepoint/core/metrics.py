@@ -124,12 +124,11 @@ def direct_metrics(c: Supply) -> DirectMetrics:
     unknown = (o > EPS) | (r > EPS)
     bound = np.where(unknown, np.minimum(1.0, import_hhi + extra), import_hhi)
     bound = np.where(dependence > EPS, bound, 0.0)
-    via: list[str | None] = [None] * size
-    for n in np.flatnonzero(unknown & (dependence > EPS)).tolist():
-        if r[n] > EPS and not to_other[n]:
-            via[n] = c.pair_origin[top[n]]
-        else:
-            via[n] = OTHER
+    via = np.full(size, None, dtype=object)
+    asked = np.flatnonzero(unknown & (dependence > EPS))
+    to_top = asked[(r[asked] > EPS) & ~to_other[asked]]  # to_other is True without a top
+    via[asked] = OTHER
+    via[to_top] = np.array(c.pair_origin, dtype=object)[top[to_top]]
     # countries to 75%: the perspective and the named origins, largest first
     values = np.concatenate([c.domestic, shares])
     owner = np.concatenate([np.arange(size, dtype=np.intp), c.pair_row])
@@ -145,7 +144,9 @@ def direct_metrics(c: Supply) -> DirectMetrics:
         total[live] += ordered[start[live] + j]
         hit = live[(total[live] >= 0.75 - 1e-9) & (reached[live] == 0)]
         reached[hit] = j + 1
-    return DirectMetrics(dependence, hhi, import_hhi, bound, tuple(via), top, top_share, reached)
+    return DirectMetrics(
+        dependence, hhi, import_hhi, bound, tuple(via.tolist()), top, top_share, reached
+    )
 
 
 def exposure(c: Compiled) -> tuple[list[str], FloatArray]:
