@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from itertools import islice
 from typing import Any, cast
@@ -332,6 +333,8 @@ def analyze_compiled(
     direct = direct_metrics(c)
     origins, x = exposure(c)
     missing = rests_on_unknown(c, x, np.repeat(~c.known[:, None], x.shape[1], axis=1))
+    # first: the memory of its temporaries is then reused by the objects made after it
+    exposures = _exposure_dicts(c.size, origins, x, missing)
     paths = best_paths(c)
     impact = impacts(c, direct.top_share, paths)
     no_impact = unmeasurable(c, paths)
@@ -383,32 +386,34 @@ def analyze_compiled(
         no_impact,
         (min_dependence, min_concentration),
     )
-    # NodeMetrics' fields in order, one column each (made at once, not node by node)
-    columns: list[list[Any]] = [
-        [n.id for n in ordered],
-        [n.name for n in ordered],
-        [n.stage for n in ordered],
-        column(direct.dependence, known),
-        column(direct.hhi, known),
-        column(direct.import_hhi, known),
-        column(pair_origin[direct.top], has_top),
-        column(direct.top_share, has_top),
-        column(direct.countries_to_75, known & (direct.countries_to_75 > 0)),
-        column(x[:, -1], ~missing[:, -1]),
-        _in_order(_exposure_dicts(c.size, origins, x, missing), rows),
-        flagged[order].tolist(),
-        [None if (hit := hits[k]) is None else hit[0] for k in rows],
-        reasons,
-        [None if (hit := hits[k]) is None else hit[1] for k in rows],
-        [n.source for n in ordered],
-        [n.estimate for n in ordered],
-        column(direct.import_hhi_max, known),
-        possible[order].tolist(),
-        _in_order(list(c.node_years), rows),
-        _in_order(unknowns, rows),
-        [n.basis if k else None for n, k in zip(ordered, known[order].tolist(), strict=True)],
-    ]
-    results = _node_metrics(columns)
+
+    def columns() -> Iterator[list[Any]]:
+        """NodeMetrics' fields in order, a column each, made one at a time (not node by node, and
+        not all at once: each column is dropped once its field is set)."""
+        yield [n.id for n in ordered]
+        yield [n.name for n in ordered]
+        yield [n.stage for n in ordered]
+        yield column(direct.dependence, known)
+        yield column(direct.hhi, known)
+        yield column(direct.import_hhi, known)
+        yield column(pair_origin[direct.top], has_top)
+        yield column(direct.top_share, has_top)
+        yield column(direct.countries_to_75, known & (direct.countries_to_75 > 0))
+        yield column(x[:, -1], ~missing[:, -1])
+        yield _in_order(exposures, rows)
+        yield flagged[order].tolist()
+        yield [None if (hit := hits[k]) is None else hit[0] for k in rows]
+        yield reasons
+        yield [None if (hit := hits[k]) is None else hit[1] for k in rows]
+        yield [n.source for n in ordered]
+        yield [n.estimate for n in ordered]
+        yield column(direct.import_hhi_max, known)
+        yield possible[order].tolist()
+        yield _in_order(list(c.node_years), rows)
+        yield _in_order(unknowns, rows)
+        yield [n.basis if k else None for n, k in zip(ordered, known[order].tolist(), strict=True)]
+
+    results = _node_metrics(c.size, columns())
     return Analysis(
         chain=chain,
         perspective=c.perspective,
@@ -421,8 +426,8 @@ def analyze_compiled(
     )
 
 
-def _node_metrics(columns: list[list[Any]]) -> tuple[NodeMetrics, ...]:
-    """The :class:`NodeMetrics` of ``columns`` (one list per field, in field order).
+def _node_metrics(size: int, columns: Iterable[list[Any]]) -> tuple[NodeMetrics, ...]:
+    """The ``size`` :class:`NodeMetrics` of ``columns`` (one list per field, in field order).
 
     The same objects as ``tuple(map(NodeMetrics, *columns))``, made a field at a time over all
     the nodes through the slots' own setters: a frozen dataclass's ``__init__`` sets each of
@@ -432,8 +437,11 @@ def _node_metrics(columns: list[list[Any]]) -> tuple[NodeMetrics, ...]:
     """
     setters = [getattr(NodeMetrics, f.name).__set__ for f in fields(NodeMetrics)]
     new = object.__new__
-    out = tuple(new(NodeMetrics) for _ in columns[0])
+    out = tuple(new(NodeMetrics) for _ in range(size))
     for setter, values in zip(setters, columns, strict=True):
+        if len(values) != size:
+            msg = f"{len(values)} values for the {size} nodes"
+            raise ValueError(msg)
         deque(map(setter, out, values), maxlen=0)
     return out
 
