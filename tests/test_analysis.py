@@ -430,3 +430,24 @@ def test_invariants_on_generated_networks_with_shares_above_one(seed: int) -> No
 @pytest.mark.parametrize("name", ["robots", "machine-tools", "semiconductors"])
 def test_invariants_on_shipped_chains(name: str) -> None:
     _check_invariants(analyze(load_chain(name)))
+
+
+def test_node_metrics_made_by_columns_are_those_of_the_constructor() -> None:
+    """``_node_metrics`` sets the fields a column at a time: the same frozen objects as
+    ``NodeMetrics(...)``, and a missing column is refused."""
+    import dataclasses
+
+    from chokepoint.core.analysis import NodeMetrics, _node_metrics
+
+    nodes = analyze(load_chain("robots")).nodes
+    names = [f.name for f in dataclasses.fields(NodeMetrics)]
+    columns = [[getattr(n, name) for n in nodes] for name in names]
+    made = _node_metrics(len(nodes), columns)
+    assert made == tuple(NodeMetrics(*(getattr(n, name) for name in names)) for n in nodes)
+    assert [n.to_dict() for n in made] == [n.to_dict() for n in nodes]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].impact = 0.0  # type: ignore[misc]
+    with pytest.raises(ValueError, match="zip"):
+        _node_metrics(len(nodes), columns[:-1])
+    with pytest.raises(ValueError, match="values for the"):
+        _node_metrics(len(nodes) + 1, columns)

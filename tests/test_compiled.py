@@ -165,3 +165,91 @@ def test_curated_chains_import_neither_scipy_nor_rich() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def _small_chain() -> Chain:
+    """Four nodes: shares summing above 1, `other`, a region, none at all; cost shares summing
+    above 1 and one unknown."""
+    from chokepoint.model import Input, Node
+
+    nodes = (
+        Node("a", "A", "up", shares={"CN": 0.1, "JP": 0.2, "KR": 0.3}),
+        Node("b", "B", "up", shares={"JP": 0.5, "CN": 0.3, "other": 0.25}),  # sums to 1.05
+        Node("c", "C", "up"),
+        Node(
+            "d",
+            "D",
+            "down",
+            shares={"EU": 0.4, "CN": 0.6},
+            inputs=(Input("a", 0.6), Input("b", 0.42), Input("c", None)),  # 1.02 known
+        ),
+    )
+    return Chain("t", "T", "CN", 2020, ("up", "down"), nodes, regions={"EU": ("DE", "FR")})
+
+
+def test_origin_splits_known_answer() -> None:
+    """Shares above 1 are divided by their sum; sums run left to right, as Python's sum."""
+    c = compile_chain(_small_chain())
+    a, b, none, d = (c.splits[k] for k in range(4))
+    # a: 0.1 (CN) domestic; 0.1 + 0.2 + 0.3 = 0.6000000000000001 left to right, so the rest is
+    # 1 - 0.6000000000000001 = 0.3999999999999999
+    assert (a.domestic, dict(a.foreign), a.other) == (0.1, {"JP": 0.2, "KR": 0.3}, 0.0)
+    assert a.unattributed == 1.0 - ((0.1 + 0.2) + 0.3) == 0.3999999999999999
+    # b: total 0.5 + 0.3 + 0.25 = 1.05 > 1, every share / 1.05
+    assert b.domestic == 0.3 / 1.05
+    assert dict(b.foreign) == {"JP": 0.5 / 1.05}
+    assert b.other == 0.25 / 1.05
+    assert b.unattributed == max(0.0, 1.0 - ((0.5 / 1.05 + 0.3 / 1.05) + 0.25 / 1.05))
+    assert (none.known, none.domestic, dict(none.foreign), none.unattributed) == (
+        False,
+        1.0,
+        {},
+        0.0,
+    )
+    assert (d.domestic, dict(d.foreign)) == (0.6, {"EU": 0.4})
+    assert [s.known for s in c.splits] == [True, True, False, True]
+    assert (
+        "shares summing above 1 (within the loader's tolerance) were divided by their sum: b (1.05)"
+        in c.assumptions
+    )
+    # the arrays are those of the splits
+    assert c.domestic.tolist() == [0.1, 0.3 / 1.05, 1.0, 0.6]
+    assert c.pair_origin == ("JP", "KR", "JP", "EU")
+    assert c.pair_ptr.tolist() == [0, 2, 3, 3, 4]
+
+
+def test_splits_sequence_and_split_shares_agree() -> None:
+    """``Compiled.splits`` makes each split when asked; every way of reading it gives
+    :func:`split_shares` of the node's shares."""
+    from chokepoint.core.compiled import split_shares
+
+    chain = _small_chain()
+    c = compile_chain(chain)
+    expected = [split_shares(n.shares, c.domestic_keys) for n in chain.nodes]
+    assert len(c.splits) == 4
+    assert list(c.splits) == expected
+    assert [c.splits[k] for k in range(4)] == expected
+    assert c.splits[-1] == expected[-1]
+    assert c.splits[1:3] == tuple(expected[1:3])
+    with pytest.raises(IndexError):
+        c.splits[4]
+
+
+def test_cost_shares_known_answer() -> None:
+    """d's known cost shares sum to 0.6 + 0.42 = 1.02 > 1: each is multiplied by 1 / 1.02;
+    the unknown one weighs 0 and is marked unknown."""
+    c = compile_chain(_small_chain())
+    a, b = int(c.in_ptr[3]), int(c.in_ptr[4])
+    assert c.in_cost[a:b].tolist() == [0.6 * (1.0 / 1.02), 0.42 * (1.0 / 1.02), 0.0]
+    assert c.in_known[a:b].tolist() == [True, True, False]
+
+
+def test_row_sums_add_left_to_right() -> None:
+    """(0.1 + 0.2) + 0.3 = 0.6000000000000001 while 0.1 + (0.2 + 0.3) = 0.6: the order of
+    Python's sum, whatever the rows' lengths."""
+    from chokepoint.core.compiled import _row_sums
+
+    ptr = np.array([0, 3, 3, 4, 6])
+    values = np.array([0.1, 0.2, 0.3, 5.0, 0.5, 0.25])
+    assert _row_sums(ptr, values).tolist() == [0.6000000000000001, 0.0, 5.0, 0.75]
+    assert _row_sums(np.zeros(1, dtype=np.intp), np.zeros(0)).tolist() == []

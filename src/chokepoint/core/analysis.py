@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from itertools import islice
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import AnalysisError
 from ..model import OTHER, Chain, Node
 from .chokepoints import (
     DEFAULT_MIN_CONCENTRATION,
     DEFAULT_MIN_DEPENDENCE,
+    best_paths,
     criteria,
     impact_finals,
     impacts,
     unmeasurable,
 )
-from .compiled import BoolArray, Compiled, FloatArray, OriginSplit, compile_chain
+from .compiled import BoolArray, Compiled, FloatArray, compile_chain
 from .metrics import EPS, DirectMetrics, direct_metrics, exposure, rests_on_unknown
 
 __all__ = [
@@ -175,42 +179,45 @@ def _by_impact(node: NodeMetrics) -> tuple[bool, float, float, str]:
 
 
 def _criteria_reasons(
-    split: OriginSplit,
+    other: float,
+    unattributed: float,
     dep: float,
     con: float,
+    ok: tuple[bool, bool],
     bound: tuple[float, str | None],
     possible: bool,
     min_dependence: float,
     min_concentration: float,
 ) -> list[str]:
-    """Say which choke-point criteria held; when only one did, say why the other did not.
+    """Say which choke-point criteria held (``ok``, from :func:`criteria`); when only one did,
+    say why the other did not.
 
     When dependence holds and concentration fails only because part of the foreign supply has
-    no named origin, say how concentrated it could be (``bound``, from
-    :func:`~chokepoint.core.metrics.import_hhi_max`) and whether that leaves the node a possible choke
-    point (``possible``, decided by :func:`analyze`).
+    no named origin (``other`` and ``unattributed`` shares), say how concentrated it could be
+    (``bound``, from :func:`~chokepoint.core.metrics.import_hhi_max`) and whether that leaves the
+    node a possible choke point (``possible``, decided by :func:`analyze`).
     """
-    dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
+    dep_ok, con_ok = ok
+    if not dep_ok and not con_ok:
+        return []
     dep_text = f"dependence {dep:.0%} {'>' if dep_ok else '<='} {min_dependence:.0%}"
     con_text = (
         f"import concentration (HHI) {con:.2f} {'>' if con_ok else '<='} {min_concentration:.2f}"
     )
     if dep_ok and con_ok:
         return [f"{dep_text} and {con_text}"]
-    if not dep_ok and not con_ok:
-        return []
     text = f"{dep_text if dep_ok else con_text} but {con_text if dep_ok else dep_text}"
-    unnamed = split.other + split.unattributed
+    unnamed = other + unattributed
     high, via = bound
     if dep_ok and unnamed > 0.005 and via is not None:
         parts = [
             f"{value:.0%} {label}"
-            for value, label in ((split.other, "`other`"), (split.unattributed, "unattributed"))
+            for value, label in ((other, "`other`"), (unattributed, "unattributed"))
             if value > 0.0005
         ]
         if via == OTHER:
             where = "it all came from one economy"
-        elif split.other > 0.0005:
+        elif other > 0.0005:
             where = f"the unattributed part came from {via} and `other` from one economy"
         else:
             where = f"it all came from {via}"
@@ -301,7 +308,9 @@ def analyze_compiled(
 ) -> Analysis:
     """:func:`analyze` of a chain already compiled for a perspective and year."""
     chain = c.chain
-    no_shares = [n for n, s in zip(c.nodes, c.splits, strict=True) if not s.known]
+    nodes = chain.nodes
+    known = c.known
+    no_shares = [c.nodes[k] for k in np.flatnonzero(~known).tolist()]
     if no_shares and strict:
         msg = (
             f"strict: no shares known for {', '.join(no_shares)}; add shares (with a source) or "
@@ -309,11 +318,12 @@ def analyze_compiled(
         )
         raise AnalysisError(msg)
     assumptions = list(c.assumptions)
+    no_cost_links = np.flatnonzero(~c.in_known)
     no_cost = sorted(
-        f"{item.node}->{node.id}"
-        for node in chain.nodes
-        for item in node.inputs
-        if item.cost_share is None
+        f"{c.nodes[i]}->{c.nodes[u]}"
+        for i, u in zip(
+            c.in_src[no_cost_links].tolist(), c.in_user[no_cost_links].tolist(), strict=True
+        )
     )
     if no_cost:
         assumptions.append(
@@ -323,109 +333,178 @@ def analyze_compiled(
     direct = direct_metrics(c)
     origins, x = exposure(c)
     missing = rests_on_unknown(c, x, np.repeat(~c.known[:, None], x.shape[1], axis=1))
-    impact = impacts(c, direct.top_share)
-    no_impact = unmeasurable(c)
-    tied = _tied_finals(c, direct, impact, min_dependence, min_concentration)
-    finals_all = c.final_ids()
-    names = {n.id: n.name for n in chain.nodes}
-    stage_rank = {s: k for k, s in enumerate(chain.stages)}
-    dependence = direct.dependence.tolist()
-    hhis, import_hhis = direct.hhi.tolist(), direct.import_hhi.tolist()
-    bounds, top_shares = direct.import_hhi_max.tolist(), direct.top_share.tolist()
-    tops, c75s = direct.top.tolist(), direct.countries_to_75.tolist()
-    totals = x[:, -1].tolist()
+    # first: the memory of its temporaries is then reused by the objects made after it
     exposures = _exposure_dicts(c.size, origins, x, missing)
-    total_missing = cast("list[bool]", missing[:, -1].tolist())
-    exposure_missing = cast("list[bool]", missing[:, :-1].any(axis=1).tolist())
+    paths = best_paths(c)
+    impact = impacts(c, direct.top_share, paths)
+    no_impact = unmeasurable(c, paths)
+    del paths
+    # the criteria of every node at once, NaN (never met) where a node has no shares
+    dep_all = np.where(known, direct.dependence, np.nan)
+    dep_met, con_met = criteria(
+        dep_all, np.where(known, direct.import_hhi, np.nan), min_dependence, min_concentration
+    )
+    high_met = criteria(
+        dep_all, np.where(known, direct.import_hhi_max, np.nan), min_dependence, min_concentration
+    )[1]
+    flagged = dep_met & con_met
+    possible = dep_met & ~con_met & high_met
+    tied = _tied_finals(c, direct, impact, flagged)
+    hits = [impact[n] for n in c.nodes]
+    for k in no_impact:
+        hits[k] = None
+    unknowns: list[dict[str, str]] = [{} for _ in range(c.size)]
     why = _MissingReasons(c, x, missing)
-    results = []
-    for k, node in sorted(enumerate(chain.nodes), key=lambda kn: stage_rank[kn[1].stage]):
-        split = c.splits[k]
-        dep: float | None = None
-        con: float | None = None
-        h: float | None = None
-        high: float | None = None
-        share: float | None = None
-        top: str | None = None
-        c75: int | None = None
-        if split.known:
-            dep, con, h, high = dependence[k], import_hhis[k], hhis[k], bounds[k]
-            if tops[k] >= 0:
-                top, share = c.pair_origin[tops[k]], top_shares[k]
-            c75 = c75s[k] or None
-        dep_ok, con_ok = criteria(dep, con, min_dependence, min_concentration)
-        hit = impact[node.id]
-        unknown: dict[str, str] = {}
-        total: float | None = totals[k]
-        if total_missing[k]:
-            total = None
-            unknown["total_dependence"] = why(k)
-        if exposure_missing[k]:
-            unknown["exposure"] = why(k)
-        if k in no_impact:
-            hit = None
-            unknown["impact"] = no_impact[k]
-        reasons: list[str] = []
-        possible = False
-        if dep is not None and con is not None and high is not None:
-            possible = (
-                dep_ok and not con_ok and criteria(dep, high, min_dependence, min_concentration)[1]
-            )
-            reasons.extend(
-                _criteria_reasons(
-                    split,
-                    dep,
-                    con,
-                    (high, direct.hhi_max_via[k]),
-                    possible,
-                    min_dependence,
-                    min_concentration,
-                )
-            )
-        if top is not None and share is not None:
-            if hit is not None:
-                ends = [finals_all[f] for f in tied[k]] if k in tied else [hit[1]]
-                reasons.append(
-                    _impact_sentence(c, node, top, share, hit[0], ends, names, k in tied)
-                )
-            elif "impact" in unknown:
-                reasons.append(f"{_supplies(c, node, top, share)}; {unknown['impact']}")
-        results.append(
-            NodeMetrics(
-                id=node.id,
-                name=node.name,
-                stage=node.stage,
-                dependence=dep,
-                hhi=h,
-                import_hhi=con,
-                top_supplier=top,
-                top_share=share,
-                countries_to_75=c75,
-                total_dependence=total,
-                exposure=exposures[k],
-                chokepoint=dep_ok and con_ok,
-                impact=hit[0] if hit else None,
-                reasons=tuple(reasons),
-                impact_on=hit[1] if hit else None,
-                sources=node.source,
-                estimate=node.estimate,
-                import_hhi_max=high,
-                possible_chokepoint=possible,
-                year=c.node_years[k],
-                unknown=unknown,
-                basis=None if node.shares_for(c.year) is None else node.basis,
-            )
-        )
+    for k in np.flatnonzero(missing[:, -1]).tolist():
+        unknowns[k]["total_dependence"] = why(k)
+    for k in np.flatnonzero(missing[:, :-1].any(axis=1)).tolist():
+        unknowns[k]["exposure"] = why(k)
+    for k, reason in no_impact.items():
+        unknowns[k]["impact"] = reason
+    stage_rank = {s: k for k, s in enumerate(chain.stages)}
+    order = np.argsort(
+        np.fromiter((stage_rank[n.stage] for n in nodes), np.intp, c.size), kind="stable"
+    )
+    rows = order.tolist()
+    ordered = [nodes[k] for k in rows]
+
+    def column(values: npt.NDArray[Any], keep: BoolArray) -> list[Any]:
+        """``values`` in stage order as Python objects, None where ``keep`` is False."""
+        out = values[order].astype(object)
+        out[~keep[order]] = None
+        return cast("list[Any]", out.tolist())
+
+    has_top = known & (direct.top >= 0)
+    pair_origin = np.array([*c.pair_origin, ""], dtype=object)
+    reasons = _reasons(
+        c,
+        rows,
+        direct,
+        (dep_met, con_met, possible),
+        hits,
+        tied,
+        no_impact,
+        (min_dependence, min_concentration),
+    )
+
+    def columns() -> Iterator[list[Any]]:
+        """NodeMetrics' fields in order, a column each, made one at a time (not node by node, and
+        not all at once: each column is dropped once its field is set)."""
+        yield [n.id for n in ordered]
+        yield [n.name for n in ordered]
+        yield [n.stage for n in ordered]
+        yield column(direct.dependence, known)
+        yield column(direct.hhi, known)
+        yield column(direct.import_hhi, known)
+        yield column(pair_origin[direct.top], has_top)
+        yield column(direct.top_share, has_top)
+        yield column(direct.countries_to_75, known & (direct.countries_to_75 > 0))
+        yield column(x[:, -1], ~missing[:, -1])
+        yield _in_order(exposures, rows)
+        yield flagged[order].tolist()
+        yield [None if (hit := hits[k]) is None else hit[0] for k in rows]
+        yield reasons
+        yield [None if (hit := hits[k]) is None else hit[1] for k in rows]
+        yield [n.source for n in ordered]
+        yield [n.estimate for n in ordered]
+        yield column(direct.import_hhi_max, known)
+        yield possible[order].tolist()
+        yield _in_order(list(c.node_years), rows)
+        yield _in_order(unknowns, rows)
+        yield [n.basis if k else None for n, k in zip(ordered, known[order].tolist(), strict=True)]
+
+    results = _node_metrics(c.size, columns())
     return Analysis(
         chain=chain,
         perspective=c.perspective,
         year=c.year,
-        nodes=tuple(results),
+        nodes=results,
         assumptions=tuple(assumptions),
         min_dependence=min_dependence,
         min_concentration=min_concentration,
         finals=tuple(c.final_ids()),
     )
+
+
+def _node_metrics(size: int, columns: Iterable[list[Any]]) -> tuple[NodeMetrics, ...]:
+    """The ``size`` :class:`NodeMetrics` of ``columns`` (one list per field, in field order).
+
+    The same objects as ``tuple(map(NodeMetrics, *columns))``, made a field at a time over all
+    the nodes through the slots' own setters: a frozen dataclass's ``__init__`` sets each of
+    its 22 fields through ``object.__setattr__``, which at 300,000 nodes costs more than the
+    analysis of the figures. The objects stay frozen. ``ValueError`` when there are not as many
+    columns as fields, or not as many values in each.
+    """
+    setters = [getattr(NodeMetrics, f.name).__set__ for f in fields(NodeMetrics)]
+    new = object.__new__
+    out = tuple(new(NodeMetrics) for _ in range(size))
+    for setter, values in zip(setters, columns, strict=True):
+        if len(values) != size:
+            msg = f"{len(values)} values for the {size} nodes"
+            raise ValueError(msg)
+        deque(map(setter, out, values), maxlen=0)
+    return out
+
+
+def _in_order(values: list[Any], rows: list[int]) -> list[Any]:
+    """``values`` (one per node) in the order of ``rows``."""
+    return [values[k] for k in rows]
+
+
+def _reasons(
+    c: Compiled,
+    rows: list[int],
+    direct: DirectMetrics,
+    met: tuple[BoolArray, BoolArray, BoolArray],
+    hits: list[tuple[float, str] | None],
+    tied: dict[int, list[int]],
+    no_impact: dict[int, str],
+    thresholds: tuple[float, float],
+) -> list[tuple[str, ...]]:
+    """The reasons of every node of ``rows``, in that order: the choke-point criteria
+    (:func:`_criteria_reasons`; ``met``: dependence, concentration, possible choke point), then
+    the impact sentence (:class:`_Sentences`; ``hits``: the impacts, None where unknown)."""
+    nodes = c.chain.nodes
+    say = _Sentences(c)
+    known = cast("list[bool]", c.known.tolist())
+    dep_oks, con_oks, possibles = (cast("list[bool]", m.tolist()) for m in met)
+    dependence, import_hhis = direct.dependence.tolist(), direct.import_hhi.tolist()
+    bounds, top_shares, tops = (
+        direct.import_hhi_max.tolist(),
+        direct.top_share.tolist(),
+        direct.top.tolist(),
+    )
+    others, unattributed = c.other.tolist(), c.unattributed.tolist()
+    via = direct.hhi_max_via
+    out: list[tuple[str, ...]] = []
+    for k in rows:
+        if not known[k]:
+            out.append(())
+            continue
+        reasons: list[str] = []
+        if dep_oks[k] or con_oks[k]:
+            reasons = _criteria_reasons(
+                others[k],
+                unattributed[k],
+                dependence[k],
+                import_hhis[k],
+                (dep_oks[k], con_oks[k]),
+                (bounds[k], via[k]),
+                possibles[k],
+                *thresholds,
+            )
+        if tops[k] >= 0:
+            node, top, share, hit = nodes[k], c.pair_origin[tops[k]], top_shares[k], hits[k]
+            if hit is not None:
+                if k in tied:
+                    labels = [say.final_names[f] for f in tied[k]]
+                else:
+                    labels = [nodes[c.index[hit[1]]].name]
+                reasons.append(say.impact(node, top, share, hit[0], labels, k in tied))
+            elif k in no_impact:
+                reasons.append(f"{say.supplies(node, top, share)}; {no_impact[k]}")
+        out.append(tuple(reasons))
+    return out
 
 
 def _exposure_dicts(
@@ -435,8 +514,10 @@ def _exposure_dicts(
     None where the exposure rests on a missing figure."""
     rows, cols = np.nonzero((x[:, :-1] > EPS) | missing[:, :-1])
     names = np.array(origins, dtype=object)[cols].tolist()
-    values = np.where(missing[rows, cols], np.nan, x[rows, cols]).tolist()
-    items = zip(names, [None if v != v else v for v in values], strict=True)
+    values = x[rows, cols]
+    shown = values.astype(object)
+    shown[missing[rows, cols] | np.isnan(values)] = None
+    items = zip(names, shown.tolist(), strict=True)
     return [dict(islice(items, n)) for n in np.bincount(rows, minlength=size).tolist()]
 
 
@@ -453,6 +534,7 @@ class _MissingReasons:
         self.unknown_any = cast("list[bool]", unknown_any.tolist())
         self.drawn = cast("list[bool]", (unknown_any | (x > EPS).any(axis=1)).tolist())
         self.cache: dict[int, str] = {}
+        self.links: tuple[list[int], list[int], list[bool], list[float]] | None = None
 
     def __call__(self, k: int) -> str:
         found = self.cache.get(k)
@@ -462,15 +544,20 @@ class _MissingReasons:
 
     def _reason(self, k: int) -> str:
         c = self.c
-        if not c.splits[k].known:
+        if not c.known[k]:
             return "no shares known for this node"
+        if self.links is None:  # the links as lists, once: slicing them costs nothing
+            self.links = (
+                c.in_ptr.tolist(),
+                c.in_src.tolist(),
+                cast("list[bool]", c.in_known.tolist()),
+                c.in_cost.tolist(),
+            )
+        ptr, src, in_known, in_cost = self.links
         no_cost: list[str] = []
         unknown_inputs: list[str] = []
-        a, b = int(c.in_ptr[k]), int(c.in_ptr[k + 1])
-        links = zip(
-            c.in_src[a:b].tolist(), c.in_known[a:b].tolist(), c.in_cost[a:b].tolist(), strict=True
-        )
-        for i, known, cost in links:
+        a, b = ptr[k], ptr[k + 1]
+        for i, known, cost in zip(src[a:b], in_known[a:b], in_cost[a:b], strict=True):
             if not known and self.drawn[i]:
                 no_cost.append(f"{c.nodes[i]}->{c.nodes[k]}")
             elif known and cost > 0 and self.unknown_any[i]:
@@ -487,29 +574,23 @@ def _tied_finals(
     c: Compiled,
     direct: DirectMetrics,
     impact: dict[str, tuple[float, str] | None],
-    min_dependence: float,
-    min_concentration: float,
+    flagged: BoolArray,
 ) -> dict[int, list[int]]:
     """The final products hit alike by each node's impact scenario (see
     :func:`~chokepoint.core.chokepoints.impact_finals`; positions index ``c.finals``).
 
     One propagation of the chain per node: every node while that stays within
-    :data:`_TIES_CELLS` (nodes x scenarios), else the choke points first, largest impact first,
-    then the other nodes by impact, up to that budget. The others' sentences say that other
-    final products may be hit alike."""
-    candidates = [k for k in range(c.size) if impact[c.nodes[k]] is not None]
+    :data:`_TIES_CELLS` (nodes x scenarios), else the choke points (``flagged``) first, largest
+    impact first, then the other nodes by impact, up to that budget. The others' sentences say
+    that other final products may be hit alike."""
+    hits = [impact[n] for n in c.nodes]
+    candidates = [k for k, hit in enumerate(hits) if hit is not None]
     budget = max(1, _TIES_CELLS // max(c.size, 1))
     if len(candidates) > budget:
-        flagged = [
-            criteria(d, h, min_dependence, min_concentration) == (True, True)
-            for d, h in zip(direct.dependence.tolist(), direct.import_hhi.tolist(), strict=True)
-        ]
-
-        def rank(k: int) -> tuple[bool, float]:
-            hit = impact[c.nodes[k]]
-            return (not flagged[k], -(hit[0] if hit else 0.0))
-
-        candidates = sorted(candidates, key=rank)[:budget]
+        rows = np.asarray(candidates, dtype=np.intp)
+        value = np.array([hit[0] for hit in hits if hit is not None], dtype=np.float64)
+        # a stable sort: choke points first, then the largest impact, then chain order
+        candidates = rows[np.lexsort((-value, ~flagged[rows]))[:budget]].tolist()
     rows = np.asarray(sorted(candidates), dtype=np.intp)
     found = impact_finals(c, np.asarray(direct.top, dtype=np.intp), rows)
     where = {f: j for j, f in enumerate(c.finals.tolist())}
@@ -520,63 +601,68 @@ def _tied_finals(
 _TIES_CELLS = 1 << 22
 
 
-def _supplies(c: Compiled, node: Node, top: str, share: float) -> str:
-    """ "JP supplies 61% of CN's market for reducers", or on the ownership basis "firms based
-    in JP supply 61% of CN's market for reducers (their production in CN included)"."""
-    market = "world supply" if c.chain.is_global else f"{c.perspective}'s market"
-    if node.basis == "ownership":
-        return (
-            f"firms based in {top} supply {share:.0%} of {market} for {node.name} (their "
-            f"production in {c.perspective} included)"
-        )
-    return f"{top} supplies {share:.0%} of {market} for {node.name}"
+class _Sentences:
+    """The wording of the impact sentences of one compiled chain; the parts that depend on the
+    chain alone (its market, the perspective, the final products' names) are made once."""
 
+    def __init__(self, c: Compiled) -> None:
+        self.perspective = who = c.perspective
+        self.is_global = c.chain.is_global
+        self.market = "world supply" if self.is_global else f"{who}'s market"
+        nodes = c.chain.nodes
+        self.final_names = [nodes[f].name for f in c.finals.tolist()]
+        if self.is_global:
+            self.to = f" to {who}"
+            self.where = f"available to {who} (sourced at world shares)"
+        else:
+            self.to = ""
+            self.where = f"in {who}'s market"
 
-def _stops(node: Node, top: str) -> str:
-    """Who stops: the origin, or on the ownership basis its firms."""
-    return f"{top}'s firms stop" if node.basis == "ownership" else f"{top} stops"
-
-
-def _impact_sentence(
-    c: Compiled,
-    node: Node,
-    top: str,
-    share: float,
-    value: float,
-    ends: list[str],
-    names: dict[str, str],
-    checked: bool = True,
-) -> str:
-    """ "JP supplies 65% of CN's market for reducers; if JP stops supplying it, the supply of
-    robots in CN's market falls by 61%", naming every final product hit alike (``checked``:
-    the ties were looked for; else the one named may not be the only one)."""
-    labels = [names[f] for f in ends]
-    if not labels:
-        if c.chain.is_global:
+    def supplies(self, node: Node, top: str, share: float) -> str:
+        """ "JP supplies 61% of CN's market for reducers", or on the ownership basis "firms
+        based in JP supply 61% of CN's market for reducers (their production in CN
+        included)"."""
+        if node.basis == "ownership":
             return (
-                f"{_supplies(c, node, top, share)}; if {_stops(node, top)} supplying it to "
-                f"{c.perspective}, the supply of no final product available to "
-                f"{c.perspective} falls (0%)"
+                f"firms based in {top} supply {share:.0%} of {self.market} for {node.name} (their "
+                f"production in {self.perspective} included)"
             )
+        return f"{top} supplies {share:.0%} of {self.market} for {node.name}"
+
+    def impact(
+        self,
+        node: Node,
+        top: str,
+        share: float,
+        value: float,
+        labels: list[str],
+        checked: bool = True,
+    ) -> str:
+        """ "JP supplies 65% of CN's market for reducers; if JP stops supplying it, the supply of
+        robots in CN's market falls by 61%", naming every final product hit alike (``labels``;
+        ``checked``: the ties were looked for, else the one named may not be the only one)."""
+        supplies = self.supplies(node, top, share)
+        stops = f"{top}'s firms stop" if node.basis == "ownership" else f"{top} stops"
+        who = self.perspective
+        if not labels:
+            if self.is_global:
+                return (
+                    f"{supplies}; if {stops} supplying it to {who}, the supply of no final "
+                    f"product available to {who} falls (0%)"
+                )
+            return (
+                f"{supplies}; if {stops} supplying it, the supply of no final product in "
+                f"{who}'s market falls (0%)"
+            )
+        if len(labels) == 1:
+            what = labels[0]
+            if not checked:
+                what += " (the hardest hit; other final products may be hit alike)"
+        elif len(labels) <= 3:
+            what = "each of " + ", ".join(labels[:-1]) + f" and {labels[-1]}"
+        else:
+            what = f"each of {len(labels)} final products (e.g. {labels[0]}, {labels[1]})"
         return (
-            f"{_supplies(c, node, top, share)}; if {_stops(node, top)} supplying it, the supply of no "
-            f"final product in {c.perspective}'s market falls (0%)"
+            f"{supplies}; if {stops} supplying it{self.to}, the supply of {what} {self.where} "
+            f"falls by {value:.0%}"
         )
-    if len(labels) == 1:
-        what = labels[0]
-        if not checked:
-            what += " (the hardest hit; other final products may be hit alike)"
-    elif len(labels) <= 3:
-        what = "each of " + ", ".join(labels[:-1]) + f" and {labels[-1]}"
-    else:
-        what = f"each of {len(labels)} final products (e.g. {labels[0]}, {labels[1]})"
-    if c.chain.is_global:
-        to = f" to {c.perspective}"
-        where = f"available to {c.perspective} (sourced at world shares)"
-    else:
-        to = ""
-        where = f"in {c.perspective}'s market"
-    return (
-        f"{_supplies(c, node, top, share)}; if {_stops(node, top)} supplying it{to}, the supply of "
-        f"{what} {where} falls by {value:.0%}"
-    )

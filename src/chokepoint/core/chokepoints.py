@@ -35,7 +35,8 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any, overload
 
 import numpy as np
 
@@ -45,6 +46,7 @@ from .propagate import cycle_fixed_point, import_losses, propagate
 __all__ = [
     "DEFAULT_MIN_CONCENTRATION",
     "DEFAULT_MIN_DEPENDENCE",
+    "best_paths",
     "criteria",
     "impact_finals",
     "impacts",
@@ -55,32 +57,58 @@ DEFAULT_MIN_DEPENDENCE = 0.5
 DEFAULT_MIN_CONCENTRATION = 0.4
 
 
+@overload
 def criteria(
     dependence: float | None,
     concentration: float | None,
+    min_dependence: float = ...,
+    min_concentration: float = ...,
+) -> tuple[bool, bool]: ...
+
+
+@overload
+def criteria(
+    dependence: FloatArray,
+    concentration: FloatArray,
+    min_dependence: float = ...,
+    min_concentration: float = ...,
+) -> tuple[BoolArray, BoolArray]: ...
+
+
+def criteria(
+    dependence: Any,
+    concentration: Any,
     min_dependence: float = DEFAULT_MIN_DEPENDENCE,
     min_concentration: float = DEFAULT_MIN_CONCENTRATION,
-) -> tuple[bool, bool]:
+) -> tuple[Any, Any]:
     """Return (dependence criterion met, concentration criterion met); n/a values never meet one.
 
     Both are strict inequalities, as in EU SWD(2021) 352 (import HHI above 0.4, import reliance
-    above 50%); a value within 1e-12 of its threshold counts as equal to it, so it fails.
+    above 50%); a value within 1e-12 of its threshold counts as equal to it, so it fails. Given
+    arrays, the criteria of every element at once, NaN standing for n/a.
 
     >>> criteria(0.6, 0.41), criteria(None, 0.9), criteria(0.5, 0.4)
     ((True, True), (False, True), (False, False))
+    >>> [a.tolist() for a in criteria(np.array([0.6, np.nan]), np.array([0.41, 0.9]))]
+    [[True, False], [True, True]]
     """
     dep = dependence is not None and dependence > min_dependence + 1e-12
     con = concentration is not None and concentration > min_concentration + 1e-12
     return dep, con
 
 
-def impacts(c: Compiled, top_share: FloatArray) -> dict[str, tuple[float, str] | None]:
+def impacts(
+    c: Compiled,
+    top_share: FloatArray,
+    paths: tuple[FloatArray, IntArray] | None = None,
+) -> dict[str, tuple[float, str] | None]:
     r"""Impact of every node with a named foreign supplier: ``{node: (impact, final product)}``.
 
     ``top_share`` is each node's top foreign share (NaN: none), from
     :func:`chokepoint.core.metrics.direct_metrics`. Nodes without a named foreign supplier map
     to None. Ties between final products go to the node itself when it is final, then to the
-    first final product in chain order.
+    first final product in chain order. ``paths`` is :func:`best_paths` of ``c`` when already
+    computed.
 
     .. math:: \mathrm{impact}_n = \max_f q_f \quad\text{when}\quad \kappa(c^*_n, n) = 1
 
@@ -89,43 +117,59 @@ def impacts(c: Compiled, top_share: FloatArray) -> dict[str, tuple[float, str] |
     ScenarioError
         When the losses on a cycle do not converge.
     """
-    value, final = _best_paths(c)
-    final_set = set(c.finals.tolist())
-    sigma = c.substitutability.tolist()
-    losses = {
-        n: (1.0 - sigma[n]) * share
-        for n, share in enumerate(top_share.tolist())
-        if share == share  # not NaN
-    }
-    found: dict[int, tuple[float, int]] = {}
+    value, final = best_paths(c) if paths is None else paths
+    is_final = np.zeros(c.size, dtype=np.bool_)
+    is_final[c.finals] = True
+    has = ~np.isnan(top_share)
+    loss = np.where(has, (1.0 - c.substitutability) * np.nan_to_num(top_share), 0.0)
+    losses = loss.tolist()
+    q = np.minimum(1.0, loss)
+    worst = np.where(is_final, q, q * value)
+    which = np.where(is_final, -2, final)  # -2: the node itself, preferred on ties
     for members in c.cyclic:
-        sources = [n for n in members if n in losses]
+        sources = [n for n in members if has[n]]
         if sources:
-            found.update(_cycle_impacts(c, members, sources, losses, value, final))
+            for n, (best, reach) in _cycle_impacts(
+                c, members, sources, losses, value, final, is_final
+            ).items():
+                worst[n], which[n] = best, reach
     finals = c.final_ids()
+    # the final product named: the node itself (-2) when hit, the one reached, else when
+    # nothing is lost the node itself if final, or the first final product
+    itself = len(finals) + np.arange(c.size)  # positions of the nodes' own ids in ``names``
+    hit_itself = (which == -2) & (worst != 0.0)
+    zero = ~hit_itself & ((worst == 0.0) | (which < 0))
+    label = np.where(hit_itself, itself, which)
+    label = np.where(zero, np.where(is_final | (not finals), itself, 0), label)
+    names = np.array([*finals, *c.nodes], dtype=object)
+    rows = np.flatnonzero(has)
     out: dict[str, tuple[float, str] | None] = dict.fromkeys(c.nodes)
-    values, reach = value.tolist(), final.tolist()
-    for n, loss in losses.items():
-        node_id = c.nodes[n]
-        if n in found:
-            worst, which = found[n]
-        else:
-            q = min(1.0, loss)
-            worst, which = q * values[n], reach[n]
-            if n in final_set:
-                worst, which = q, -2  # the node itself, preferred on ties
-        if which == -2 and worst != 0.0:
-            out[node_id] = (worst, node_id)
-        elif worst == 0.0 or which < 0:
-            name = node_id if n in final_set else (finals[0] if finals else node_id)
-            out[node_id] = (0.0, name)
-        else:
-            out[node_id] = (worst, finals[which])
+    out.update(
+        zip(
+            [c.nodes[n] for n in rows.tolist()],
+            zip(
+                np.where(zero, 0.0, worst)[rows].tolist(),
+                names[label[rows]].tolist(),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
     return out
 
 
-def _best_paths(c: Compiled) -> tuple[FloatArray, IntArray]:
-    r""":math:`G_x` and the final product it reaches (index into ``finals``, -1: none)."""
+def best_paths(c: Compiled) -> tuple[FloatArray, IntArray]:
+    r""":math:`G_x` of every node (see the module docstring) and the final product it reaches
+    (an index into ``c.finals``, -1: none), from the final products backwards.
+
+    >>> from chokepoint.core.compiled import compile_chain
+    >>> from chokepoint import load_chain
+    >>> c = compile_chain(load_chain("robots"))
+    >>> value, final = best_paths(c)
+    >>> k = c.index["electronics"]
+    >>> float(value[k]), c.final_ids()[final[k]]  # a final product: G = 1
+    (1.0, 'electronics')
+    """
     value = np.zeros(c.size, dtype=np.float64)
     final = np.full(c.size, -1, dtype=np.intp)
     value[c.finals] = 1.0
@@ -199,9 +243,10 @@ def _cycle_impacts(
     c: Compiled,
     members: tuple[int, ...],
     sources: list[int],
-    losses: Mapping[int, float],
+    losses: Sequence[float],
     value: FloatArray,
     final: IntArray,
+    is_final: BoolArray,
 ) -> dict[int, tuple[float, int]]:
     """The impacts of the nodes of one cyclic component: their scenarios, one column each,
     iterated on the component (a node's loss comes back to it round the cycle), then carried
@@ -212,7 +257,6 @@ def _cycle_impacts(
     for j, n in enumerate(sources):
         imports[where[n], j] = losses[n]
     q, _ = cycle_fixed_point(c, members, imports, np.zeros_like(imports), leontief=True)
-    finals = set(c.finals.tolist())
     exits: list[tuple[float, int]] = []  # best path out of each member, and its final
     for x in members:
         best, which = 0.0, -1
@@ -229,7 +273,7 @@ def _cycle_impacts(
     for j, n in enumerate(sources):
         best, which = 0.0, -1
         for k, x in enumerate(members):
-            if x in finals:  # a final product on a cycle feeds only itself: x == n
+            if is_final[x]:  # a final product on a cycle feeds only itself: x == n
                 option = (rows[j][k], -2)
             elif exits[k][1] >= 0:
                 option = (rows[j][k] * exits[k][0], exits[k][1])
@@ -253,19 +297,20 @@ def _better(value: float, reach: int, best: float, which: int) -> bool:
     return reach < which
 
 
-def unmeasurable(c: Compiled) -> dict[int, str]:
+def unmeasurable(c: Compiled, paths: tuple[FloatArray, IntArray] | None = None) -> dict[int, str]:
     """Nodes whose impact cannot be measured, with the reason: ``{node index: reason}``.
 
     A node that is not itself final and from which no chain of essential inputs leads to a final
     product has no loss the model can carry to a final product: its impact is unknown (the chain
-    does not say what it is used for), not 0.
+    does not say what it is used for), not 0. ``paths`` is :func:`best_paths` of ``c`` when
+    already computed.
 
     >>> from chokepoint.core.compiled import compile_chain
     >>> from chokepoint import load_chain
     >>> unmeasurable(compile_chain(load_chain("robots")))
     {}
     """
-    _, reach = _best_paths(c)
+    _, reach = best_paths(c) if paths is None else paths
     is_final = np.zeros(c.size, dtype=np.bool_)
     is_final[c.finals] = True
     essential_use = np.zeros(c.size, dtype=np.bool_)
@@ -315,7 +360,12 @@ def impact_finals(c: Compiled, top: IntArray, rows: IntArray) -> dict[int, list[
         part = wanted[start : start + block]
         kappa = np.zeros((c.pair_share.size, len(part)), dtype=np.float64)
         kappa[top[part], np.arange(len(part))] = 1.0
-        q, _ = propagate(c, import_losses(c, kappa))
+        # only the cut nodes and their users, direct or not, can lose: every other node keeps
+        # the loss 0 it starts from (exactly what a propagation over every node gives it)
+        seeds = np.zeros(c.size, dtype=np.bool_)
+        seeds[part] = True
+        zero = np.zeros((c.size, len(part)), dtype=np.float64)
+        q, _ = propagate(c, import_losses(c, kappa), start=(zero, zero), dirty=c.downstream(seeds))
         losses = q[c.finals]
         worst = losses.max(axis=0)
         for j, n in enumerate(part):

@@ -37,8 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain as concat
+from itertools import islice
 from operator import attrgetter
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -117,16 +119,149 @@ def split_shares(shares: Mapping[str, float] | None, domestic_keys: Collection[s
     >>> round(s.dependence, 6)  # (0.306 + 0.2) / 1.003
     0.504487
     """
-    if shares is None:
-        return OriginSplit(1.0, {}, 0.0, 0.0, known=False)
-    total = sum(shares.values())
-    if total > 1.0:
-        shares = {k: v / total for k, v in shares.items()}
-    domestic = sum(v for k, v in shares.items() if k in domestic_keys)
-    foreign = {k: v for k, v in shares.items() if k not in domestic_keys and k != OTHER}
-    other = shares.get(OTHER, 0.0)
-    unattributed = max(0.0, 1.0 - sum(shares.values()))
-    return OriginSplit(min(domestic, 1.0), foreign, other, unattributed)
+    return _Splits(**_origin_table([shares], domestic_keys, totals=False))[0]
+
+
+def _row_sums(ptr: IntArray, values: FloatArray) -> FloatArray:
+    """Each row's values (row ``r``: ``values[ptr[r]:ptr[r + 1]]``) added one by one, left to
+    right, as Python's ``sum`` does (numpy's ``add.reduceat`` groups them differently, which
+    could move the last bit): one vectorised step per position, over the rows that long.
+
+    >>> _row_sums(np.array([0, 3, 3, 4]), np.array([0.1, 0.2, 0.3, 5.0])).tolist()
+    [0.6000000000000001, 0.0, 5.0]
+    """
+    counts = np.diff(ptr)
+    out = np.zeros(counts.size, dtype=np.float64)
+    if not counts.size:
+        return out
+    order = np.argsort(-counts, kind="stable")  # longest rows first: those of a step lead
+    longest = counts[order]
+    starts = ptr[:-1][order]
+    total = np.zeros(counts.size, dtype=np.float64)
+    for j in range(int(longest[0])):
+        live = int(np.searchsorted(-longest, -j, side="left"))  # the rows longer than j
+        total[:live] += values[starts[:live] + j]
+    out[order] = total
+    return out
+
+
+def _origin_table(
+    shares: Sequence[Mapping[str, float] | None],
+    domestic_keys: Collection[str],
+    totals: bool = True,
+) -> dict[str, Any]:
+    r"""The origin split of every node at once (the formula of :func:`split_shares`).
+
+    For node :math:`n` with shares :math:`s_n(c)` summing to :math:`t_n`: shares are divided
+    by :math:`t_n` when :math:`t_n > 1`; the domestic share is :math:`\min(1, \sum_{c \in P}
+    s_n(c))`, ``other`` is :math:`s_n(\mathrm{other})`, the unattributed remainder
+    :math:`\max(0, 1 - \sum_c s_n(c))`, and every other origin a named foreign pair, in the
+    order of the node's shares. A node without shares (None) is domestic, ``known`` False.
+    Returns the arrays of :class:`Supply` (and, with ``totals``, :math:`t_n` as ``total``).
+    """
+    size = len(shares)
+    given = [s for s in shares if s is not None]
+    known = np.fromiter((s is not None for s in shares), np.bool_, size)
+    counts = np.zeros(size, dtype=np.intp)
+    counts[known] = np.fromiter(map(len, given), np.intp, len(given))
+    ptr = np.zeros(size + 1, dtype=np.intp)
+    np.cumsum(counts, out=ptr[1:])
+    keys = list(concat.from_iterable(given))
+    values = np.fromiter(concat.from_iterable(s.values() for s in given), np.float64, len(keys))
+    codes = {k: j for j, k in enumerate(dict.fromkeys(keys))}
+    ids = np.fromiter(map(codes.__getitem__, keys), np.intp, len(keys))
+    home = np.fromiter((k in domestic_keys for k in codes), np.bool_, len(codes))[ids]
+    other_key = np.fromiter((k == OTHER for k in codes), np.bool_, len(codes))[ids]
+    row = np.repeat(np.arange(size, dtype=np.intp), counts)
+    total = _row_sums(ptr, values)
+    over = (total > 1.0)[row]
+    scaled = np.divide(values, total[row], out=values.copy(), where=over)
+    domestic = np.minimum(_row_sums(ptr, np.where(home, scaled, 0.0)), 1.0)
+    domestic[~known] = 1.0
+    other = np.zeros(size, dtype=np.float64)
+    other[row[other_key]] = scaled[other_key]
+    unattributed = np.where(known, np.maximum(0.0, 1.0 - _row_sums(ptr, scaled)), 0.0)
+    foreign = ~home & ~other_key
+    pair_row = row[foreign]
+    pair_ptr = np.zeros(size + 1, dtype=np.intp)
+    np.cumsum(np.bincount(pair_row, minlength=size), out=pair_ptr[1:])
+    fields: dict[str, Any] = {
+        "known": known,
+        "domestic": domestic,
+        "other": other,
+        "unattributed": unattributed,
+        "pair_origin": tuple(np.array(keys, dtype=object)[foreign].tolist()),
+        "pair_row": pair_row,
+        "pair_share": scaled[foreign],
+        "pair_ptr": pair_ptr,
+    }
+    if totals:
+        fields["total"] = total
+    return fields
+
+
+class _Splits(Sequence[OriginSplit]):
+    """The origin splits of a table of nodes (:func:`_origin_table`), each made when asked for:
+    a network of a million links needs its arrays, not 300,000 objects."""
+
+    __slots__ = (
+        "domestic",
+        "known",
+        "other",
+        "pair_origin",
+        "pair_ptr",
+        "pair_share",
+        "unattributed",
+    )
+
+    def __init__(
+        self,
+        known: BoolArray,
+        domestic: FloatArray,
+        other: FloatArray,
+        unattributed: FloatArray,
+        pair_origin: tuple[str, ...],
+        pair_row: IntArray,
+        pair_share: FloatArray,
+        pair_ptr: IntArray,
+    ) -> None:
+        del pair_row  # implied by pair_ptr
+        self.known, self.domestic, self.other = known, domestic, other
+        self.unattributed, self.pair_origin = unattributed, pair_origin
+        self.pair_share, self.pair_ptr = pair_share, pair_ptr
+
+    def __len__(self) -> int:
+        return int(self.known.size)
+
+    @overload
+    def __getitem__(self, k: int) -> OriginSplit: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> tuple[OriginSplit, ...]: ...
+
+    def __getitem__(self, k: int | slice) -> OriginSplit | tuple[OriginSplit, ...]:
+        if isinstance(k, slice):
+            return tuple(self[j] for j in range(*k.indices(len(self))))
+        k = range(len(self))[k]  # negative positions, and IndexError past the end
+        a, b = int(self.pair_ptr[k]), int(self.pair_ptr[k + 1])
+        return self._split(
+            k, dict(zip(self.pair_origin[a:b], self.pair_share[a:b].tolist(), strict=True))
+        )
+
+    def _split(self, k: int, foreign: dict[str, float]) -> OriginSplit:
+        if not self.known[k]:
+            return OriginSplit(1.0, {}, 0.0, 0.0, known=False)
+        return OriginSplit(
+            float(self.domestic[k]), foreign, float(self.other[k]), float(self.unattributed[k])
+        )
+
+    def __iter__(self) -> Iterator[OriginSplit]:
+        shares = iter(self.pair_share.tolist())
+        origins = iter(self.pair_origin)
+        for k, count in enumerate(np.diff(self.pair_ptr).tolist()):
+            yield self._split(
+                k, dict(zip(islice(origins, count), islice(shares, count), strict=True))
+            )
 
 
 def region_members(chain: Chain, name: str) -> tuple[str, ...] | None:
@@ -166,9 +301,14 @@ def standard_note(name: str) -> str:
 def share_regions(chain: Chain) -> dict[str, list[str]]:
     """The regions used as share keys (one origin each), with the nodes that use them."""
     used: dict[str, list[str]] = {}
+    regions = set(chain.regions)
+    if not regions:
+        return used
     for node in chain.nodes:
-        keys = set(node.shares or ()).union(*(set(h) for h in node.history.values()))
-        for key in sorted(keys & set(chain.regions)):
+        keys = regions.intersection(node.shares or ()).union(
+            *(regions.intersection(h) for h in node.history.values())
+        )
+        for key in sorted(keys):
             used.setdefault(key, []).append(node.id)
     return used
 
@@ -249,21 +389,27 @@ def _resolve_year(chain: Chain, year: int | None) -> tuple[int, list[str]]:
     return year, missing
 
 
-def _node_year(node: Node, year: int, chain_year: int) -> int | None:
-    """The year of the shares used for ``node`` (None: the node has no shares)."""
-    if year in node.history:
-        return year
-    if node.shares is None:
-        return None
-    return node.year or chain_year
+def _node_years(nodes: Sequence[Node], year: int, chain_year: int) -> tuple[int | None, ...]:
+    """The year of the shares used for each node (None: the node has no shares)."""
+    return tuple(
+        year if year in n.history else (None if n.shares is None else n.year or chain_year)
+        for n in nodes
+    )
 
 
-def _cost_shares(inputs: Sequence[Input]) -> list[float | None]:
-    """The inputs' cost shares, divided by their sum when it exceeds 1 (within the loader's
-    tolerance), so that total dependence stays at most 1; None where unknown."""
-    total = sum(i.cost_share or 0.0 for i in inputs)
-    scale = 1.0 / total if total > 1.0 else 1.0
-    return [None if i.cost_share is None else i.cost_share * scale for i in inputs]
+def _cost_shares(
+    in_ptr: IntArray, in_user: IntArray, items: Sequence[Input]
+) -> tuple[FloatArray, BoolArray]:
+    """The cost share of every link (0 where unknown) and whether it is known; each node's are
+    divided by their sum when it exceeds 1 (within the loader's tolerance), so that total
+    dependence stays at most 1."""
+    raw = np.array(list(map(attrgetter("cost_share"), items)), dtype=np.float64)  # None: NaN
+    known = ~np.isnan(raw)
+    raw[~known] = 0.0
+    total = _row_sums(in_ptr, raw)
+    scale = np.ones(total.size, dtype=np.float64)
+    np.divide(1.0, total, out=scale, where=total > 1.0)
+    return np.where(known, raw * scale[in_user], 0.0), known
 
 
 def _gather(ptr: IntArray, rows: IntArray) -> IntArray:
@@ -277,14 +423,16 @@ def _gather(ptr: IntArray, rows: IntArray) -> IntArray:
     return np.repeat(starts - before, counts) + np.arange(total, dtype=np.intp)
 
 
-def _levels(size: int, src: IntArray, dst: IntArray) -> IntArray:
+def _levels(size: int, src: IntArray, dst: IntArray, order: IntArray | None = None) -> IntArray:
     """Longest-path level of every node (Kahn's algorithm [2]_, one level at a time).
 
-    Nodes on or downstream of a cycle are never reached and get -1.
+    Nodes on or downstream of a cycle are never reached and get -1. ``order`` is
+    ``np.argsort(src, kind="stable")`` when already known.
     """
     level = np.full(size, -1, dtype=np.intp)
     indegree = np.bincount(dst, minlength=size).astype(np.intp)
-    order = np.argsort(src, kind="stable")
+    if order is None:
+        order = np.argsort(src, kind="stable")
     targets = dst[order]
     ptr = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.bincount(src, minlength=size), out=ptr[1:])
@@ -336,10 +484,11 @@ def strong_components(size: int, src: IntArray, dst: IntArray) -> IntArray:
 
 
 def _condense(
-    size: int, src: IntArray, dst: IntArray
+    size: int, src: IntArray, dst: IntArray, order: IntArray
 ) -> tuple[IntArray, tuple[tuple[int, ...], ...], tuple[int, ...]]:
-    """Generation of every node's component, and the cyclic components with their generations."""
-    generation = _levels(size, src, dst)
+    """Generation of every node's component, and the cyclic components with their generations
+    (``order``: the links sorted by ``src``, stably)."""
+    generation = _levels(size, src, dst, order)
     if not size or generation.min() >= 0:
         return generation, (), ()
     # Nodes never reached lie on a cycle or downstream of one. Trim, from the other end, those
@@ -388,7 +537,7 @@ class Supply:
     """
 
     nodes: tuple[str, ...]
-    splits: tuple[OriginSplit, ...]
+    splits: Sequence[OriginSplit]
     known: BoolArray
     domestic: FloatArray
     other: FloatArray
@@ -593,7 +742,7 @@ def compile_chain(
     """
     who, keys, assumptions = resolve_perspective(chain, perspective)
     used_year, missing = _resolve_year(chain, year)
-    node_years = tuple(_node_year(n, used_year, chain.year) for n in chain.nodes)
+    node_years = _node_years(chain.nodes, used_year, chain.year)
     if missing:
         by_year: dict[int, list[str]] = {}
         for node in chain.nodes:
@@ -606,12 +755,13 @@ def compile_chain(
         )
     nodes = tuple(n.id for n in chain.nodes)
     index = {n: k for k, n in enumerate(nodes)}
-    splits = tuple(split_shares(n.shares_for(used_year), keys) for n in chain.nodes)
+    table = _origin_table([n.shares_for(used_year) for n in chain.nodes], keys)
+    total = table.pop("total")
+    heavy = np.flatnonzero(total > 1.0 + 1e-9)
     above = [
-        f"{n.id} ({total:.4g})"
-        for n in chain.nodes
-        if (total := sum((n.shares_for(used_year) or {}).values())) > 1.0 + 1e-9
+        f"{nodes[k]} ({t:.4g})" for k, t in zip(heavy.tolist(), total[heavy].tolist(), strict=True)
     ]
+    del total
     if above:
         assumptions.append(
             "shares summing above 1 (within the loader's tolerance) were divided by their sum: "
@@ -632,25 +782,28 @@ def compile_chain(
                 f"asked for the {chain.on} basis, but {len(other)} node(s) give shares only on "
                 f"the {_OTHER_BASIS[chain.on]} basis, used as they are: {', '.join(other)}"
             )
-    unknown = [n for n, s in zip(nodes, splits, strict=True) if not s.known]
+    unknown = [nodes[k] for k in np.flatnonzero(~table["known"]).tolist()]
     if unknown:
         assumptions.append(
             f"no shares known for {', '.join(unknown)}: direct metrics n/a; counted as domestic "
             "(s_P = 1) when propagating"
         )
     size = len(nodes)
-    items = [item for node in chain.nodes for item in node.inputs]
-    costs = [cost for node in chain.nodes for cost in _cost_shares(node.inputs)]
+    items = list(concat.from_iterable(map(attrgetter("inputs"), chain.nodes)))
     in_ptr = np.zeros(size + 1, dtype=np.intp)
-    np.cumsum(np.fromiter((len(n.inputs) for n in chain.nodes), np.intp, size), out=in_ptr[1:])
+    np.cumsum(
+        np.fromiter(map(len, map(attrgetter("inputs"), chain.nodes)), np.intp, size),
+        out=in_ptr[1:],
+    )
     in_src = np.fromiter(
         map(index.__getitem__, map(attrgetter("node"), items)), np.intp, len(items)
     )
     in_user = np.repeat(np.arange(size, dtype=np.intp), np.diff(in_ptr))
+    in_cost, in_known = _cost_shares(in_ptr, in_user, items)
     out_links = np.argsort(in_src, kind="stable").astype(np.intp)
     out_ptr = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.bincount(in_src, minlength=size), out=out_ptr[1:])
-    generation, cyclic, cyclic_generation = _condense(size, in_src, in_user)
+    generation, cyclic, cyclic_generation = _condense(size, in_src, in_user, out_links)
     acyclic = np.ones(size, dtype=np.bool_)
     for members in cyclic:
         acyclic[list(members)] = False
@@ -664,7 +817,9 @@ def compile_chain(
     feeds_other = np.zeros(size, dtype=np.bool_)
     feeds_other[in_src[in_src != in_user]] = True
     return Compiled(
-        **_supply_fields(nodes, splits),
+        nodes=nodes,
+        splits=_Splits(**table),
+        **table,
         chain=chain,
         perspective=who,
         domestic_keys=keys,
@@ -672,13 +827,15 @@ def compile_chain(
         assumptions=tuple(assumptions),
         node_years=node_years,
         index=index,
-        substitutability=np.fromiter((n.substitutability for n in chain.nodes), np.float64, size),
+        substitutability=np.fromiter(
+            map(attrgetter("substitutability"), chain.nodes), np.float64, size
+        ),
         in_ptr=in_ptr,
         in_src=in_src,
         in_user=in_user,
-        in_cost=np.fromiter((c or 0.0 for c in costs), np.float64, len(costs)),
-        in_known=np.fromiter((c is not None for c in costs), np.bool_, len(costs)),
-        in_essential=np.fromiter((i.essential for i in items), np.bool_, len(items)),
+        in_cost=in_cost,
+        in_known=in_known,
+        in_essential=np.fromiter(map(attrgetter("essential"), items), np.bool_, len(items)),
         out_ptr=out_ptr,
         out_links=out_links,
         by_generation=by_generation,

@@ -110,7 +110,7 @@ def direct_metrics(c: Supply) -> DirectMetrics:
     top_share = np.full(size, np.nan)
     if shares.size:
         alphabet = {code: k for k, code in enumerate(sorted(set(c.pair_origin)))}
-        code_rank = np.fromiter((alphabet[x] for x in c.pair_origin), np.intp, shares.size)
+        code_rank = np.fromiter(map(alphabet.__getitem__, c.pair_origin), np.intp, shares.size)
         order = np.lexsort((code_rank, -shares, c.pair_row))
         first = order[np.flatnonzero(np.diff(c.pair_row[order], prepend=-1))]
         top[c.pair_row[first]] = first
@@ -124,12 +124,11 @@ def direct_metrics(c: Supply) -> DirectMetrics:
     unknown = (o > EPS) | (r > EPS)
     bound = np.where(unknown, np.minimum(1.0, import_hhi + extra), import_hhi)
     bound = np.where(dependence > EPS, bound, 0.0)
-    via: list[str | None] = [None] * size
-    for n in np.flatnonzero(unknown & (dependence > EPS)).tolist():
-        if r[n] > EPS and not to_other[n]:
-            via[n] = c.pair_origin[top[n]]
-        else:
-            via[n] = OTHER
+    via = np.full(size, None, dtype=object)
+    asked = np.flatnonzero(unknown & (dependence > EPS))
+    to_top = asked[(r[asked] > EPS) & ~to_other[asked]]  # to_other is True without a top
+    via[asked] = OTHER
+    via[to_top] = np.array(c.pair_origin, dtype=object)[top[to_top]]
     # countries to 75%: the perspective and the named origins, largest first
     values = np.concatenate([c.domestic, shares])
     owner = np.concatenate([np.arange(size, dtype=np.intp), c.pair_row])
@@ -145,7 +144,9 @@ def direct_metrics(c: Supply) -> DirectMetrics:
         total[live] += ordered[start[live] + j]
         hit = live[(total[live] >= 0.75 - 1e-9) & (reached[live] == 0)]
         reached[hit] = j + 1
-    return DirectMetrics(dependence, hhi, import_hhi, bound, tuple(via), top, top_share, reached)
+    return DirectMetrics(
+        dependence, hhi, import_hhi, bound, tuple(via.tolist()), top, top_share, reached
+    )
 
 
 def exposure(c: Compiled) -> tuple[list[str], FloatArray]:
@@ -180,7 +181,7 @@ def exposure(c: Compiled) -> tuple[list[str], FloatArray]:
     width = len(origins) + 1
     base = np.zeros((c.size, width), dtype=np.float64)
     if c.pair_share.size:
-        columns = np.fromiter((position[x] for x in c.pair_origin), np.intp, c.pair_share.size)
+        columns = np.fromiter(map(position.__getitem__, c.pair_origin), np.intp, c.pair_share.size)
         base[c.pair_row, columns] = c.pair_share
     base[:, -1] = np.where(c.known, 1.0 - c.domestic, 0.0)
     coef = c.domestic[c.in_user] * c.in_cost
@@ -244,7 +245,9 @@ def rests_on_unknown(
       (:math:`\sum_{known} w_{ni} < 1`), and :math:`v_i` is unknown or not 0.
 
     An input without a cost share whose value is 0 changes nothing whatever its weight, so it
-    leaves the value known. On a cycle the rule is applied until nothing changes.
+    leaves the value known. On a cycle the rule is applied until nothing changes. Only the nodes
+    downstream of one unknown in itself or with an input without a cost share are visited: no
+    other can be unknown.
 
     Returns
     -------
@@ -284,5 +287,9 @@ def rests_on_unknown(
             if np.array_equal(before, unknown[rows]):
                 return
 
-    c.walk(width, rows_step, cycle_step)
+    # only a node unknown in itself, one with an input without a cost share, and what uses
+    # them, directly or not, can be unknown: the walk visits those alone
+    seeds: BoolArray = np.asarray(unknown.any(axis=1), dtype=np.bool_)
+    seeds[c.in_user[open_link]] = True
+    c.walk(width, rows_step, cycle_step, c.downstream(seeds))
     return unknown
