@@ -451,3 +451,16 @@ def test_node_metrics_made_by_columns_are_those_of_the_constructor() -> None:
         _node_metrics(len(nodes), columns[:-1])
     with pytest.raises(ValueError, match="values for the"):
         _node_metrics(len(nodes) + 1, columns)
+
+
+def test_progress_reports_each_step_in_order() -> None:
+    """analyze calls progress with (done, STEPS) after compiling, the direct metrics, exposure,
+    impacts, the final products hit alike and the result objects: 1, 2, ... 6 of 6."""
+    from chokepoint import load_chain
+    from chokepoint.core.analysis import STEPS, analyze
+
+    calls: list[tuple[int, int]] = []
+    result = analyze(load_chain("robots"), progress=lambda done, total: calls.append((done, total)))
+    assert STEPS == 6
+    assert calls == [(k, 6) for k in range(1, 7)]
+    assert result.to_dict() == analyze(load_chain("robots")).to_dict()

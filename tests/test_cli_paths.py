@@ -439,6 +439,29 @@ def test_sweep_shows_a_progress_bar_on_a_terminal(
     assert re.search(r"sweeping ━{40} 3/3", err), repr(err)
 
 
+def test_analyze_shows_a_progress_bar_of_its_steps_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reading, then the six steps of chokepoint.analyze (compiling, direct metrics, exposure,
+    impacts, final products hit alike, result objects); never for JSON or CSV."""
+    for key, value in {**ENV, "TERM": "xterm"}.items():
+        monkeypatch.setenv(key, value)
+    assert run_main(monkeypatch, "analyze", "robots") == 0
+    plain, err = capsys.readouterr()
+    assert err == ""  # not a terminal: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert run_main(monkeypatch, "analyze", "robots", "-f", "json") == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert json.loads(out)["chain"] == "robots"
+    assert run_main(monkeypatch, "analyze", "robots") == 0
+    out, err = capsys.readouterr()
+    assert re.sub(r"\x1b\[[0-9;]*m", "", out) == plain  # the bar changes nothing in the table
+    assert re.search(r"analysing ━{40} 6/6", err), repr(err)
+    assert err.endswith("\x1b[1A\x1b[2K")  # erased (transient)
+
+
 def test_main_runs_one_command_without_building_the_others(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -815,20 +815,24 @@ def analyze(
     A node is a choke point (⚑) when its dependence and its import HHI exceed the thresholds. A
     node marked ? is dependent enough but concentrated enough only if the part of its foreign
     supply with no named origin came from one economy: the figures cannot rule it out
-    (import_hhi_max and possible_chokepoint in JSON and CSV; see docs/methodology.md).
+    (import_hhi_max and possible_chokepoint in JSON and CSV; see docs/methodology.md). A table on a
+    terminal gets a progress bar on stderr while a large network is read and analysed.
     """
     from .core.analysis import analyze as run
     from .io.loader import load_chain
     from .output import render
 
-    result = run(
-        load_chain(chain).on_basis(basis),
-        perspective=perspective,
-        year=year,
-        strict=strict,
-        min_dependence=min_dependence,
-        min_concentration=min_concentration,
-    )
+    # a bar on a terminal only (a firm-level network takes seconds): reading, then the steps
+    with _progress(format is not Format.table, "analysing") as progress:
+        result = run(
+            load_chain(chain).on_basis(basis),
+            perspective=perspective,
+            year=year,
+            strict=strict,
+            min_dependence=min_dependence,
+            min_concentration=min_concentration,
+            progress=progress,
+        )
     render.analysis(result, format.value, top=top)
 
 

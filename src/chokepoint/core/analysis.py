@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from itertools import islice
 from typing import Any, cast
@@ -243,6 +243,7 @@ def analyze(
     strict: bool = False,
     min_dependence: float = DEFAULT_MIN_DEPENDENCE,
     min_concentration: float = DEFAULT_MIN_CONCENTRATION,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Analysis:
     """Compute dependence, concentration, exposure and choke points for every node.
 
@@ -262,6 +263,9 @@ def analyze(
     min_dependence, min_concentration
         Choke-point thresholds (defaults 0.5 and 0.4, after EU SWD(2021) 352): a node must
         exceed both.
+    progress
+        Called with (steps done, :data:`STEPS`) as the analysis goes: compiling, the direct
+        metrics, exposure, impacts, the final products hit alike, the result objects.
 
     Returns
     -------
@@ -291,13 +295,23 @@ def analyze(
 
     from .._gc import paused
 
+    step = progress or _no_progress
     if gc.isenabled() and len(chain.nodes) > 10_000:
         with paused():  # a large network: millions of objects, none of them garbage
             c = compile_chain(chain, perspective, year)
-            return analyze_compiled(c, strict, min_dependence, min_concentration)
-    return analyze_compiled(
-        compile_chain(chain, perspective, year), strict, min_dependence, min_concentration
-    )
+            step(1, STEPS)
+            return analyze_compiled(c, strict, min_dependence, min_concentration, progress)
+    c = compile_chain(chain, perspective, year)
+    step(1, STEPS)
+    return analyze_compiled(c, strict, min_dependence, min_concentration, progress)
+
+
+#: The steps :func:`analyze` reports to its ``progress`` callback.
+STEPS = 6
+
+
+def _no_progress(done: int, total: int) -> None:
+    """The ``progress`` callback that reports nothing."""
 
 
 def analyze_compiled(
@@ -305,8 +319,11 @@ def analyze_compiled(
     strict: bool = False,
     min_dependence: float = DEFAULT_MIN_DEPENDENCE,
     min_concentration: float = DEFAULT_MIN_CONCENTRATION,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Analysis:
-    """:func:`analyze` of a chain already compiled for a perspective and year."""
+    """:func:`analyze` of a chain already compiled for a perspective and year (``progress``:
+    steps 2 to :data:`STEPS`)."""
+    step = progress or _no_progress
     chain = c.chain
     nodes = chain.nodes
     known = c.known
@@ -331,14 +348,17 @@ def analyze_compiled(
             f"one of them is n/a: {', '.join(no_cost)}"
         )
     direct = direct_metrics(c)
+    step(2, STEPS)
     origins, x = exposure(c)
     missing = rests_on_unknown(c, x, np.repeat(~c.known[:, None], x.shape[1], axis=1))
+    step(3, STEPS)
     # first: the memory of its temporaries is then reused by the objects made after it
     exposures = _exposure_dicts(c.size, origins, x, missing)
     paths = best_paths(c)
     impact = impacts(c, direct.top_share, paths)
     no_impact = unmeasurable(c, paths)
     del paths
+    step(4, STEPS)
     # the criteria of every node at once, NaN (never met) where a node has no shares
     dep_all = np.where(known, direct.dependence, np.nan)
     dep_met, con_met = criteria(
@@ -350,6 +370,7 @@ def analyze_compiled(
     flagged = dep_met & con_met
     possible = dep_met & ~con_met & high_met
     tied = _tied_finals(c, direct, impact, flagged)
+    step(5, STEPS)
     hits = [impact[n] for n in c.nodes]
     for k in no_impact:
         hits[k] = None
@@ -414,6 +435,7 @@ def analyze_compiled(
         yield [n.basis if k else None for n, k in zip(ordered, known[order].tolist(), strict=True)]
 
     results = _node_metrics(c.size, columns())
+    step(STEPS, STEPS)
     return Analysis(
         chain=chain,
         perspective=c.perspective,
