@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -257,6 +258,27 @@ def network(nodes: int = 300, seed: int = 1) -> Chain:
     return check_document(Located(build_network(nodes, seed=seed, cycles=0.02), "net"))
 
 
+def indicators(seed: int, block: int, p: float, samples: int, pairs: int) -> np.ndarray:
+    """Block ``block``'s cut indicators (samples x pairs), one cut at a time: from position
+    t = -1 of the block's pairs sample after sample, t += 1 + floor(log(1 - U) / log(1 - p))
+    for each uniform U of its first stream (SeedSequence(seed, spawn_key=(block, 0))), while
+    t is inside the block; p = 0 cuts nothing and p = 1 everything, with no draw."""
+    cut = np.zeros(samples * pairs, dtype=bool)
+    if p >= 1:
+        cut[:] = True
+    elif p > 0:
+        rng = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, 0)))
+        )
+        t = -1
+        while True:
+            t += 1 + math.floor(math.log(1.0 - rng.random()) / math.log1p(-p))
+            if t >= cut.size:
+                break
+            cut[t] = True
+    return cut.reshape(samples, pairs)
+
+
 def direct(
     chain: Chain,
     samples: int,
@@ -268,15 +290,15 @@ def direct(
 ) -> tuple[np.ndarray, list[Driver]]:
     """The summary computed the obvious way, all at once: the final-product losses (finals x
     samples) and the drivers, unranked, from the whole samples x pairs matrix of cuts, block b
-    of 1,024 samples drawn from ``default_rng(seed).spawn(b + 1)[b].spawn(2)``: the cut
-    indicators of every pair, then the severities of the cut pairs only."""
+    of 1,024 samples drawn from ``SeedSequence(seed, spawn_key=(b, 0|1))``: the cut
+    indicators (:func:`indicators`), then the severities of the cut pairs only."""
     c = compile_chain(chain)
     pairs = len(c.pair_origin)
     cuts_in, kappas = [], []
     for b, block in enumerate(np.random.SeedSequence(seed).spawn(-(-samples // 1024))):
         size = min(1024, samples - 1024 * b)
-        cut_rng, severity_rng = (np.random.default_rng(s) for s in block.spawn(2))
-        cut = cut_rng.random((size, pairs)) < p_cut
+        severity_rng = np.random.default_rng(block.spawn(2)[1])
+        cut = indicators(seed, b, p_cut, size, pairs)
         cuts_in.append(cut)
         # the severities of the cut pairs alone, sample after sample, pair after pair
         kappa_block = np.zeros((size, pairs))

@@ -808,9 +808,9 @@ class _Open:
 
     def __init__(self, engine: _Engine, draw: _Draw, index: int, sink: _Sink | None) -> None:
         cuts, severities = draw.streams(index)
-        self.cut_rng = np.random.Generator(cuts)
-        self.severity_rng = np.random.Generator(severities)
         size = draw.size(index)
+        self.cuts = _Cuts(cuts, draw.p_cut, len(engine.origins), size)
+        self.severity_rng = np.random.Generator(severities)
         self.done = 0
         self.sink = sink
         self.horizon = 0.0
@@ -910,7 +910,6 @@ def _blocks(
     count = len(engine.origins)
     position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
     current: _Open | None = None
-    scratch = np.empty(max(1, min(draw.width, _DRAW_CELLS // count)) * count)
     work: dict[int, FloatArray] = {}
     while position < end:
         size = min(draw.width, end - position)
@@ -927,7 +926,7 @@ def _blocks(
         # listed sample after sample, pair after pair; their severities drawn in that order
         where = np.concatenate(
             [
-                _cut_positions(o.cut_rng, k, count, draw.p_cut, scratch) + offset * count
+                o.cuts.next(k) + offset * count
                 for (o, k), offset in zip(parts, _offsets(parts), strict=True)
             ]
         )
@@ -966,24 +965,59 @@ def _blocks(
             progress(position, draw.samples)
 
 
-#: Uniform draws made at once into a buffer reused for the whole run (a fresh array of this
-#: size every chunk would cost page faults).
-_DRAW_CELLS = 1 << 20
+class _Cuts:
+    r"""A block's cut indicators, drawn as the gaps between cuts.
 
+    The block's pairs, sample after sample (position :math:`t = k \cdot \mathrm{pairs} + j` for
+    pair :math:`j` of its sample :math:`k`), are each cut with probability :math:`p`,
+    independently: the cut positions are :math:`t_i = t_{i-1} + G_i` from :math:`t_0 = -1`,
+    with gaps :math:`G_i = 1 + \lfloor \ln(1 - U_i) / \ln(1 - p) \rfloor` (geometric on
+    :math:`\{1, 2, \dots\}`, :math:`P(G > g) = (1 - p)^g`: the inversion method, Devroye
+    1986, ch. X.2), one uniform double :math:`U_i` of the block's first stream each, until a
+    position lies past the block. :math:`p = 0` cuts nothing and :math:`p = 1` every pair, with
+    no draw. The positions do not depend on how the block is cut into chunks: the uniforms are
+    drawn in order and those drawn past a chunk wait for the next.
+    """
 
-def _cut_positions(
-    rng: np.random.Generator, samples: int, count: int, p_cut: float, scratch: FloatArray
-) -> IntArray:
-    """The cut positions (``sample x count + pair``) of the next ``samples`` samples of a
-    block's indicator stream: a pair is cut when its uniform draw is below ``p_cut``."""
-    rows = max(1, scratch.size // count)
-    found = []
-    for start in range(0, samples, rows):
-        k = min(rows, samples - start)
-        uniform = scratch[: k * count].reshape(k, count)
-        rng.random(out=uniform)
-        found.append(np.flatnonzero(uniform.reshape(-1) < p_cut) + start * count)
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+    def __init__(self, bits: np.random.PCG64, p: float, pairs: int, samples: int) -> None:
+        self.rng = np.random.Generator(bits)
+        self.p = p
+        self.pairs = pairs
+        self.end = samples * pairs
+        #: Positions handed out up to here; the last position drawn; those drawn, not handed out.
+        self.done = 0
+        self.last = -1
+        self.waiting = np.zeros(0, dtype=np.int64)
+        self.log = math.log1p(-p) if 0 < p < 1 else 0.0
+
+    def next(self, samples: int) -> IntArray:
+        """The cut positions of the next ``samples`` samples, from their first one's start."""
+        start = self.done
+        stop = min(self.end, start + samples * self.pairs)
+        self.done = stop
+        if self.p <= 0:
+            return np.zeros(0, dtype=np.int64)
+        if self.p >= 1:
+            return np.arange(stop - start, dtype=np.int64)
+        found = [self.waiting]
+        while self.last < stop and self.last < self.end:
+            count = max(64, int((stop - self.last) * self.p * 1.02) + 64)
+            gaps = self.rng.random(count)
+            np.subtract(1.0, gaps, out=gaps)  # exact: U on a grid of 2^-53, 1 - U in (0, 1]
+            np.log(gaps, out=gaps)
+            gaps /= self.log
+            np.minimum(gaps, float(self.end), out=gaps)  # a gap past the block ends it
+            steps = gaps.astype(np.int64)  # the floor (the ratio is >= 0)
+            steps[0] += self.last + 1
+            steps[1:] += 1
+            positions = np.cumsum(steps)
+            self.last = int(positions[-1])
+            found.append(positions)
+        drawn = np.concatenate(found) if len(found) > 1 else found[0]
+        cut = int(np.searchsorted(drawn, stop))
+        self.waiting = drawn[cut:]
+        taken: IntArray = drawn[:cut] - start
+        return taken
 
 
 def _offsets(parts: Sequence[tuple[_Open, int]]) -> list[int]:
@@ -1149,25 +1183,28 @@ class _Summary:
 def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summary) -> None:
     """Count the cuts of the tail samples, drawing their indicators again from their blocks.
 
-    Each block's indicators are replayed in windows of at most ``draw.width`` samples that
-    cover its tail samples; the stream jumps over a gap between two windows (PCG64's
-    ``advance``: a uniform double takes one 64-bit draw, so sample ``k`` of a block starts at
-    draw ``k x pairs`` of its stream).
+    Each block's cut positions (:class:`_Cuts`) are drawn again from its first stream up to
+    its last tail sample, ``draw.width`` samples at a time, and those of its tail samples
+    counted.
     """
     count = len(engine.origins)
+    names = len(engine.origin_names)
     for index in range(_block_count(draw.samples)):
         mine = tail[index * BLOCK : (index + 1) * BLOCK]
         if not mine.any():
             continue
         bits, _ = draw.streams(index)
-        rng = np.random.Generator(bits)
-        position = 0
-        for start, stop in _windows(np.flatnonzero(mine), draw.width, count):
-            bits.advance((start - position) * count)
-            cut = (rng.random((stop - start, count)) < draw.p_cut)[mine[start:stop]]
-            position = stop
-            summary.pairs.tail += cut.sum(axis=0)
-            summary.origins.tail += engine.origin_hits(cut).sum(axis=0)
+        cuts = _Cuts(bits, draw.p_cut, count, draw.size(index))
+        last = int(np.flatnonzero(mine)[-1]) + 1
+        for start in range(0, last, draw.width):
+            k = min(draw.width, last - start)
+            sample, pair = np.divmod(cuts.next(k), count)
+            keep = mine[start : start + k][sample]
+            sample, pair = sample[keep], pair[keep]
+            summary.pairs.tail += np.bincount(pair, minlength=count)
+            hit = np.zeros((k, names), dtype=np.bool_)
+            hit[sample, engine.group[pair]] = True
+            summary.origins.tail += hit.sum(axis=0)
 
 
 def _drivers(
@@ -1275,13 +1312,6 @@ class _Engine:
         finals: FloatArray = q[self.final_rows]
         return finals
 
-    def origin_hits(self, cut: BoolArray) -> BoolArray:
-        """``samples x origins``: whether each origin was cut at one node or more."""
-        if not cut.shape[0]:
-            return np.zeros((0, len(self.origin_names)), dtype=np.bool_)
-        hits: BoolArray = np.logical_or.reduceat(cut[:, self.order], self.starts, axis=1)
-        return hits
-
 
 def _engine(chain: Chain, perspective: str | None, year: int | None, model: LossModel) -> _Engine:
     """Compile the chain once (the garbage collector paused: many objects, none garbage)."""
@@ -1360,22 +1390,3 @@ class _Totals:
         loss = worst[sample]
         some = loss > 0
         np.add.at(self.loss, driver[some], loss[some])
-
-
-#: A gap between tail samples is jumped over (not drawn through) from this many draws.
-_JUMP_DRAWS = 4096
-
-
-def _windows(rows: IntArray, width: int, count: int) -> Iterator[tuple[int, int]]:
-    """Windows ``[start, stop)`` of at most ``width`` samples covering the samples ``rows``.
-
-    A gap of fewer than :data:`_JUMP_DRAWS` draws (``count`` per sample) stays inside a window:
-    drawing it costs less than another window.
-    """
-    if not rows.size:
-        return
-    jumps = np.flatnonzero((np.diff(rows) - 1) * count >= _JUMP_DRAWS) + 1
-    for group in np.split(rows, jumps):
-        first, last = int(group[0]), int(group[-1]) + 1
-        for start in range(first, last, width):
-            yield start, min(start + width, last)
