@@ -1302,10 +1302,7 @@ class _Engine:
         """The ``finals x width`` losses of the cuts listed (sample, pair, severity); ``out``:
         a ``nodes x width`` matrix to work in."""
         c = self.compiled
-        if out is None:
-            out = np.empty((c.size, width), dtype=np.float64)
-        # the import losses written into the working matrix, then propagated in place
-        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan, out=out)
+        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan)
         q, _ = propagate(
             c, imports, None, self.model, plan=self.plan, ordered=True, out=out, domestic=False
         )

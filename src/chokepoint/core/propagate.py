@@ -139,7 +139,6 @@ def cut_imports(
     width: int,
     substitution: Mapping[str, float] | None = None,
     plan: Plan | None = None,
-    out: FloatArray | None = None,
 ) -> FloatArray:
     r"""Import losses net of substitution, :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`,
     from a list of cuts: pair ``pair[k]`` cut at severity ``severity[k]`` in column
@@ -149,12 +148,6 @@ def cut_imports(
     order when the list is sorted by pair within each column, as :func:`import_losses` gives
     it), from 0. Returns a ``nodes x S`` matrix, its rows in the order of ``plan`` when one
     is given (``propagate(..., plan=plan, ordered=True)`` takes it as it is).
-
-    ``out`` (a ``nodes x width`` matrix) receives the result instead of a new matrix, when the
-    cuts of one node in one column are next to one another in the list (Monte Carlo lists its
-    cuts column after column, pairs in pair order, and a node's pairs are consecutive): each run
-    of them is summed in order (one ``np.bincount`` over the runs: the same additions, from 0)
-    and written to its cell.
 
     >>> from chokepoint.core.compiled import compile_chain
     >>> from chokepoint import load_chain
@@ -171,24 +164,10 @@ def cut_imports(
             sigma[c.index[node]] = value
     rows = c.pair_row[pair] if plan is None else plan.position[c.pair_row[pair]]
     weights = c.pair_share[pair] * severity
-    kept_of = 1.0 - (sigma if plan is None else sigma[plan.order])
-    if out is not None:
-        out.fill(0.0)
-        if weights.size:
-            keys = rows * width + column
-            new = np.empty(keys.size, dtype=np.bool_)
-            new[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=new[1:])
-            run = np.cumsum(new)
-            run -= 1
-            runs = np.bincount(run, weights=weights)  # each run's terms in order, from 0
-            starts = np.flatnonzero(new)
-            runs *= kept_of[rows[starts]]
-            out.reshape(-1)[keys[starts]] = runs
-        return out
     found = np.bincount(rows * width + column, weights=weights, minlength=c.size * width)
     summed: FloatArray = np.asarray(found, dtype=np.float64).reshape(c.size, width)
-    summed *= kept_of[:, None]
+    kept = 1.0 - (sigma if plan is None else sigma[plan.order])
+    summed *= kept[:, None]
     return summed
 
 
