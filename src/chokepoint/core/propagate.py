@@ -372,14 +372,18 @@ class Plan:
 
 
 def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = None) -> Plan:
-    """The :class:`Plan` of ``c`` for ``model``; with ``only`` (a nodes mask), for the marked
+    r"""The :class:`Plan` of ``c`` for ``model``; with ``only`` (a nodes mask), for the marked
     nodes and the cyclic components holding one of them only.
 
     The links that count are the essential ones (leontief) or those with a cost share
-    (linear): another link adds nothing (a maximum with 0, or 0 added).
+    (linear): another link adds nothing (a maximum with 0, or 0 added). An acyclic node whose
+    domestic share :math:`s_n(P)` is 0 reads none of its links: :math:`s_n(P)\, d_n = 0 \cdot
+    d_n = 0` whatever they carry (:math:`d_n` is finite), so its step is :math:`q_n = \min(1,
+    (1 - \sigma_n) m_n)`, the same bits, without gathering its inputs.
     """
     leontief = check_model(model) == "leontief"
     counted = c.in_essential.copy() if leontief else c.in_cost != 0
+    reads = counted & (c.domestic[c.in_user] != 0)
     by_generation: dict[int, list[tuple[int, ...]]] = {}
     for members, g in zip(c.cyclic, c.cyclic_generation, strict=True):
         if only is None or only[list(members)].any():
@@ -389,7 +393,7 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
     for g, rows in enumerate(c.by_generation):
         chosen = rows if only is None else rows[only[rows]]
         groups = by_generation.get(g)
-        links = _links(c, chosen, counted, sort=True)
+        links = _links(c, chosen, reads, sort=True)
         cycles = _cycles(c, groups, counted) if groups else None
         found.append((links, cycles))
         parts += [links.rows] if cycles is None else [links.rows, cycles.members]
