@@ -1096,26 +1096,50 @@ class _Summary:
 
         Each code adds 1 to its cell's low byte in place (``np.add.at``, wrapping at 256);
         at most 255 samples at a time, so a cell wraps at most once, exactly when its byte
-        comes out below what it was, and then carries 1. The cost follows the codes counted,
-        not the size of the histograms.
+        comes out below what it was, and then carries 1. The losses of exactly 0 (the atom,
+        most of them on a large network) are counted per final product, one addition per
+        row. The cost follows the non-zero codes counted, not the size of the histograms.
         """
         width = BINS + 2
         flat = self.hist.reshape(-1)
         for left in range(0, codes.shape[1], 255):
             part = codes[:, left : left + 255]
-            step = max(1, _SUMMARY_CELLS // max(1, part.shape[1]))
+            columns = part.shape[1]
+            step = max(1, _SUMMARY_CELLS // max(1, columns))
             for top in range(0, part.shape[0], step):
-                keys = part[top : top + step].astype(np.intp)
-                keys += (np.arange(top, top + keys.shape[0], dtype=np.intp) * width)[:, None]
-                keys = keys.reshape(-1)
-                before = flat[keys]
-                np.add.at(flat, keys, np.uint8(1))
-                wrapped = np.unique(keys[flat[keys] < before])
-                if wrapped.size:
-                    self.pending.append((wrapped, np.ones(wrapped.size, dtype=np.int64)))
-                    self.pending_size += wrapped.size
+                rows = part[top : top + step]
+                where = np.flatnonzero(rows)
+                row = where // columns
+                cells = np.arange(top, top + rows.shape[0], dtype=np.intp) * width
+                zeros = columns - np.bincount(row, minlength=rows.shape[0])
+                self._add(flat, cells, zeros.astype(np.uint8), unique=True)
+                keys = rows.reshape(-1)[where].astype(np.intp)
+                keys += cells[row]
+                self._add(flat, keys, np.uint8(1), unique=False)
         if self.pending_size > max(_CARRY_PENDING, self.carry.size):
             self._settle()
+
+    def _add(
+        self,
+        flat: npt.NDArray[np.uint8],
+        cells: IntArray,
+        counts: npt.NDArray[np.uint8] | np.uint8,
+        *,
+        unique: bool,
+    ) -> None:
+        """Add ``counts`` (each below 256, in total at most 255 per cell) to the low bytes of
+        ``cells``; a byte that comes out below what it was wrapped once: its carry waits."""
+        before = flat[cells]
+        if unique:
+            flat[cells] = before + counts
+        else:
+            np.add.at(flat, cells, counts)
+        wrapped = cells[flat[cells] < before]
+        if not unique:
+            wrapped = np.unique(wrapped)
+        if wrapped.size:
+            self.pending.append((wrapped, np.ones(wrapped.size, dtype=np.int64)))
+            self.pending_size += wrapped.size
 
     def _settle(self) -> None:
         """Fold the pending carries into the sorted ones."""
