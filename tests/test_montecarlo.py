@@ -4,6 +4,7 @@ the chunked run against a direct computation of the whole batch at once."""
 from __future__ import annotations
 
 import doctest
+import itertools
 import json
 import math
 from pathlib import Path
@@ -18,6 +19,8 @@ from chokepoint.core.montecarlo import (
     Driver,
     MonteCarloResult,
     SeverityDist,
+    _Cuts,
+    _Draw,
     montecarlo,
     parse_severity_dist,
 )
@@ -258,25 +261,37 @@ def network(nodes: int = 300, seed: int = 1) -> Chain:
     return check_document(Located(build_network(nodes, seed=seed, cycles=0.02), "net"))
 
 
-def indicators(seed: int, block: int, p: float, samples: int, pairs: int) -> np.ndarray:
-    """Block ``block``'s cut indicators (samples x pairs), one cut at a time: from position
-    t = -1 of the block's pairs sample after sample, t += 1 + floor(log(1 - U) / log(1 - p))
-    for each uniform U of its first stream (SeedSequence(seed, spawn_key=(block, 0))), while
-    t is inside the block; p = 0 cuts nothing and p = 1 everything, with no draw."""
-    cut = np.zeros(samples * pairs, dtype=bool)
+def indicators(
+    seed: int, block: int, p: float, samples: int, pairs: int, per: int | None = None
+) -> np.ndarray:
+    """Block ``block``'s cut indicators (samples x pairs), one cut at a time. Sample k: from
+    t = -1, t += 1 + floor(log(1 - U) / log(1 - p)) for each uniform U while t < pairs, the
+    first D = min(pairs + 1, ceil(pairs p + 8 sqrt(pairs p (1 - p)) + 16)) uniforms from draw
+    k D of SeedSequence(seed, spawn_key=(block, 0)), then from draw k 2^40 of (block, 3);
+    p = 0 cuts nothing and p = 1 everything, with no draw (``per``: another D)."""
+    cut = np.zeros((samples, pairs), dtype=bool)
     if p >= 1:
         cut[:] = True
-    elif p > 0:
-        rng = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, 0)))
-        )
-        t = -1
-        while True:
+    if not 0 < p < 1:
+        return cut
+    if per is None:
+        per = min(pairs + 1, math.ceil(pairs * p + 8 * math.sqrt(pairs * p * (1 - p)) + 16))
+
+    def stream(key: int, start: int) -> np.random.Generator:
+        bits = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, key)))
+        bits.advance(start)
+        return np.random.Generator(bits)
+
+    for k in range(samples):
+        rng, t = stream(0, k * per), -1
+        for drawn in itertools.count():
+            if drawn == per:  # the sample's D uniforms used up: its continuation
+                rng = stream(3, k * 2**40)
             t += 1 + math.floor(math.log(1.0 - rng.random()) / math.log1p(-p))
-            if t >= cut.size:
+            if t >= pairs:
                 break
-            cut[t] = True
-    return cut.reshape(samples, pairs)
+            cut[k, t] = True
+    return cut
 
 
 def direct(
@@ -551,3 +566,25 @@ def test_unknown_tail_table_says_na(tmp_path: Path) -> None:
     rows = [line.split(",") for line in out.output.splitlines() if line.startswith("driver")]
     assert len(rows) == 5 + 8
     assert all(r[-2] == "" for r in rows)  # tail_share empty (null), not 0
+
+
+@pytest.mark.parametrize(("p", "per"), [(0.3, 3), (0.05, 1), (0.5, 41), (0.0, 1), (1.0, 1)])
+def test_cut_stream_sample_by_sample(monkeypatch: pytest.MonkeyPatch, p: float, per: int) -> None:
+    """The cut positions of a block, drawn in chunks of 7 and again in windows (the tail's
+    replay), against :func:`indicators` drawing one uniform at a time; D forced small so that
+    most samples go on in their continuation (or none, for D = 41 > 40 pairs)."""
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_draws_per_sample", lambda pairs, q: per)
+    pairs, samples = 40, 50
+    draw = _Draw(7, 1_100, p, parse_severity_dist("uniform"), 7)
+    want = indicators(7, 1, p, samples, pairs, per)
+    cuts = _Cuts(draw, 1, pairs)
+    got = np.zeros(samples * pairs, dtype=bool)
+    for start in range(0, samples, 7):
+        got[cuts.next(min(7, samples - start)) + start * pairs] = True
+    assert (got.reshape(samples, pairs) == want).all()
+    again = _Cuts(draw, 1, pairs)
+    window = np.zeros((9, pairs), dtype=bool)
+    window.reshape(-1)[again.window(30, 9)] = True
+    assert (window == want[30:39]).all()
+    if 0 < p < 1:
+        assert 0 < want.mean() < 1

@@ -807,9 +807,9 @@ class _Open:
     """A block being drawn: its streams and its summary so far."""
 
     def __init__(self, engine: _Engine, draw: _Draw, index: int, sink: _Sink | None) -> None:
-        cuts, severities = draw.streams(index)
+        _, severities = draw.streams(index)
         size = draw.size(index)
-        self.cuts = _Cuts(cuts, draw.p_cut, len(engine.origins), size)
+        self.cuts = _Cuts(draw, index, len(engine.origins))
         self.severity_rng = np.random.Generator(severities)
         self.done = 0
         self.sink = sink
@@ -965,59 +965,111 @@ def _blocks(
             progress(position, draw.samples)
 
 
+def _draws_per_sample(pairs: int, p: float) -> int:
+    r"""The uniforms each sample takes from its block's first stream: :math:`D = \min(\mathrm{
+    pairs} + 1, \lceil \mathrm{pairs}\, p + 8 \sqrt{\mathrm{pairs}\, p (1 - p)} + 16
+    \rceil)`, the cuts expected and eight standard deviations besides (``pairs + 1`` always
+    suffice: each gap is at least 1).
+
+    >>> _draws_per_sample(166_726, 0.1), _draws_per_sample(4, 0.5)
+    (17669, 5)
+    """
+    return min(pairs + 1, math.ceil(pairs * p + 8 * math.sqrt(pairs * p * (1 - p)) + 16))
+
+
+#: Where sample ``k``'s continuation starts in its block's fourth stream (``k`` times this).
+_CONTINUATION = 1 << 40
+#: Uniform draws made at once (a window of samples is drawn in parts of about this size).
+_DRAW_CELLS = 1 << 20
+
+
 class _Cuts:
     r"""A block's cut indicators, drawn as the gaps between cuts.
 
-    The block's pairs, sample after sample (position :math:`t = k \cdot \mathrm{pairs} + j` for
-    pair :math:`j` of its sample :math:`k`), are each cut with probability :math:`p`,
-    independently: the cut positions are :math:`t_i = t_{i-1} + G_i` from :math:`t_0 = -1`,
-    with gaps :math:`G_i = 1 + \lfloor \ln(1 - U_i) / \ln(1 - p) \rfloor` (geometric on
+    Each pair of a sample is cut with probability :math:`p`, independently: the cut pairs are
+    :math:`t_i = t_{i-1} + G_i` from :math:`t_0 = -1` while :math:`t_i < \mathrm{pairs}`, with
+    gaps :math:`G_i = 1 + \lfloor \ln(1 - U_i) / \ln(1 - p) \rfloor` (geometric on
     :math:`\{1, 2, \dots\}`, :math:`P(G > g) = (1 - p)^g`: the inversion method, Devroye
-    1986, ch. X.2), one uniform double :math:`U_i` of the block's first stream each, until a
-    position lies past the block. :math:`p = 0` cuts nothing and :math:`p = 1` every pair, with
-    no draw. The positions do not depend on how the block is cut into chunks: the uniforms are
-    drawn in order and those drawn past a chunk wait for the next.
+    1986, ch. X.2), one uniform double :math:`U_i` each. Sample :math:`k` of a block takes the
+    :math:`D` uniforms (:func:`_draws_per_sample`) from draw :math:`k D` of the block's first
+    stream, and in the rare case that they end inside the sample, goes on from draw :math:`k
+    \cdot 2^{40}` of its fourth stream (``spawn_key=(b, 3)``). :math:`p = 0` cuts nothing and
+    :math:`p = 1` every pair, with no draw. A sample's cuts depend on the seed, its block and
+    its place in the block alone: the chunks drawn, and the tail samples drawn again
+    (:func:`_replay_tail`), jump to it (PCG64's ``advance``).
     """
 
-    def __init__(self, bits: np.random.PCG64, p: float, pairs: int, samples: int) -> None:
-        self.rng = np.random.Generator(bits)
-        self.p = p
-        self.pairs = pairs
-        self.end = samples * pairs
-        #: Positions handed out up to here; the last position drawn; those drawn, not handed out.
-        self.done = 0
-        self.last = -1
-        self.waiting = np.zeros(0, dtype=np.int64)
-        self.log = math.log1p(-p) if 0 < p < 1 else 0.0
+    def __init__(self, draw: _Draw, block: int, pairs: int) -> None:
+        self.bits, _ = draw.streams(block)
+        self.rng = np.random.Generator(self.bits)
+        self.draw, self.block, self.p, self.pairs = draw, block, draw.p_cut, pairs
+        self.size = draw.size(block)
+        self.per = _draws_per_sample(pairs, self.p)
+        self.log = math.log1p(-self.p) if 0 < self.p < 1 else 0.0
+        #: Uniforms drawn from the first stream so far; the next sample :meth:`next` draws.
+        self.at = 0
+        self.sample = 0
 
     def next(self, samples: int) -> IntArray:
-        """The cut positions of the next ``samples`` samples, from their first one's start."""
-        start = self.done
-        stop = min(self.end, start + samples * self.pairs)
-        self.done = stop
-        if self.p <= 0:
+        """The cut positions (``sample x pairs + pair``, from the first) of the next
+        ``samples`` samples of the block."""
+        k = min(samples, self.size - self.sample)
+        found = self.window(self.sample, k)
+        self.sample += k
+        return found
+
+    def window(self, first: int, samples: int) -> IntArray:
+        """The cut positions of samples ``first`` to ``first + samples - 1`` of the block,
+        from sample ``first``'s first pair, sample after sample, in pair order."""
+        pairs, per = self.pairs, self.per
+        if self.p <= 0 or not samples:
             return np.zeros(0, dtype=np.int64)
         if self.p >= 1:
-            return np.arange(stop - start, dtype=np.int64)
-        found = [self.waiting]
-        while self.last < stop and self.last < self.end:
-            count = max(64, int((stop - self.last) * self.p * 1.02) + 64)
-            gaps = self.rng.random(count)
-            np.subtract(1.0, gaps, out=gaps)  # exact: U on a grid of 2^-53, 1 - U in (0, 1]
-            np.log(gaps, out=gaps)
-            gaps /= self.log
-            np.minimum(gaps, float(self.end), out=gaps)  # a gap past the block ends it
-            steps = gaps.astype(np.int64)  # the floor (the ratio is >= 0)
-            steps[0] += self.last + 1
-            steps[1:] += 1
-            positions = np.cumsum(steps)
-            self.last = int(positions[-1])
-            found.append(positions)
-        drawn = np.concatenate(found) if len(found) > 1 else found[0]
-        cut = int(np.searchsorted(drawn, stop))
-        self.waiting = drawn[cut:]
-        taken: IntArray = drawn[:cut] - start
-        return taken
+            return np.arange(samples * pairs, dtype=np.int64)
+        found = []
+        rows = max(1, _DRAW_CELLS // per)
+        for top in range(first, first + samples, rows):
+            k = min(rows, first + samples - top)
+            self.bits.advance(top * per - self.at)
+            gaps = self.rng.random((k, per))
+            self.at = (top + k) * per
+            steps = self._steps(gaps)
+            where = np.flatnonzero(steps < pairs)
+            taken = steps.reshape(-1)[where]
+            taken += (where // per + (top - first)) * pairs
+            found.append(taken)
+            for row in np.flatnonzero(steps[:, -1] < pairs).tolist():  # rare: more cuts
+                more = self._continue(top + row, int(steps[row, -1]))
+                found.append(more + (top + row - first) * pairs)
+        if len(found) == 1:
+            return found[0]
+        every = np.concatenate(found)
+        every.sort()  # a continuation's cuts among the others (positions are distinct)
+        return every
+
+    def _steps(self, gaps: FloatArray) -> IntArray:
+        """Each row's cut positions from its uniforms (gaps clipped to the pairs)."""
+        np.subtract(1.0, gaps, out=gaps)  # exact: U on a grid of 2^-53, 1 - U in (0, 1]
+        np.log(gaps, out=gaps)
+        gaps /= self.log
+        np.minimum(gaps, float(self.pairs), out=gaps)  # a gap past the sample ends it
+        steps = gaps.astype(np.int64)  # the floor (the ratio is >= 0)
+        steps += 1
+        np.cumsum(steps, axis=1, out=steps)
+        steps -= 1
+        return steps
+
+    def _continue(self, sample: int, last: int) -> IntArray:
+        """The cuts of ``sample`` after position ``last``, from its block's fourth stream."""
+        bits = np.random.PCG64(np.random.SeedSequence(self.draw.seed, spawn_key=(self.block, 3)))
+        bits.advance(sample * _CONTINUATION)
+        rng = np.random.Generator(bits)
+        found = []
+        while last < self.pairs:
+            steps = self._steps(rng.random((1, self.per)))[0] + (last + 1)
+            found.append(steps[steps < self.pairs])
+            last = int(steps[-1])
+        return np.concatenate(found)
 
 
 def _offsets(parts: Sequence[tuple[_Open, int]]) -> list[int]:
@@ -1207,9 +1259,9 @@ class _Summary:
 def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summary) -> None:
     """Count the cuts of the tail samples, drawing their indicators again from their blocks.
 
-    Each block's cut positions (:class:`_Cuts`) are drawn again from its first stream up to
-    its last tail sample, ``draw.width`` samples at a time, and those of its tail samples
-    counted.
+    Each block's tail samples are drawn again (:class:`_Cuts`: a sample's draws start at a
+    place of its own), in windows of at most ``draw.width`` samples; a gap between tail
+    samples inside a window is drawn through when shorter than :data:`_JUMP_DRAWS` draws.
     """
     count = len(engine.origins)
     names = len(engine.origin_names)
@@ -1217,18 +1269,36 @@ def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summar
         mine = tail[index * BLOCK : (index + 1) * BLOCK]
         if not mine.any():
             continue
-        bits, _ = draw.streams(index)
-        cuts = _Cuts(bits, draw.p_cut, count, draw.size(index))
-        last = int(np.flatnonzero(mine)[-1]) + 1
-        for start in range(0, last, draw.width):
-            k = min(draw.width, last - start)
-            sample, pair = np.divmod(cuts.next(k), count)
-            keep = mine[start : start + k][sample]
+        cuts = _Cuts(draw, index, count)
+        for start, stop in _windows(np.flatnonzero(mine), draw.width, cuts.per):
+            k = stop - start
+            sample, pair = np.divmod(cuts.window(start, k), count)
+            keep = mine[start:stop][sample]
             sample, pair = sample[keep], pair[keep]
             summary.pairs.tail += np.bincount(pair, minlength=count)
             hit = np.zeros((k, names), dtype=np.bool_)
             hit[sample, engine.group[pair]] = True
             summary.origins.tail += hit.sum(axis=0)
+
+
+#: A gap between tail samples is jumped over (not drawn through) from this many draws.
+_JUMP_DRAWS = 4096
+
+
+def _windows(rows: IntArray, width: int, per: int) -> Iterator[tuple[int, int]]:
+    """Windows ``[start, stop)`` of at most ``width`` samples covering the samples ``rows``.
+
+    A gap of fewer than :data:`_JUMP_DRAWS` draws (``per`` per sample) stays inside a window:
+    drawing it costs less than another window.
+
+    >>> list(_windows(np.array([0, 1, 5, 9000]), 4, 100))
+    [(0, 4), (4, 6), (9000, 9001)]
+    """
+    jumps = np.flatnonzero((np.diff(rows) - 1) * per >= _JUMP_DRAWS) + 1
+    for group in np.split(rows, jumps):
+        first, last = int(group[0]), int(group[-1]) + 1
+        for start in range(first, last, width):
+            yield start, min(start + width, last)
 
 
 def _drivers(
