@@ -15,8 +15,9 @@ model of :mod:`chokepoint.core.propagate` on the compiled chain, a chunk of samp
 
 Blocks: the samples are cut into fixed blocks of :data:`BLOCK` samples; block :math:`b` draws
 from its own two streams, numpy's PCG64 [2]_ seeded with ``SeedSequence(seed, spawn_key=(b, 0))``
-(the cut indicators, one uniform double per pair: :math:`B_{cn} = [U < p]`) and ``(b, 1)``
-(the severities of the cut pairs only, in the order of the cuts), sample after sample. Each block is
+(the cut indicators, drawn as geometric gaps between cuts, one uniform double per cut: see
+:class:`_Cuts`; ``(b, 3)`` for a rare continuation) and ``(b, 1)`` (the severities of the cut
+pairs only, in the order of the cuts), sample after sample. Each block is
 summarised on its own (the sum of its losses added sample after sample, its histogram of
 losses, its drivers' counts) and the block summaries are merged in block order, so the result
 depends on the seed alone: not on the chunk size, the memory limit or the number of workers
@@ -41,7 +42,8 @@ of :math:`L` exact, from the kept :math:`L`), each pair (and each origin, cut at
 more) reports the fraction of samples in which it was cut, :math:`E[L \mid \text{cut}]` and
 :math:`P(\text{cut} \mid T)`, the share of tail samples in which it was cut. The counts and
 sums are kept per driver as the blocks go; the cut indicators of the tail samples, known only at
-the end, are drawn again from their blocks' streams (no ``samples x pairs`` matrix is ever kept).
+the end, are drawn again from their blocks' streams, for the tail samples alone (no ``samples x
+pairs`` matrix is ever kept).
 
 Durations (``months_dist``): sample :math:`s` draws one duration :math:`T_s` from a third
 stream per block (``spawn_key=(b, 2)``; the static summary does not change) and all its cuts last
@@ -60,6 +62,8 @@ References
        *The American Statistician* 50(4), 361-365.
 .. [2] O'Neill, M. E. (2014), "PCG: A family of simple fast space-efficient statistically good
        algorithms for random number generation", Harvey Mudd College, HMC-CS-2014-0905.
+.. [3] Devroye, L. (1986), *Non-Uniform Random Variate Generation*, Springer, ch. X.2 (the
+       geometric distribution by inversion).
 """
 
 from __future__ import annotations
@@ -523,8 +527,8 @@ def montecarlo(
     (:data:`TIMED_CELL_BYTES` with durations, whose cumulative losses add a second set of
     histograms and 2 bytes per final product and sample of a block). The cut indicators are never kept:
     the drivers' counts over the tail, known only once every sample is drawn, replay the
-    indicators' stream of each block for the tail samples alone (PCG64 jumps over the others: a
-    uniform double takes one 64-bit draw).
+    indicators' stream of each block for the tail samples alone (each sample's draws start at
+    a place of its own, :class:`_Cuts`; PCG64 jumps over the others).
 
     Examples
     --------
@@ -951,7 +955,11 @@ def _blocks(
             course = engine.course(kappa, durations, draw)
             del kappa
         del severity
-        worst = q[engine.known].max(axis=0) if engine.known.any() else np.zeros(size)
+        worst = (
+            (q if engine.known.all() else q[engine.known]).max(axis=0)
+            if engine.known.any()
+            else np.zeros(size)
+        )
         for j, ((o, k), offset) in enumerate(zip(parts, _offsets(parts), strict=True)):
             window = slice(offset, offset + k)
             part = None if course is None else (course[0][:, window], course[1][:, window])
@@ -989,11 +997,11 @@ class _Cuts:
     Each pair of a sample is cut with probability :math:`p`, independently: the cut pairs are
     :math:`t_i = t_{i-1} + G_i` from :math:`t_0 = -1` while :math:`t_i < \mathrm{pairs}`, with
     gaps :math:`G_i = 1 + \lfloor \ln(1 - U_i) / \ln(1 - p) \rfloor` (geometric on
-    :math:`\{1, 2, \dots\}`, :math:`P(G > g) = (1 - p)^g`: the inversion method, Devroye
-    1986, ch. X.2), one uniform double :math:`U_i` each. Sample :math:`k` of a block takes the
-    :math:`D` uniforms (:func:`_draws_per_sample`) from draw :math:`k D` of the block's first
-    stream, and in the rare case that they end inside the sample, goes on from draw :math:`k
-    \cdot 2^{40}` of its fourth stream (``spawn_key=(b, 3)``). :math:`p = 0` cuts nothing and
+    :math:`\{1, 2, \dots\}`, :math:`P(G > g) = (1 - p)^g`: the inversion method [3]_), one
+    uniform double :math:`U_i` each. Sample :math:`k` of a block takes the :math:`D` uniforms
+    (:func:`_draws_per_sample`) from draw :math:`k D` of the block's first stream, and in the
+    rare case that they end inside the sample, goes on from draw :math:`k \cdot 2^{40}` of its
+    fourth stream (``spawn_key=(b, 3)``). :math:`p = 0` cuts nothing and
     :math:`p = 1` every pair, with no draw. A sample's cuts depend on the seed, its block and
     its place in the block alone: the chunks drawn, and the tail samples drawn again
     (:func:`_replay_tail`), jump to it (PCG64's ``advance``).

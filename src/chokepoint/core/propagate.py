@@ -162,7 +162,7 @@ def cut_imports(
         sigma = sigma.copy()
         for node, value in substitution.items():
             sigma[c.index[node]] = value
-    rows = c.pair_row[pair] if plan is None else plan.position[c.pair_row[pair]]
+    rows = c.pair_row[pair] if plan is None else plan.pair_rows[pair]
     weights = c.pair_share[pair] * severity
     found = np.bincount(rows * width + column, weights=weights, minlength=c.size * width)
     summed: FloatArray = np.asarray(found, dtype=np.float64).reshape(c.size, width)
@@ -369,6 +369,8 @@ class Plan:
     #: Per generation: its first row, its acyclic rows' links (sources as rows; rows sorted by
     #: links, most first), and its cyclic components, whose members follow (None: it has none).
     steps: tuple[tuple[int, _Links, _Cycles | None], ...]
+    #: Each pair's row (``position[pair_row]``: one gather per list of cuts, not two).
+    pair_rows: IntArray
 
 
 def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = None) -> Plan:
@@ -423,7 +425,9 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
             )
         steps.append((first, moved, cycles))
         first += links.rows.size + (0 if cycles is None else cycles.members.size)
-    return Plan(model, order, position, first, c.domestic[order], tuple(steps))
+    return Plan(
+        model, order, position, first, c.domestic[order], tuple(steps), position[c.pair_row]
+    )
 
 
 def propagate(
