@@ -1035,6 +1035,7 @@ class _Cuts:
         if self.p >= 1:
             return np.arange(samples * pairs, dtype=np.int64)
         found = []
+        continued = False
         rows = max(1, _DRAW_CELLS // per)
         for top in range(first, first + samples, rows):
             k = min(rows, first + samples - top)
@@ -1049,10 +1050,10 @@ class _Cuts:
             for row in np.flatnonzero(steps[:, -1] < pairs).tolist():  # rare: more cuts
                 more = self._continue(top + row, int(steps[row, -1]))
                 found.append(more + (top + row - first) * pairs)
-        if len(found) == 1:
-            return found[0]
-        every = np.concatenate(found)
-        every.sort()  # a continuation's cuts among the others (positions are distinct)
+                continued = True
+        every = found[0] if len(found) == 1 else np.concatenate(found)
+        if continued:
+            every.sort()  # a continuation's cuts among the others (positions are distinct)
         return every
 
     def _steps(self, gaps: FloatArray) -> IntArray:
