@@ -311,32 +311,41 @@ def _solve(
     base: FloatArray,
     leontief: bool,
     buffered: BoolArray | None,
+    domestic: bool = True,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Gauss-Seidel on each component of ``cycles`` from zero loss, the components side by side.
 
     ``imports`` and ``base`` are ``members x S``. A sweep updates each component's members in
     their order, each from the latest values of the others (:math:`d = \mathrm{base}` combined
     with the inside inputs, then :math:`q = \min(1, m + s_n(P) d)`); a column of a component
-    stops changing once no member moved by more than :data:`TOLERANCE` in a sweep.
+    stops changing once no member moved by more than :data:`TOLERANCE` in a sweep. With
+    ``domestic`` False the domestic parts are not kept (zeros are returned for them).
     """
     width = imports.shape[1]
     share = c.domestic[cycles.members]
     q = np.zeros((cycles.members.size, width), dtype=np.float64)
     dom = np.zeros_like(q)
     active = np.ones((len(cycles.components), width), dtype=np.bool_)
+    # what each position reads that no sweep changes, gathered once
+    fixed = [
+        (at, comp, inside, base[at], imports[at], share[at, None])
+        for at, comp, inside in cycles.positions
+    ]
     for _ in range(MAX_ITERATIONS):
         change = np.zeros(active.shape, dtype=np.float64)
-        for at, comp, inside in cycles.positions:
-            d = base[at].copy()
+        for at, comp, inside, outside, bought, kept in fixed:
+            d = outside.copy()
             _combine(inside, d, q, buffered, leontief)
             if not leontief:
                 np.minimum(d, 1.0, out=d)
-            domestic = share[at, None] * d
-            value = np.minimum(imports[at] + domestic, 1.0)
-            change[comp] = np.maximum(change[comp], np.abs(value - q[at]))
+            part = kept * d
+            value = np.minimum(bought + part, 1.0)
+            before = q[at]
+            change[comp] = np.maximum(change[comp], np.abs(value - before))
             now = active[comp]
-            q[at] = np.where(now, value, q[at])
-            dom[at] = np.where(now, domestic, dom[at])
+            q[at] = np.where(now, value, before)
+            if domestic:
+                dom[at] = np.where(now, part, dom[at])
         active &= change > TOLERANCE
         if not active.any():
             return q, dom
@@ -592,7 +601,9 @@ def _steps(
             base = np.zeros((cycles.members.size, width)) if h is None else h[rows].copy()
             _combine(cycles.outside, base, q, buffered, leontief)
             covered = None if buffered is None else buffered[rows]
-            solved, parts = _solve(c, cycles, imports[rows], base, leontief, covered)
+            solved, parts = _solve(
+                c, cycles, imports[rows], base, leontief, covered, dom is not None
+            )
             q[rows] = solved
             if dom is not None:
                 dom[rows] = parts
