@@ -4,7 +4,9 @@ the chunked run against a direct computation of the whole batch at once."""
 from __future__ import annotations
 
 import doctest
+import itertools
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,8 @@ from chokepoint.core.montecarlo import (
     Driver,
     MonteCarloResult,
     SeverityDist,
+    _Cuts,
+    _Draw,
     montecarlo,
     parse_severity_dist,
 )
@@ -257,6 +261,39 @@ def network(nodes: int = 300, seed: int = 1) -> Chain:
     return check_document(Located(build_network(nodes, seed=seed, cycles=0.02), "net"))
 
 
+def indicators(
+    seed: int, block: int, p: float, samples: int, pairs: int, per: int | None = None
+) -> np.ndarray:
+    """Block ``block``'s cut indicators (samples x pairs), one cut at a time. Sample k: from
+    t = -1, t += 1 + floor(log(1 - U) / log(1 - p)) for each uniform U while t < pairs, the
+    first D = min(pairs + 1, ceil(pairs p + 8 sqrt(pairs p (1 - p)) + 16)) uniforms from draw
+    k D of SeedSequence(seed, spawn_key=(block, 0)), then from draw k 2^40 of (block, 3);
+    p = 0 cuts nothing and p = 1 everything, with no draw (``per``: another D)."""
+    cut = np.zeros((samples, pairs), dtype=bool)
+    if p >= 1:
+        cut[:] = True
+    if not 0 < p < 1:
+        return cut
+    if per is None:
+        per = min(pairs + 1, math.ceil(pairs * p + 8 * math.sqrt(pairs * p * (1 - p)) + 16))
+
+    def stream(key: int, start: int) -> np.random.Generator:
+        bits = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, key)))
+        bits.advance(start)
+        return np.random.Generator(bits)
+
+    for k in range(samples):
+        rng, t = stream(0, k * per), -1
+        for drawn in itertools.count():
+            if drawn == per:  # the sample's D uniforms used up: its continuation
+                rng = stream(3, k * 2**40)
+            t += 1 + math.floor(math.log(1.0 - rng.random()) / math.log1p(-p))
+            if t >= pairs:
+                break
+            cut[k, t] = True
+    return cut
+
+
 def direct(
     chain: Chain,
     samples: int,
@@ -268,15 +305,15 @@ def direct(
 ) -> tuple[np.ndarray, list[Driver]]:
     """The summary computed the obvious way, all at once: the final-product losses (finals x
     samples) and the drivers, unranked, from the whole samples x pairs matrix of cuts, block b
-    of 1,024 samples drawn from ``default_rng(seed).spawn(b + 1)[b].spawn(2)``: the cut
-    indicators of every pair, then the severities of the cut pairs only."""
+    of 1,024 samples drawn from ``SeedSequence(seed, spawn_key=(b, 0|1))``: the cut
+    indicators (:func:`indicators`), then the severities of the cut pairs only."""
     c = compile_chain(chain)
     pairs = len(c.pair_origin)
     cuts_in, kappas = [], []
     for b, block in enumerate(np.random.SeedSequence(seed).spawn(-(-samples // 1024))):
         size = min(1024, samples - 1024 * b)
-        cut_rng, severity_rng = (np.random.default_rng(s) for s in block.spawn(2))
-        cut = cut_rng.random((size, pairs)) < p_cut
+        severity_rng = np.random.default_rng(block.spawn(2)[1])
+        cut = indicators(seed, b, p_cut, size, pairs)
         cuts_in.append(cut)
         # the severities of the cut pairs alone, sample after sample, pair after pair
         kappa_block = np.zeros((size, pairs))
@@ -529,3 +566,25 @@ def test_unknown_tail_table_says_na(tmp_path: Path) -> None:
     rows = [line.split(",") for line in out.output.splitlines() if line.startswith("driver")]
     assert len(rows) == 5 + 8
     assert all(r[-2] == "" for r in rows)  # tail_share empty (null), not 0
+
+
+@pytest.mark.parametrize(("p", "per"), [(0.3, 3), (0.05, 1), (0.5, 41), (0.0, 1), (1.0, 1)])
+def test_cut_stream_sample_by_sample(monkeypatch: pytest.MonkeyPatch, p: float, per: int) -> None:
+    """The cut positions of a block, drawn in chunks of 7 and again in windows (the tail's
+    replay), against :func:`indicators` drawing one uniform at a time; D forced small so that
+    most samples go on in their continuation (or none, for D = 41 > 40 pairs)."""
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_draws_per_sample", lambda pairs, q: per)
+    pairs, samples = 40, 50
+    draw = _Draw(7, 1_100, p, parse_severity_dist("uniform"), 7)
+    want = indicators(7, 1, p, samples, pairs, per)
+    cuts = _Cuts(draw, 1, pairs)
+    got = np.zeros(samples * pairs, dtype=bool)
+    for start in range(0, samples, 7):
+        got[cuts.next(min(7, samples - start)) + start * pairs] = True
+    assert (got.reshape(samples, pairs) == want).all()
+    again = _Cuts(draw, 1, pairs)
+    window = np.zeros((9, pairs), dtype=bool)
+    window.reshape(-1)[again.window(30, 9)] = True
+    assert (window == want[30:39]).all()
+    if 0 < p < 1:
+        assert 0 < want.mean() < 1

@@ -31,6 +31,7 @@ from chokepoint.io.yamlread import Located
 from chokepoint.model import Chain, Cut
 
 from .chains import FIVE, write_chain
+from .test_montecarlo import indicators
 
 # The worked example: M {JP 0.6, CN 0.4} -> C -> F (domestic, essential); stocks M 1,
 # C 2. JP's cut of M lasting T months: M's stock lasts 1/0.6 = 5/3 months, C's 2/0.6 = 10/3
@@ -176,7 +177,7 @@ def test_equals_timeline_sample_by_sample(tmp_path: Path) -> None:
             np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(b, k))))
             for k in range(3)
         ]
-        cut = rngs[0].random((size, pairs)) < p
+        cut = indicators(seed, b, p, size, pairs)
         kappa = np.zeros((size, pairs))  # severities of the cut pairs only, in order
         kappa[cut] = dist.draw(rngs[1], (int(cut.sum()),))
         durations = months.draw(rngs[2], size)

@@ -15,8 +15,9 @@ model of :mod:`chokepoint.core.propagate` on the compiled chain, a chunk of samp
 
 Blocks: the samples are cut into fixed blocks of :data:`BLOCK` samples; block :math:`b` draws
 from its own two streams, numpy's PCG64 [2]_ seeded with ``SeedSequence(seed, spawn_key=(b, 0))``
-(the cut indicators, one uniform double per pair: :math:`B_{cn} = [U < p]`) and ``(b, 1)``
-(the severities of the cut pairs only, in the order of the cuts), sample after sample. Each block is
+(the cut indicators, drawn as geometric gaps between cuts, one uniform double per cut: see
+:class:`_Cuts`; ``(b, 3)`` for a rare continuation) and ``(b, 1)`` (the severities of the cut
+pairs only, in the order of the cuts), sample after sample. Each block is
 summarised on its own (the sum of its losses added sample after sample, its histogram of
 losses, its drivers' counts) and the block summaries are merged in block order, so the result
 depends on the seed alone: not on the chunk size, the memory limit or the number of workers
@@ -41,7 +42,8 @@ of :math:`L` exact, from the kept :math:`L`), each pair (and each origin, cut at
 more) reports the fraction of samples in which it was cut, :math:`E[L \mid \text{cut}]` and
 :math:`P(\text{cut} \mid T)`, the share of tail samples in which it was cut. The counts and
 sums are kept per driver as the blocks go; the cut indicators of the tail samples, known only at
-the end, are drawn again from their blocks' streams (no ``samples x pairs`` matrix is ever kept).
+the end, are drawn again from their blocks' streams, for the tail samples alone (no ``samples x
+pairs`` matrix is ever kept).
 
 Durations (``months_dist``): sample :math:`s` draws one duration :math:`T_s` from a third
 stream per block (``spawn_key=(b, 2)``; the static summary does not change) and all its cuts last
@@ -60,6 +62,8 @@ References
        *The American Statistician* 50(4), 361-365.
 .. [2] O'Neill, M. E. (2014), "PCG: A family of simple fast space-efficient statistically good
        algorithms for random number generation", Harvey Mudd College, HMC-CS-2014-0905.
+.. [3] Devroye, L. (1986), *Non-Uniform Random Variate Generation*, Springer, ch. X.2 (the
+       geometric distribution by inversion).
 """
 
 from __future__ import annotations
@@ -523,8 +527,8 @@ def montecarlo(
     (:data:`TIMED_CELL_BYTES` with durations, whose cumulative losses add a second set of
     histograms and 2 bytes per final product and sample of a block). The cut indicators are never kept:
     the drivers' counts over the tail, known only once every sample is drawn, replay the
-    indicators' stream of each block for the tail samples alone (PCG64 jumps over the others: a
-    uniform double takes one 64-bit draw).
+    indicators' stream of each block for the tail samples alone (each sample's draws start at
+    a place of its own, :class:`_Cuts`; PCG64 jumps over the others).
 
     Examples
     --------
@@ -807,10 +811,10 @@ class _Open:
     """A block being drawn: its streams and its summary so far."""
 
     def __init__(self, engine: _Engine, draw: _Draw, index: int, sink: _Sink | None) -> None:
-        cuts, severities = draw.streams(index)
-        self.cut_rng = np.random.Generator(cuts)
-        self.severity_rng = np.random.Generator(severities)
+        _, severities = draw.streams(index)
         size = draw.size(index)
+        self.cuts = _Cuts(draw, index, len(engine.origins))
+        self.severity_rng = np.random.Generator(severities)
         self.done = 0
         self.sink = sink
         self.horizon = 0.0
@@ -910,7 +914,6 @@ def _blocks(
     count = len(engine.origins)
     position, end = blocks.start * BLOCK, min(blocks.stop * BLOCK, draw.samples)
     current: _Open | None = None
-    scratch = np.empty(max(1, min(draw.width, _DRAW_CELLS // count)) * count)
     work: dict[int, FloatArray] = {}
     while position < end:
         size = min(draw.width, end - position)
@@ -927,7 +930,7 @@ def _blocks(
         # listed sample after sample, pair after pair; their severities drawn in that order
         where = np.concatenate(
             [
-                _cut_positions(o.cut_rng, k, count, draw.p_cut, scratch) + offset * count
+                o.cuts.next(k) + offset * count
                 for (o, k), offset in zip(parts, _offsets(parts), strict=True)
             ]
         )
@@ -952,7 +955,11 @@ def _blocks(
             course = engine.course(kappa, durations, draw)
             del kappa
         del severity
-        worst = q[engine.known].max(axis=0) if engine.known.any() else np.zeros(size)
+        worst = (
+            (q if engine.known.all() else q[engine.known]).max(axis=0)
+            if engine.known.any()
+            else np.zeros(size)
+        )
         for j, ((o, k), offset) in enumerate(zip(parts, _offsets(parts), strict=True)):
             window = slice(offset, offset + k)
             part = None if course is None else (course[0][:, window], course[1][:, window])
@@ -966,24 +973,112 @@ def _blocks(
             progress(position, draw.samples)
 
 
-#: Uniform draws made at once into a buffer reused for the whole run (a fresh array of this
-#: size every chunk would cost page faults).
+def _draws_per_sample(pairs: int, p: float) -> int:
+    r"""The uniforms each sample takes from its block's first stream: :math:`D = \min(\mathrm{
+    pairs} + 1, \lceil \mathrm{pairs}\, p + 8 \sqrt{\mathrm{pairs}\, p (1 - p)} + 16
+    \rceil)`, the cuts expected and eight standard deviations besides (``pairs + 1`` always
+    suffice: each gap is at least 1).
+
+    >>> _draws_per_sample(166_726, 0.1), _draws_per_sample(4, 0.5)
+    (17669, 5)
+    """
+    return min(pairs + 1, math.ceil(pairs * p + 8 * math.sqrt(pairs * p * (1 - p)) + 16))
+
+
+#: Where sample ``k``'s continuation starts in its block's fourth stream (``k`` times this).
+_CONTINUATION = 1 << 40
+#: Uniform draws made at once (a window of samples is drawn in parts of about this size).
 _DRAW_CELLS = 1 << 20
 
 
-def _cut_positions(
-    rng: np.random.Generator, samples: int, count: int, p_cut: float, scratch: FloatArray
-) -> IntArray:
-    """The cut positions (``sample x count + pair``) of the next ``samples`` samples of a
-    block's indicator stream: a pair is cut when its uniform draw is below ``p_cut``."""
-    rows = max(1, scratch.size // count)
-    found = []
-    for start in range(0, samples, rows):
-        k = min(rows, samples - start)
-        uniform = scratch[: k * count].reshape(k, count)
-        rng.random(out=uniform)
-        found.append(np.flatnonzero(uniform.reshape(-1) < p_cut) + start * count)
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+class _Cuts:
+    r"""A block's cut indicators, drawn as the gaps between cuts.
+
+    Each pair of a sample is cut with probability :math:`p`, independently: the cut pairs are
+    :math:`t_i = t_{i-1} + G_i` from :math:`t_0 = -1` while :math:`t_i < \mathrm{pairs}`, with
+    gaps :math:`G_i = 1 + \lfloor \ln(1 - U_i) / \ln(1 - p) \rfloor` (geometric on
+    :math:`\{1, 2, \dots\}`, :math:`P(G > g) = (1 - p)^g`: the inversion method [3]_), one
+    uniform double :math:`U_i` each. Sample :math:`k` of a block takes the :math:`D` uniforms
+    (:func:`_draws_per_sample`) from draw :math:`k D` of the block's first stream, and in the
+    rare case that they end inside the sample, goes on from draw :math:`k \cdot 2^{40}` of its
+    fourth stream (``spawn_key=(b, 3)``). :math:`p = 0` cuts nothing and
+    :math:`p = 1` every pair, with no draw. A sample's cuts depend on the seed, its block and
+    its place in the block alone: the chunks drawn, and the tail samples drawn again
+    (:func:`_replay_tail`), jump to it (PCG64's ``advance``).
+    """
+
+    def __init__(self, draw: _Draw, block: int, pairs: int) -> None:
+        self.bits, _ = draw.streams(block)
+        self.rng = np.random.Generator(self.bits)
+        self.draw, self.block, self.p, self.pairs = draw, block, draw.p_cut, pairs
+        self.size = draw.size(block)
+        self.per = _draws_per_sample(pairs, self.p)
+        self.log = math.log1p(-self.p) if 0 < self.p < 1 else 0.0
+        #: Uniforms drawn from the first stream so far; the next sample :meth:`next` draws.
+        self.at = 0
+        self.sample = 0
+
+    def next(self, samples: int) -> IntArray:
+        """The cut positions (``sample x pairs + pair``, from the first) of the next
+        ``samples`` samples of the block."""
+        k = min(samples, self.size - self.sample)
+        found = self.window(self.sample, k)
+        self.sample += k
+        return found
+
+    def window(self, first: int, samples: int) -> IntArray:
+        """The cut positions of samples ``first`` to ``first + samples - 1`` of the block,
+        from sample ``first``'s first pair, sample after sample, in pair order."""
+        pairs, per = self.pairs, self.per
+        if self.p <= 0 or not samples:
+            return np.zeros(0, dtype=np.int64)
+        if self.p >= 1:
+            return np.arange(samples * pairs, dtype=np.int64)
+        found = []
+        continued = False
+        rows = max(1, _DRAW_CELLS // per)
+        for top in range(first, first + samples, rows):
+            k = min(rows, first + samples - top)
+            self.bits.advance(top * per - self.at)
+            gaps = self.rng.random((k, per))
+            self.at = (top + k) * per
+            steps = self._steps(gaps)
+            where = np.flatnonzero(steps < pairs)
+            taken = steps.reshape(-1)[where]
+            taken += (where // per + (top - first)) * pairs
+            found.append(taken)
+            for row in np.flatnonzero(steps[:, -1] < pairs).tolist():  # rare: more cuts
+                more = self._continue(top + row, int(steps[row, -1]))
+                found.append(more + (top + row - first) * pairs)
+                continued = True
+        every = found[0] if len(found) == 1 else np.concatenate(found)
+        if continued:
+            every.sort()  # a continuation's cuts among the others (positions are distinct)
+        return every
+
+    def _steps(self, gaps: FloatArray) -> IntArray:
+        """Each row's cut positions from its uniforms (gaps clipped to the pairs)."""
+        np.subtract(1.0, gaps, out=gaps)  # exact: U on a grid of 2^-53, 1 - U in (0, 1]
+        np.log(gaps, out=gaps)
+        gaps /= self.log
+        np.minimum(gaps, float(self.pairs), out=gaps)  # a gap past the sample ends it
+        steps = gaps.astype(np.int64)  # the floor (the ratio is >= 0)
+        steps += 1
+        np.cumsum(steps, axis=1, out=steps)
+        steps -= 1
+        return steps
+
+    def _continue(self, sample: int, last: int) -> IntArray:
+        """The cuts of ``sample`` after position ``last``, from its block's fourth stream."""
+        bits = np.random.PCG64(np.random.SeedSequence(self.draw.seed, spawn_key=(self.block, 3)))
+        bits.advance(sample * _CONTINUATION)
+        rng = np.random.Generator(bits)
+        found = []
+        while last < self.pairs:
+            steps = self._steps(rng.random((1, self.per)))[0] + (last + 1)
+            found.append(steps[steps < self.pairs])
+            last = int(steps[-1])
+        return np.concatenate(found)
 
 
 def _offsets(parts: Sequence[tuple[_Open, int]]) -> list[int]:
@@ -1062,26 +1157,50 @@ class _Summary:
 
         Each code adds 1 to its cell's low byte in place (``np.add.at``, wrapping at 256);
         at most 255 samples at a time, so a cell wraps at most once, exactly when its byte
-        comes out below what it was, and then carries 1. The cost follows the codes counted,
-        not the size of the histograms.
+        comes out below what it was, and then carries 1. The losses of exactly 0 (the atom,
+        most of them on a large network) are counted per final product, one addition per
+        row. The cost follows the non-zero codes counted, not the size of the histograms.
         """
         width = BINS + 2
         flat = self.hist.reshape(-1)
         for left in range(0, codes.shape[1], 255):
             part = codes[:, left : left + 255]
-            step = max(1, _SUMMARY_CELLS // max(1, part.shape[1]))
+            columns = part.shape[1]
+            step = max(1, _SUMMARY_CELLS // max(1, columns))
             for top in range(0, part.shape[0], step):
-                keys = part[top : top + step].astype(np.intp)
-                keys += (np.arange(top, top + keys.shape[0], dtype=np.intp) * width)[:, None]
-                keys = keys.reshape(-1)
-                before = flat[keys]
-                np.add.at(flat, keys, np.uint8(1))
-                wrapped = np.unique(keys[flat[keys] < before])
-                if wrapped.size:
-                    self.pending.append((wrapped, np.ones(wrapped.size, dtype=np.int64)))
-                    self.pending_size += wrapped.size
+                rows = part[top : top + step]
+                where = np.flatnonzero(rows)
+                row = where // columns
+                cells = np.arange(top, top + rows.shape[0], dtype=np.intp) * width
+                zeros = columns - np.bincount(row, minlength=rows.shape[0])
+                self._add(flat, cells, zeros.astype(np.uint8), unique=True)
+                keys = rows.reshape(-1)[where].astype(np.intp)
+                keys += cells[row]
+                self._add(flat, keys, np.uint8(1), unique=False)
         if self.pending_size > max(_CARRY_PENDING, self.carry.size):
             self._settle()
+
+    def _add(
+        self,
+        flat: npt.NDArray[np.uint8],
+        cells: IntArray,
+        counts: npt.NDArray[np.uint8] | np.uint8,
+        *,
+        unique: bool,
+    ) -> None:
+        """Add ``counts`` (each below 256, in total at most 255 per cell) to the low bytes of
+        ``cells``; a byte that comes out below what it was wrapped once: its carry waits."""
+        before = flat[cells]
+        if unique:
+            flat[cells] = before + counts
+        else:
+            np.add.at(flat, cells, counts)
+        wrapped = cells[flat[cells] < before]
+        if not unique:
+            wrapped = np.unique(wrapped)
+        if wrapped.size:
+            self.pending.append((wrapped, np.ones(wrapped.size, dtype=np.int64)))
+            self.pending_size += wrapped.size
 
     def _settle(self) -> None:
         """Fold the pending carries into the sorted ones."""
@@ -1149,25 +1268,46 @@ class _Summary:
 def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summary) -> None:
     """Count the cuts of the tail samples, drawing their indicators again from their blocks.
 
-    Each block's indicators are replayed in windows of at most ``draw.width`` samples that
-    cover its tail samples; the stream jumps over a gap between two windows (PCG64's
-    ``advance``: a uniform double takes one 64-bit draw, so sample ``k`` of a block starts at
-    draw ``k x pairs`` of its stream).
+    Each block's tail samples are drawn again (:class:`_Cuts`: a sample's draws start at a
+    place of its own), in windows of at most ``draw.width`` samples; a gap between tail
+    samples inside a window is drawn through when shorter than :data:`_JUMP_DRAWS` draws.
     """
     count = len(engine.origins)
+    names = len(engine.origin_names)
     for index in range(_block_count(draw.samples)):
         mine = tail[index * BLOCK : (index + 1) * BLOCK]
         if not mine.any():
             continue
-        bits, _ = draw.streams(index)
-        rng = np.random.Generator(bits)
-        position = 0
-        for start, stop in _windows(np.flatnonzero(mine), draw.width, count):
-            bits.advance((start - position) * count)
-            cut = (rng.random((stop - start, count)) < draw.p_cut)[mine[start:stop]]
-            position = stop
-            summary.pairs.tail += cut.sum(axis=0)
-            summary.origins.tail += engine.origin_hits(cut).sum(axis=0)
+        cuts = _Cuts(draw, index, count)
+        for start, stop in _windows(np.flatnonzero(mine), draw.width, cuts.per):
+            k = stop - start
+            sample, pair = np.divmod(cuts.window(start, k), count)
+            keep = mine[start:stop][sample]
+            sample, pair = sample[keep], pair[keep]
+            summary.pairs.tail += np.bincount(pair, minlength=count)
+            hit = np.zeros((k, names), dtype=np.bool_)
+            hit[sample, engine.group[pair]] = True
+            summary.origins.tail += hit.sum(axis=0)
+
+
+#: A gap between tail samples is jumped over (not drawn through) from this many draws.
+_JUMP_DRAWS = 4096
+
+
+def _windows(rows: IntArray, width: int, per: int) -> Iterator[tuple[int, int]]:
+    """Windows ``[start, stop)`` of at most ``width`` samples covering the samples ``rows``.
+
+    A gap of fewer than :data:`_JUMP_DRAWS` draws (``per`` per sample) stays inside a window:
+    drawing it costs less than another window.
+
+    >>> list(_windows(np.array([0, 1, 5, 9000]), 4, 100))
+    [(0, 4), (4, 6), (9000, 9001)]
+    """
+    jumps = np.flatnonzero((np.diff(rows) - 1) * per >= _JUMP_DRAWS) + 1
+    for group in np.split(rows, jumps):
+        first, last = int(group[0]), int(group[-1]) + 1
+        for start in range(first, last, width):
+            yield start, min(start + width, last)
 
 
 def _drivers(
@@ -1272,13 +1412,6 @@ class _Engine:
         finals: FloatArray = q[self.final_rows]
         return finals
 
-    def origin_hits(self, cut: BoolArray) -> BoolArray:
-        """``samples x origins``: whether each origin was cut at one node or more."""
-        if not cut.shape[0]:
-            return np.zeros((0, len(self.origin_names)), dtype=np.bool_)
-        hits: BoolArray = np.logical_or.reduceat(cut[:, self.order], self.starts, axis=1)
-        return hits
-
 
 def _engine(chain: Chain, perspective: str | None, year: int | None, model: LossModel) -> _Engine:
     """Compile the chain once (the garbage collector paused: many objects, none garbage)."""
@@ -1357,22 +1490,3 @@ class _Totals:
         loss = worst[sample]
         some = loss > 0
         np.add.at(self.loss, driver[some], loss[some])
-
-
-#: A gap between tail samples is jumped over (not drawn through) from this many draws.
-_JUMP_DRAWS = 4096
-
-
-def _windows(rows: IntArray, width: int, count: int) -> Iterator[tuple[int, int]]:
-    """Windows ``[start, stop)`` of at most ``width`` samples covering the samples ``rows``.
-
-    A gap of fewer than :data:`_JUMP_DRAWS` draws (``count`` per sample) stays inside a window:
-    drawing it costs less than another window.
-    """
-    if not rows.size:
-        return
-    jumps = np.flatnonzero((np.diff(rows) - 1) * count >= _JUMP_DRAWS) + 1
-    for group in np.split(rows, jumps):
-        first, last = int(group[0]), int(group[-1]) + 1
-        for start in range(first, last, width):
-            yield start, min(start + width, last)

@@ -162,7 +162,7 @@ def cut_imports(
         sigma = sigma.copy()
         for node, value in substitution.items():
             sigma[c.index[node]] = value
-    rows = c.pair_row[pair] if plan is None else plan.position[c.pair_row[pair]]
+    rows = c.pair_row[pair] if plan is None else plan.pair_rows[pair]
     weights = c.pair_share[pair] * severity
     found = np.bincount(rows * width + column, weights=weights, minlength=c.size * width)
     summed: FloatArray = np.asarray(found, dtype=np.float64).reshape(c.size, width)
@@ -326,32 +326,41 @@ def _solve(
     base: FloatArray,
     leontief: bool,
     buffered: BoolArray | None,
+    domestic: bool = True,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Gauss-Seidel on each component of ``cycles`` from zero loss, the components side by side.
 
     ``imports`` and ``base`` are ``members x S``. A sweep updates each component's members in
     their order, each from the latest values of the others (:math:`d = \mathrm{base}` combined
     with the inside inputs, then :math:`q = \min(1, m + s_n(P) d)`); a column of a component
-    stops changing once no member moved by more than :data:`TOLERANCE` in a sweep.
+    stops changing once no member moved by more than :data:`TOLERANCE` in a sweep. With
+    ``domestic`` False the domestic parts are not kept (zeros are returned for them).
     """
     width = imports.shape[1]
     share = c.domestic[cycles.members]
     q = np.zeros((cycles.members.size, width), dtype=np.float64)
     dom = np.zeros_like(q)
     active = np.ones((len(cycles.components), width), dtype=np.bool_)
+    # what each position reads that no sweep changes, gathered once
+    fixed = [
+        (at, comp, inside, base[at], imports[at], share[at, None])
+        for at, comp, inside in cycles.positions
+    ]
     for _ in range(MAX_ITERATIONS):
         change = np.zeros(active.shape, dtype=np.float64)
-        for at, comp, inside in cycles.positions:
-            d = base[at].copy()
+        for at, comp, inside, outside, bought, kept in fixed:
+            d = outside.copy()
             _combine(inside, d, q, buffered, leontief)
             if not leontief:
                 np.minimum(d, 1.0, out=d)
-            domestic = share[at, None] * d
-            value = np.minimum(imports[at] + domestic, 1.0)
-            change[comp] = np.maximum(change[comp], np.abs(value - q[at]))
+            part = kept * d
+            value = np.minimum(bought + part, 1.0)
+            before = q[at]
+            change[comp] = np.maximum(change[comp], np.abs(value - before))
             now = active[comp]
-            q[at] = np.where(now, value, q[at])
-            dom[at] = np.where(now, domestic, dom[at])
+            q[at] = np.where(now, value, before)
+            if domestic:
+                dom[at] = np.where(now, part, dom[at])
         active &= change > TOLERANCE
         if not active.any():
             return q, dom
@@ -384,17 +393,23 @@ class Plan:
     #: Per generation: its first row, its acyclic rows' links (sources as rows; rows sorted by
     #: links, most first), and its cyclic components, whose members follow (None: it has none).
     steps: tuple[tuple[int, _Links, _Cycles | None], ...]
+    #: Each pair's row (``position[pair_row]``: one gather per list of cuts, not two).
+    pair_rows: IntArray
 
 
 def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = None) -> Plan:
-    """The :class:`Plan` of ``c`` for ``model``; with ``only`` (a nodes mask), for the marked
+    r"""The :class:`Plan` of ``c`` for ``model``; with ``only`` (a nodes mask), for the marked
     nodes and the cyclic components holding one of them only.
 
     The links that count are the essential ones (leontief) or those with a cost share
-    (linear): another link adds nothing (a maximum with 0, or 0 added).
+    (linear): another link adds nothing (a maximum with 0, or 0 added). An acyclic node whose
+    domestic share :math:`s_n(P)` is 0 reads none of its links: :math:`s_n(P)\, d_n = 0 \cdot
+    d_n = 0` whatever they carry (:math:`d_n` is finite), so its step is :math:`q_n = \min(1,
+    (1 - \sigma_n) m_n)`, the same bits, without gathering its inputs.
     """
     leontief = check_model(model) == "leontief"
     counted = c.in_essential.copy() if leontief else c.in_cost != 0
+    reads = counted & (c.domestic[c.in_user] != 0)
     by_generation: dict[int, list[tuple[int, ...]]] = {}
     for members, g in zip(c.cyclic, c.cyclic_generation, strict=True):
         if only is None or only[list(members)].any():
@@ -404,7 +419,7 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
     for g, rows in enumerate(c.by_generation):
         chosen = rows if only is None else rows[only[rows]]
         groups = by_generation.get(g)
-        links = _links(c, chosen, counted, sort=True)
+        links = _links(c, chosen, reads, sort=True)
         cycles = _cycles(c, groups, counted) if groups else None
         found.append((links, cycles))
         parts += [links.rows] if cycles is None else [links.rows, cycles.members]
@@ -434,7 +449,9 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
             )
         steps.append((first, moved, cycles))
         first += links.rows.size + (0 if cycles is None else cycles.members.size)
-    return Plan(model, order, position, first, c.domestic[order], tuple(steps))
+    return Plan(
+        model, order, position, first, c.domestic[order], tuple(steps), position[c.pair_row]
+    )
 
 
 def propagate(
@@ -599,7 +616,9 @@ def _steps(
             base = np.zeros((cycles.members.size, width)) if h is None else h[rows].copy()
             _combine(cycles.outside, base, q, buffered, leontief)
             covered = None if buffered is None else buffered[rows]
-            solved, parts = _solve(c, cycles, imports[rows], base, leontief, covered)
+            solved, parts = _solve(
+                c, cycles, imports[rows], base, leontief, covered, dom is not None
+            )
             q[rows] = solved
             if dom is not None:
                 dom[rows] = parts
