@@ -23,8 +23,9 @@ essential paths :math:`p` from :math:`n` to :math:`f`. With
 computed from the final products backwards, :math:`\mathrm{impact}_n = q_n G_n` with
 :math:`q_n = \min(1, (1 - \sigma_n) s_n(c^*_n))`: :math:`O(\text{links})` for every node at once,
 where one scenario per node would cost :math:`O(\text{nodes} \times \text{links})`. A node on a
-cycle feeds its own loss back: its scenario is iterated on its component, then carried out of it
-along the best paths. The tests check every impact against a batch of the corresponding scenarios
+cycle feeds its own loss back, a geometric series round its best loop: its scenario has a closed
+form on its component (:func:`_cut_losses`: best paths inside it, found exactly by relaxation),
+then is carried out of it along the best paths. The tests check every impact against a batch of the corresponding scenarios
 (:func:`chokepoint.core.propagate.propagate`).
 
 References
@@ -429,7 +430,11 @@ def impact_finals(c: Compiled, top: IntArray, rows: IntArray) -> dict[int, list[
     For each node ``n`` of ``rows`` with a top supplier pair ``top[n] >= 0``, the scenario
     :math:`\kappa(c^*_n, n) = 1` is propagated (``leontief``, a batch of scenarios at once) and
     every final product whose loss equals the largest (to :math:`10^{-12}`) is returned, in chain
-    order: the impact's end uses hit alike. Nodes whose largest loss is 0 map to ``[]``.
+    order: the impact's end uses hit alike. Nodes whose largest loss is 0 map to ``[]``. A cut
+    node on a cycle (:math:`s_n(P) > 0`) enters as its closed-form loss :math:`q_n`
+    (:func:`_cut_losses`) given as the shock :math:`h_n = q_n / s_n(P)`, no import loss: the
+    same least fixed point, which the cycle's iteration reaches in a few exact sweeps instead of
+    a long geometric approach.
     """
     wanted = [int(n) for n in rows.tolist() if top[n] >= 0]
     out: dict[int, list[int]] = {}
