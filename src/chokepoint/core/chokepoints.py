@@ -448,16 +448,21 @@ def impact_finals(c: Compiled, top: IntArray, rows: IntArray) -> dict[int, list[
         kappa[top[part], np.arange(len(part))] = 1.0
         imports = import_losses(c, kappa)
         shocks = None
-        # a cut node on a cycle: its own loss in closed form, given as a shock that its
-        # domestic part turns into that loss, so the cycle carries it in a few exact sweeps
+        # a cut node on a cycle: its own loss in closed form (the block's nodes of a component
+        # at once), given as a shock that its domestic part turns into that loss, so the cycle
+        # carries it in a few exact sweeps
+        by_component: dict[int, list[int]] = {}
         for j, n in enumerate(part):
             if n in looped:
-                comp, k = looped[n]
-                m = imports[n, j : j + 1]
-                loss = float(_cut_losses(comp, np.array([k], dtype=np.intp), m)[k, 0])
-                shocks = np.zeros_like(imports) if shocks is None else shocks
-                shocks[n, j] = loss / float(c.domestic[n])
-                imports[n, j] = 0.0
+                by_component.setdefault(id(looped[n][0]), []).append(j)
+        for columns in by_component.values():
+            nodes = np.array([part[j] for j in columns], dtype=np.intp)
+            comp = looped[part[columns[0]]][0]
+            at = np.array([looped[part[j]][1] for j in columns], dtype=np.intp)
+            losses = _cut_losses(comp, at, imports[nodes, columns])[at, np.arange(at.size)]
+            shocks = np.zeros_like(imports) if shocks is None else shocks
+            shocks[nodes, columns] = losses / c.domestic[nodes]
+            imports[nodes, columns] = 0.0
         # only the cut nodes and their users, direct or not, can lose: every other node keeps
         # the loss 0 it starts from (exactly what a propagation over every node gives it)
         seeds = np.zeros(c.size, dtype=np.bool_)
