@@ -23,8 +23,9 @@ essential paths :math:`p` from :math:`n` to :math:`f`. With
 computed from the final products backwards, :math:`\mathrm{impact}_n = q_n G_n` with
 :math:`q_n = \min(1, (1 - \sigma_n) s_n(c^*_n))`: :math:`O(\text{links})` for every node at once,
 where one scenario per node would cost :math:`O(\text{nodes} \times \text{links})`. A node on a
-cycle feeds its own loss back: its scenario is iterated on its component, then carried out of it
-along the best paths. The tests check every impact against a batch of the corresponding scenarios
+cycle feeds its own loss back, a geometric series round its best loop: its scenario has a closed
+form on its component (:func:`_cut_losses`: best paths inside it, found exactly by relaxation),
+then is carried out of it along the best paths. The tests check every impact against a batch of the corresponding scenarios
 (:func:`chokepoint.core.propagate.propagate`).
 
 References
@@ -36,12 +37,14 @@ References
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, overload
 
 import numpy as np
 
-from .compiled import BoolArray, Compiled, FloatArray, IntArray
-from .propagate import cycle_fixed_point, import_losses, propagate
+from .compiled import CHUNK, BoolArray, Compiled, FloatArray, IntArray
+from .metrics import component_links
+from .propagate import import_losses, propagate
 
 __all__ = [
     "DEFAULT_MIN_CONCENTRATION",
@@ -239,6 +242,81 @@ def _cycle_paths(
             return
 
 
+@dataclass(frozen=True, slots=True)
+class _Component:
+    """A cyclic component prepared for :func:`_cut_losses`: its members, their :math:`s(P)`,
+    and its inside essential links grouped by user (``first``: each member's first link in
+    ``src``) and by rank within the user (``groups``: each rank reaches a user at most once)."""
+
+    rows: IntArray
+    where: dict[int, int]
+    share: FloatArray
+    first: IntArray
+    src: IntArray
+    groups: tuple[tuple[IntArray, IntArray, FloatArray], ...]
+
+
+def _component(c: Compiled, members: Sequence[int]) -> _Component:
+    """The :class:`_Component` of ``members``, in time of the order of their links."""
+    rows, links, owner, source = component_links(c, members)
+    keep = (source >= 0) & c.in_essential[links]
+    user, src = owner[keep], source[keep]  # grouped by user, in member order
+    share = c.domestic[rows]
+    first = np.searchsorted(user, np.arange(rows.size + 1, dtype=np.intp))
+    rank = np.arange(user.size, dtype=np.intp) - first[user]
+    order = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[order], np.arange(int(rank.max(initial=-1)) + 2)).tolist()
+    groups = tuple(
+        (user[order[a:b]], src[order[a:b]], share[user[order[a:b]], None])
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    )
+    where = {x: k for k, x in enumerate(rows.tolist())}
+    return _Component(rows, where, share, first, src, groups)
+
+
+def _cut_losses(comp: _Component, at: IntArray, cut: FloatArray) -> FloatArray:
+    r"""The losses of the members (``members x S``) when member ``at[j]`` alone has the import
+    loss ``cut[j]``, the least fixed point of the ``leontief`` model on the component:
+
+    .. math:: q_x = q_n W(n \to x), \qquad
+              q_n = \min\Bigl(1, \frac{m}{1 - s_n(P) \max_{i \in E_n} W(n \to i)}\Bigr)
+
+    (:math:`q_n = 1` when the denominator is 0 and :math:`m > 0`), :math:`W(n \to x)` the
+    largest product of :math:`s(P)` over the nodes entered along the essential paths from
+    :math:`n` to :math:`x` inside the component (:math:`W(n \to n) = 1`). :math:`W` is found by
+    relaxing the inside links, every column at once, until nothing changes: with factors at most
+    1 a simple path is best, so that takes at most its number of links plus one sweep (exactly;
+    no tolerance). See ``docs/methodology.md``.
+    """
+    width = at.size
+    columns = np.arange(width, dtype=np.intp)
+    paths = np.zeros((comp.rows.size, width), dtype=np.float64)
+    paths[at, columns] = 1.0
+    for _ in range(comp.rows.size + 1):
+        before = paths.copy()
+        for who, whence, factor in comp.groups:
+            paths[who] = np.maximum(paths[who], factor * paths[whence])
+        if np.array_equal(before, paths):
+            break
+    # the best way back to each source through one of its essential inputs
+    back = np.zeros(width, dtype=np.float64)
+    counts = comp.first[at + 1] - comp.first[at]
+    spots = np.repeat(comp.first[at] - (np.cumsum(counts) - counts), counts) + np.arange(
+        int(counts.sum()), dtype=np.intp
+    )
+    owners = np.repeat(columns, counts)
+    np.maximum.at(back, owners, paths[comp.src[spots], owners])
+    loop = comp.share[at] * back
+    closed = loop >= 1.0  # a loop that loses nothing: any import loss saturates the source
+    q = np.where(
+        closed,
+        np.where(cut > 0.0, 1.0, 0.0),
+        np.minimum(1.0, cut / np.where(closed, 1.0, 1.0 - loop)),
+    )
+    paths *= q
+    return paths
+
+
 def _cycle_impacts(
     c: Compiled,
     members: tuple[int, ...],
@@ -248,17 +326,15 @@ def _cycle_impacts(
     final: IntArray,
     is_final: BoolArray,
 ) -> dict[int, tuple[float, int]]:
-    """The impacts of the nodes of one cyclic component: their scenarios, one column each,
-    iterated on the component (a node's loss comes back to it round the cycle), then carried
-    out of it along the best paths."""
-    where = {x: k for k, x in enumerate(members)}
-    size, width = len(members), len(sources)
-    imports = np.zeros((size, width), dtype=np.float64)
-    for j, n in enumerate(sources):
-        imports[where[n], j] = losses[n]
-    q, _ = cycle_fixed_point(c, members, imports, np.zeros_like(imports), leontief=True)
-    exits: list[tuple[float, int]] = []  # best path out of each member, and its final
-    for x in members:
+    """The impacts of the nodes of one cyclic component: their cuts' losses on the component
+    (:func:`_cut_losses`, a chunk of sources at a time within
+    :data:`~chokepoint.core.compiled.CHUNK` cells), carried out of it along the best paths:
+    ``{source: (impact, final reached)}``."""
+    comp = _component(c, members)
+    rows, where, size = comp.rows, comp.where, comp.rows.size
+    exit_value = np.zeros(size, dtype=np.float64)  # best path out of each member, its final
+    exit_reach = np.full(size, -1, dtype=np.intp)
+    for k, x in enumerate(members):
         best, which = 0.0, -1
         for e in c.out_links[c.out_ptr[x] : c.out_ptr[x + 1]].tolist():
             m = int(c.in_user[e])
@@ -267,21 +343,26 @@ def _cycle_impacts(
             candidate = float(c.domestic[m] * value[m])
             if _better(candidate, int(final[m]), best, which):
                 best, which = candidate, int(final[m])
-        exits.append((best, which))
-    rows = q.T.tolist()
+        exit_value[k], exit_reach[k] = best, which
+    # the options of _better, all at once: the largest loss, then the node itself, then the
+    # first final product
+    option = is_final[rows] | (exit_reach >= 0)
+    key = np.where(is_final[rows], -1, exit_reach)[option]  # -1 here: the node itself (-2)
+    local = np.fromiter((where[n] for n in sources), np.intp, len(sources))
     found: dict[int, tuple[float, int]] = {}
-    for j, n in enumerate(sources):
-        best, which = 0.0, -1
-        for k, x in enumerate(members):
-            if is_final[x]:  # a final product on a cycle feeds only itself: x == n
-                option = (rows[j][k], -2)
-            elif exits[k][1] >= 0:
-                option = (rows[j][k] * exits[k][0], exits[k][1])
-            else:
-                continue
-            if _better(*option, best, which):
-                best, which = option
-        found[n] = (best, which)
+    step = max(1, CHUNK // max(size, 1))
+    for start in range(0, len(sources), step):
+        part = sources[start : start + step]
+        cut = np.fromiter((losses[n] for n in part), np.float64, len(part))
+        q = _cut_losses(comp, local[start : start + step], cut)
+        candidates = np.where(is_final[rows, None], q, q * exit_value[:, None])[option]
+        if not candidates.shape[0]:
+            found.update((n, (0.0, -1)) for n in part)
+            continue
+        best = candidates.max(axis=0)
+        which = np.where(candidates == best, key[:, None], np.iinfo(np.intp).max).min(axis=0)
+        for j, n in enumerate(part):
+            found[n] = (float(best[j]), -2 if which[j] == -1 else int(which[j]))
     return found
 
 
@@ -349,23 +430,45 @@ def impact_finals(c: Compiled, top: IntArray, rows: IntArray) -> dict[int, list[
     For each node ``n`` of ``rows`` with a top supplier pair ``top[n] >= 0``, the scenario
     :math:`\kappa(c^*_n, n) = 1` is propagated (``leontief``, a batch of scenarios at once) and
     every final product whose loss equals the largest (to :math:`10^{-12}`) is returned, in chain
-    order: the impact's end uses hit alike. Nodes whose largest loss is 0 map to ``[]``.
+    order: the impact's end uses hit alike. Nodes whose largest loss is 0 map to ``[]``. A cut
+    node on a cycle (:math:`s_n(P) > 0`) enters as its closed-form loss :math:`q_n`
+    (:func:`_cut_losses`) given as the shock :math:`h_n = q_n / s_n(P)`, no import loss: the
+    same least fixed point, which the cycle's iteration reaches in a few exact sweeps instead of
+    a long geometric approach.
     """
     wanted = [int(n) for n in rows.tolist() if top[n] >= 0]
     out: dict[int, list[int]] = {}
     if not wanted or not c.finals.size:
         return out
     block = max(1, min(1024, (1 << 22) // max(c.size, 1)))
+    looped = _looped(c, wanted)
     for start in range(0, len(wanted), block):
         part = wanted[start : start + block]
         kappa = np.zeros((c.pair_share.size, len(part)), dtype=np.float64)
         kappa[top[part], np.arange(len(part))] = 1.0
+        imports = import_losses(c, kappa)
+        shocks = None
+        # a cut node on a cycle: its own loss in closed form (the block's nodes of a component
+        # at once), given as a shock that its domestic part turns into that loss, so the cycle
+        # carries it in a few exact sweeps
+        by_component: dict[int, list[int]] = {}
+        for j, n in enumerate(part):
+            if n in looped:
+                by_component.setdefault(id(looped[n][0]), []).append(j)
+        for columns in by_component.values():
+            nodes = np.array([part[j] for j in columns], dtype=np.intp)
+            comp = looped[part[columns[0]]][0]
+            at = np.array([looped[part[j]][1] for j in columns], dtype=np.intp)
+            losses = _cut_losses(comp, at, imports[nodes, columns])[at, np.arange(at.size)]
+            shocks = np.zeros_like(imports) if shocks is None else shocks
+            shocks[nodes, columns] = losses / c.domestic[nodes]
+            imports[nodes, columns] = 0.0
         # only the cut nodes and their users, direct or not, can lose: every other node keeps
         # the loss 0 it starts from (exactly what a propagation over every node gives it)
         seeds = np.zeros(c.size, dtype=np.bool_)
         seeds[part] = True
         zero = np.zeros((c.size, len(part)), dtype=np.float64)
-        q, _ = propagate(c, import_losses(c, kappa), start=(zero, zero), dirty=c.downstream(seeds))
+        q, _ = propagate(c, imports, shocks, start=(zero, zero), dirty=c.downstream(seeds))
         losses = q[c.finals]
         worst = losses.max(axis=0)
         for j, n in enumerate(part):
@@ -374,4 +477,18 @@ def impact_finals(c: Compiled, top: IntArray, rows: IntArray) -> dict[int, list[
             else:
                 hit = np.flatnonzero(losses[:, j] >= worst[j] - 1e-12)
                 out[n] = c.finals[hit].tolist()
+    return out
+
+
+def _looped(c: Compiled, nodes: Sequence[int]) -> dict[int, tuple[_Component, int]]:
+    """The ``nodes`` on a cycle through which they feed their own loss back (a cyclic
+    component, :math:`s_n(P) > 0`): ``{node: (its component, its position there)}``."""
+    wanted = np.zeros(c.size, dtype=np.bool_)
+    wanted[list(nodes)] = True
+    wanted &= c.domestic > 0.0
+    out: dict[int, tuple[_Component, int]] = {}
+    for members in c.cyclic:
+        if wanted[list(members)].any():
+            comp = _component(c, members)
+            out.update((n, (comp, k)) for n, k in comp.where.items() if wanted[n])
     return out
