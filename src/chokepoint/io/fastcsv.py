@@ -664,21 +664,22 @@ def _cost(text: str) -> float | None:
     return _number(text, 1.0, "cost share") if text else None
 
 
-def _estimate(text: str) -> bool:
+def _flag(text: str, name: str, empty: bool) -> bool:
+    """A true/false cell (``empty``: the value of an empty one); anything else declines."""
+    if not text:
+        return empty
     lower = text.lower()
-    if not text or lower in _FALSE:
-        return False
     if lower in _TRUE:
-        return True
-    msg = "estimate is not true or false"
-    raise Declined(msg)
-
-
-def _essential(text: str) -> bool:
-    lower = text.lower()
-    if not text or lower in _TRUE:
         return True
     if lower in _FALSE:
         return False
-    msg = "essential is not true or false"
+    msg = f"{name} is not true or false"
     raise Declined(msg)
+
+
+def _estimate(text: str) -> bool:
+    return _flag(text, "estimate", empty=False)
+
+
+def _essential(text: str) -> bool:
+    return _flag(text, "essential", empty=True)
