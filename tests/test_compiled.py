@@ -6,15 +6,17 @@ from __future__ import annotations
 import builtins
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from chokepoint import analyze, build_graph, load_chain
 from chokepoint.core import compiled as compiled_module
-from chokepoint.core.compiled import _levels, compile_chain, strong_components
+from chokepoint.core.compiled import Compiled, _levels, compile_chain, strong_components
 from chokepoint.core.metrics import direct_metrics, exposure
 from chokepoint.core.propagate import cut_matrix, import_losses, propagate
 from chokepoint.io.generate import build_network
@@ -31,18 +33,16 @@ NETWORKS = [(20, 1, 0.0), (60, 3, 0.1), (120, 4, 0.3), (400, 6, 0.01)]
 
 
 @pytest.mark.parametrize(("nodes", "seed", "cycles"), NETWORKS)
-def test_exposure_equals_the_dense_inverse(nodes: int, seed: int, cycles: float) -> None:
+def test_exposure_equals_the_dense_inverse(
+    nodes: int,
+    seed: int,
+    cycles: float,
+    dense_exposure: Callable[[Compiled, list[str]], npt.NDArray[np.float64]],
+) -> None:
     """X = (I - diag(s_P) W)^-1 S, the Leontief-inverse form of input-output analysis."""
     c = compile_chain(generated(nodes, seed, cycles))
     origins, x = exposure(c)
-    w = np.zeros((c.size, c.size))
-    np.add.at(w, (c.in_user, c.in_src), c.in_cost)
-    s = np.zeros((c.size, len(origins) + 1))
-    column = {o: k for k, o in enumerate(origins)}
-    for p, (o, r) in enumerate(zip(c.pair_origin, c.pair_row.tolist(), strict=True)):
-        s[r, column[o]] = c.pair_share[p]
-    s[:, -1] = np.where(c.known, 1.0 - c.domestic, 0.0)
-    expected = np.linalg.solve(np.eye(c.size) - c.domestic[:, None] * w, s)
+    expected = dense_exposure(c, origins)
     np.testing.assert_allclose(x, expected, rtol=0, atol=1e-12)
 
 

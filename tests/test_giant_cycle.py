@@ -4,17 +4,19 @@ and the sparse solve of the exposure system with its singularity test."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from chokepoint import analyze, load_chain
 from chokepoint.core import chokepoints as chokepoints_module
 from chokepoint.core import metrics as metrics_module
 from chokepoint.core.chokepoints import _component, _cut_losses
-from chokepoint.core.compiled import compile_chain
+from chokepoint.core.compiled import Compiled, compile_chain
 from chokepoint.core.metrics import _inverse_norm, direct_metrics, exposure
 from chokepoint.errors import AnalysisError
 from chokepoint.io.generate import build_network
@@ -136,7 +138,9 @@ def _generated(nodes: int, seed: int, cycles: float) -> Any:
 
 @pytest.mark.parametrize("scipy", [True, False], ids=["scipy", "dense"])
 def test_exposure_on_a_large_component_equals_the_dense_inverse(
-    scipy: bool, monkeypatch: pytest.MonkeyPatch
+    scipy: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    dense_exposure: Callable[[Compiled, list[str]], npt.NDArray[np.float64]],
 ) -> None:
     """A component of 622 members: sparse LU with scipy, the dense solve without; both give
     X = (I - diag(s_P) W)^-1 S to 1e-12 (the check of test_compiled on a larger component)."""
@@ -152,14 +156,7 @@ def test_exposure_on_a_large_component_equals_the_dense_inverse(
     c = compile_chain(_generated(1000, 2, 0.1))
     assert max(len(m) for m in c.cyclic) >= metrics_module.SPARSE_FROM
     origins, x = exposure(c)
-    w = np.zeros((c.size, c.size))
-    np.add.at(w, (c.in_user, c.in_src), c.in_cost)
-    s = np.zeros((c.size, len(origins) + 1))
-    column = {o: k for k, o in enumerate(origins)}
-    for p, (o, r) in enumerate(zip(c.pair_origin, c.pair_row.tolist(), strict=True)):
-        s[r, column[o]] = c.pair_share[p]
-    s[:, -1] = np.where(c.known, 1.0 - c.domestic, 0.0)
-    expected = np.linalg.solve(np.eye(c.size) - c.domestic[:, None] * w, s)
+    expected = dense_exposure(c, origins)
     np.testing.assert_allclose(x, expected, rtol=0, atol=1e-12)
 
 
