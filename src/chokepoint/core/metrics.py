@@ -36,8 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import AnalysisError
 from ..model import OTHER
@@ -46,6 +48,7 @@ from .compiled import BoolArray, Compiled, FloatArray, IntArray, Supply
 __all__ = [
     "EPS",
     "SPARSE_FROM",
+    "SPARSE_LINKS",
     "DirectMetrics",
     "component_links",
     "direct_metrics",
@@ -59,6 +62,8 @@ EPS = 1e-12
 _SINGULAR = 1e10
 #: Cyclic components of this many members or more are solved sparse when scipy is installed.
 SPARSE_FROM = 500
+#: Chains of this many links or more are propagated by sparse products when scipy is installed.
+SPARSE_LINKS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,14 +208,19 @@ def exposure(c: Compiled) -> tuple[list[str], FloatArray]:
         base[c.pair_row, columns] = c.pair_share
     base[:, -1] = np.where(c.known, 1.0 - c.domestic, 0.0)
     coef = c.domestic[c.in_user] * c.in_cost
-    x = np.zeros_like(base)
+    # each node's row holds its base until the node is solved (the sparse step reads it there)
+    x = base.copy()
+    rows_matrix = _sparse_rows(c)
 
     def term(links: IntArray) -> FloatArray:
         product: FloatArray = coef[links, None] * x[c.in_src[links]]
         return product
 
     def rows_step(rows: IntArray) -> None:
-        x[rows] = c.reduce_inputs(np.add, rows, base[rows], term)
+        if rows_matrix is None:
+            x[rows] = c.reduce_inputs(np.add, rows, base[rows], term)
+        else:
+            x[rows] = rows_matrix(rows, coef, True) @ x
 
     def cycle_step(members: tuple[int, ...]) -> None:
         rows, links, owner, source = component_links(c, members)
@@ -232,6 +242,51 @@ def exposure(c: Compiled) -> tuple[list[str], FloatArray]:
 
     c.walk(width, rows_step, cycle_step)
     return origins, x
+
+
+def _sparse_rows(
+    c: Compiled,
+) -> Callable[[IntArray, npt.NDArray[Any], bool], Any] | None:
+    """``rows_matrix(rows, weights, own)``: the ``rows x nodes`` CSR matrix (scipy) whose row
+    ``j`` holds ``weights`` of the input links of node ``rows[j]``, in link order, after a 1 at
+    the node itself when ``own``; None without scipy (the ``fast`` extra) or below
+    :data:`SPARSE_LINKS` links (a curated chain: scipy's import would cost more than it saves).
+
+    ``rows_matrix(rows, w, True) @ x`` is :math:`x_r + \\sum_i w_{ri} x_i` for each row: scipy's
+    CSR kernel adds ``x_r`` first, then each product in link order, at a tenth of the memory
+    traffic of :meth:`~chokepoint.core.compiled.Compiled.reduce_inputs` (no ``links x S``
+    temporaries). Its sums may differ from that method's in the last bit (numpy adds the terms
+    of a reduction pairwise).
+    """
+    if c.in_src.size < SPARSE_LINKS:
+        return None
+    try:
+        from scipy.sparse import csr_array  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return None
+
+    def rows_matrix(rows: IntArray, weights: npt.NDArray[Any], own: bool) -> Any:
+        counts = c.in_ptr[rows + 1] - c.in_ptr[rows]
+        extra = int(own)
+        indptr = np.zeros(rows.size + 1, dtype=np.intp)
+        np.cumsum(counts + extra, out=indptr[1:])
+        before = indptr[:-1] - extra * np.arange(rows.size, dtype=np.intp)  # links before row j
+        at = np.repeat(c.in_ptr[rows] - before, counts)
+        at += np.arange(at.size, dtype=np.intp)
+        if own:
+            links = np.ones(int(indptr[-1]), dtype=np.bool_)
+            links[indptr[:-1]] = False
+            indices = np.empty(links.size, dtype=np.intp)
+            data = np.empty(links.size, dtype=weights.dtype)
+            indices[indptr[:-1]] = rows
+            data[indptr[:-1]] = 1
+            indices[links] = c.in_src[at]
+            data[links] = weights[at]
+        else:
+            indices, data = c.in_src[at], weights[at]
+        return csr_array((data, indices, indptr), shape=(rows.size, c.size))
+
+    return rows_matrix
 
 
 def rests_on_unknown(
@@ -282,11 +337,25 @@ def rests_on_unknown(
         out: FloatArray = flag.astype(np.float64)
         return out
 
+    rows_matrix = _sparse_rows(c)
+    if rows_matrix is not None:  # counts of the flagged inputs, as sparse products
+        as_count = np.float32  # exact for up to 2^24 inputs of a node
+        flagged = np.asarray(unknown, dtype=as_count)
+        positive = np.asarray(values > EPS, dtype=as_count)
+        any_weight = np.asarray(weighs | open_link, dtype=as_count)
+        open_weight = np.asarray(open_link, dtype=as_count)
+
     def rows_step(rows: IntArray) -> None:
-        first = np.zeros((rows.size, width), dtype=np.float64)
-        reached = c.reduce_inputs(np.maximum, rows, first, term) > 0.0
+        if rows_matrix is None:
+            first = np.zeros((rows.size, width), dtype=np.float64)
+            reached = c.reduce_inputs(np.maximum, rows, first, term) > 0.0
+        else:
+            reached = (rows_matrix(rows, any_weight, False) @ flagged) > 0.0
+            reached |= (rows_matrix(rows, open_weight, False) @ positive) > 0.0
         reached &= live[rows, None] & ~ceiling[rows]
         unknown[rows] |= reached
+        if rows_matrix is not None:
+            flagged[rows] = unknown[rows]
 
     def cycle_step(members: tuple[int, ...]) -> None:
         rows = np.asarray(members, dtype=np.intp)
