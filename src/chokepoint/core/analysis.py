@@ -186,11 +186,12 @@ def _criteria_reasons(
     ok: tuple[bool, bool],
     bound: tuple[float, str | None],
     possible: bool,
-    min_dependence: float,
-    min_concentration: float,
+    min_dependence: str,
+    min_concentration: str,
 ) -> list[str]:
     """Say which choke-point criteria held (``ok``, from :func:`criteria`); when only one did,
-    say why the other did not.
+    say why the other did not. The thresholds come as their texts (``50%``, ``0.40``: see
+    :func:`_threshold_texts`), formatted once for all the nodes.
 
     When dependence holds and concentration fails only because part of the foreign supply has
     no named origin (``other`` and ``unattributed`` shares), say how concentrated it could be
@@ -200,10 +201,8 @@ def _criteria_reasons(
     dep_ok, con_ok = ok
     if not dep_ok and not con_ok:
         return []
-    dep_text = f"dependence {dep:.0%} {'>' if dep_ok else '<='} {min_dependence:.0%}"
-    con_text = (
-        f"import concentration (HHI) {con:.2f} {'>' if con_ok else '<='} {min_concentration:.2f}"
-    )
+    dep_text = f"dependence {dep:.0%} {'>' if dep_ok else '<='} {min_dependence}"
+    con_text = f"import concentration (HHI) {con:.2f} {'>' if con_ok else '<='} {min_concentration}"
     if dep_ok and con_ok:
         return [f"{dep_text} and {con_text}"]
     text = f"{dep_text if dep_ok else con_text} but {con_text if dep_ok else dep_text}"
@@ -231,8 +230,13 @@ def _criteria_reasons(
                 "this node out as a choke point (origin shares for that part would settle it)"
             )
         else:
-            text += f"even if {where}, the HHI would be {high:.2f} <= {min_concentration:.2f}"
+            text += f"even if {where}, the HHI would be {high:.2f} <= {min_concentration}"
     return [text]
+
+
+def _threshold_texts(min_dependence: float, min_concentration: float) -> tuple[str, str]:
+    """The thresholds as the reasons write them: ``50%`` and ``0.40``."""
+    return f"{min_dependence:.0%}", f"{min_concentration:.2f}"
 
 
 def analyze(
@@ -488,6 +492,7 @@ def _reasons(
     the impact sentence (:class:`_Sentences`; ``hits``: the impacts, None where unknown)."""
     nodes = c.chain.nodes
     say = _Sentences(c)
+    texts = _threshold_texts(*thresholds)
     known = cast("list[bool]", c.known.tolist())
     dep_oks, con_oks, possibles = (cast("list[bool]", m.tolist()) for m in met)
     dependence, import_hhis = direct.dependence.tolist(), direct.import_hhi.tolist()
@@ -498,14 +503,18 @@ def _reasons(
     )
     others, unattributed = c.other.tolist(), c.unattributed.tolist()
     via = direct.hhi_max_via
+    origin = c.pair_origin
+    # the name of each final product, by id: what an impact sentence names
+    named = {c.nodes[f]: name for f, name in zip(c.finals.tolist(), say.final_names, strict=True)}
+    impact = say.impact
     out: list[tuple[str, ...]] = []
+    append = out.append
     for k in rows:
         if not known[k]:
-            out.append(())
+            append(())
             continue
-        reasons: list[str] = []
-        if dep_oks[k] or con_oks[k]:
-            reasons = _criteria_reasons(
+        reasons: list[str] = (
+            _criteria_reasons(
                 others[k],
                 unattributed[k],
                 dependence[k],
@@ -513,19 +522,27 @@ def _reasons(
                 (dep_oks[k], con_oks[k]),
                 (bounds[k], via[k]),
                 possibles[k],
-                *thresholds,
+                *texts,
             )
-        if tops[k] >= 0:
-            node, top, share, hit = nodes[k], c.pair_origin[tops[k]], top_shares[k], hits[k]
+            if dep_oks[k] or con_oks[k]
+            else []
+        )
+        top = tops[k]
+        if top >= 0:
+            hit = hits[k]
             if hit is not None:
-                if k in tied:
-                    labels = [say.final_names[f] for f in tied[k]]
+                ties = tied.get(k)
+                if ties is None:
+                    name = named.get(hit[1]) or nodes[c.index[hit[1]]].name
+                    line = impact(nodes[k], origin[top], top_shares[k], hit[0], [name], False)
                 else:
-                    labels = [nodes[c.index[hit[1]]].name]
-                reasons.append(say.impact(node, top, share, hit[0], labels, k in tied))
+                    labels = [say.final_names[f] for f in ties]
+                    line = impact(nodes[k], origin[top], top_shares[k], hit[0], labels)
+                reasons.append(line)
             elif k in no_impact:
-                reasons.append(f"{say.supplies(node, top, share)}; {no_impact[k]}")
-        out.append(tuple(reasons))
+                supplies = say.supplies(nodes[k], origin[top], top_shares[k])
+                reasons.append(f"{supplies}; {no_impact[k]}")
+        append(tuple(reasons))
     return out
 
 
