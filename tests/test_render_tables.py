@@ -1069,3 +1069,40 @@ def test_large_json_is_written_compact_a_block_at_a_time(
     assert json.loads(capsys.readouterr().out)["nodes"][-1] == {"v": 0.25, "n": 3}
     with pytest.raises(TypeError, match="not JSON serializable"):
         render.emit_json({"nodes": [{"v": {1}}] * size})
+
+
+def test_analysis_json_made_a_block_at_a_time_is_the_same(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``to_dict(lazy=True)`` makes the node objects a slice at a time (NodeDicts): the same
+    objects as the list, and the same JSON text, indented (small) or compact in blocks."""
+    from chokepoint import analyze, load_chain
+    from chokepoint.core.analysis import NodeDicts
+    from chokepoint.output import render
+
+    result = analyze(load_chain("robots"))
+    listed = result.to_dict()
+    lazy = result.to_dict(lazy=True)
+    nodes = lazy["nodes"]
+    assert isinstance(nodes, NodeDicts)
+    assert len(nodes) == len(listed["nodes"]) == len(result.nodes)
+    assert nodes[2] == listed["nodes"][2]
+    assert nodes[1:4] == listed["nodes"][1:4]
+    assert nodes[:] is not nodes[:]  # new objects each time: a writer may drop them
+    assert {k: v for k, v in lazy.items() if k != "nodes"} == {
+        k: v for k, v in listed.items() if k != "nodes"
+    }
+    render.emit_json(listed)
+    indented = capsys.readouterr().out
+    render.emit_json(lazy)
+    assert capsys.readouterr().out == indented
+    # above the threshold (lowered here), compact and a block of 4 nodes at a time
+    monkeypatch.setattr(render, "COMPACT_JSON_ABOVE", 3)
+    monkeypatch.setattr(render, "JSON_BLOCK", 4)
+    render.emit_json(listed)
+    compact = capsys.readouterr().out
+    render.emit_json(lazy)
+    assert capsys.readouterr().out == compact
+    assert json.loads(compact) == listed
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        render._listed({1})

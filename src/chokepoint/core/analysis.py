@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import islice
-from typing import Any, cast
+from typing import Any, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,7 @@ from .metrics import EPS, DirectMetrics, direct_metrics, exposure, rests_on_unkn
 __all__ = [
     "FIELDS",
     "Analysis",
+    "NodeDicts",
     "NodeMetrics",
     "analyze",
     "analyze_compiled",
@@ -160,17 +161,45 @@ class Analysis:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {n.id: k for k, n in enumerate(self.nodes)})
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``chokepoint analyze --format json`` (a stable contract)."""
+    def to_dict(self, *, lazy: bool = False) -> dict[str, Any]:
+        """The JSON document of ``chokepoint analyze --format json`` (a stable contract).
+
+        ``lazy``: ``nodes`` is a :class:`NodeDicts`, whose objects are made a slice at a time
+        (for a writer that encodes a block of nodes after the other), not a list.
+        """
         return {
             "chain": self.chain.name,
             "title": self.chain.title,
             "perspective": self.perspective,
             "year": self.year,
             "years": self.years(),
-            "nodes": [n.to_dict() for n in self.nodes],
+            "nodes": NodeDicts(self.nodes) if lazy else [n.to_dict() for n in self.nodes],
             "assumptions": list(self.assumptions),
         }
+
+
+class NodeDicts(Sequence[dict[str, Any]]):
+    """The JSON objects (:meth:`NodeMetrics.to_dict`) of ``nodes``, each made when asked for:
+    a slice is a list of new dicts, so that a million nodes' objects never exist at once."""
+
+    __slots__ = ("_nodes",)
+
+    def __init__(self, nodes: Sequence[NodeMetrics]) -> None:
+        self._nodes = nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [n.to_dict() for n in self._nodes[index]]
+        return self._nodes[index].to_dict()
 
 
 def _by_impact(node: NodeMetrics) -> tuple[bool, float, float, str]:

@@ -78,14 +78,16 @@ def emit_json(document: Any) -> None:
     Up to :data:`COMPACT_JSON_ABOVE` nodes (or rows): indented by two spaces. Larger documents
     (a firm-level network) are written compact, their ``nodes`` (or ``rows``) a block of
     :data:`JSON_BLOCK` items at a time, so that the whole text (hundreds of MB at a million links)
-    is never held at once, with the cyclic collector paused (the items are millions of small
+    is never held at once (nor, when they are a sequence that makes them on demand such as
+    :class:`~chokepoint.core.analysis.NodeDicts`, the items), with the cyclic collector paused (the items are millions of small
     objects, none of them garbage). orjson (the ``fast`` extra) encodes them about ten times
     faster than the standard library (``benchmarks/run.py``); both give the same JSON values,
     though a number may be spelled differently (``1e-05`` or ``1e-5``).
     """
     items = document.get("nodes", document.get("rows")) if isinstance(document, dict) else None
     if items is None or len(items) <= COMPACT_JSON_ABOVE:
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False, default=_listed)
+        sys.stdout.write(text + "\n")
         return
     from .._gc import paused
 
@@ -95,7 +97,7 @@ def emit_json(document: Any) -> None:
         write("{")
         for k, (key, value) in enumerate(document.items()):
             write(("," if k else "") + encode(key) + ":")
-            if key in ("nodes", "rows") and isinstance(value, list):
+            if key in ("nodes", "rows") and isinstance(value, Sequence):
                 write("[")
                 for start in range(0, len(value), JSON_BLOCK):
                     block = encode(value[start : start + JSON_BLOCK])
@@ -123,6 +125,15 @@ def _compact_encoder() -> Callable[[Any], str]:
         return orjson.dumps(value, default=_plain, option=options).decode()
 
     return encode
+
+
+def _listed(value: Any) -> Any:
+    """A sequence made on demand (:class:`~chokepoint.core.analysis.NodeDicts`) as a list
+    (the standard library's ``default``)."""
+    if isinstance(value, Sequence):
+        return value[:]
+    msg = f"{type(value).__name__} is not JSON serializable"
+    raise TypeError(msg)
 
 
 def _plain(value: Any) -> Any:
@@ -696,7 +707,7 @@ def _print_unknown(out: Console, nodes: Sequence[Any]) -> None:
 def analysis(result: Analysis, fmt: str, top: int = 10) -> None:
     """Render ``chokepoint analyze``: one table in stage order, choke points, sources, assumptions."""
     if fmt == "json":
-        emit_json(result.to_dict())
+        emit_json(result.to_dict(lazy=True))
         return
     if fmt == "csv":
         rows, fields = analysis_rows(result)
