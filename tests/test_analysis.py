@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from chokepoint import analyze, load_chain
@@ -464,3 +465,26 @@ def test_progress_reports_each_step_in_order() -> None:
     assert STEPS == 6
     assert calls == [(k, 6) for k in range(1, 7)]
     assert result.to_dict() == analyze(load_chain("robots")).to_dict()
+
+
+def test_top_supplier_ties_go_to_the_first_code_a_to_z() -> None:
+    """The top supplier is the largest named foreign share; equal shares go to the first code
+    A-Z, whatever their order in the file; a node with no foreign pair has none."""
+    from chokepoint.core.compiled import compile_chain
+    from chokepoint.core.metrics import direct_metrics
+    from chokepoint.model import Chain, Node
+
+    nodes = (
+        Node("a", "A", "up", shares={"KR": 0.3, "CN": 0.3, "JP": 0.3, "DE": 0.1}),
+        Node("b", "B", "up", shares={"US": 0.2, "DE": 0.5, "CN": 0.3}),
+        Node("c", "C", "up", shares={"CN": 1.0}),
+        Node("d", "D", "up", shares={"TW": 0.4, "KR": 0.4, "NL": 0.4}),  # sums to 1.2: / 1.2
+    )
+    c = compile_chain(Chain("t", "T", "CN", 2020, ("up",), nodes))
+    m = direct_metrics(c)
+    top = [None if t < 0 else c.pair_origin[t] for t in m.top.tolist()]
+    # a: KR and JP tie at 0.3 (CN is domestic): JP < KR; b: DE 0.5; c: none; d: KR < NL < TW
+    assert top == ["JP", "DE", None, "KR"]
+    assert m.top_share.tolist()[:2] == [0.3, 0.5]
+    assert np.isnan(m.top_share[2])
+    assert m.top_share[3] == 0.4 / ((0.4 + 0.4) + 0.4)  # the sum, added left to right

@@ -130,8 +130,14 @@ def direct_metrics(c: Supply) -> DirectMetrics:
     if shares.size:
         alphabet = {code: k for k, code in enumerate(sorted(set(c.pair_origin)))}
         code_rank = np.fromiter(map(alphabet.__getitem__, c.pair_origin), np.intp, shares.size)
-        order = np.lexsort((code_rank, -shares, c.pair_row))
-        first = order[np.flatnonzero(np.diff(c.pair_row[order], prepend=-1))]
+        # each node's pairs lie together (pair_ptr): its largest share, then the first code A-Z
+        # among the pairs that hold it (a node's codes are distinct: one pair per node is left)
+        rows = np.flatnonzero(np.diff(c.pair_ptr))
+        starts, group = c.pair_ptr[rows], np.searchsorted(rows, c.pair_row)
+        held = shares == np.maximum.reduceat(shares, starts)[group]
+        ranks = np.where(held, code_rank, len(alphabet))
+        least = np.minimum.reduceat(ranks, starts)[group]
+        first = np.flatnonzero(held & (code_rank == least))
         top[c.pair_row[first]] = first
         top_share[c.pair_row[first]] = shares[first]
     # the upper bound of import HHI: unknown shares as concentrated as the figures allow
