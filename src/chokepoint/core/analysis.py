@@ -134,7 +134,7 @@ class Analysis:
     min_dependence: float = DEFAULT_MIN_DEPENDENCE
     min_concentration: float = DEFAULT_MIN_CONCENTRATION
     finals: tuple[str, ...] = field(default=())
-    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _index: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def chokepoints(self) -> list[NodeMetrics]:
         """Flagged nodes ranked by impact (then dependence, then id)."""
@@ -155,11 +155,13 @@ class Analysis:
         return str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
 
     def node(self, node_id: str) -> NodeMetrics:
-        """The metrics of one node (``KeyError`` when absent), by index."""
-        return self.nodes[self._index[node_id]]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {n.id: k for k, n in enumerate(self.nodes)})
+        """The metrics of one node (``KeyError`` when absent), by an index of the ids made on
+        the first call (a JSON or CSV output never needs it)."""
+        index = self._index
+        if index is None:
+            index = {n.id: k for k, n in enumerate(self.nodes)}
+            object.__setattr__(self, "_index", index)
+        return self.nodes[index[node_id]]
 
     def to_dict(self, *, lazy: bool = False) -> dict[str, Any]:
         """The JSON document of ``chokepoint analyze --format json`` (a stable contract).
