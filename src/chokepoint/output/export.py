@@ -37,10 +37,10 @@ import math
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from ..errors import OutputError
 from ..model import OTHER, Chain
@@ -209,6 +209,28 @@ def _put(row: dict[str, Value], key: str, value: str | float | bool | None) -> N
         row[key] = number
 
 
+class _Memo(dict[Any, Any]):
+    """``func`` of a value, each distinct value computed once (a dict: the lookup of a value
+    seen before is a hash probe, cheaper than formatting it again)."""
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.func = func
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.func(key)
+        return value
+
+    def __call__(self, key: Any) -> Any:
+        return self[key]
+
+
+def _spelled(value: float) -> str | None:
+    """``repr`` of ``value`` :func:`_rounded`; None for NaN and infinities."""
+    number = _rounded(value)
+    return None if number is None else repr(number)
+
+
 def _rounded(value: float | None) -> float | None:
     """``value`` to :data:`DIGITS` significant digits; None for None, NaN and infinities."""
     if value is None:
@@ -234,23 +256,37 @@ def node_rows(
     _check(chain, analysis, result)
     losses = {n.id: n for n in result.nodes} if result is not None else {}
     rows: list[tuple[str, dict[str, Value]]] = []
+    # shares are figures with few digits, repeated across nodes: each rounded once
+    rounded = _Memo(_rounded)
+    column: dict[str, str] = {}
+    year = analysis.year
     for m in analysis.nodes:
         node = chain.node(m.id)
         row: dict[str, Value] = {"label": node.name, "name": node.name, "stage": node.stage}
-        for origin, share in sorted((node.shares_for(analysis.year) or {}).items()):
-            _put(row, f"share_{origin}", share)
-        _put(row, "dependence", m.dependence)
-        _put(row, "hhi", m.hhi)
-        _put(row, "import_hhi", m.import_hhi)
-        _put(row, "top_supplier", m.top_supplier)
-        _put(row, "top_share", m.top_share)
-        _put(row, "total_dependence", m.total_dependence)
-        _put(row, "chokepoint", m.chokepoint)
-        _put(row, "import_hhi_max", m.import_hhi_max)
-        _put(row, "possible_chokepoint", m.possible_chokepoint)
+        for origin, share in sorted((node.shares_for(year) or {}).items()):
+            value = rounded(share)
+            if value is not None:
+                key = column.get(origin) or column.setdefault(origin, f"share_{origin}")
+                row[key] = value
+        for key, number in (
+            ("dependence", m.dependence),
+            ("hhi", m.hhi),
+            ("import_hhi", m.import_hhi),
+        ):
+            if number is not None and (value := rounded(number)) is not None:
+                row[key] = value
+        if m.top_supplier is not None:
+            row["top_supplier"] = m.top_supplier
+        for key, number in (("top_share", m.top_share), ("total_dependence", m.total_dependence)):
+            if number is not None and (value := rounded(number)) is not None:
+                row[key] = value
+        row["chokepoint"] = m.chokepoint
+        if m.import_hhi_max is not None and (value := rounded(m.import_hhi_max)) is not None:
+            row["import_hhi_max"] = value
+        row["possible_chokepoint"] = m.possible_chokepoint
         _put(row, "impact", m.impact)
         _put(row, "impact_on", m.impact_on)
-        _put(row, "estimate", node.estimate)
+        row["estimate"] = node.estimate
         if m.id in losses:
             loss = losses[m.id]
             _put(row, "loss", loss.loss)
@@ -441,7 +477,7 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
     for node_id, row in node_rows(chain, analysis, result):
         out.element("node", f' id="{quoted[node_id]}"', row)
     out.links(
-        (quoted[item.node], quoted[node.id], _rounded(item.cost_share), item.essential)
+        (quoted[item.node], quoted[node.id], item.cost_share, item.essential)
         for node in chain.nodes
         for item in node.inputs
     )
@@ -536,9 +572,10 @@ class _Xml:
 
     def links(self, rows: Iterable[tuple[str, str, float | None, bool]]) -> None:
         """One ``<edge>`` per ``(source, target, cost share, essential)`` (ids escaped already,
-        the cost share rounded, None when unknown): the text :meth:`element` writes for the rows
-        of :func:`edge_rows` (``cost_share`` and ``weight`` when known, then ``essential``),
-        without a row dictionary per link, of which a firm-level network has millions."""
+        the cost share as given, None when unknown): the text :meth:`element` writes for the
+        rows of :func:`edge_rows` (``cost_share`` and ``weight`` when known, then
+        ``essential``), without a row dictionary per link, of which a firm-level network has
+        millions; each distinct cost share is rounded and spelled once."""
         pad = "  " * len(self.stack)
         inner = f"{pad}  <data key="
         cost, weight = f'{inner}"cost_share">', f'</data>\n{inner}"weight">'
@@ -546,12 +583,13 @@ class _Xml:
         flags = {True: f"{essential}true</data>\n{pad}</edge>\n"}
         flags[False] = f"{essential}false</data>\n{pad}</edge>\n"
         append = self.parts.append
+        spelled = _Memo(_spelled)
         for source, target, share, needed in rows:
             head = f'{pad}<edge source="{source}" target="{target}">\n'
-            if share is None:
+            text = None if share is None else spelled(share)
+            if text is None:
                 append(head + flags[needed])
             else:
-                text = repr(share)
                 append(f"{head}{cost}{text}{weight}{text}</data>\n{flags[needed]}")
 
     def text(self) -> str:
