@@ -8,13 +8,15 @@ these objects.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "BASES",
     "OTHER",
     "Chain",
+    "ChainArrays",
     "Cut",
     "Input",
     "Node",
@@ -210,6 +212,31 @@ class Target:
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ChainArrays:
+    """The nodes of a chain as arrays (numpy), kept by the reader that built them from arrays,
+    so that :func:`chokepoint.core.compiled.compile_chain` need not read the objects back.
+
+    Node ``k``'s inputs are links ``in_ptr[k]`` to ``in_ptr[k + 1] - 1``, in the order of its
+    ``inputs``: input node (a position) ``in_src[e]``, cost share ``in_cost[e]`` (NaN when
+    unknown), flag ``in_essential[e]``; its substitutability is ``substitutability[k]``. When
+    ``share_known`` is not None (no node has a history), node ``k`` has shares when
+    ``share_known[k]``, and they are ``origins[share_origin[j]]: share_value[j]`` for ``j`` from
+    ``share_ptr[k]`` to ``share_ptr[k + 1] - 1``, in the order of its ``shares``.
+    """
+
+    in_ptr: Any
+    in_src: Any
+    in_cost: Any
+    in_essential: Any
+    substitutability: Any
+    share_known: Any = None
+    share_ptr: Any = None
+    share_origin: Any = None
+    share_value: Any = None
+    origins: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Chain:
     """A whole supply chain as described by one chain file."""
@@ -232,6 +259,8 @@ class Chain:
     path: str | None = None
     format: int = 1
     _index: Mapping[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: A cache (see :attr:`arrays`): never compared, never pickled, and reset by ``replace``.
+    _arrays: ChainArrays | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_global(self) -> bool:
@@ -240,6 +269,30 @@ class Chain:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {n.id: k for k, n in enumerate(self.nodes)})
+
+    def __getstate__(self) -> list[Any]:
+        """The fields, for pickle, without the cache of :attr:`arrays`."""
+        return [getattr(self, f.name) for f in fields(self) if f.name != "_arrays"]
+
+    def __setstate__(self, state: list[Any]) -> None:
+        names = [f.name for f in fields(self) if f.name != "_arrays"]
+        for name, value in zip(names, state, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_arrays", None)
+
+    @property
+    def arrays(self) -> ChainArrays | None:
+        """The nodes as arrays, when the reader that built this very chain kept them (the fast
+        CSV reader does); None otherwise, and for a chain made by ``dataclasses.replace``."""
+        return self._arrays
+
+    def keep_arrays(self, arrays: ChainArrays) -> None:
+        """Remember ``arrays``, which must describe exactly :attr:`nodes` (a cache: the chain's
+        value, equality and pickled form do not change)."""
+        if len(arrays.in_ptr) != len(self.nodes) + 1:
+            msg = "the arrays describe another number of nodes"
+            raise ValueError(msg)
+        object.__setattr__(self, "_arrays", arrays)
 
     def node(self, node_id: str) -> Node:
         """Return the node with id ``node_id`` (``KeyError`` when absent), by index."""

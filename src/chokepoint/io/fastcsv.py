@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from .._gc import paused
 from ..countries import is_country
 from ..errors import ChainError, Problem
-from ..model import OTHER, Chain, Input, Node
+from ..model import OTHER, Chain, ChainArrays, Input, Node
 from .check import SUM_TOLERANCE, Checker
 from .limits import DEFAULT_MAX_ERRORS, MAX_BYTES_LARGE
 from .schema import MAX_MONTHS
@@ -286,6 +286,8 @@ def _read(files: TableFiles, path: str) -> Chain:
     if checker.problems or chain is None:
         msg = "the header has a problem"
         raise Declined(msg)
+    if checker.arrays is not None and checker.arrays[1] is chain.nodes:
+        chain.keep_arrays(checker.arrays[0])
     return chain
 
 
@@ -295,6 +297,8 @@ class _FastChecker(Checker):
     def __init__(self, doc: Located, year: Any) -> None:
         super().__init__(doc, DEFAULT_MAX_ERRORS)
         self.chain_year = year if type(year) is int else None
+        #: The nodes as arrays, and the nodes they describe (set by :meth:`check_nodes`).
+        self.arrays: tuple[ChainArrays, tuple[Node, ...]] | None = None
 
     def check_nodes(self, value: Any) -> tuple[Node, ...]:
         if self.problems:
@@ -370,14 +374,22 @@ def _number(text: str, high: float, what: str) -> float:
     return value
 
 
-def _mapped(cells: Any, read: Any, *, listed: bool = True) -> Any:
-    """``read`` of each cell, called once per distinct text: a list, or an object array."""
+def _mapped(cells: Any, read: Any) -> list[Any]:
+    """``read`` of each cell, called once per distinct text."""
+    codes, values = _read_distinct(cells, read)
+    out: list[Any] = values[codes].tolist()
+    return out
+
+
+def _read_distinct(cells: Any, read: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's index among the distinct cells, and ``read`` of each distinct cell (an
+    object array)."""
     codes, distinct = _codes(cells)
     import numpy as np
 
     values = np.empty(len(distinct), dtype=object)
     values[:] = [read(text) for text in distinct]
-    return values[codes].tolist() if listed else values[codes]
+    return codes, values
 
 
 def _grouped(owners: np.ndarray) -> np.ndarray | None:
@@ -427,6 +439,13 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
     history_of: list[dict[int, dict[str, float]]] | None = None
     share_codes = np.full(count, -1, dtype=np.intp)
     share_texts: list[str] = []
+    # each node's shares as arrays, for compile_chain (none kept when a node has a history)
+    shares_table: dict[str, Any] = {
+        "share_known": np.zeros(count, dtype=np.bool_),
+        "share_ptr": np.zeros(count + 1, dtype=np.intp),
+        "share_origin": np.zeros(0, dtype=np.intp),
+        "share_value": np.zeros(0, dtype=np.float64),
+    }
     table = tables["shares.csv"]
     if table.rows:
         if table.filled("basis"):
@@ -479,7 +498,13 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
             )
             for i, made in zip(owners_of, map(dict, split), strict=True):
                 shares_of[i] = made
+            shares_table["share_known"][owners] = True
+            np.cumsum(np.bincount(owners, minlength=count), out=shares_table["share_ptr"][1:])
+            shares_table.update(
+                share_origin=origin_codes, share_value=values, origins=tuple(origins)
+            )
         else:
+            shares_table = {}
             history_of = [{} for _ in range(count)]
             for k, (i, year) in enumerate(zip(owners.tolist(), dated.tolist(), strict=True)):
                 if year:
@@ -497,6 +522,10 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
 
     # edges.csv: the inputs of each node, in row order
     inputs_of: list[tuple[Input, ...]] = [()] * count
+    in_ptr = np.zeros(count + 1, dtype=np.intp)
+    in_src = np.zeros(0, dtype=np.intp)
+    in_cost = np.zeros(0, dtype=np.float64)
+    in_essential = np.zeros(0, dtype=np.bool_)
     table = tables["edges.csv"]
     if table.rows:
         users = _refs(table.cells("node"), index, "edges.csv", nodes.cells("id"))
@@ -504,26 +533,33 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
         if _repeats(users * count + used):
             msg = "an input is listed twice for a node"
             raise Declined(msg)
-        costs = _mapped(table.cells("cost_share"), _cost, listed=False)
-        flags = _mapped(table.cells("essential"), _essential, listed=False)
-        weights = np.array([c or 0.0 for c in costs.tolist()]) if None in costs else costs
-        if np.bincount(users, weights=weights.astype(float)).max() > 1 + SUM_TOLERANCE - _MARGIN:
+        cost_codes, cost_set = _read_distinct(table.cells("cost_share"), _cost)
+        flag_codes, flag_set = _read_distinct(table.cells("essential"), _essential)
+        cost_of = np.array(cost_set.tolist(), dtype=np.float64)  # None (unknown): NaN
+        weights = cost_of[cost_codes]
+        weights[np.isnan(weights)] = 0.0
+        if np.bincount(users, weights=weights).max() > 1 + SUM_TOLERANCE - _MARGIN:
             msg = "cost shares sum to above 1, or near it"
             raise Declined(msg)
+        del weights
         order = _grouped(users)
         if order is not None:
-            users, used, costs, flags = users[order], used[order], costs[order], flags[order]
+            users, used = users[order], used[order]
+            cost_codes, flag_codes = cost_codes[order], flag_codes[order]
+        in_src, in_cost = used, cost_of[cost_codes]
+        in_essential = np.array(flag_set.tolist(), dtype=np.bool_)[flag_codes]
+        np.cumsum(np.bincount(users, minlength=count), out=in_ptr[1:])
         links = _bulk(
             Input,
             len(users),
             node=np.array(ids, dtype=object)[used].tolist(),
-            cost_share=costs.tolist(),
-            essential=flags.tolist(),
+            cost_share=cost_set[cost_codes].tolist(),
+            essential=flag_set[flag_codes].tolist(),
         )
         owners_of, slices = _runs(users)
         for i, links_of in zip(owners_of, map(tuple, map(links.__getitem__, slices)), strict=True):
             inputs_of[i] = links_of
-    return tuple(
+    built = tuple(
         _bulk(
             Node,
             count,
@@ -546,6 +582,16 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
             hs=repeat(()),
         )
     )
+    arrays = ChainArrays(
+        in_ptr=in_ptr,
+        in_src=in_src,
+        in_cost=in_cost,
+        in_essential=in_essential,
+        substitutability=np.array(sigma, dtype=np.float64),
+        **shares_table,
+    )
+    checker.arrays = (arrays, built)
+    return built
 
 
 def _bulk(cls: type[Any], count: int, **fields: Iterable[Any]) -> list[Any]:
