@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -268,7 +269,8 @@ class Chain:
         return self.market == "global"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {n.id: k for k, n in enumerate(self.nodes)})
+        ids = map(attrgetter("id"), self.nodes)
+        object.__setattr__(self, "_index", dict(zip(ids, range(len(self.nodes)), strict=True)))
 
     def __getstate__(self) -> list[Any]:
         """The fields, for pickle, without the cache of :attr:`arrays`."""

@@ -788,8 +788,8 @@ def compile_chain(
             f"{len(missing)} node(s) have no figures for {used_year}; the figures of another "
             f"year were used: {used}"
         )
-    nodes = tuple(n.id for n in chain.nodes)
-    index = {n: k for k, n in enumerate(nodes)}
+    nodes = tuple(map(attrgetter("id"), chain.nodes))
+    index = dict(zip(nodes, range(len(nodes)), strict=True))
     arrays = chain.arrays
     if arrays is not None and arrays.share_known is not None:  # no history: each node's shares
         table = _origin_arrays(

@@ -38,7 +38,7 @@ import re
 import sys
 from collections import deque
 from collections.abc import Iterable, Sequence
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -341,7 +341,6 @@ def _refs(cells: Any, index: dict[str, int], what: str, ids: Any) -> np.ndarray:
     import numpy as np
 
     if not isinstance(cells, list):
-        import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import pyarrow.compute as pc  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         known = ids if not isinstance(ids, list) else _strings(ids)
@@ -441,7 +440,7 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
     if not count or not _slugs(ids):
         msg = "no nodes, or an id that is not a slug"
         raise Declined(msg)
-    index = {node_id: k for k, node_id in enumerate(ids)}
+    index = dict(zip(ids, range(count), strict=True))
     if len(index) != count:
         msg = "a node id is repeated"
         raise Declined(msg)
@@ -520,11 +519,11 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
         origin_list = np.array(origins, dtype=object)[origin_codes].tolist()
         value_list = values.tolist()
         if not dated.any():
-            owners_of, slices = _runs(owners)
-            split = map(
-                zip, map(origin_list.__getitem__, slices), map(value_list.__getitem__, slices)
-            )
-            for i, made in zip(owners_of, map(dict, split), strict=True):
+            owners_of, lengths = _runs(owners)
+            pairs = zip(origin_list, value_list, strict=True)
+            for i, made in zip(
+                owners_of, map(dict, map(islice, repeat(pairs), lengths)), strict=True
+            ):
                 shares_of[i] = made
             shares_table["share_known"][owners] = True
             np.cumsum(np.bincount(owners, minlength=count), out=shares_table["share_ptr"][1:])
@@ -584,8 +583,9 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
             cost_share=cost_set[cost_codes].tolist(),
             essential=flag_set[flag_codes].tolist(),
         )
-        owners_of, slices = _runs(users)
-        for i, links_of in zip(owners_of, map(tuple, map(links.__getitem__, slices)), strict=True):
+        owners_of, lengths = _runs(users)
+        runs = map(tuple, map(islice, repeat(iter(links)), lengths))
+        for i, links_of in zip(owners_of, runs, strict=True):
             inputs_of[i] = links_of
     built = tuple(
         _bulk(
@@ -639,13 +639,18 @@ def _bulk(cls: type[Any], count: int, **fields: Iterable[Any]) -> list[Any]:
     return made
 
 
-def _runs(owners: np.ndarray) -> tuple[list[int], list[slice]]:
-    """The distinct owners of sorted ``owners``, and the slice of rows of each."""
+def _runs(owners: np.ndarray) -> tuple[list[int], list[int]]:
+    """The distinct owners of sorted ``owners``, and the number of rows of each.
+
+    >>> import numpy as np
+    >>> _runs(np.array([0, 0, 2, 5, 5, 5]))
+    ([0, 2, 5], [2, 1, 3])
+    """
     import numpy as np
 
-    starts = [0, *(np.flatnonzero(owners[1:] != owners[:-1]) + 1).tolist()]
-    ends = [*starts[1:], len(owners)]
-    return owners[starts].tolist(), list(map(slice, starts, ends))
+    starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
+    lengths = np.diff(np.append(starts, len(owners)))
+    return owners[starts].tolist(), lengths.tolist()
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:
