@@ -237,3 +237,13 @@ def test_arrays_of_another_size_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="another number of nodes"):
         chain.keep_arrays(wrong)
     assert chain.arrays is None
+
+
+def test_the_index_of_ids_is_made_when_first_needed(tmp_path: Path) -> None:
+    chain = read_fast(_folder(tmp_path))
+    assert chain.node("tools").stage == "up"  # position 3
+    assert [chain.node(n.id) for n in chain.nodes] == list(chain.nodes)
+    copy = pickle.loads(pickle.dumps(chain))
+    assert copy.node("retail") is copy.nodes[4]
+    with pytest.raises(KeyError):
+        chain.node("gold")

@@ -238,6 +238,10 @@ class ChainArrays:
     origins: tuple[str, ...] = ()
 
 
+#: The fields of :class:`Chain` that are caches.
+_CACHES = ("_index", "_arrays")
+
+
 @dataclass(frozen=True, slots=True)
 class Chain:
     """A whole supply chain as described by one chain file."""
@@ -259,8 +263,10 @@ class Chain:
     on: str | None = None
     path: str | None = None
     format: int = 1
-    _index: Mapping[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
-    #: A cache (see :attr:`arrays`): never compared, never pickled, and reset by ``replace``.
+    #: Each node's position by id, made by the first call of :meth:`node` (a cache).
+    _index: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
+    #: A cache (see :attr:`arrays`). The caches are never compared nor pickled, and ``replace``
+    #: leaves them out.
     _arrays: ChainArrays | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -268,19 +274,16 @@ class Chain:
         """True when the shares describe the world market rather than the perspective's own."""
         return self.market == "global"
 
-    def __post_init__(self) -> None:
-        ids = map(attrgetter("id"), self.nodes)
-        object.__setattr__(self, "_index", dict(zip(ids, range(len(self.nodes)), strict=True)))
-
     def __getstate__(self) -> list[Any]:
-        """The fields, for pickle, without the cache of :attr:`arrays`."""
-        return [getattr(self, f.name) for f in fields(self) if f.name != "_arrays"]
+        """The fields, for pickle, without the caches (:attr:`arrays`, the index of ids)."""
+        return [getattr(self, f.name) for f in fields(self) if f.name not in _CACHES]
 
     def __setstate__(self, state: list[Any]) -> None:
-        names = [f.name for f in fields(self) if f.name != "_arrays"]
+        names = [f.name for f in fields(self) if f.name not in _CACHES]
         for name, value in zip(names, state, strict=True):
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "_arrays", None)
+        for name in _CACHES:
+            object.__setattr__(self, name, None)
 
     @property
     def arrays(self) -> ChainArrays | None:
@@ -298,7 +301,12 @@ class Chain:
 
     def node(self, node_id: str) -> Node:
         """Return the node with id ``node_id`` (``KeyError`` when absent), by index."""
-        return self.nodes[self._index[node_id]]
+        index = self._index
+        if index is None:
+            ids = map(attrgetter("id"), self.nodes)
+            index = dict(zip(ids, range(len(self.nodes)), strict=True))
+            object.__setattr__(self, "_index", index)
+        return self.nodes[index[node_id]]
 
     def on_basis(self, basis: str | None) -> Chain:
         """This chain with each node's shares on ``basis`` where the node gives them.
