@@ -777,7 +777,15 @@ def compile_chain(
     """
     who, keys, assumptions = resolve_perspective(chain, perspective)
     used_year, missing = _resolve_year(chain, year)
-    node_years = _node_years(chain.nodes, used_year, chain.year)
+    arrays = chain.arrays
+    if arrays is not None and arrays.share_known is not None:  # no history: each node's shares
+        years = map(attrgetter("year"), chain.nodes)
+        known = arrays.share_known.tolist()
+        node_years = tuple(
+            y or chain.year if k else None for k, y in zip(known, years, strict=True)
+        )
+    else:
+        node_years = _node_years(chain.nodes, used_year, chain.year)
     if missing:
         by_year: dict[int, list[str]] = {}
         for node in chain.nodes:
@@ -790,8 +798,7 @@ def compile_chain(
         )
     nodes = tuple(map(attrgetter("id"), chain.nodes))
     index = dict(zip(nodes, range(len(nodes)), strict=True))
-    arrays = chain.arrays
-    if arrays is not None and arrays.share_known is not None:  # no history: each node's shares
+    if arrays is not None and arrays.share_known is not None:
         table = _origin_arrays(
             arrays.share_known,
             arrays.share_ptr,

@@ -408,6 +408,15 @@ def _mapped(cells: Any, read: Any) -> list[Any]:
     return out
 
 
+def _numbers(cells: Any, read: Any, dtype: Any) -> np.ndarray:
+    """``read`` of each cell (a number), called once per distinct text, as an array."""
+    import numpy as np
+
+    codes, values = _read_distinct(cells, read)
+    out: np.ndarray = np.array(values.tolist(), dtype=dtype)[codes]
+    return out
+
+
 def _read_distinct(cells: Any, read: Any) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's index among the distinct cells, and ``read`` of each distinct cell (an
     object array)."""
@@ -484,14 +493,14 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
             if origin != OTHER and not is_country(origin):
                 msg = "a share origin is a region or unknown"
                 raise Declined(msg)
-        values = np.array(_mapped(table.cells("share"), lambda t: _number(t, 1.0, "share")))
-        row_years = np.array(_mapped(table.cells("year"), _share_year))
+        values = _numbers(table.cells("share"), lambda t: _number(t, 1.0, "share"), np.float64)
+        row_years = _numbers(table.cells("year"), _share_year, np.int_)
         base_years = np.array([y if y is not None else (checker.chain_year or 0) for y in years])
         dated = np.where(row_years == base_years[owners], 0, row_years)
         source_codes, share_texts = _codes(table.cells("source"))
         for text in share_texts:
             _cited(checker, text, empty=False)
-        distinct_years = np.array(sorted({0, *row_years.tolist()}))
+        distinct_years = np.unique(np.append(row_years, 0))
         if len(distinct_years) > 8:
             msg = "shares.csv gives more than 7 years"
             raise Declined(msg)
