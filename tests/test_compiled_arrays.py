@@ -15,6 +15,8 @@ import dataclasses
 import json
 import math
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -247,3 +249,34 @@ def test_the_index_of_ids_is_made_when_first_needed(tmp_path: Path) -> None:
     assert copy.node("retail") is copy.nodes[4]
     with pytest.raises(KeyError):
         chain.node("gold")
+
+
+# --- pyarrow's columns to numpy without pandas ------------------------------------------------
+
+
+def test_integers_and_strings_from_pyarrow_buffers() -> None:
+    pa = pytest.importorskip("pyarrow")
+    sliced = pa.array([5, 6, 7, 8], type=pa.int32()).slice(1, 2)  # offset 1: 6 and 7
+    assert fastcsv._integers(sliced).tolist() == [6, 7]
+    assert fastcsv._integers(pa.array([-1, 2**40], type=pa.int64())).tolist() == [-1, 2**40]
+    assert fastcsv._integers(sliced).dtype == np.intp
+    made = fastcsv._strings(["ore", "chip-2", ""])
+    assert made.equals(pa.array(["ore", "chip-2", ""], type=pa.string()))
+
+
+def test_reading_with_pyarrow_does_not_import_pandas(tmp_path: Path) -> None:
+    """pyarrow's ``to_numpy`` and ``pa.array`` of a list import pandas (0.3 s) when it is
+    installed; the fast reader uses neither."""
+    pytest.importorskip("pyarrow")
+    write_network(build_network(300, seed=5), tmp_path / "net")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from chokepoint.io import fastcsv\n"
+        "fastcsv.ARROW_CHARS = 0\n"
+        f"chain = fastcsv.read_fast(Path({str(tmp_path / 'net')!r}))\n"
+        "assert chain.arrays is not None\n"
+        "print('pyarrow' in sys.modules, 'pandas' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False"]
