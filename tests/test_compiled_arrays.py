@@ -280,3 +280,17 @@ def test_reading_with_pyarrow_does_not_import_pandas(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "False"]
+
+
+def test_compiled_arrays_are_not_the_kept_ones(tmp_path: Path) -> None:
+    """Writing into a Compiled's arrays cannot change the chain's cache (nor the next compile)."""
+    chain = read_fast(_folder(tmp_path))
+    kept = chain.arrays
+    assert kept is not None
+    c = compile_chain(chain)
+    for name in ("in_ptr", "in_src", "in_essential", "substitutability"):
+        assert not np.shares_memory(getattr(c, name), getattr(kept, name)), name
+    assert not np.shares_memory(c.known, kept.share_known)
+    c.known[:] = False
+    c.in_src[:] = 0
+    _both_ways(chain)

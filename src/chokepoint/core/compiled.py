@@ -800,7 +800,7 @@ def compile_chain(
     index = dict(zip(nodes, range(len(nodes)), strict=True))
     if arrays is not None and arrays.share_known is not None:
         table = _origin_arrays(
-            arrays.share_known,
+            np.array(arrays.share_known, dtype=np.bool_),  # a copy: the Compiled's own
             arrays.share_ptr,
             arrays.share_origin,
             arrays.origins,
