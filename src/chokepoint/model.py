@@ -8,13 +8,16 @@ these objects.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "BASES",
     "OTHER",
     "Chain",
+    "ChainArrays",
     "Cut",
     "Input",
     "Node",
@@ -210,6 +213,35 @@ class Target:
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ChainArrays:
+    """The nodes of a chain as arrays (numpy), kept by the reader that built them from arrays,
+    so that :func:`chokepoint.core.compiled.compile_chain` need not read the objects back.
+
+    Node ``k``'s inputs are links ``in_ptr[k]`` to ``in_ptr[k + 1] - 1``, in the order of its
+    ``inputs``: input node (a position) ``in_src[e]``, cost share ``in_cost[e]`` (NaN when
+    unknown), flag ``in_essential[e]``; its substitutability is ``substitutability[k]``. When
+    ``share_known`` is not None (no node has a history), node ``k`` has shares when
+    ``share_known[k]``, and they are ``origins[share_origin[j]]: share_value[j]`` for ``j`` from
+    ``share_ptr[k]`` to ``share_ptr[k + 1] - 1``, in the order of its ``shares``.
+    """
+
+    in_ptr: Any
+    in_src: Any
+    in_cost: Any
+    in_essential: Any
+    substitutability: Any
+    share_known: Any = None
+    share_ptr: Any = None
+    share_origin: Any = None
+    share_value: Any = None
+    origins: tuple[str, ...] = ()
+
+
+#: The fields of :class:`Chain` that are caches.
+_CACHES = ("_index", "_arrays")
+
+
 @dataclass(frozen=True, slots=True)
 class Chain:
     """A whole supply chain as described by one chain file."""
@@ -231,19 +263,50 @@ class Chain:
     on: str | None = None
     path: str | None = None
     format: int = 1
-    _index: Mapping[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Each node's position by id, made by the first call of :meth:`node` (a cache).
+    _index: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
+    #: A cache (see :attr:`arrays`). The caches are never compared nor pickled, and ``replace``
+    #: leaves them out.
+    _arrays: ChainArrays | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_global(self) -> bool:
         """True when the shares describe the world market rather than the perspective's own."""
         return self.market == "global"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {n.id: k for k, n in enumerate(self.nodes)})
+    def __getstate__(self) -> list[Any]:
+        """The fields, for pickle, without the caches (:attr:`arrays`, the index of ids)."""
+        return [getattr(self, f.name) for f in fields(self) if f.name not in _CACHES]
+
+    def __setstate__(self, state: list[Any]) -> None:
+        names = [f.name for f in fields(self) if f.name not in _CACHES]
+        for name, value in zip(names, state, strict=True):
+            object.__setattr__(self, name, value)
+        for name in _CACHES:
+            object.__setattr__(self, name, None)
+
+    @property
+    def arrays(self) -> ChainArrays | None:
+        """The nodes as arrays, when the reader that built this very chain kept them (the fast
+        CSV reader does); None otherwise, and for a chain made by ``dataclasses.replace``."""
+        return self._arrays
+
+    def keep_arrays(self, arrays: ChainArrays) -> None:
+        """Remember ``arrays``, which must describe exactly :attr:`nodes` (a cache: the chain's
+        value, equality and pickled form do not change)."""
+        if len(arrays.in_ptr) != len(self.nodes) + 1:
+            msg = "the arrays describe another number of nodes"
+            raise ValueError(msg)
+        object.__setattr__(self, "_arrays", arrays)
 
     def node(self, node_id: str) -> Node:
         """Return the node with id ``node_id`` (``KeyError`` when absent), by index."""
-        return self.nodes[self._index[node_id]]
+        index = self._index
+        if index is None:
+            ids = map(attrgetter("id"), self.nodes)
+            index = dict(zip(ids, range(len(self.nodes)), strict=True))
+            object.__setattr__(self, "_index", index)
+        return self.nodes[index[node_id]]
 
     def on_basis(self, basis: str | None) -> Chain:
         """This chain with each node's shares on ``basis`` where the node gives them.

@@ -53,7 +53,7 @@ from ..countries import (
     suggest_country,
 )
 from ..errors import AnalysisError
-from ..model import OTHER, Chain, Input, Node
+from ..model import OTHER, Chain, Node
 
 __all__ = [
     "CHUNK",
@@ -122,6 +122,25 @@ def split_shares(shares: Mapping[str, float] | None, domestic_keys: Collection[s
     return _Splits(**_origin_table([shares], domestic_keys, totals=False))[0]
 
 
+def _stable_order(keys: IntArray, bound: int) -> IntArray:
+    """``np.argsort(keys, kind="stable")`` for integer keys from 0 to ``bound - 1``.
+
+    Sorts the values ``keys * n + position`` (distinct, so their order is unique and is the
+    stable order of ``keys``) and keeps the positions: a sort of values instead of a merge
+    sort of indices, 5 to 10 times faster at a million keys (measured).
+
+    >>> _stable_order(np.array([2, 0, 2, 1, 0]), 3).tolist()
+    [1, 4, 3, 0, 2]
+    """
+    n = int(keys.size)
+    if n < 2 or bound * n >= 1 << 62:
+        return np.argsort(keys, kind="stable").astype(np.intp)
+    combined = keys.astype(np.int64) * n + np.arange(n, dtype=np.int64)
+    combined.sort()
+    combined %= n
+    return combined.astype(np.intp)
+
+
 def _row_sums(ptr: IntArray, values: FloatArray) -> FloatArray:
     """Each row's values (row ``r``: ``values[ptr[r]:ptr[r + 1]]``) added one by one, left to
     right, as Python's ``sum`` does (numpy's ``add.reduceat`` groups them differently, which
@@ -134,7 +153,8 @@ def _row_sums(ptr: IntArray, values: FloatArray) -> FloatArray:
     out = np.zeros(counts.size, dtype=np.float64)
     if not counts.size:
         return out
-    order = np.argsort(-counts, kind="stable")  # longest rows first: those of a step lead
+    most = int(counts.max())
+    order = _stable_order(most - counts, most + 1)  # longest rows first: those of a step lead
     longest = counts[order]
     starts = ptr[:-1][order]
     total = np.zeros(counts.size, dtype=np.float64)
@@ -170,8 +190,24 @@ def _origin_table(
     values = np.fromiter(concat.from_iterable(s.values() for s in given), np.float64, len(keys))
     codes = {k: j for j, k in enumerate(dict.fromkeys(keys))}
     ids = np.fromiter(map(codes.__getitem__, keys), np.intp, len(keys))
-    home = np.fromiter((k in domestic_keys for k in codes), np.bool_, len(codes))[ids]
-    other_key = np.fromiter((k == OTHER for k in codes), np.bool_, len(codes))[ids]
+    return _origin_arrays(known, ptr, ids, list(codes), values, domestic_keys, totals)
+
+
+def _origin_arrays(
+    known: BoolArray,
+    ptr: IntArray,
+    ids: IntArray,
+    origins: Sequence[str],
+    values: FloatArray,
+    domestic_keys: Collection[str],
+    totals: bool = True,
+) -> dict[str, Any]:
+    """:func:`_origin_table` of shares given as arrays: node ``n`` has shares when ``known[n]``,
+    and they are ``origins[ids[j]]: values[j]`` for ``j`` from ``ptr[n]`` to ``ptr[n + 1] - 1``."""
+    size = known.size
+    counts = np.diff(ptr)
+    home = np.fromiter((k in domestic_keys for k in origins), np.bool_, len(origins))[ids]
+    other_key = np.fromiter((k == OTHER for k in origins), np.bool_, len(origins))[ids]
     row = np.repeat(np.arange(size, dtype=np.intp), counts)
     total = _row_sums(ptr, values)
     over = (total > 1.0)[row]
@@ -190,7 +226,7 @@ def _origin_table(
         "domestic": domestic,
         "other": other,
         "unattributed": unattributed,
-        "pair_origin": tuple(np.array(keys, dtype=object)[foreign].tolist()),
+        "pair_origin": tuple(np.array(origins, dtype=object)[ids[foreign]].tolist()),
         "pair_row": pair_row,
         "pair_share": scaled[foreign],
         "pair_ptr": pair_ptr,
@@ -398,12 +434,11 @@ def _node_years(nodes: Sequence[Node], year: int, chain_year: int) -> tuple[int 
 
 
 def _cost_shares(
-    in_ptr: IntArray, in_user: IntArray, items: Sequence[Input]
+    in_ptr: IntArray, in_user: IntArray, raw: FloatArray
 ) -> tuple[FloatArray, BoolArray]:
-    """The cost share of every link (0 where unknown) and whether it is known; each node's are
-    divided by their sum when it exceeds 1 (within the loader's tolerance), so that total
-    dependence stays at most 1."""
-    raw = np.array(list(map(attrgetter("cost_share"), items)), dtype=np.float64)  # None: NaN
+    """The cost share of every link (0 where unknown, NaN in ``raw``) and whether it is known;
+    each node's are divided by their sum when it exceeds 1 (within the loader's tolerance), so
+    that total dependence stays at most 1."""
     known = ~np.isnan(raw)
     raw[~known] = 0.0
     total = _row_sums(in_ptr, raw)
@@ -432,7 +467,7 @@ def _levels(size: int, src: IntArray, dst: IntArray, order: IntArray | None = No
     level = np.full(size, -1, dtype=np.intp)
     indegree = np.bincount(dst, minlength=size).astype(np.intp)
     if order is None:
-        order = np.argsort(src, kind="stable")
+        order = _stable_order(src, size)
     targets = dst[order]
     ptr = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.bincount(src, minlength=size), out=ptr[1:])
@@ -742,7 +777,15 @@ def compile_chain(
     """
     who, keys, assumptions = resolve_perspective(chain, perspective)
     used_year, missing = _resolve_year(chain, year)
-    node_years = _node_years(chain.nodes, used_year, chain.year)
+    arrays = chain.arrays
+    if arrays is not None and arrays.share_known is not None:  # no history: each node's shares
+        years = map(attrgetter("year"), chain.nodes)
+        known = arrays.share_known.tolist()
+        node_years = tuple(
+            y or chain.year if k else None for k, y in zip(known, years, strict=True)
+        )
+    else:
+        node_years = _node_years(chain.nodes, used_year, chain.year)
     if missing:
         by_year: dict[int, list[str]] = {}
         for node in chain.nodes:
@@ -753,9 +796,19 @@ def compile_chain(
             f"{len(missing)} node(s) have no figures for {used_year}; the figures of another "
             f"year were used: {used}"
         )
-    nodes = tuple(n.id for n in chain.nodes)
-    index = {n: k for k, n in enumerate(nodes)}
-    table = _origin_table([n.shares_for(used_year) for n in chain.nodes], keys)
+    nodes = tuple(map(attrgetter("id"), chain.nodes))
+    index = dict(zip(nodes, range(len(nodes)), strict=True))
+    if arrays is not None and arrays.share_known is not None:
+        table = _origin_arrays(
+            np.array(arrays.share_known, dtype=np.bool_),  # a copy: the Compiled's own
+            arrays.share_ptr,
+            arrays.share_origin,
+            arrays.origins,
+            arrays.share_value,
+            keys,
+        )
+    else:
+        table = _origin_table([n.shares_for(used_year) for n in chain.nodes], keys)
     total = table.pop("total")
     heavy = np.flatnonzero(total > 1.0 + 1e-9)
     above = [
@@ -789,18 +842,31 @@ def compile_chain(
             "(s_P = 1) when propagating"
         )
     size = len(nodes)
-    items = list(concat.from_iterable(map(attrgetter("inputs"), chain.nodes)))
-    in_ptr = np.zeros(size + 1, dtype=np.intp)
-    np.cumsum(
-        np.fromiter(map(len, map(attrgetter("inputs"), chain.nodes)), np.intp, size),
-        out=in_ptr[1:],
-    )
-    in_src = np.fromiter(
-        map(index.__getitem__, map(attrgetter("node"), items)), np.intp, len(items)
-    )
+    if arrays is not None:
+        in_ptr = np.array(arrays.in_ptr, dtype=np.intp)
+        in_src = np.array(arrays.in_src, dtype=np.intp)
+        raw_cost = np.array(arrays.in_cost, dtype=np.float64)
+        in_essential = np.array(arrays.in_essential, dtype=np.bool_)
+        substitutability = np.array(arrays.substitutability, dtype=np.float64)
+    else:
+        items = list(concat.from_iterable(map(attrgetter("inputs"), chain.nodes)))
+        in_ptr = np.zeros(size + 1, dtype=np.intp)
+        np.cumsum(
+            np.fromiter(map(len, map(attrgetter("inputs"), chain.nodes)), np.intp, size),
+            out=in_ptr[1:],
+        )
+        in_src = np.fromiter(
+            map(index.__getitem__, map(attrgetter("node"), items)), np.intp, len(items)
+        )
+        # None (unknown) becomes NaN
+        raw_cost = np.array(list(map(attrgetter("cost_share"), items)), dtype=np.float64)
+        in_essential = np.fromiter(map(attrgetter("essential"), items), np.bool_, len(items))
+        substitutability = np.fromiter(
+            map(attrgetter("substitutability"), chain.nodes), np.float64, size
+        )
     in_user = np.repeat(np.arange(size, dtype=np.intp), np.diff(in_ptr))
-    in_cost, in_known = _cost_shares(in_ptr, in_user, items)
-    out_links = np.argsort(in_src, kind="stable").astype(np.intp)
+    in_cost, in_known = _cost_shares(in_ptr, in_user, raw_cost)
+    out_links = _stable_order(in_src, size)
     out_ptr = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.bincount(in_src, minlength=size), out=out_ptr[1:])
     generation, cyclic, cyclic_generation = _condense(size, in_src, in_user, out_links)
@@ -808,7 +874,7 @@ def compile_chain(
     for members in cyclic:
         acyclic[list(members)] = False
     depth = int(generation.max()) + 1 if size else 0
-    rank = np.argsort(generation, kind="stable")
+    rank = _stable_order(generation, depth)
     bounds = np.searchsorted(generation[rank], np.arange(depth + 1))
     by_generation = tuple(
         np.sort(part[acyclic[part]])
@@ -827,15 +893,13 @@ def compile_chain(
         assumptions=tuple(assumptions),
         node_years=node_years,
         index=index,
-        substitutability=np.fromiter(
-            map(attrgetter("substitutability"), chain.nodes), np.float64, size
-        ),
+        substitutability=substitutability,
         in_ptr=in_ptr,
         in_src=in_src,
         in_user=in_user,
         in_cost=in_cost,
         in_known=in_known,
-        in_essential=np.fromiter(map(attrgetter("essential"), items), np.bool_, len(items)),
+        in_essential=in_essential,
         out_ptr=out_ptr,
         out_links=out_links,
         by_generation=by_generation,

@@ -38,14 +38,14 @@ import re
 import sys
 from collections import deque
 from collections.abc import Iterable, Sequence
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._gc import paused
 from ..countries import is_country
 from ..errors import ChainError, Problem
-from ..model import OTHER, Chain, Input, Node
+from ..model import OTHER, Chain, ChainArrays, Input, Node
 from .check import SUM_TOLERANCE, Checker
 from .limits import DEFAULT_MAX_ERRORS, MAX_BYTES_LARGE
 from .schema import MAX_MONTHS
@@ -67,8 +67,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Declined", "load_csv_form", "read_fast"]
 
-#: The characters of a slug (``[a-z0-9]+(-[a-z0-9]+)*``).
-_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+#: The characters of a slug (``[a-z0-9]+(-[a-z0-9]+)*``) and the line break, deleted by
+#: ``str.translate`` (a text of those only becomes empty; 6 times faster than a set of it).
+_NOT_SLUG = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz0123456789-\n")
 #: The characters of a number the fast reader reads (``float`` of such text, when it parses,
 #: is what the checked reader would get; no sign, so no negative zero).
 _NUMBER_CHARS = frozenset("0123456789.eE+")
@@ -159,7 +160,7 @@ class _Columns:
             return any(found)
         import pyarrow.compute as pc  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-        return bool(pc.any(pc.not_equal(found, "")).as_py())
+        return bool(len(found)) and bool(pc.max(pc.binary_length(found)).as_py())
 
 
 #: Tables of at least this many characters (8 MiB) are parsed by pyarrow when it is installed;
@@ -286,6 +287,8 @@ def _read(files: TableFiles, path: str) -> Chain:
     if checker.problems or chain is None:
         msg = "the header has a problem"
         raise Declined(msg)
+    if checker.arrays is not None and checker.arrays[1] is chain.nodes:
+        chain.keep_arrays(checker.arrays[0])
     return chain
 
 
@@ -295,6 +298,8 @@ class _FastChecker(Checker):
     def __init__(self, doc: Located, year: Any) -> None:
         super().__init__(doc, DEFAULT_MAX_ERRORS)
         self.chain_year = year if type(year) is int else None
+        #: The nodes as arrays, and the nodes they describe (set by :meth:`check_nodes`).
+        self.arrays: tuple[ChainArrays, tuple[Node, ...]] | None = None
 
     def check_nodes(self, value: Any) -> tuple[Node, ...]:
         if self.problems:
@@ -312,7 +317,7 @@ def _slugs(ids: list[str]) -> bool:
     """
     joined = "\n".join(ids)
     return (
-        set(joined) <= _SLUG_CHARS | {"\n"}
+        not joined.translate(_NOT_SLUG)
         and all(bad not in joined for bad in ("--", "\n-", "-\n", "\n\n"))
         and joined[:1] not in ("-", "\n", "")
         and joined[-1:] not in ("-", "\n")
@@ -325,8 +330,7 @@ def _codes(cells: Any) -> tuple[np.ndarray, list[str]]:
 
     if not isinstance(cells, list):
         encoded = cells.dictionary_encode()
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-        return codes, list(encoded.dictionary.to_pylist())
+        return _integers(encoded.indices), list(encoded.dictionary.to_pylist())
     distinct = list(dict.fromkeys(cells))
     place = {text: k for k, text in enumerate(distinct)}
     return np.fromiter(map(place.__getitem__, cells), np.intp, len(cells)), distinct
@@ -338,20 +342,48 @@ def _refs(cells: Any, index: dict[str, int], what: str, ids: Any) -> np.ndarray:
     import numpy as np
 
     if not isinstance(cells, list):
-        import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import pyarrow.compute as pc  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-        known = ids if not isinstance(ids, list) else pa.array(ids, type=pa.string())
+        known = ids if not isinstance(ids, list) else _strings(ids)
         places = pc.index_in(cells, value_set=known)
         if places.null_count:
             msg = f"{what} names a node not in nodes.csv"
             raise Declined(msg)
-        return np.asarray(places.to_numpy(zero_copy_only=False), dtype=np.intp)
+        return _integers(places)
     found = np.fromiter(map(index.get, cells, repeat(-1)), np.intp, len(cells))
     if len(found) and found.min() < 0:
         msg = f"{what} names a node not in nodes.csv"
         raise Declined(msg)
     return found
+
+
+def _integers(array: Any) -> np.ndarray:
+    """A pyarrow array of signed integers without nulls, as numpy ``intp``.
+
+    Read from its buffer: pyarrow's ``to_numpy`` imports pandas when it is installed
+    (0.3 s, measured), which nothing here needs.
+    """
+    import numpy as np
+
+    width = array.type.bit_width // 8
+    data = np.frombuffer(
+        array.buffers()[1], dtype=f"=i{width}", count=len(array), offset=array.offset * width
+    )
+    return data.astype(np.intp)
+
+
+def _strings(texts: list[str]) -> Any:
+    """The ASCII ``texts`` as a pyarrow string array, made from its buffers (``pa.array`` of a
+    list imports pandas when it is installed)."""
+    import numpy as np
+    import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    data = "".join(texts).encode("ascii")
+    if len(data) >= 1 << 31:  # pragma: no cover - beyond 32-bit offsets: pyarrow's own way
+        return pa.array(texts, type=pa.string())
+    offsets = np.zeros(len(texts) + 1, dtype=np.int32)
+    np.cumsum(np.fromiter(map(len, texts), np.int32, len(texts)), out=offsets[1:])
+    return pa.StringArray.from_buffers(len(texts), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _number(text: str, high: float, what: str) -> float:
@@ -370,14 +402,31 @@ def _number(text: str, high: float, what: str) -> float:
     return value
 
 
-def _mapped(cells: Any, read: Any, *, listed: bool = True) -> Any:
-    """``read`` of each cell, called once per distinct text: a list, or an object array."""
+def _mapped(cells: Any, read: Any) -> list[Any]:
+    """``read`` of each cell, called once per distinct text."""
+    codes, values = _read_distinct(cells, read)
+    out: list[Any] = values[codes].tolist()
+    return out
+
+
+def _numbers(cells: Any, read: Any, dtype: Any) -> np.ndarray:
+    """``read`` of each cell (a number), called once per distinct text, as an array."""
+    import numpy as np
+
+    codes, values = _read_distinct(cells, read)
+    out: np.ndarray = np.array(values.tolist(), dtype=dtype)[codes]
+    return out
+
+
+def _read_distinct(cells: Any, read: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's index among the distinct cells, and ``read`` of each distinct cell (an
+    object array)."""
     codes, distinct = _codes(cells)
     import numpy as np
 
     values = np.empty(len(distinct), dtype=object)
     values[:] = [read(text) for text in distinct]
-    return values[codes].tolist() if listed else values[codes]
+    return codes, values
 
 
 def _grouped(owners: np.ndarray) -> np.ndarray | None:
@@ -401,7 +450,7 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
     if not count or not _slugs(ids):
         msg = "no nodes, or an id that is not a slug"
         raise Declined(msg)
-    index = {node_id: k for k, node_id in enumerate(ids)}
+    index = dict(zip(ids, range(count), strict=True))
     if len(index) != count:
         msg = "a node id is repeated"
         raise Declined(msg)
@@ -427,6 +476,13 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
     history_of: list[dict[int, dict[str, float]]] | None = None
     share_codes = np.full(count, -1, dtype=np.intp)
     share_texts: list[str] = []
+    # each node's shares as arrays, for compile_chain (none kept when a node has a history)
+    shares_table: dict[str, Any] = {
+        "share_known": np.zeros(count, dtype=np.bool_),
+        "share_ptr": np.zeros(count + 1, dtype=np.intp),
+        "share_origin": np.zeros(0, dtype=np.intp),
+        "share_value": np.zeros(0, dtype=np.float64),
+    }
     table = tables["shares.csv"]
     if table.rows:
         if table.filled("basis"):
@@ -438,14 +494,14 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
             if origin != OTHER and not is_country(origin):
                 msg = "a share origin is a region or unknown"
                 raise Declined(msg)
-        values = np.array(_mapped(table.cells("share"), lambda t: _number(t, 1.0, "share")))
-        row_years = np.array(_mapped(table.cells("year"), _share_year))
+        values = _numbers(table.cells("share"), lambda t: _number(t, 1.0, "share"), np.float64)
+        row_years = _numbers(table.cells("year"), _share_year, np.int_)
         base_years = np.array([y if y is not None else (checker.chain_year or 0) for y in years])
         dated = np.where(row_years == base_years[owners], 0, row_years)
         source_codes, share_texts = _codes(table.cells("source"))
         for text in share_texts:
             _cited(checker, text, empty=False)
-        distinct_years = np.array(sorted({0, *row_years.tolist()}))
+        distinct_years = np.unique(np.append(row_years, 0))
         if len(distinct_years) > 8:
             msg = "shares.csv gives more than 7 years"
             raise Declined(msg)
@@ -473,13 +529,19 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
         origin_list = np.array(origins, dtype=object)[origin_codes].tolist()
         value_list = values.tolist()
         if not dated.any():
-            owners_of, slices = _runs(owners)
-            split = map(
-                zip, map(origin_list.__getitem__, slices), map(value_list.__getitem__, slices)
-            )
-            for i, made in zip(owners_of, map(dict, split), strict=True):
+            owners_of, lengths = _runs(owners)
+            pairs = zip(origin_list, value_list, strict=True)
+            for i, made in zip(
+                owners_of, map(dict, map(islice, repeat(pairs), lengths)), strict=True
+            ):
                 shares_of[i] = made
+            shares_table["share_known"][owners] = True
+            np.cumsum(np.bincount(owners, minlength=count), out=shares_table["share_ptr"][1:])
+            shares_table.update(
+                share_origin=origin_codes, share_value=values, origins=tuple(origins)
+            )
         else:
+            shares_table = {}
             history_of = [{} for _ in range(count)]
             for k, (i, year) in enumerate(zip(owners.tolist(), dated.tolist(), strict=True)):
                 if year:
@@ -497,6 +559,10 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
 
     # edges.csv: the inputs of each node, in row order
     inputs_of: list[tuple[Input, ...]] = [()] * count
+    in_ptr = np.zeros(count + 1, dtype=np.intp)
+    in_src = np.zeros(0, dtype=np.intp)
+    in_cost = np.zeros(0, dtype=np.float64)
+    in_essential = np.zeros(0, dtype=np.bool_)
     table = tables["edges.csv"]
     if table.rows:
         users = _refs(table.cells("node"), index, "edges.csv", nodes.cells("id"))
@@ -504,26 +570,34 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
         if _repeats(users * count + used):
             msg = "an input is listed twice for a node"
             raise Declined(msg)
-        costs = _mapped(table.cells("cost_share"), _cost, listed=False)
-        flags = _mapped(table.cells("essential"), _essential, listed=False)
-        weights = np.array([c or 0.0 for c in costs.tolist()]) if None in costs else costs
-        if np.bincount(users, weights=weights.astype(float)).max() > 1 + SUM_TOLERANCE - _MARGIN:
+        cost_codes, cost_set = _read_distinct(table.cells("cost_share"), _cost)
+        flag_codes, flag_set = _read_distinct(table.cells("essential"), _essential)
+        cost_of = np.array(cost_set.tolist(), dtype=np.float64)  # None (unknown): NaN
+        weights = cost_of[cost_codes]
+        weights[np.isnan(weights)] = 0.0
+        if np.bincount(users, weights=weights).max() > 1 + SUM_TOLERANCE - _MARGIN:
             msg = "cost shares sum to above 1, or near it"
             raise Declined(msg)
+        del weights
         order = _grouped(users)
         if order is not None:
-            users, used, costs, flags = users[order], used[order], costs[order], flags[order]
+            users, used = users[order], used[order]
+            cost_codes, flag_codes = cost_codes[order], flag_codes[order]
+        in_src, in_cost = used, cost_of[cost_codes]
+        in_essential = np.array(flag_set.tolist(), dtype=np.bool_)[flag_codes]
+        np.cumsum(np.bincount(users, minlength=count), out=in_ptr[1:])
         links = _bulk(
             Input,
             len(users),
             node=np.array(ids, dtype=object)[used].tolist(),
-            cost_share=costs.tolist(),
-            essential=flags.tolist(),
+            cost_share=cost_set[cost_codes].tolist(),
+            essential=flag_set[flag_codes].tolist(),
         )
-        owners_of, slices = _runs(users)
-        for i, links_of in zip(owners_of, map(tuple, map(links.__getitem__, slices)), strict=True):
+        owners_of, lengths = _runs(users)
+        runs = map(tuple, map(islice, repeat(iter(links)), lengths))
+        for i, links_of in zip(owners_of, runs, strict=True):
             inputs_of[i] = links_of
-    return tuple(
+    built = tuple(
         _bulk(
             Node,
             count,
@@ -546,6 +620,16 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
             hs=repeat(()),
         )
     )
+    arrays = ChainArrays(
+        in_ptr=in_ptr,
+        in_src=in_src,
+        in_cost=in_cost,
+        in_essential=in_essential,
+        substitutability=np.array(sigma, dtype=np.float64),
+        **shares_table,
+    )
+    checker.arrays = (arrays, built)
+    return built
 
 
 def _bulk(cls: type[Any], count: int, **fields: Iterable[Any]) -> list[Any]:
@@ -565,13 +649,18 @@ def _bulk(cls: type[Any], count: int, **fields: Iterable[Any]) -> list[Any]:
     return made
 
 
-def _runs(owners: np.ndarray) -> tuple[list[int], list[slice]]:
-    """The distinct owners of sorted ``owners``, and the slice of rows of each."""
+def _runs(owners: np.ndarray) -> tuple[list[int], list[int]]:
+    """The distinct owners of sorted ``owners``, and the number of rows of each.
+
+    >>> import numpy as np
+    >>> _runs(np.array([0, 0, 2, 5, 5, 5]))
+    ([0, 2, 5], [2, 1, 3])
+    """
     import numpy as np
 
-    starts = [0, *(np.flatnonzero(owners[1:] != owners[:-1]) + 1).tolist()]
-    ends = [*starts[1:], len(owners)]
-    return owners[starts].tolist(), list(map(slice, starts, ends))
+    starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
+    lengths = np.diff(np.append(starts, len(owners)))
+    return owners[starts].tolist(), lengths.tolist()
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:
