@@ -1403,11 +1403,11 @@ class _Engine:
         out: FloatArray | None = None,
     ) -> FloatArray:
         """The ``finals x width`` losses of the cuts listed (sample, pair, severity); ``out``:
-        a ``nodes x width`` matrix to work in."""
+        a ``nodes x width`` matrix to work in (the import losses, then the losses over them)."""
         c = self.compiled
-        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan)
+        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan, out=out)
         q, _ = propagate(
-            c, imports, None, self.model, plan=self.plan, ordered=True, out=out, domestic=False
+            c, imports, None, self.model, plan=self.plan, ordered=True, out=imports, domestic=False
         )
         finals: FloatArray = q[self.final_rows]
         return finals

@@ -139,6 +139,7 @@ def cut_imports(
     width: int,
     substitution: Mapping[str, float] | None = None,
     plan: Plan | None = None,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     r"""Import losses net of substitution, :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`,
     from a list of cuts: pair ``pair[k]`` cut at severity ``severity[k]`` in column
@@ -146,8 +147,11 @@ def cut_imports(
 
     Each node's terms :math:`s_n(c) \kappa(c, n)` are added in the order of the list (pair
     order when the list is sorted by pair within each column, as :func:`import_losses` gives
-    it), from 0. Returns a ``nodes x S`` matrix, its rows in the order of ``plan`` when one
-    is given (``propagate(..., plan=plan, ordered=True)`` takes it as it is).
+    it), from 0; the sum is then multiplied by :math:`1 - \sigma_n` (skipped where it is
+    exactly 1: the same bits). Returns a ``nodes x S`` matrix, its rows in the order of
+    ``plan`` when one is given (``propagate(..., plan=plan, ordered=True)`` takes it as it
+    is); ``out`` (a C-contiguous ``nodes x S`` matrix) receives it instead of a new one (a run
+    of batches reuses its memory, with no new pages to fault in).
 
     >>> from chokepoint.core.compiled import compile_chain
     >>> from chokepoint import load_chain
@@ -164,10 +168,23 @@ def cut_imports(
             sigma[c.index[node]] = value
     rows = c.pair_row[pair] if plan is None else plan.pair_rows[pair]
     weights = c.pair_share[pair] * severity
-    found = np.bincount(rows * width + column, weights=weights, minlength=c.size * width)
-    summed: FloatArray = np.asarray(found, dtype=np.float64).reshape(c.size, width)
+    keys = rows * width
+    keys += column
+    if out is None:
+        summed: FloatArray = np.zeros((c.size, width), dtype=np.float64)
+    else:
+        if not out.flags.c_contiguous or out.shape != (c.size, width):
+            msg = f"out must be a C-contiguous matrix of shape ({c.size}, {width})"
+            raise ScenarioError(msg)
+        summed = out
+        summed.fill(0.0)
+    np.add.at(summed.reshape(-1), keys, weights)  # in list order, from 0 (as np.bincount)
     kept = 1.0 - (sigma if plan is None else sigma[plan.order])
-    summed *= kept[:, None]
+    scaled = np.flatnonzero(kept != 1.0)
+    if scaled.size == kept.size:
+        summed *= kept[:, None]
+    elif scaled.size:
+        summed[scaled] *= kept[scaled, None]
     return summed
 
 
@@ -483,7 +500,8 @@ def propagate(
     each step again when many batches are propagated (Monte Carlo); it is ignored with
     ``dirty``. With ``ordered``, ``imports`` (and ``shocks``, ``buffered``) and the results
     have their rows in the plan's order (``plan.order``), not the chain's; ``out`` (a ``nodes
-    x S`` matrix) may then hold :math:`q` (a run of batches reuses its memory), and with
+    x S`` matrix, ``imports`` itself too: each row's imports are read before its loss is
+    written) may then hold :math:`q` (a run of batches reuses its memory), and with
     ``domestic=False`` the domestic parts are not kept (an empty matrix is returned for them).
 
     .. math::
