@@ -605,7 +605,7 @@ def montecarlo(
         summary.time = _Summary(engine, samples, tail=False, scale=months.horizon)
     if workers is None and scheduler is None:
         blocks = range(_block_count(samples))
-        for block in _blocks(engine, draw, blocks, progress, summary.count):
+        for block in _blocks(engine, draw, blocks, progress, summary.tally):
             summary.merge(block)
     else:
         from .distributed import map_blocks
@@ -862,13 +862,16 @@ class _Open:
             np.minimum(t.low, cumulative.min(axis=1, initial=np.inf), out=t.low)
             np.maximum(t.high, cumulative.max(axis=1, initial=-np.inf), out=t.high)
             t.short += (~np.isnan(tts)).sum(axis=1)
+        rows, columns = np.nonzero(q)  # final after final, each one's samples in order
+        values = q[rows, columns]
+        codes = _codes(values)
         if self.sink is None:
-            b.codes[:, self.done : self.done + k] = _codes(q)
+            mine = b.codes[:, self.done : self.done + k]
+            mine.fill(0)
+            mine[rows, columns] = codes
         else:
-            self.sink(_codes(q))
-        _add_in_order(b.sums, q.T)
-        np.minimum(b.low, q.min(axis=1, initial=np.inf), out=b.low)
-        np.maximum(b.high, q.max(axis=1, initial=-np.inf), out=b.high)
+            self.sink(rows, columns, codes, k)
+        _add_nonzero(b.sums, b.low, b.high, rows, values, k)
         b.worst[self.done : self.done + k] = worst
         sample, pair = cuts
         b.pairs.add(sample, pair, worst)
@@ -878,6 +881,39 @@ class _Open:
         b.origins.add(hit_sample, hit_origin, worst)
         self.done += k
         return self.done == b.worst.size
+
+
+def _add_nonzero(
+    total: FloatArray, low: FloatArray, high: FloatArray, rows: IntArray, values: FloatArray, k: int
+) -> None:
+    """Add ``k`` samples of losses, given by their non-zero ``values`` (row ``rows``, the rows
+    in order, each row's values in sample order), to each row's ``total``, ``low`` and
+    ``high``: the same as adding, and taking the least and the largest of, the ``k`` values
+    of each row one sample after the other.
+
+    A zero adds nothing (``total`` starts at +0 and never becomes -0, so :math:`t + 0 = t`),
+    and ``np.add.at`` adds the values in order; a row with fewer than ``k`` values has a
+    zero among its samples.
+
+    >>> t, lo, hi = np.zeros(3), np.full(3, np.inf), np.full(3, -np.inf)
+    >>> _add_nonzero(t, lo, hi, np.array([0, 0, 2]), np.array([0.1, 0.2, 0.5]), 2)
+    >>> t.tolist(), lo.tolist(), hi.tolist()
+    ([0.30000000000000004, 0.0, 0.5], [0.1, 0.0, 0.0], [0.2, 0.0, 0.5])
+    """
+    np.add.at(total, rows, values)
+    count = np.bincount(rows, minlength=total.size)
+    least = np.zeros(total.size, dtype=np.float64)
+    most = np.zeros(total.size, dtype=np.float64)
+    some = np.flatnonzero(count)
+    if some.size:
+        starts = np.cumsum(count) - count
+        least[some] = np.minimum.reduceat(values, starts[some])
+        most[some] = np.maximum.reduceat(values, starts[some])
+        full = count == k  # no zero among the row's samples
+        np.minimum(least, 0.0, out=least, where=~full)
+        np.maximum(most, 0.0, out=most, where=~full)
+    np.minimum(low, least, out=low)
+    np.maximum(high, most, out=high)
 
 
 def _add_in_order(total: FloatArray, rows: FloatArray) -> None:
@@ -892,8 +928,9 @@ def _add_in_order(total: FloatArray, rows: FloatArray) -> None:
 
 
 #: Where a block's loss codes go as they are drawn (the histograms, in one process), instead of
-#: being kept with the block until it is merged.
-_Sink = Callable[[npt.NDArray[np.uint16]], None]
+#: being kept with the block until it is merged: the non-zero codes' rows, columns and codes,
+#: and the number of columns (:meth:`_Summary.tally`).
+_Sink = Callable[[IntArray, IntArray, npt.NDArray[np.uint16], int], None]
 
 
 def _blocks(
@@ -928,14 +965,12 @@ def _blocks(
             at = stop
         # sample-major draws: sample k of a block always takes the same numbers; the cuts
         # listed sample after sample, pair after pair; their severities drawn in that order
-        where = np.concatenate(
-            [
-                o.cuts.next(k) + offset * count
-                for (o, k), offset in zip(parts, _offsets(parts), strict=True)
-            ]
-        )
-        sample, pair = np.divmod(where, count)
-        del where
+        drawn = [o.cuts.next_pairs(k) for o, k in parts]
+        for (sample, _), offset in zip(drawn, _offsets(parts), strict=True):
+            sample += offset
+        sample = drawn[0][0] if len(drawn) == 1 else np.concatenate([d[0] for d in drawn])
+        pair = drawn[0][1] if len(drawn) == 1 else np.concatenate([d[1] for d in drawn])
+        del drawn
         edges = np.searchsorted(sample, [*_offsets(parts), size])
         severity = np.concatenate(
             [
@@ -1021,20 +1056,37 @@ class _Cuts:
     def next(self, samples: int) -> IntArray:
         """The cut positions (``sample x pairs + pair``, from the first) of the next
         ``samples`` samples of the block."""
+        sample, pair = self.next_pairs(samples)
+        sample *= self.pairs
+        sample += pair
+        return sample
+
+    def next_pairs(self, samples: int) -> tuple[IntArray, IntArray]:
+        """The cuts (sample, from the first, and pair) of the next ``samples`` samples of the
+        block, sample after sample, in pair order."""
         k = min(samples, self.size - self.sample)
-        found = self.window(self.sample, k)
+        found = self.pairs_of(self.sample, k)
         self.sample += k
         return found
 
     def window(self, first: int, samples: int) -> IntArray:
         """The cut positions of samples ``first`` to ``first + samples - 1`` of the block,
         from sample ``first``'s first pair, sample after sample, in pair order."""
+        sample, pair = self.pairs_of(first, samples)
+        sample *= self.pairs
+        sample += pair
+        return sample
+
+    def pairs_of(self, first: int, samples: int) -> tuple[IntArray, IntArray]:
+        """The cuts (sample, from ``first``, and pair) of samples ``first`` to ``first +
+        samples - 1`` of the block, sample after sample, in pair order."""
         pairs, per = self.pairs, self.per
         if self.p <= 0 or not samples:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         if self.p >= 1:
-            return np.arange(samples * pairs, dtype=np.int64)
-        found = []
+            every = np.arange(samples, dtype=np.int64)
+            return np.repeat(every, pairs), np.tile(np.arange(pairs, dtype=np.int64), samples)
+        found: list[tuple[IntArray, IntArray]] = []
         continued = False
         rows = max(1, _DRAW_CELLS // per)
         for top in range(first, first + samples, rows):
@@ -1043,18 +1095,22 @@ class _Cuts:
             gaps = self.rng.random((k, per))
             self.at = (top + k) * per
             steps = self._steps(gaps)
-            where = np.flatnonzero(steps < pairs)
-            taken = steps.reshape(-1)[where]
-            taken += (where // per + (top - first)) * pairs
-            found.append(taken)
-            for row in np.flatnonzero(steps[:, -1] < pairs).tolist():  # rare: more cuts
+            inside = steps < pairs
+            count = np.count_nonzero(inside, axis=1)
+            ahead = np.arange(top - first, top - first + k, dtype=np.int64)
+            found.append((np.repeat(ahead, count), steps[inside]))
+            for row in np.flatnonzero(count == per).tolist():  # rare: more cuts
                 more = self._continue(top + row, int(steps[row, -1]))
-                found.append(more + (top + row - first) * pairs)
+                found.append((np.full(more.size, top + row - first, dtype=np.int64), more))
                 continued = True
-        every = found[0] if len(found) == 1 else np.concatenate(found)
-        if continued:
-            every.sort()  # a continuation's cuts among the others (positions are distinct)
-        return every
+        if len(found) == 1:
+            return found[0]
+        sample = np.concatenate([f[0] for f in found])
+        pair = np.concatenate([f[1] for f in found])
+        if continued:  # a continuation's cuts among the others (positions are distinct)
+            order = np.argsort(sample * pairs + pair, kind="stable")
+            sample, pair = sample[order], pair[order]
+        return sample, pair
 
     def _steps(self, gaps: FloatArray) -> IntArray:
         """Each row's cut positions from its uniforms (gaps clipped to the pairs)."""
@@ -1063,9 +1119,8 @@ class _Cuts:
         gaps /= self.log
         np.minimum(gaps, float(self.pairs), out=gaps)  # a gap past the sample ends it
         steps = gaps.astype(np.int64)  # the floor (the ratio is >= 0)
-        steps += 1
         np.cumsum(steps, axis=1, out=steps)
-        steps -= 1
+        steps += np.arange(steps.shape[1], dtype=np.int64)  # the sum of (gap + 1), less 1
         return steps
 
     def _continue(self, sample: int, last: int) -> IntArray:
@@ -1153,30 +1208,39 @@ class _Summary:
             self.short += t.short
 
     def count(self, codes: npt.NDArray[np.uint16]) -> None:
-        """Add loss codes (finals x samples) to the histograms.
+        """Add loss codes (finals x samples) to the histograms (:meth:`tally` of the non-zero
+        ones)."""
+        rows, columns = np.nonzero(codes)
+        self.tally(rows, columns, codes[rows, columns], codes.shape[1])
+
+    def tally(
+        self, rows: IntArray, columns: IntArray, codes: npt.NDArray[np.uint16], samples: int
+    ) -> None:
+        """Add ``samples`` loss codes of every final product to the histograms, given by the
+        cells ``codes`` of final products ``rows`` in samples ``columns`` (every other code is
+        0, a loss of exactly 0).
 
         Each code adds 1 to its cell's low byte in place (``np.add.at``, wrapping at 256);
         at most 255 samples at a time, so a cell wraps at most once, exactly when its byte
-        comes out below what it was, and then carries 1. The losses of exactly 0 (the atom,
-        most of them on a large network) are counted per final product, one addition per
-        row. The cost follows the non-zero codes counted, not the size of the histograms.
+        comes out below what it was, and then carries 1. The losses of exactly 0 (the atom)
+        are counted per final product, one addition per row. The cost follows the non-zero
+        codes counted, not the size of the histograms.
         """
         width = BINS + 2
         flat = self.hist.reshape(-1)
-        for left in range(0, codes.shape[1], 255):
-            part = codes[:, left : left + 255]
-            columns = part.shape[1]
-            step = max(1, _SUMMARY_CELLS // max(1, columns))
-            for top in range(0, part.shape[0], step):
-                rows = part[top : top + step]
-                where = np.flatnonzero(rows)
-                row = where // columns
-                cells = np.arange(top, top + rows.shape[0], dtype=np.intp) * width
-                zeros = columns - np.bincount(row, minlength=rows.shape[0])
-                self._add(flat, cells, zeros.astype(np.uint8), unique=True)
-                keys = rows.reshape(-1)[where].astype(np.intp)
-                keys += cells[row]
-                self._add(flat, keys, np.uint8(1), unique=False)
+        cells = np.arange(self.hist.shape[0], dtype=np.intp) * width
+        for left in range(0, samples, 255):
+            part = min(255, samples - left)
+            if part < samples:
+                mine = (columns >= left) & (columns < left + part)
+                at, found = rows[mine], codes[mine]
+            else:
+                at, found = rows, codes
+            zeros = part - np.bincount(at, minlength=cells.size)
+            self._add(flat, cells, zeros.astype(np.uint8), unique=True)
+            keys = at * width
+            keys += found
+            self._add(flat, keys, np.uint8(1), unique=False)
         if self.pending_size > max(_CARRY_PENDING, self.carry.size):
             self._settle()
 
@@ -1281,7 +1345,7 @@ def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summar
         cuts = _Cuts(draw, index, count)
         for start, stop in _windows(np.flatnonzero(mine), draw.width, cuts.per):
             k = stop - start
-            sample, pair = np.divmod(cuts.window(start, k), count)
+            sample, pair = cuts.pairs_of(start, k)
             keep = mine[start:stop][sample]
             sample, pair = sample[keep], pair[keep]
             summary.pairs.tail += np.bincount(pair, minlength=count)
@@ -1470,6 +1534,10 @@ def _unknown_finals(c: Compiled, model: LossModel) -> dict[int, str]:
 _ADD_CELLS = 1 << 16
 
 
+#: Drivers cut per sample from which :meth:`_Totals.add` adds sample by sample.
+_PER_SAMPLE = 256
+
+
 class _Totals:
     """Running totals of a set of drivers: samples cut, sum of :math:`L` over them, tail cuts."""
 
@@ -1479,14 +1547,22 @@ class _Totals:
         self.tail = np.zeros(size, dtype=np.int64)
 
     def add(self, sample: IntArray, driver: IntArray, worst: FloatArray) -> None:
-        """Count a chunk's cuts (``driver`` cut in ``sample``, listed sample after sample);
-        add each sample's :math:`L` to the drivers cut in it.
+        """Count a chunk's cuts (``driver`` cut in ``sample``, listed sample after sample, a
+        driver at most once per sample); add each sample's :math:`L` to the drivers cut in it.
 
         The losses are added sample after sample (``np.add.at`` works through the list in
-        order), as one sum over every sample would add them, so the totals (and the means) do
-        not depend on the chunks; a zero adds nothing and is skipped.
+        order; with many drivers per sample, one vector addition per sample), as one sum over
+        every sample would add them, so the totals (and the means) do not depend on the
+        chunks; a zero adds nothing and is skipped.
         """
         self.cut += np.bincount(driver, minlength=self.cut.size)
+        if driver.size >= _PER_SAMPLE * max(1, worst.size):
+            # many drivers per sample: one addition per sample, its drivers distinct
+            edges = np.searchsorted(sample, np.arange(worst.size + 1)).tolist()
+            for k in np.flatnonzero(worst > 0).tolist():
+                mine = driver[edges[k] : edges[k + 1]]
+                self.loss[mine] += worst[k]
+            return
         loss = worst[sample]
         some = loss > 0
         np.add.at(self.loss, driver[some], loss[some])
