@@ -29,7 +29,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -205,6 +205,33 @@ class _Links:
     weight: FloatArray
     bounds: tuple[int, ...]
     pos: IntArray | None
+    #: With ``pos``: each column's targets as a slice when they are evenly spaced (None when
+    #: not), so that combining them writes in place, not through a gather and a scatter.
+    spans: tuple[slice | None, ...] = ()
+
+
+def _span(targets: IntArray) -> slice | None:
+    """``targets`` as a slice when they are evenly spaced and increasing, else None.
+
+    >>> _span(np.array([1, 3, 5])), _span(np.array([0, 2, 3])), _span(np.array([4]))
+    (slice(1, 6, 2), None, slice(4, 5, 1))
+    """
+    if not targets.size:
+        return None
+    first = int(targets[0])
+    step = int(targets[1] - targets[0]) if targets.size > 1 else 1
+    if step < 1 or not np.array_equal(targets, np.arange(targets.size) * step + first):
+        return None
+    return slice(first, int(targets[-1]) + 1, step)
+
+
+def _with_spans(links: _Links) -> _Links:
+    """``links`` with the :attr:`_Links.spans` of its columns (``pos`` given)."""
+    if links.pos is None:
+        return links
+    pos, bounds = links.pos, links.bounds
+    spans = tuple(_span(pos[bounds[j] : bounds[j + 1]]) for j in range(len(bounds) - 1))
+    return replace(links, spans=spans)
 
 
 def _links(
@@ -269,7 +296,9 @@ def _combine(
             weight = links.weight[a + first : a + min(end, b - a)]
             target: slice | IntArray = slice(0, src.size)
         else:
-            src, weight, target = links.src[a:b], links.weight[a:b], links.pos[a:b]
+            src, weight = links.src[a:b], links.weight[a:b]
+            span = links.spans[j] if links.spans else None
+            target = links.pos[a:b] if span is None else span
         seen = np.take(q, src, axis=0)
         if buffered is not None:
             seen[np.take(buffered, src, axis=0)] = 0.0
@@ -325,13 +354,12 @@ def _cycles(c: Compiled, components: Sequence[tuple[int, ...]], counted: BoolArr
     for k in range(max(len(m) for m in components)):
         at = np.flatnonzero(position == k)
         found = _links(c, members[at], lambda ls: counted[ls] & inside(ls), sort=False)
-        positions.append(
-            (at, comp[at], _Links(at, local(found.src), found.weight, found.bounds, found.pos))
-        )
+        mine = _Links(at, local(found.src), found.weight, found.bounds, found.pos)
+        positions.append((at, comp[at], _with_spans(mine)))
     return _Cycles(
         tuple(components),
         members,
-        _links(c, members, lambda ls: counted[ls] & ~inside(ls), sort=False),
+        _with_spans(_links(c, members, lambda ls: counted[ls] & ~inside(ls), sort=False)),
         tuple(positions),
     )
 
@@ -359,25 +387,48 @@ def _solve(
     dom = np.zeros_like(q)
     active = np.ones((len(cycles.components), width), dtype=np.bool_)
     # what each position reads that no sweep changes, gathered once
-    fixed = [
-        (at, comp, inside, base[at], imports[at], share[at, None])
-        for at, comp, inside in cycles.positions
-    ]
+    # what each position reads that no sweep changes, gathered once; its members and their
+    # components as slices when evenly spaced (read and written in place)
+    fixed = []
+    for at, comp, inside in cycles.positions:
+        where, which = _span(at), _span(comp)
+        fixed.append(
+            (
+                at if where is None else where,
+                comp if which is None else which,
+                inside,
+                base[at],
+                imports[at],
+                share[at, None],
+            )
+        )
+    change = np.zeros(active.shape, dtype=np.float64)
     for _ in range(MAX_ITERATIONS):
-        change = np.zeros(active.shape, dtype=np.float64)
+        change.fill(0.0)
         for at, comp, inside, outside, bought, kept in fixed:
             d = outside.copy()
             _combine(inside, d, q, buffered, leontief)
             if not leontief:
                 np.minimum(d, 1.0, out=d)
             part = kept * d
-            value = np.minimum(bought + part, 1.0)
+            value = bought + part
+            np.minimum(value, 1.0, out=value)
             before = q[at]
-            change[comp] = np.maximum(change[comp], np.abs(value - before))
+            moved = value - before
+            np.abs(moved, out=moved)
             now = active[comp]
-            q[at] = np.where(now, value, before)
-            if domestic:
-                dom[at] = np.where(now, part, dom[at])
+            if isinstance(comp, slice):
+                np.maximum(change[comp], moved, out=change[comp])
+            else:
+                change[comp] = np.maximum(change[comp], moved)
+            if isinstance(at, slice):  # q[at] and dom[at] are views
+                np.copyto(q[at], value, where=now)
+                if domestic:
+                    np.copyto(dom[at], part, where=now)
+            else:
+                q[at] = np.where(now, value, before)
+                if domestic:
+                    dom[at] = np.where(now, part, dom[at])
         active &= change > TOLERANCE
         if not active.any():
             return q, dom
@@ -455,13 +506,7 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
             cycles = _Cycles(
                 cycles.components,
                 cycles.members,
-                _Links(
-                    outside.rows,
-                    position[outside.src],
-                    outside.weight,
-                    outside.bounds,
-                    outside.pos,
-                ),
+                replace(outside, src=position[outside.src]),
                 cycles.positions,
             )
         steps.append((first, moved, cycles))
