@@ -862,34 +862,46 @@ class _Open:
             np.minimum(t.low, cumulative.min(axis=1, initial=np.inf), out=t.low)
             np.maximum(t.high, cumulative.max(axis=1, initial=-np.inf), out=t.high)
             t.short += (~np.isnan(tts)).sum(axis=1)
-        rows, columns = np.nonzero(q)  # final after final, each one's samples in order
-        values = q[rows, columns]
+        # the non-zero losses, final after final, each one's samples in order
+        flat = np.ascontiguousarray(q).reshape(-1)
+        where = np.flatnonzero(flat)
+        values = flat[where]
+        count = np.count_nonzero(q, axis=1)
+        rows = np.repeat(np.arange(q.shape[0], dtype=np.intp), count)
         codes = _codes(values)
+        where -= rows * k  # the samples
         if self.sink is None:
             mine = b.codes[:, self.done : self.done + k]
             mine.fill(0)
-            mine[rows, columns] = codes
+            mine[rows, where] = codes
         else:
-            self.sink(rows, columns, codes, k)
-        _add_nonzero(b.sums, b.low, b.high, rows, values, k)
+            self.sink(rows, where, codes, k, count)
+        _add_nonzero(b.sums, b.low, b.high, rows, values, k, count)
         b.worst[self.done : self.done + k] = worst
         sample, pair = cuts
         b.pairs.add(sample, pair, worst)
-        hit = np.zeros((k, len(engine.origin_names)), dtype=np.bool_)
-        hit[sample, engine.group[pair]] = True
-        hit_sample, hit_origin = np.nonzero(hit)
-        b.origins.add(hit_sample, hit_origin, worst)
+        names = len(engine.origin_names)
+        keys = sample * names
+        keys += engine.group[pair]
+        hit = np.flatnonzero(np.bincount(keys, minlength=k * names))  # origins cut, per sample
+        b.origins.add(hit // names, hit % names, worst)
         self.done += k
         return self.done == b.worst.size
 
 
 def _add_nonzero(
-    total: FloatArray, low: FloatArray, high: FloatArray, rows: IntArray, values: FloatArray, k: int
+    total: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    rows: IntArray,
+    values: FloatArray,
+    k: int,
+    count: IntArray | None = None,
 ) -> None:
     """Add ``k`` samples of losses, given by their non-zero ``values`` (row ``rows``, the rows
-    in order, each row's values in sample order), to each row's ``total``, ``low`` and
-    ``high``: the same as adding, and taking the least and the largest of, the ``k`` values
-    of each row one sample after the other.
+    in order, each row's values in sample order; ``count``: how many in each row, if known),
+    to each row's ``total``, ``low`` and ``high``: the same as adding, and taking the least
+    and the largest of, the ``k`` values of each row one sample after the other.
 
     A zero adds nothing (``total`` starts at +0 and never becomes -0, so :math:`t + 0 = t`),
     and ``np.add.at`` adds the values in order; a row with fewer than ``k`` values has a
@@ -901,7 +913,8 @@ def _add_nonzero(
     ([0.30000000000000004, 0.0, 0.5], [0.1, 0.0, 0.0], [0.2, 0.0, 0.5])
     """
     np.add.at(total, rows, values)
-    count = np.bincount(rows, minlength=total.size)
+    if count is None:
+        count = np.bincount(rows, minlength=total.size)
     least = np.zeros(total.size, dtype=np.float64)
     most = np.zeros(total.size, dtype=np.float64)
     some = np.flatnonzero(count)
@@ -929,8 +942,8 @@ def _add_in_order(total: FloatArray, rows: FloatArray) -> None:
 
 #: Where a block's loss codes go as they are drawn (the histograms, in one process), instead of
 #: being kept with the block until it is merged: the non-zero codes' rows, columns and codes,
-#: and the number of columns (:meth:`_Summary.tally`).
-_Sink = Callable[[IntArray, IntArray, npt.NDArray[np.uint16], int], None]
+#: the number of columns and each row's number of non-zero codes (:meth:`_Summary.tally`).
+_Sink = Callable[[IntArray, IntArray, npt.NDArray[np.uint16], int, IntArray], None]
 
 
 def _blocks(
@@ -1118,8 +1131,7 @@ class _Cuts:
         np.log(gaps, out=gaps)
         gaps /= self.log
         np.minimum(gaps, float(self.pairs), out=gaps)  # a gap past the sample ends it
-        steps = gaps.astype(np.int64)  # the floor (the ratio is >= 0)
-        np.cumsum(steps, axis=1, out=steps)
+        steps = np.cumsum(gaps, axis=1, dtype=np.int64)  # of the floors (the ratios are >= 0)
         steps += np.arange(steps.shape[1], dtype=np.int64)  # the sum of (gap + 1), less 1
         return steps
 
@@ -1214,11 +1226,17 @@ class _Summary:
         self.tally(rows, columns, codes[rows, columns], codes.shape[1])
 
     def tally(
-        self, rows: IntArray, columns: IntArray, codes: npt.NDArray[np.uint16], samples: int
+        self,
+        rows: IntArray,
+        columns: IntArray,
+        codes: npt.NDArray[np.uint16],
+        samples: int,
+        count: IntArray | None = None,
     ) -> None:
         """Add ``samples`` loss codes of every final product to the histograms, given by the
         cells ``codes`` of final products ``rows`` in samples ``columns`` (every other code is
-        0, a loss of exactly 0).
+        0, a loss of exactly 0; ``count``: how many are given for each final product, if
+        known).
 
         Each code adds 1 to its cell's low byte in place (``np.add.at``, wrapping at 256);
         at most 255 samples at a time, so a cell wraps at most once, exactly when its byte
@@ -1234,9 +1252,11 @@ class _Summary:
             if part < samples:
                 mine = (columns >= left) & (columns < left + part)
                 at, found = rows[mine], codes[mine]
+                given = np.bincount(at, minlength=cells.size)
             else:
                 at, found = rows, codes
-            zeros = part - np.bincount(at, minlength=cells.size)
+                given = np.bincount(at, minlength=cells.size) if count is None else count
+            zeros = part - given
             self._add(flat, cells, zeros.astype(np.uint8), unique=True)
             keys = at * width
             keys += found

@@ -546,7 +546,9 @@ def propagate(
     ``dirty``. With ``ordered``, ``imports`` (and ``shocks``, ``buffered``) and the results
     have their rows in the plan's order (``plan.order``), not the chain's; ``out`` (a ``nodes
     x S`` matrix, ``imports`` itself too: each row's imports are read before its loss is
-    written) may then hold :math:`q` (a run of batches reuses its memory), and with
+    written, and a node without inputs keeps its import loss, an import loss of -0 staying
+    -0, which :func:`cut_imports` never gives) may then hold :math:`q` (a run of batches
+    reuses its memory), and with
     ``domestic=False`` the domestic parts are not kept (an empty matrix is returned for them).
 
     .. math::
@@ -672,7 +674,8 @@ def _steps(
             rows = slice(first + linked, first + count)
             if dom is not None:
                 dom[rows] = 0.0  # s_n(P) x 0
-            np.add(imports[rows], 0.0, out=q[rows])
+            if imports is not q:  # q = imports + 0 (in place: the same bits, -0 aside)
+                np.add(imports[rows], 0.0, out=q[rows])
             np.minimum(q[rows], 1.0, out=q[rows])
         if cycles is not None:
             rows = slice(first + count, first + count + cycles.members.size)
