@@ -864,9 +864,10 @@ class _Open:
             t.short += (~np.isnan(tts)).sum(axis=1)
         # the non-zero losses, final after final, each one's samples in order
         flat = np.ascontiguousarray(q).reshape(-1)
-        where = np.flatnonzero(flat)
+        some = flat != 0  # a mask first: np.flatnonzero of floats branches on every value
+        where = np.flatnonzero(some)
         values = flat[where]
-        count = np.count_nonzero(q, axis=1)
+        count = np.count_nonzero(some.reshape(q.shape), axis=1)
         rows = np.repeat(np.arange(q.shape[0], dtype=np.intp), count)
         codes = _codes(values)
         where -= rows * k  # the samples
@@ -1163,6 +1164,8 @@ def _run_blocks(engine: _Engine, draw: _Draw, first: int, stop: int) -> list[_Bl
 
 #: Cells of a block of histogram rows handled at once (counted, or searched for quantiles).
 _SUMMARY_CELLS = 1 << 22
+#: Numbers below this fit a 32-bit signed integer (the quantiles' cumulative counts, when small).
+_INT32_ROOM = 2**31
 #: Carries pending before they are folded into the sorted ones (or more, as many as there are).
 _CARRY_PENDING = 1 << 16
 
@@ -1296,14 +1299,18 @@ class _Summary:
         self.carry = np.bincount(where, weights=carry).astype(np.int64)
         self.pending, self.pending_size = [], 0
 
-    def counts(self, top: int, stop: int) -> npt.NDArray[np.int64]:
-        """The counts of final products ``top`` to ``stop - 1`` (rows x cells)."""
+    def counts(
+        self, top: int, stop: int, dtype: type[np.signedinteger[Any]] = np.int64
+    ) -> npt.NDArray[np.signedinteger[Any]]:
+        """The counts of final products ``top`` to ``stop - 1`` (rows x cells), as ``dtype``
+        (which must hold the samples)."""
         self._settle()
         width = BINS + 2
-        out = self.hist[top:stop].astype(np.int64)
+        out = self.hist[top:stop].astype(dtype)
         first, last = np.searchsorted(self.carry_cells, [top * width, stop * width])
         flat = out.reshape(-1)
-        flat[self.carry_cells[first:last] - top * width] += self.carry[first:last] << 8
+        carried = (self.carry[first:last] << 8).astype(dtype)
+        flat[self.carry_cells[first:last] - top * width] += carried
         return out
 
     def stats(self) -> list[tuple[float, float, float, float]]:
@@ -1326,15 +1333,20 @@ class _Summary:
             ranks.append((j, min(j + 1, n - 1), h - j))
         columns: list[list[float]] = []
         step = max(1, _SUMMARY_CELLS // (BINS + 2))
+        # the shifted cumulative counts below reach step (n + 1): 32 bits when they fit
+        small = step * (n + 1) < _INT32_ROOM
+        dtype: type[np.signedinteger[Any]] = np.int32 if small else np.int64
         for top in range(0, self.hist.shape[0], step):
-            cumulative = np.cumsum(self.counts(top, top + step), axis=1)
+            cumulative = self.counts(top, top + step, dtype)
             floor = self.low[top : top + step]
             ceiling = self.high[top : top + step]
-            # row r's cumulative counts lie in [0, n]: shifted by r (n + 1), the rows follow
-            # one another in one sorted array, and one search finds, in every row at once, how
+            # row r's cumulative counts lie in [0, n]: shifted by r (n + 1) (added to its first
+            # cell, and carried along the row by the cumulative sum), the rows follow one
+            # another in one sorted array, and one search finds, in every row at once, how
             # many cells hold at most j samples (the cell of order statistic j)
-            shift = np.arange(cumulative.shape[0], dtype=np.int64) * (n + 1)
-            cumulative += shift[:, None]
+            shift = np.arange(cumulative.shape[0], dtype=dtype) * (n + 1)
+            cumulative[:, 0] += shift
+            np.cumsum(cumulative, axis=1, out=cumulative)
             flat = cumulative.reshape(-1)
             start = np.arange(cumulative.shape[0], dtype=np.int64) * cumulative.shape[1]
             part = []
@@ -1397,29 +1409,33 @@ def _windows(rows: IntArray, width: int, per: int) -> Iterator[tuple[int, int]]:
 def _drivers(
     engine: _Engine, summary: _Summary, samples: int, tail_count: int
 ) -> tuple[Driver, ...]:
-    """Origins, then pairs, each ranked by tail share, then mean loss if cut (descending)."""
+    """Origins, then pairs, each ranked by tail share, then mean loss if cut (descending),
+    then origin and node (the drivers are put in order by ``np.lexsort`` on the same keys,
+    then built)."""
 
     def build(origins: Sequence[str], nodes: Sequence[str | None], t: _Totals) -> list[Driver]:
+        cut = t.cut.astype(np.float64)  # exact: counts below 2^53
+        share = t.tail / tail_count if tail_count else np.zeros(cut.size)
+        mean = np.divide(t.loss, cut, out=np.zeros(cut.size), where=t.cut > 0)
+        keys = [np.array([n or "" for n in nodes], dtype=str), np.array(origins, dtype=str)]
+        order = np.lexsort([*keys, -mean, -share]).tolist() if cut.size else []
+        counts, losses, tails = t.cut.tolist(), t.loss.tolist(), t.tail.tolist()
         return [
             Driver(
-                origin,
-                node,
-                cut / samples,
-                loss / cut if cut else None,
-                tail / tail_count if tail_count else 0.0,
+                origins[i],
+                nodes[i],
+                counts[i] / samples,
+                losses[i] / counts[i] if counts[i] else None,
+                tails[i] / tail_count if tail_count else 0.0,
             )
-            for origin, node, cut, loss, tail in zip(
-                origins, nodes, t.cut.tolist(), t.loss.tolist(), t.tail.tolist(), strict=True
-            )
+            for i in order
         ]
 
-    def rank(d: Driver) -> tuple[float, float, str, str]:
-        return (-(d.tail_share or 0.0), -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
-
     names = engine.origin_names
-    origins = build(names, [None] * len(names), summary.origins)
-    singles = build(engine.origins, engine.pair_nodes, summary.pairs)
-    return tuple(sorted(origins, key=rank) + sorted(singles, key=rank))
+    return tuple(
+        build(names, [None] * len(names), summary.origins)
+        + build(engine.origins, engine.pair_nodes, summary.pairs)
+    )
 
 
 @dataclass(frozen=True, slots=True)

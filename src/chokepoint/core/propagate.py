@@ -166,10 +166,6 @@ def cut_imports(
         sigma = sigma.copy()
         for node, value in substitution.items():
             sigma[c.index[node]] = value
-    rows = c.pair_row[pair] if plan is None else plan.pair_rows[pair]
-    weights = c.pair_share[pair] * severity
-    keys = rows * width
-    keys += column
     if out is None:
         summed: FloatArray = np.zeros((c.size, width), dtype=np.float64)
     else:
@@ -178,7 +174,14 @@ def cut_imports(
             raise ScenarioError(msg)
         summed = out
         summed.fill(0.0)
-    np.add.at(summed.reshape(-1), keys, weights)  # in list order, from 0 (as np.bincount)
+    flat = summed.reshape(-1)
+    to_row = c.pair_row if plan is None else plan.pair_rows
+    for top in range(0, pair.size, _CUTS):  # pieces whose temporaries stay in cache
+        part = pair[top : top + _CUTS]
+        keys = to_row[part] * width
+        keys += column[top : top + _CUTS]
+        weights = c.pair_share[part] * severity[top : top + _CUTS]
+        np.add.at(flat, keys, weights)  # in list order, from 0 (as np.bincount)
     kept = 1.0 - (sigma if plan is None else sigma[plan.order])
     scaled = np.flatnonzero(kept != 1.0)
     if scaled.size == kept.size:
@@ -186,6 +189,10 @@ def cut_imports(
     elif scaled.size:
         summed[scaled] *= kept[scaled, None]
     return summed
+
+
+#: Cuts handled at once by :func:`cut_imports`.
+_CUTS = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
