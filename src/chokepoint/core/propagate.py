@@ -393,7 +393,6 @@ def _solve(
     q = np.zeros((cycles.members.size, width), dtype=np.float64)
     dom = np.zeros_like(q)
     active = np.ones((len(cycles.components), width), dtype=np.bool_)
-    # what each position reads that no sweep changes, gathered once
     # what each position reads that no sweep changes, gathered once; its members and their
     # components as slices when evenly spaced (read and written in place)
     fixed = []
@@ -409,9 +408,18 @@ def _solve(
                 share[at, None],
             )
         )
+    # components of one size: a member's move is |q after the sweep - q before it| (an
+    # inactive column does not move, and its change does not matter), its component's the
+    # largest over its rows, found at the end of the sweep in one reduction
+    size = len(cycles.components[0])
+    uniform = all(len(m) == size for m in cycles.components)
+    start = np.empty_like(q)
     change = np.zeros(active.shape, dtype=np.float64)
     for _ in range(MAX_ITERATIONS):
-        change.fill(0.0)
+        if uniform:
+            np.copyto(start, q)
+        else:
+            change.fill(0.0)
         for at, comp, inside, outside, bought, kept in fixed:
             d = outside.copy()
             _combine(inside, d, q, buffered, leontief)
@@ -421,13 +429,14 @@ def _solve(
             value = bought + part
             np.minimum(value, 1.0, out=value)
             before = q[at]
-            moved = value - before
-            np.abs(moved, out=moved)
             now = active[comp]
-            if isinstance(comp, slice):
-                np.maximum(change[comp], moved, out=change[comp])
-            else:
-                change[comp] = np.maximum(change[comp], moved)
+            if not uniform:
+                moved = value - before
+                np.abs(moved, out=moved)
+                if isinstance(comp, slice):
+                    np.maximum(change[comp], moved, out=change[comp])
+                else:
+                    change[comp] = np.maximum(change[comp], moved)
             if isinstance(at, slice):  # q[at] and dom[at] are views
                 np.copyto(q[at], value, where=now)
                 if domestic:
@@ -436,6 +445,10 @@ def _solve(
                 q[at] = np.where(now, value, before)
                 if domestic:
                     dom[at] = np.where(now, part, dom[at])
+        if uniform:
+            np.subtract(q, start, out=start)
+            np.abs(start, out=start)
+            start.reshape(active.shape[0], size, width).max(axis=1, out=change)
         active &= change > TOLERANCE
         if not active.any():
             return q, dom
