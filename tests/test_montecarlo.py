@@ -588,3 +588,47 @@ def test_cut_stream_sample_by_sample(monkeypatch: pytest.MonkeyPatch, p: float, 
     assert (window == want[30:39]).all()
     if 0 < p < 1:
         assert 0 < want.mean() < 1
+
+
+def test_nonzero_losses_summarised_as_a_plain_loop() -> None:
+    """Sums, least and largest losses from the non-zero values alone equal a loop over every
+    sample in order (the same float additions: adding 0 changes nothing), chunk after chunk;
+    a row of zeros has least and largest 0, a row without zero its own extremes."""
+    from chokepoint.core.montecarlo import _add_nonzero
+
+    rng = np.random.default_rng(5)
+    losses = rng.random((6, 40)) / 3 * (rng.random((6, 40)) < 0.4)
+    losses[1] = 0.0
+    losses[2] = rng.random(40) + 0.01
+    total = np.zeros(6)
+    for k in range(40):  # the obvious way: sample after sample
+        total += losses[:, k]
+    got = np.zeros(6), np.full(6, np.inf), np.full(6, -np.inf)
+    for start, stop in ((0, 13), (13, 14), (14, 40)):
+        part = losses[:, start:stop]
+        rows, columns = np.nonzero(part)
+        _add_nonzero(*got, rows, part[rows, columns], stop - start)
+    assert got[0].tolist() == total.tolist()
+    assert got[1].tolist() == losses.min(axis=1).tolist()
+    assert got[2].tolist() == losses.max(axis=1).tolist()
+    assert got[1][1] == got[2][1] == 0.0
+    assert got[1][2] > 0
+
+
+@pytest.mark.parametrize("per_sample", [1, 10**9])
+def test_driver_totals_either_way(monkeypatch: pytest.MonkeyPatch, per_sample: int) -> None:
+    """The drivers' losses added sample by sample (many drivers per sample) or through one
+    ``np.add.at`` over the list: the same additions in the same order, so the same run."""
+    chain = network()
+    expected = montecarlo(chain, 700, seed=9, p_cut=0.3).to_dict()
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_PER_SAMPLE", per_sample)
+    assert montecarlo(chain, 700, seed=9, p_cut=0.3).to_dict() == expected
+
+
+def test_quantiles_from_32_or_64_bit_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cumulative counts read for the quantiles in 32 bits (when they fit) or 64: the same
+    cells, so the same document."""
+    chain = network()
+    expected = montecarlo(chain, 1_500, seed=2, p_cut=0.2).to_dict()
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_INT32_ROOM", 0)
+    assert montecarlo(chain, 1_500, seed=2, p_cut=0.2).to_dict() == expected

@@ -333,6 +333,9 @@ class _Cycles:
     #: For each position k: members at position k of their component (indices into
     #: ``members``), those components, and their inside links (sources: indices into ``members``).
     positions: tuple[tuple[IntArray, IntArray, _Links], ...]
+    #: Each member's inside links in link order, (source, cost share) (sources: indices into
+    #: ``members``), for :func:`_finish`.
+    inputs: tuple[tuple[tuple[int, float], ...], ...] = ()
 
 
 def _cycles(c: Compiled, components: Sequence[tuple[int, ...]], counted: BoolArray) -> _Cycles:
@@ -363,11 +366,24 @@ def _cycles(c: Compiled, components: Sequence[tuple[int, ...]], counted: BoolArr
         found = _links(c, members[at], lambda ls: counted[ls] & inside(ls), sort=False)
         mine = _Links(at, local(found.src), found.weight, found.bounds, found.pos)
         positions.append((at, comp[at], _with_spans(mine)))
+    inputs: list[list[tuple[int, float]]] = [[] for _ in range(members.size)]
+    for at, _, mine in positions:  # column after column: each member's links in link order
+        assert mine.pos is not None  # built with sort=False
+        for j in range(len(mine.bounds) - 1):
+            a, b = mine.bounds[j], mine.bounds[j + 1]
+            for row, src, weight in zip(
+                at[mine.pos[a:b]].tolist(),
+                mine.src[a:b].tolist(),
+                mine.weight[a:b].tolist(),
+                strict=True,
+            ):
+                inputs[row].append((src, weight))
     return _Cycles(
         tuple(components),
         members,
         _with_spans(_links(c, members, lambda ls: counted[ls] & ~inside(ls), sort=False)),
         tuple(positions),
+        tuple(tuple(links) for links in inputs),
     )
 
 
@@ -395,17 +411,19 @@ def _solve(
     active = np.ones((len(cycles.components), width), dtype=np.bool_)
     # what each position reads that no sweep changes, gathered once; its members and their
     # components as slices when evenly spaced (read and written in place)
-    fixed = []
-    for at, comp, inside in cycles.positions:
-        where, which = _span(at), _span(comp)
+    fixed: list[
+        tuple[IntArray | slice, IntArray | slice, _Links, FloatArray, FloatArray, FloatArray]
+    ] = []
+    for rows, comps, links in cycles.positions:
+        where, which = _span(rows), _span(comps)
         fixed.append(
             (
-                at if where is None else where,
-                comp if which is None else which,
-                inside,
-                base[at],
-                imports[at],
-                share[at, None],
+                rows if where is None else where,
+                comps if which is None else which,
+                links,
+                base[rows],
+                imports[rows],
+                share[rows, None],
             )
         )
     # components of one size: a member's move is |q after the sweep - q before it| (an
@@ -415,7 +433,8 @@ def _solve(
     uniform = all(len(m) == size for m in cycles.components)
     start = np.empty_like(q)
     change = np.zeros(active.shape, dtype=np.float64)
-    for _ in range(MAX_ITERATIONS):
+    largest = max(len(m) for m in cycles.components)
+    for sweep in range(1, MAX_ITERATIONS + 1):
         if uniform:
             np.copyto(start, q)
         else:
@@ -450,15 +469,100 @@ def _solve(
             np.abs(start, out=start)
             start.reshape(active.shape[0], size, width).max(axis=1, out=change)
         active &= change > TOLERANCE
-        if not active.any():
+        left = int(np.count_nonzero(active))
+        if not left:
             return q, dom
-    stuck = int(np.flatnonzero(active.any(axis=1))[0])
+        if left * largest <= _FINISH_CELLS:  # a few columns of a few components to go
+            stuck = _finish(
+                cycles,
+                active,
+                (q, dom if domestic else None),
+                imports,
+                base,
+                share,
+                leontief,
+                buffered,
+                sweep,
+            )
+            if stuck is None:
+                return q, dom
+            break
+    else:
+        stuck = int(np.flatnonzero(active.any(axis=1))[0])
     names = ", ".join(c.nodes[x] for x in cycles.components[stuck])
     msg = (
         f"the losses on the cycle {names} did not converge in {MAX_ITERATIONS:,} iterations; "
         "lower a cost share on the cycle or use the leontief model"
     )
     raise ScenarioError(msg)
+
+
+#: The (component, column) cells of members left to solve from which :func:`_solve` goes on
+#: with :func:`_finish`.
+_FINISH_CELLS = 48
+
+
+def _finish(
+    cycles: _Cycles,
+    active: BoolArray,
+    solved: tuple[FloatArray, FloatArray | None],
+    imports: FloatArray,
+    base: FloatArray,
+    share: FloatArray,
+    leontief: bool,
+    buffered: BoolArray | None,
+    sweeps: int,
+) -> int | None:
+    r"""The sweeps of :func:`_solve` that are left after ``sweeps``, for its few ``active``
+    (component, column) pairs, one pair at a time, in Python floats.
+
+    The components do not read one another, nor the columns, so each pair goes on by itself
+    as it would among the others: the same operations on the same doubles (:math:`d =
+    \max(d, q_i)` or :math:`d + q_i w_i` in link order, :math:`\min(1, d)` (linear), then
+    :math:`p = s_n(P) d`, :math:`q = \min(1, m + p)`; ties and comparisons as numpy's
+    ``maximum`` and ``minimum`` take them), so the same bits, without numpy's cost per call
+    on matrices of a few cells. Writes ``solved`` (:math:`q`, and the domestic parts unless
+    None); returns the first component that does not converge within :data:`MAX_ITERATIONS`
+    sweeps, or None.
+    """
+    q, dom = solved
+    starts = np.cumsum([0, *(len(m) for m in cycles.components)]).tolist()
+    stuck: list[int] = []
+    for comp, column in np.argwhere(active).tolist():
+        rows = range(starts[comp], starts[comp + 1])
+        now = q[rows.start : rows.stop, column].tolist()
+        part = [0.0] * len(rows)
+        outside = base[rows.start : rows.stop, column].tolist()
+        bought = imports[rows.start : rows.stop, column].tolist()
+        kept = share[rows.start : rows.stop].tolist()
+        cover = None if buffered is None else buffered[rows.start : rows.stop, column].tolist()
+        links = [[(src - rows.start, w) for src, w in cycles.inputs[r]] for r in rows]
+        done = sweeps
+        while True:
+            if done >= MAX_ITERATIONS:
+                stuck.append(comp)
+                break
+            change = 0.0
+            for k in range(len(rows)):
+                d = outside[k]
+                for src, w in links[k]:
+                    seen = 0.0 if cover is not None and cover[src] else now[src]
+                    d = (d if d >= seen else seen) if leontief else d + seen * w
+                if not leontief:
+                    d = d if d <= 1.0 else 1.0
+                mine = kept[k] * d
+                value = bought[k] + mine
+                value = value if value <= 1.0 else 1.0
+                moved = abs(value - now[k])
+                change = change if change >= moved else moved
+                now[k], part[k] = value, mine
+            done += 1
+            if not change > TOLERANCE:
+                break
+        q[rows.start : rows.stop, column] = now
+        if dom is not None:
+            dom[rows.start : rows.stop, column] = part
+    return min(stuck) if stuck else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,12 +627,7 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
         moved = _Links(links.rows, position[links.src], links.weight, links.bounds, links.pos)
         if cycles is not None:
             outside = cycles.outside
-            cycles = _Cycles(
-                cycles.components,
-                cycles.members,
-                replace(outside, src=position[outside.src]),
-                cycles.positions,
-            )
+            cycles = replace(cycles, outside=replace(outside, src=position[outside.src]))
         steps.append((first, moved, cycles))
         first += links.rows.size + (0 if cycles is None else cycles.members.size)
     return Plan(
