@@ -1533,7 +1533,7 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
         c.pair_origin,
         [c.nodes[r] for r in c.pair_row.tolist()],
         c.final_ids(),
-        [n for n, s in zip(c.nodes, c.splits, strict=True) if s.other > 0],
+        [c.nodes[n] for n in np.flatnonzero(c.known & (c.other > 0)).tolist()],
         ~np.isin(np.arange(c.finals.size), list(unknown)),
         {c.nodes[int(c.finals[j])]: reason for j, reason in unknown.items()},
         list(index),
