@@ -36,11 +36,12 @@ import numpy as np
 
 from ..errors import ScenarioError
 from ..model import Cut
-from .compiled import CHUNK, BoolArray, Compiled, FloatArray, IntArray
+from .compiled import BoolArray, Compiled, FloatArray, IntArray
 
 __all__ = [
     "MAX_ITERATIONS",
     "MODELS",
+    "PIECE",
     "TOLERANCE",
     "LossModel",
     "Plan",
@@ -58,6 +59,10 @@ MODELS: tuple[LossModel, ...] = ("leontief", "linear")
 #: Iterations allowed on a cycle before the fixed point is declared not reached.
 MAX_ITERATIONS = 10_000
 TOLERANCE = 1e-12
+#: Cells of a step's losses combined at once: a piece of rows whose :math:`d` stays in the
+#: processor's cache while each column of links is gathered into it (measured on a
+#: 3x10^5-link network: 12% faster than 2^22 cells).
+PIECE = 1 << 17
 
 
 def check_model(model: str) -> LossModel:
@@ -679,7 +684,7 @@ def propagate(
     Each generation's acyclic nodes take one step: their inputs' losses are gathered one
     column of links at a time (jagged-diagonal order: the first counted input of every node,
     then the second, ...) and combined into :math:`d` in place, in pieces of at most
-    :data:`~chokepoint.core.compiled.CHUNK` cells; then the generation's cyclic components are
+    :data:`PIECE` cells; then the generation's cyclic components are
     solved side by side (Gauss-Seidel, :func:`cycle_fixed_point`).
 
     Returns
@@ -766,7 +771,7 @@ def _steps(
     """The steps of :func:`propagate` on matrices whose rows are in the plan's order (``dom``
     None: the domestic parts are not kept)."""
     width = imports.shape[1]
-    piece = max(1, CHUNK // max(width, 1))
+    piece = max(1, PIECE // max(width, 1))
     largest = max((links.rows.size for _, links, _ in plan.steps), default=0)
     scratch = np.empty((min(piece, largest), width), dtype=np.float64)  # d, reused
     for first, links, cycles in plan.steps:
