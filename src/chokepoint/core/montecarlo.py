@@ -1505,9 +1505,17 @@ class _Engine:
         """The ``finals x width`` losses of the cuts listed (sample, pair, severity); ``out``:
         a ``nodes x width`` matrix to work in (the import losses, then the losses over them)."""
         c = self.compiled
-        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan, out=out)
+        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan, out=out, gross=True)
         q, _ = propagate(
-            c, imports, None, self.model, plan=self.plan, ordered=True, out=imports, domestic=False
+            c,
+            imports,
+            None,
+            self.model,
+            plan=self.plan,
+            ordered=True,
+            out=imports,
+            domestic=False,
+            gross=True,
         )
         finals: FloatArray = q[self.final_rows]
         return finals

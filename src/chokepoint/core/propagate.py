@@ -145,6 +145,7 @@ def cut_imports(
     substitution: Mapping[str, float] | None = None,
     plan: Plan | None = None,
     out: FloatArray | None = None,
+    gross: bool = False,
 ) -> FloatArray:
     r"""Import losses net of substitution, :math:`(1 - \sigma_n) \sum_c s_n(c) \kappa(c, n)`,
     from a list of cuts: pair ``pair[k]`` cut at severity ``severity[k]`` in column
@@ -156,7 +157,10 @@ def cut_imports(
     exactly 1: the same bits). Returns a ``nodes x S`` matrix, its rows in the order of
     ``plan`` when one is given (``propagate(..., plan=plan, ordered=True)`` takes it as it
     is); ``out`` (a C-contiguous ``nodes x S`` matrix) receives it instead of a new one (a run
-    of batches reuses its memory, with no new pages to fault in).
+    of batches reuses its memory, with no new pages to fault in). With ``gross`` (and no
+    ``substitution``) the sums are returned before the factor :math:`1 - \sigma_n`, which
+    ``propagate(..., gross=True)`` applies to each row as it computes it (the same product,
+    while the row is in the processor's cache).
 
     >>> from chokepoint.core.compiled import compile_chain
     >>> from chokepoint import load_chain
@@ -166,6 +170,9 @@ def cut_imports(
     >>> [round(float(v), 4) for v in m[c.index["reducers"]]]
     [0.0, 0.307]
     """
+    if gross and substitution:
+        msg = "gross import losses take no substitution override"
+        raise ScenarioError(msg)
     sigma = c.substitutability
     if substitution:
         sigma = sigma.copy()
@@ -187,13 +194,22 @@ def cut_imports(
         keys += column[top : top + _CUTS]
         weights = c.pair_share[part] * severity[top : top + _CUTS]
         np.add.at(flat, keys, weights)  # in list order, from 0 (as np.bincount)
+    if gross:
+        return summed
     kept = 1.0 - (sigma if plan is None else sigma[plan.order])
     scaled = np.flatnonzero(kept != 1.0)
     if scaled.size == kept.size:
-        summed *= kept[:, None]
+        _net(summed, kept, summed)
     elif scaled.size:
-        summed[scaled] *= kept[scaled, None]
+        summed[scaled] = _net(summed[scaled], kept[scaled])
     return summed
+
+
+def _net(sums: FloatArray, kept: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    r"""Import losses net of substitution from their sums: :math:`(1 - \sigma_n) m_n`, row
+    :math:`n` of ``sums`` times ``kept[n]`` :math:`= 1 - \sigma_n`."""
+    found: FloatArray = np.multiply(sums, kept[:, None], out=out)
+    return found
 
 
 #: Cuts handled at once by :func:`cut_imports`.
@@ -592,6 +608,8 @@ class Plan:
     steps: tuple[tuple[int, _Links, _Cycles | None], ...]
     #: Each pair's row (``position[pair_row]``: one gather per list of cuts, not two).
     pair_rows: IntArray
+    #: :math:`1 - \sigma_n` of each row (for gross import losses, ``propagate(gross=True)``).
+    kept: FloatArray
 
 
 def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = None) -> Plan:
@@ -636,7 +654,14 @@ def plan(c: Compiled, model: LossModel = "leontief", only: BoolArray | None = No
         steps.append((first, moved, cycles))
         first += links.rows.size + (0 if cycles is None else cycles.members.size)
     return Plan(
-        model, order, position, first, c.domestic[order], tuple(steps), position[c.pair_row]
+        model,
+        order,
+        position,
+        first,
+        c.domestic[order],
+        tuple(steps),
+        position[c.pair_row],
+        1.0 - c.substitutability[order],
     )
 
 
@@ -653,6 +678,7 @@ def propagate(
     ordered: bool = False,
     out: FloatArray | None = None,
     domestic: bool = True,
+    gross: bool = False,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Propagate a batch of scenarios; return the losses :math:`q` and their domestic parts.
 
@@ -672,8 +698,10 @@ def propagate(
     x S`` matrix, ``imports`` itself too: each row's imports are read before its loss is
     written, and a node without inputs keeps its import loss, an import loss of -0 staying
     -0, which :func:`cut_imports` never gives) may then hold :math:`q` (a run of batches
-    reuses its memory), and with
-    ``domestic=False`` the domestic parts are not kept (an empty matrix is returned for them).
+    reuses its memory), with
+    ``domestic=False`` the domestic parts are not kept (an empty matrix is returned for them),
+    and with ``gross`` the imports are the sums :math:`m_n` of ``cut_imports(..., gross=True)``,
+    each row multiplied by :math:`1 - \sigma_n` as it is computed.
 
     .. math::
 
@@ -729,13 +757,17 @@ def propagate(
             raise ScenarioError(msg)
         q = np.empty_like(imports) if out is None else out
         q[plan.visited :] = 0.0
+        kept = plan.kept if gross else None
         if not domestic:
-            _steps(plan, imports, h, buffered, q, None, leontief, c)
+            _steps(plan, imports, h, buffered, q, None, leontief, c, kept)
             return q, np.zeros((0, imports.shape[1]), dtype=np.float64)
         dom = np.empty_like(imports)
         dom[plan.visited :] = 0.0
-        _steps(plan, imports, h, buffered, q, dom, leontief, c)
+        _steps(plan, imports, h, buffered, q, dom, leontief, c, kept)
         return q, dom
+    if gross:
+        msg = "gross=True needs ordered=True"
+        raise ScenarioError(msg)
     if visit is not None or plan is None or plan.model != model:
         plan = _plan_of(c, model, visit)
     order = plan.order
@@ -767,9 +799,11 @@ def _steps(
     dom: FloatArray | None,
     leontief: bool,
     c: Compiled,
+    kept: FloatArray | None = None,
 ) -> None:
-    """The steps of :func:`propagate` on matrices whose rows are in the plan's order (``dom``
-    None: the domestic parts are not kept)."""
+    r"""The steps of :func:`propagate` on matrices whose rows are in the plan's order (``dom``
+    None: the domestic parts are not kept; ``kept``: the imports are gross sums, each row's
+    :math:`1 - \sigma_n`, applied piece by piece as the rows are computed)."""
     width = imports.shape[1]
     piece = max(1, PIECE // max(width, 1))
     largest = max((links.rows.size for _, links, _ in plan.steps), default=0)
@@ -792,13 +826,18 @@ def _steps(
             np.multiply(plan.domestic[rows, None], d, out=d)  # the domestic part s_n(P) d_n
             if dom is not None:
                 dom[rows] = d
-            np.add(imports[rows], d, out=q[rows])
+            if kept is None:
+                np.add(imports[rows], d, out=q[rows])
+            else:
+                np.add(_net(imports[rows], kept[rows], q[rows]), d, out=q[rows])
             np.minimum(q[rows], 1.0, out=q[rows])
-        if linked < count:
-            rows = slice(first + linked, first + count)
+        for top in range(linked, count, piece):  # d = 0
+            rows = slice(first + top, first + min(count, top + piece))
             if dom is not None:
                 dom[rows] = 0.0  # s_n(P) x 0
-            if imports is not q:  # q = imports + 0 (in place: the same bits, -0 aside)
+            if kept is not None:
+                _net(imports[rows], kept[rows], q[rows])
+            elif imports is not q:  # q = imports + 0 (in place: the same bits, -0 aside)
                 np.add(imports[rows], 0.0, out=q[rows])
             np.minimum(q[rows], 1.0, out=q[rows])
         if cycles is not None:
@@ -806,9 +845,8 @@ def _steps(
             base = np.zeros((cycles.members.size, width)) if h is None else h[rows].copy()
             _combine(cycles.outside, base, q, buffered, leontief)
             covered = None if buffered is None else buffered[rows]
-            solved, parts = _solve(
-                c, cycles, imports[rows], base, leontief, covered, dom is not None
-            )
+            bought = imports[rows] if kept is None else _net(imports[rows], kept[rows])
+            solved, parts = _solve(c, cycles, bought, base, leontief, covered, dom is not None)
             q[rows] = solved
             if dom is not None:
                 dom[rows] = parts
