@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -632,3 +633,14 @@ def test_quantiles_from_32_or_64_bit_counts(monkeypatch: pytest.MonkeyPatch) -> 
     expected = montecarlo(chain, 1_500, seed=2, p_cut=0.2).to_dict()
     monkeypatch.setattr(chokepoint.core.montecarlo, "_INT32_ROOM", 0)
     assert montecarlo(chain, 1_500, seed=2, p_cut=0.2).to_dict() == expected
+
+
+def test_histogram_counted_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loss codes counted a few at a time (a cell in several pieces of one chunk, and full
+    severities, whose few loss values carry past 255 many times) or all at once: the same
+    counts, so the same document."""
+    chain = network()
+    kwargs: dict[str, Any] = {"p_cut": 0.3, "severity_dist": "fixed:1"}
+    expected = montecarlo(chain, 3_000, seed=3, **kwargs).to_dict()
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_TALLY_CELLS", 5)
+    assert montecarlo(chain, 3_000, seed=3, **kwargs).to_dict() == expected

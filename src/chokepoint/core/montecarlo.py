@@ -1164,6 +1164,8 @@ def _run_blocks(engine: _Engine, draw: _Draw, first: int, stop: int) -> list[_Bl
 
 #: Cells of a block of histogram rows handled at once (counted, or searched for quantiles).
 _SUMMARY_CELLS = 1 << 22
+#: Loss codes counted at once (:meth:`_Summary._add`): their histogram bytes stay in cache.
+_TALLY_CELLS = 1 << 13
 #: Numbers below this fit a 32-bit signed integer (the quantiles' cumulative counts, when small).
 _INT32_ROOM = 2**31
 #: Carries pending before they are folded into the sorted ones (or more, as many as there are).
@@ -1276,13 +1278,23 @@ class _Summary:
         unique: bool,
     ) -> None:
         """Add ``counts`` (each below 256, in total at most 255 per cell) to the low bytes of
-        ``cells``; a byte that comes out below what it was wrapped once: its carry waits."""
-        before = flat[cells]
-        if unique:
-            flat[cells] = before + counts
-        else:
-            np.add.at(flat, cells, counts)
-        wrapped = cells[flat[cells] < before]
+        ``cells``; a byte that comes out below what it was wrapped once: its carry waits.
+
+        Without ``unique``, :data:`_TALLY_CELLS` cells at a time: the bytes read before the
+        addition are still in the processor's cache when they are added to and read again (a
+        cell listed in two pieces still wraps once at most, in the piece that takes it past
+        255)."""
+        step = max(1, cells.size) if unique else _TALLY_CELLS
+        found = [cells[:0]]
+        for top in range(0, cells.size, step):
+            part = cells[top : top + step]
+            before = flat[part]
+            if unique:
+                flat[part] = before + counts
+            else:
+                np.add.at(flat, part, counts)
+            found.append(part[flat[part] < before])
+        wrapped = found[-1] if len(found) <= 2 else np.concatenate(found)
         if not unique:
             wrapped = np.unique(wrapped)
         if wrapped.size:
