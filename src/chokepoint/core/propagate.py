@@ -320,23 +320,22 @@ def _combine(
         if links.pos is None:
             if b - a <= first:
                 break
-            src = links.src[a + first : a + min(end, b - a)]
-            weight = links.weight[a + first : a + min(end, b - a)]
-            target: slice | IntArray = slice(0, src.size)
+            a, b = a + first, a + min(end, b - a)
+            target: slice | IntArray = slice(0, b - a)
         else:
-            src, weight = links.src[a:b], links.weight[a:b]
             span = links.spans[j] if links.spans else None
             target = links.pos[a:b] if span is None else span
-        seen = np.take(q, src, axis=0)
+        src = links.src[a:b]
+        seen = q.take(src, axis=0)
         if buffered is not None:
-            seen[np.take(buffered, src, axis=0)] = 0.0
+            seen[buffered.take(src, axis=0)] = 0.0
         if leontief:
             if isinstance(target, slice):
                 np.maximum(d[target], seen, out=d[target])
             else:
                 d[target] = np.maximum(d[target], seen)
         else:
-            seen *= weight[:, None]
+            seen *= links.weight[a:b, None]
             if isinstance(target, slice):
                 d[target] += seen
             else:
