@@ -644,3 +644,26 @@ def test_histogram_counted_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     expected = montecarlo(chain, 3_000, seed=3, **kwargs).to_dict()
     monkeypatch.setattr(chokepoint.core.montecarlo, "_TALLY_CELLS", 5)
     assert montecarlo(chain, 3_000, seed=3, **kwargs).to_dict() == expected
+
+
+@pytest.mark.parametrize(("p", "per"), [(0.3, 3), (0.5, 41), (0.1, 300)])
+def test_cut_rows_counted_or_divided(monkeypatch: pytest.MonkeyPatch, p: float, per: int) -> None:
+    """A block's cuts found row by row (long rows of uniforms) or by dividing their places
+    (short rows): the same (sample, pair) lists, against :func:`indicators` one uniform at a
+    time, continuations included (D = 3 < the draws most samples need)."""
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_draws_per_sample", lambda pairs, q: per)
+    pairs, samples = 40, 63
+    draw = _Draw(5, 1_100, p, parse_severity_dist("uniform"), 9)
+    want = indicators(5, 0, p, samples, pairs, per)
+    found = []
+    for rows in (1, 10**9):
+        monkeypatch.setattr(chokepoint.core.montecarlo, "_LONG_ROWS", rows)
+        cuts = _Cuts(draw, 0, pairs)
+        parts = [cuts.next_pairs(9) for _ in range(0, samples, 9)]
+        sample = np.concatenate([s + 9 * j for j, (s, _) in enumerate(parts)])
+        pair = np.concatenate([q for _, q in parts])
+        found.append((sample.tolist(), pair.tolist()))
+        got = np.zeros((samples, pairs), dtype=bool)
+        got[sample, pair] = True
+        assert (got == want).all()
+    assert found[0] == found[1]

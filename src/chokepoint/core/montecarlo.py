@@ -1036,6 +1036,9 @@ def _draws_per_sample(pairs: int, p: float) -> int:
 
 #: Where sample ``k``'s continuation starts in its block's fourth stream (``k`` times this).
 _CONTINUATION = 1 << 40
+#: Uniforms per sample from which a sample's cuts are counted row by row (fewer: their places
+#: in the window are found and divided by the uniforms per sample).
+_LONG_ROWS = 256
 #: Uniform draws made at once (a window of samples is drawn in parts of about this size).
 _DRAW_CELLS = 1 << 20
 
@@ -1110,10 +1113,14 @@ class _Cuts:
             self.at = (top + k) * per
             steps = self._steps(gaps)
             inside = steps < pairs
-            count = np.count_nonzero(inside, axis=1)
-            ahead = np.arange(top - first, top - first + k, dtype=np.int64)
-            found.append((np.repeat(ahead, count), steps[inside]))
-            for row in np.flatnonzero(count == per).tolist():  # rare: more cuts
+            if per >= _LONG_ROWS:  # each row's cuts counted, its sample repeated
+                count = np.count_nonzero(inside, axis=1)
+                ahead = np.arange(top - first, top - first + k, dtype=np.int64)
+                found.append((np.repeat(ahead, count), steps[inside]))
+            else:  # many short rows: the cuts' places, divided
+                where = np.flatnonzero(inside)
+                found.append((where // per + (top - first), steps.reshape(-1)[where]))
+            for row in np.flatnonzero(steps[:, -1] < pairs).tolist():  # rare: more cuts
                 more = self._continue(top + row, int(steps[row, -1]))
                 found.append((np.full(more.size, top + row - first, dtype=np.int64), more))
                 continued = True
