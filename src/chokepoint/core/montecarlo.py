@@ -881,13 +881,33 @@ class _Open:
         b.worst[self.done : self.done + k] = worst
         sample, pair = cuts
         b.pairs.add(sample, pair, worst)
-        names = len(engine.origin_names)
-        keys = sample * names
-        keys += engine.group[pair]
-        hit = np.flatnonzero(np.bincount(keys, minlength=k * names))  # origins cut, per sample
-        b.origins.add(hit // names, hit % names, worst)
+        b.origins.add(*_origins_cut(engine.group, len(engine.origin_names), sample, pair, k), worst)
         self.done += k
         return self.done == b.worst.size
+
+
+def _origins_cut(
+    group: IntArray, names: int, sample: IntArray, pair: IntArray, k: int
+) -> tuple[IntArray, IntArray]:
+    """The origins cut in each of ``k`` samples (an origin is cut when one of its pairs is),
+    as (sample, origin), sample after sample, origins in order: from the cuts (``sample``,
+    ``pair``) listed sample after sample and each pair's origin ``group``.
+
+    >>> _origins_cut(np.array([0, 1, 0]), 2, np.array([0, 0, 2]), np.array([0, 2, 1]), 3)
+    (array([0, 2]), array([0, 1]))
+    """
+    if pair.size < _PER_SAMPLE * max(1, k):  # few cuts per sample: one count over them all
+        hit = np.flatnonzero(np.bincount(sample * names + group[pair], minlength=k * names))
+        return hit // names, hit % names
+    # many: each sample's origins counted on their own (short counts, no long keys)
+    origin = group[pair]
+    edges = np.searchsorted(sample, np.arange(k + 1)).tolist()
+    hits = [
+        np.flatnonzero(np.bincount(origin[edges[j] : edges[j + 1]], minlength=names))
+        for j in range(k)
+    ]
+    every = np.arange(k, dtype=np.intp)
+    return np.repeat(every, [h.size for h in hits]), np.concatenate(hits)
 
 
 def _add_nonzero(
