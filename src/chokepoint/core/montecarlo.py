@@ -1420,9 +1420,8 @@ def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summar
             keep = mine[start:stop][sample]
             sample, pair = sample[keep], pair[keep]
             summary.pairs.tail += np.bincount(pair, minlength=count)
-            hit = np.zeros((k, names), dtype=np.bool_)
-            hit[sample, engine.group[pair]] = True
-            summary.origins.tail += hit.sum(axis=0)
+            _, origin = _origins_cut(engine.group, names, sample, pair, k)
+            summary.origins.tail += np.bincount(origin, minlength=names)
 
 
 #: A gap between tail samples is jumped over (not drawn through) from this many draws.
@@ -1634,17 +1633,16 @@ class _Totals:
         driver at most once per sample); add each sample's :math:`L` to the drivers cut in it.
 
         The losses are added sample after sample (``np.add.at`` works through the list in
-        order; with many drivers per sample, one vector addition per sample), as one sum over
-        every sample would add them, so the totals (and the means) do not depend on the
-        chunks; a zero adds nothing and is skipped.
+        order; with many drivers per sample, one ``np.add.at`` of the sample's :math:`L` per
+        sample), as one sum over every sample would add them, so the totals (and the means) do
+        not depend on the chunks; a zero adds nothing and is skipped.
         """
         self.cut += np.bincount(driver, minlength=self.cut.size)
         if driver.size >= _PER_SAMPLE * max(1, worst.size):
             # many drivers per sample: one addition per sample, its drivers distinct
             edges = np.searchsorted(sample, np.arange(worst.size + 1)).tolist()
             for k in np.flatnonzero(worst > 0).tolist():
-                mine = driver[edges[k] : edges[k + 1]]
-                self.loss[mine] += worst[k]
+                np.add.at(self.loss, driver[edges[k] : edges[k + 1]], worst[k])
             return
         loss = worst[sample]
         some = loss > 0
