@@ -667,3 +667,26 @@ def test_cut_rows_counted_or_divided(monkeypatch: pytest.MonkeyPatch, p: float, 
         got[sample, pair] = True
         assert (got == want).all()
     assert found[0] == found[1]
+
+
+def test_order_statistics_found_group_by_group() -> None:
+    """The cell of order statistic j in each row (the first whose cumulative count exceeds
+    j), found 64 cells at a time: the cell one cumulative sum over the row gives, for ranks
+    at the first and last sample, on group edges and inside groups, in 32 and 64 bits."""
+    from chokepoint.core.montecarlo import _order_cells
+
+    rng = np.random.default_rng(6)
+    counts = rng.integers(0, 3, (40, 256)) * (rng.random((40, 256)) < 0.3)
+    counts[:, 0] += 5  # an atom at 0
+    counts[3] = 0
+    counts[3, [63, 64, 255]] = 1, 1, 5  # on either side of a group's edge, and the last cell
+    counts[:, -1] += 200 - counts.sum(axis=1)  # every row n = 200 samples
+    assert (counts >= 0).all()
+    ranks = [0, 1, 4, 5, 63, 100, 198, 199]
+    want = [
+        [int(np.searchsorted(np.cumsum(row), j, side="right")) for row in counts] for j in ranks
+    ]
+    for dtype in (np.int32, np.int64):
+        got = _order_cells(counts.astype(dtype), ranks, 200)
+        assert [cells.tolist() for cells in got] == want
+    assert [w[3] for w in want] == [63, 64, 255, 255, 255, 255, 255, 255]

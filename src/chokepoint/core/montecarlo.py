@@ -1339,17 +1339,23 @@ class _Summary:
         self.pending, self.pending_size = [], 0
 
     def counts(
-        self, top: int, stop: int, dtype: type[np.signedinteger[Any]] = np.int64
+        self,
+        top: int,
+        stop: int,
+        dtype: type[np.signedinteger[Any]] = np.int64,
+        columns: int = BINS + 2,
     ) -> npt.NDArray[np.signedinteger[Any]]:
         """The counts of final products ``top`` to ``stop - 1`` (rows x cells), as ``dtype``
-        (which must hold the samples)."""
+        (which must hold the samples), in ``columns`` columns (the cells, then zeros)."""
         self._settle()
         width = BINS + 2
-        out = self.hist[top:stop].astype(dtype)
+        rows = self.hist[top:stop]
+        out = np.zeros((rows.shape[0], columns), dtype=dtype)
+        out[:, :width] = rows
         first, last = np.searchsorted(self.carry_cells, [top * width, stop * width])
-        flat = out.reshape(-1)
+        cells = self.carry_cells[first:last] - top * width
         carried = (self.carry[first:last] << 8).astype(dtype)
-        flat[self.carry_cells[first:last] - top * width] += carried
+        out[cells // width, cells % width] += carried
         return out
 
     def stats(self) -> list[tuple[float, float, float, float]]:
@@ -1358,9 +1364,9 @@ class _Summary:
         The quantile :math:`p` of :math:`n` samples is numpy's linear one, :math:`x_{(j)} + g
         (x_{(j+1)} - x_{(j)})` with :math:`h = (n - 1) p`, :math:`j = \lfloor h \rfloor`, :math:`g
         = h - j` (order statistics from 0), each order statistic replaced by the value of the
-        histogram cell that holds it (:data:`_VALUES`, times :attr:`scale`), moved into the
-        final product's smallest and largest loss when outside them (so a loss that never
-        varies is exact).
+        histogram cell that holds it (:data:`_VALUES`, times :attr:`scale`; the cell is found
+        by :func:`_order_cells`), moved into the final product's smallest and largest loss when
+        outside them (so a loss that never varies is exact).
         """
         values = _VALUES * self.scale
         n = self.samples
@@ -1371,33 +1377,64 @@ class _Summary:
             j = math.floor(h)
             ranks.append((j, min(j + 1, n - 1), h - j))
         columns: list[list[float]] = []
-        step = max(1, _SUMMARY_CELLS // (BINS + 2))
-        # the shifted cumulative counts below reach step (n + 1): 32 bits when they fit
-        small = step * (n + 1) < _INT32_ROOM
-        dtype: type[np.signedinteger[Any]] = np.int32 if small else np.int64
+        padded = -(-(BINS + 2) // _GROUP) * _GROUP
+        step = max(1, _SUMMARY_CELLS // padded)
+        dtype: type[np.signedinteger[Any]] = np.int32 if n < _INT32_ROOM else np.int64
         for top in range(0, self.hist.shape[0], step):
-            cumulative = self.counts(top, top + step, dtype)
+            counts = self.counts(top, top + step, dtype, padded)
             floor = self.low[top : top + step]
             ceiling = self.high[top : top + step]
-            # row r's cumulative counts lie in [0, n]: shifted by r (n + 1) (added to its first
-            # cell, and carried along the row by the cumulative sum), the rows follow one
-            # another in one sorted array, and one search finds, in every row at once, how
-            # many cells hold at most j samples (the cell of order statistic j)
-            shift = np.arange(cumulative.shape[0], dtype=dtype) * (n + 1)
-            cumulative[:, 0] += shift
-            np.cumsum(cumulative, axis=1, out=cumulative)
-            flat = cumulative.reshape(-1)
-            start = np.arange(cumulative.shape[0], dtype=np.int64) * cumulative.shape[1]
+            cells = _order_cells(counts, [r for j, k, _ in ranks for r in (j, k)], n)
             part = []
-            for j, k, g in ranks:
-                low = values[np.searchsorted(flat, shift + j, side="right") - start]
-                high = values[np.searchsorted(flat, shift + k, side="right") - start]
-                low = np.clip(low, floor, ceiling)
-                high = np.clip(high, floor, ceiling)
+            for i, (_, _, g) in enumerate(ranks):
+                low = np.clip(values[cells[2 * i]], floor, ceiling)
+                high = np.clip(values[cells[2 * i + 1]], floor, ceiling)
                 part.append(low + g * (high - low))
             columns.append(np.column_stack(part).tolist() if part[0].size else [])
         rows = [row for block in columns for row in block]
         return [(m, *r) for m, r in zip(means, rows, strict=True)]  # type: ignore[misc]
+
+
+#: Cells of a group in :func:`_order_cells`.
+_GROUP = 64
+
+
+def _order_cells(
+    counts: npt.NDArray[np.signedinteger[Any]], ranks: Sequence[int], n: int
+) -> list[IntArray]:
+    """For each rank :math:`j` (from 0) and each row of ``counts`` (rows x cells, the cells
+    a multiple of :data:`_GROUP`; each row's counts add up to ``n``), the cell that holds
+    order statistic :math:`j`: the first whose cumulative count exceeds :math:`j`.
+
+    The cells are taken :data:`_GROUP` at a time: the groups' cumulative counts (row
+    :math:`r`'s shifted by :math:`r (n + 1)`, so that every row's follow one another in one
+    sorted array) are searched once for all rows for the group, then that group's cells are
+    summed in turn. The same cell as one cumulative sum over every cell, with a sum over
+    every cell only in groups.
+
+    >>> c = np.zeros((2, 128), dtype=np.int64)
+    >>> c[0, [3, 70]] = 2, 1
+    >>> c[1, 127] = 3
+    >>> [cells.tolist() for cells in _order_cells(c, [0, 1, 2], 3)]
+    [[3, 127], [3, 127], [70, 127]]
+    """
+    rows = counts.shape[0]
+    groups = counts.shape[1] // _GROUP
+    sums = counts.reshape(rows, groups, _GROUP).sum(axis=2, dtype=counts.dtype)
+    ends = np.cumsum(sums, axis=1, dtype=np.int64)  # the cumulative count at each group's end
+    shift = np.arange(rows, dtype=np.int64) * (n + 1)
+    flat = (ends + shift[:, None]).reshape(-1)
+    start = np.arange(rows, dtype=np.int64) * groups
+    every = np.arange(rows)
+    found = []
+    for j in ranks:
+        group = np.searchsorted(flat, shift + j, side="right") - start
+        before = np.where(group > 0, ends[every, np.maximum(group - 1, 0)], 0)
+        cells = group[:, None] * _GROUP + np.arange(_GROUP)
+        inside = np.cumsum(counts[every[:, None], cells], axis=1, dtype=np.int64)
+        inside += before[:, None]
+        found.append(group * _GROUP + np.argmax(inside > j, axis=1))
+    return found
 
 
 def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summary) -> None:
