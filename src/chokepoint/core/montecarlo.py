@@ -870,13 +870,14 @@ class _Open:
         count = np.count_nonzero(some.reshape(q.shape), axis=1)
         rows = np.repeat(np.arange(q.shape[0], dtype=np.intp), count)
         codes = _codes(values)
-        where -= rows * k  # the samples
         if self.sink is None:
+            where -= rows * k  # the samples
             mine = b.codes[:, self.done : self.done + k]
             mine.fill(0)
             mine[rows, where] = codes
-        else:
-            self.sink(rows, where, codes, k, count)
+        else:  # the samples, when the histograms need them (more than 255)
+            samples = where - rows * k if k > _WRAP else None
+            self.sink(rows, samples, codes, k, count)
         _add_nonzero(b.sums, b.low, b.high, rows, values, k, count)
         b.worst[self.done : self.done + k] = worst
         sample, pair = cuts
@@ -962,9 +963,12 @@ def _add_in_order(total: FloatArray, rows: FloatArray) -> None:
 
 
 #: Where a block's loss codes go as they are drawn (the histograms, in one process), instead of
-#: being kept with the block until it is merged: the non-zero codes' rows, columns and codes,
-#: the number of columns and each row's number of non-zero codes (:meth:`_Summary.tally`).
-_Sink = Callable[[IntArray, IntArray, npt.NDArray[np.uint16], int, IntArray], None]
+#: being kept with the block until it is merged: the non-zero codes' rows, columns (None for
+#: at most 255 columns) and codes, the number of columns and each row's number of non-zero
+#: codes (:meth:`_Summary.tally`).
+_Sink = Callable[[IntArray, IntArray | None, npt.NDArray[np.uint16], int, IntArray], None]
+#: Samples counted into the one-byte histograms at once: a cell wraps at most once.
+_WRAP = 255
 
 
 def _blocks(
@@ -1260,15 +1264,15 @@ class _Summary:
     def tally(
         self,
         rows: IntArray,
-        columns: IntArray,
+        columns: IntArray | None,
         codes: npt.NDArray[np.uint16],
         samples: int,
         count: IntArray | None = None,
     ) -> None:
         """Add ``samples`` loss codes of every final product to the histograms, given by the
         cells ``codes`` of final products ``rows`` in samples ``columns`` (every other code is
-        0, a loss of exactly 0; ``count``: how many are given for each final product, if
-        known).
+        0, a loss of exactly 0; ``columns`` may be None for at most 255 samples; ``count``:
+        how many are given for each final product, if known).
 
         Each code adds 1 to its cell's low byte in place (``np.add.at``, wrapping at 256);
         at most 255 samples at a time, so a cell wraps at most once, exactly when its byte
@@ -1276,12 +1280,15 @@ class _Summary:
         are counted per final product, one addition per row. The cost follows the non-zero
         codes counted, not the size of the histograms.
         """
+        if columns is None and samples > _WRAP:  # pragma: no cover - a bug, not an input
+            msg = f"the columns of {samples} samples are needed"
+            raise AssertionError(msg)
         width = BINS + 2
         flat = self.hist.reshape(-1)
         cells = np.arange(self.hist.shape[0], dtype=np.intp) * width
-        for left in range(0, samples, 255):
-            part = min(255, samples - left)
-            if part < samples:
+        for left in range(0, samples, _WRAP):
+            part = min(_WRAP, samples - left)
+            if part < samples and columns is not None:  # (columns given: see above)
                 mine = (columns >= left) & (columns < left + part)
                 at, found = rows[mine], codes[mine]
                 given = np.bincount(at, minlength=cells.size)
