@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -588,3 +589,104 @@ def test_cut_stream_sample_by_sample(monkeypatch: pytest.MonkeyPatch, p: float, 
     assert (window == want[30:39]).all()
     if 0 < p < 1:
         assert 0 < want.mean() < 1
+
+
+def test_nonzero_losses_summarised_as_a_plain_loop() -> None:
+    """Sums, least and largest losses from the non-zero values alone equal a loop over every
+    sample in order (the same float additions: adding 0 changes nothing), chunk after chunk;
+    a row of zeros has least and largest 0, a row without zero its own extremes."""
+    from chokepoint.core.montecarlo import _add_nonzero
+
+    rng = np.random.default_rng(5)
+    losses = rng.random((6, 40)) / 3 * (rng.random((6, 40)) < 0.4)
+    losses[1] = 0.0
+    losses[2] = rng.random(40) + 0.01
+    total = np.zeros(6)
+    for k in range(40):  # the obvious way: sample after sample
+        total += losses[:, k]
+    got = np.zeros(6), np.full(6, np.inf), np.full(6, -np.inf)
+    for start, stop in ((0, 13), (13, 14), (14, 40)):
+        part = losses[:, start:stop]
+        rows, columns = np.nonzero(part)
+        _add_nonzero(*got, rows, part[rows, columns], stop - start)
+    assert got[0].tolist() == total.tolist()
+    assert got[1].tolist() == losses.min(axis=1).tolist()
+    assert got[2].tolist() == losses.max(axis=1).tolist()
+    assert got[1][1] == got[2][1] == 0.0
+    assert got[1][2] > 0
+
+
+@pytest.mark.parametrize("per_sample", [1, 10**9])
+def test_driver_totals_either_way(monkeypatch: pytest.MonkeyPatch, per_sample: int) -> None:
+    """The drivers' losses added sample by sample (many drivers per sample) or through one
+    ``np.add.at`` over the list: the same additions in the same order, so the same run."""
+    chain = network()
+    expected = montecarlo(chain, 700, seed=9, p_cut=0.3).to_dict()
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_PER_SAMPLE", per_sample)
+    assert montecarlo(chain, 700, seed=9, p_cut=0.3).to_dict() == expected
+
+
+def test_quantiles_from_32_or_64_bit_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cumulative counts read for the quantiles in 32 bits (when they fit) or 64: the same
+    cells, so the same document."""
+    chain = network()
+    expected = montecarlo(chain, 1_500, seed=2, p_cut=0.2).to_dict()
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_INT32_ROOM", 0)
+    assert montecarlo(chain, 1_500, seed=2, p_cut=0.2).to_dict() == expected
+
+
+def test_histogram_counted_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loss codes counted a few at a time (a cell in several pieces of one chunk, and full
+    severities, whose few loss values carry past 255 many times) or all at once: the same
+    counts, so the same document."""
+    chain = network()
+    kwargs: dict[str, Any] = {"p_cut": 0.3, "severity_dist": "fixed:1"}
+    expected = montecarlo(chain, 3_000, seed=3, **kwargs).to_dict()
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_TALLY_CELLS", 5)
+    assert montecarlo(chain, 3_000, seed=3, **kwargs).to_dict() == expected
+
+
+@pytest.mark.parametrize(("p", "per"), [(0.3, 3), (0.5, 41), (0.1, 300)])
+def test_cut_rows_counted_or_divided(monkeypatch: pytest.MonkeyPatch, p: float, per: int) -> None:
+    """A block's cuts found row by row (long rows of uniforms) or by dividing their places
+    (short rows): the same (sample, pair) lists, against :func:`indicators` one uniform at a
+    time, continuations included (D = 3 < the draws most samples need)."""
+    monkeypatch.setattr(chokepoint.core.montecarlo, "_draws_per_sample", lambda pairs, q: per)
+    pairs, samples = 40, 63
+    draw = _Draw(5, 1_100, p, parse_severity_dist("uniform"), 9)
+    want = indicators(5, 0, p, samples, pairs, per)
+    found = []
+    for rows in (1, 10**9):
+        monkeypatch.setattr(chokepoint.core.montecarlo, "_LONG_ROWS", rows)
+        cuts = _Cuts(draw, 0, pairs)
+        parts = [cuts.next_pairs(9) for _ in range(0, samples, 9)]
+        sample = np.concatenate([s + 9 * j for j, (s, _) in enumerate(parts)])
+        pair = np.concatenate([q for _, q in parts])
+        found.append((sample.tolist(), pair.tolist()))
+        got = np.zeros((samples, pairs), dtype=bool)
+        got[sample, pair] = True
+        assert (got == want).all()
+    assert found[0] == found[1]
+
+
+def test_order_statistics_found_group_by_group() -> None:
+    """The cell of order statistic j in each row (the first whose cumulative count exceeds
+    j), found 64 cells at a time: the cell one cumulative sum over the row gives, for ranks
+    at the first and last sample, on group edges and inside groups, in 32 and 64 bits."""
+    from chokepoint.core.montecarlo import _order_cells
+
+    rng = np.random.default_rng(6)
+    counts = rng.integers(0, 3, (40, 256)) * (rng.random((40, 256)) < 0.3)
+    counts[:, 0] += 5  # an atom at 0
+    counts[3] = 0
+    counts[3, [63, 64, 255]] = 1, 1, 5  # on either side of a group's edge, and the last cell
+    counts[:, -1] += 200 - counts.sum(axis=1)  # every row n = 200 samples
+    assert (counts >= 0).all()
+    ranks = [0, 1, 4, 5, 63, 100, 198, 199]
+    want = [
+        [int(np.searchsorted(np.cumsum(row), j, side="right")) for row in counts] for j in ranks
+    ]
+    for dtype in (np.int32, np.int64):
+        got = _order_cells(counts.astype(dtype), ranks, 200)
+        assert [cells.tolist() for cells in got] == want
+    assert [w[3] for w in want] == [63, 64, 255, 255, 255, 255, 255, 255]

@@ -180,3 +180,97 @@ def test_generated_networks_equal_the_reference(
     shocks = rng.random((c.size, 6)) * (rng.random((c.size, 6)) < 0.1)
     q, _ = propagate(c, imports, shocks, model)  # type: ignore[arg-type]
     np.testing.assert_allclose(q, reference(c, imports, shocks, model), rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("model", ["leontief", "linear"])
+def test_cycles_finished_pair_by_pair_give_the_same_bits(
+    monkeypatch: pytest.MonkeyPatch, model: str
+) -> None:
+    """The last sweeps of a cyclic component, run one (component, column) pair at a time in
+    Python floats (:func:`_finish`), give the bits of the sweeps run on every pair at once:
+    never finished early, finished after the first sweep, and the default, with inputs
+    buffered at random (the time model's stocks) and without."""
+    import chokepoint.core.propagate as core
+
+    c = compile_chain(check_document(Located(build_network(300, 5, cycles=0.1), "net")))
+    assert len(c.cyclic) > 5
+    rng = np.random.default_rng(11)
+    imports = rng.random((c.size, 9)) * (rng.random((c.size, 9)) < 0.3)
+    shocks = rng.random((c.size, 9)) * (rng.random((c.size, 9)) < 0.1)
+    buffered = rng.random((c.size, 9)) < 0.2
+    found = []
+    for cells in (0, 10**9, core._FINISH_CELLS):
+        monkeypatch.setattr(core, "_FINISH_CELLS", cells)
+        found.append(
+            [
+                propagate(c, imports, shocks, model)[0],  # type: ignore[arg-type]
+                propagate(c, imports, shocks, model, buffered)[1],  # type: ignore[arg-type]
+            ]
+        )
+    for other in found[1:]:
+        for mine, theirs in zip(found[0], other, strict=True):
+            assert mine.tobytes() == theirs.tobytes()
+
+
+def test_cut_imports_in_pieces_and_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import losses of a list of cuts: each node's terms s_n(c) kappa added in list
+    order from 0 (np.bincount's order), then times 1 - sigma_n; the same bits in pieces of 5
+    cuts, and written into a given matrix (whatever it held) in the plan's row order."""
+    import chokepoint.core.propagate as core
+
+    c = compile_chain(check_document(Located(build_network(120, 2), "net")))
+    rng = np.random.default_rng(4)
+    width = 7
+    column = np.repeat(np.arange(width), 40)
+    pair = np.concatenate([np.sort(rng.choice(c.pair_share.size, 40, replace=False))] * width)
+    severity = rng.random(pair.size)
+    sums = np.bincount(
+        c.pair_row[pair] * width + column,
+        weights=c.pair_share[pair] * severity,
+        minlength=c.size * width,
+    ).reshape(c.size, width)
+    expected = sums * (1.0 - c.substitutability)[:, None]
+    assert (c.substitutability > 0).any()
+    whole = core.cut_imports(c, pair, column, severity, width)
+    monkeypatch.setattr(core, "_CUTS", 5)
+    steps = core.plan(c)
+    out = rng.random((c.size, width))
+    pieces = core.cut_imports(c, pair, column, severity, width, plan=steps, out=out)
+    assert pieces is out
+    assert whole.tobytes() == expected.tobytes()
+    assert pieces.tobytes() == expected[steps.order].tobytes()
+    with pytest.raises(ScenarioError, match="C-contiguous matrix of shape"):
+        core.cut_imports(c, pair, column, severity, width, out=out[:, :3])
+
+
+@pytest.mark.parametrize("model", ["leontief", "linear"])
+def test_gross_import_losses_netted_row_by_row(model: str) -> None:
+    """Import losses summed gross and netted of substitution (times 1 - sigma_n) as each row
+    is propagated: the bits of netting them first, on a network with substitutable nodes and
+    cycles; gross sums take no override and need the plan's order."""
+    import chokepoint.core.propagate as core
+
+    c = compile_chain(check_document(Located(build_network(300, 5, cycles=0.1), "net")))
+    assert (c.substitutability > 0).any()
+    rng = np.random.default_rng(8)
+    width = 5
+    column = np.repeat(np.arange(width), 60)
+    pair = np.concatenate([np.sort(rng.choice(c.pair_share.size, 60, replace=False))] * width)
+    severity = rng.random(pair.size)
+    steps = core.plan(c, model)  # type: ignore[arg-type]
+    net = core.cut_imports(c, pair, column, severity, width, plan=steps)
+    gross = core.cut_imports(c, pair, column, severity, width, plan=steps, gross=True)
+    assert not np.array_equal(net, gross)
+    kwargs = {"plan": steps, "ordered": True}
+    want, want_dom = core.propagate(c, net, None, model, **kwargs)  # type: ignore[arg-type]
+    got, got_dom = core.propagate(c, gross.copy(), None, model, gross=True, **kwargs)  # type: ignore[arg-type]
+    assert got.tobytes() == want.tobytes()
+    assert got_dom.tobytes() == want_dom.tobytes()
+    same, _ = core.propagate(  # type: ignore[call-overload]
+        c, gross, None, model, out=gross, domestic=False, gross=True, **kwargs
+    )
+    assert same.tobytes() == want.tobytes()
+    with pytest.raises(ScenarioError, match="no substitution override"):
+        core.cut_imports(c, pair, column, severity, width, {"n0": 0.5}, gross=True)
+    with pytest.raises(ScenarioError, match="gross=True needs ordered=True"):
+        core.propagate(c, gross, None, model, gross=True)  # type: ignore[arg-type]

@@ -605,7 +605,7 @@ def montecarlo(
         summary.time = _Summary(engine, samples, tail=False, scale=months.horizon)
     if workers is None and scheduler is None:
         blocks = range(_block_count(samples))
-        for block in _blocks(engine, draw, blocks, progress, summary.count):
+        for block in _blocks(engine, draw, blocks, progress, summary.tally):
             summary.merge(block)
     else:
         from .distributed import map_blocks
@@ -862,22 +862,93 @@ class _Open:
             np.minimum(t.low, cumulative.min(axis=1, initial=np.inf), out=t.low)
             np.maximum(t.high, cumulative.max(axis=1, initial=-np.inf), out=t.high)
             t.short += (~np.isnan(tts)).sum(axis=1)
+        # the non-zero losses, final after final, each one's samples in order
+        flat = np.ascontiguousarray(q).reshape(-1)
+        some = flat != 0  # a mask first: np.flatnonzero of floats branches on every value
+        where = np.flatnonzero(some)
+        values = flat[where]
+        count = np.count_nonzero(some.reshape(q.shape), axis=1)
+        rows = np.repeat(np.arange(q.shape[0], dtype=np.intp), count)
+        codes = _codes(values)
         if self.sink is None:
-            b.codes[:, self.done : self.done + k] = _codes(q)
-        else:
-            self.sink(_codes(q))
-        _add_in_order(b.sums, q.T)
-        np.minimum(b.low, q.min(axis=1, initial=np.inf), out=b.low)
-        np.maximum(b.high, q.max(axis=1, initial=-np.inf), out=b.high)
+            where -= rows * k  # the samples
+            mine = b.codes[:, self.done : self.done + k]
+            mine.fill(0)
+            mine[rows, where] = codes
+        else:  # the samples, when the histograms need them (more than 255)
+            samples = where - rows * k if k > _WRAP else None
+            self.sink(rows, samples, codes, k, count)
+        _add_nonzero(b.sums, b.low, b.high, rows, values, k, count)
         b.worst[self.done : self.done + k] = worst
         sample, pair = cuts
         b.pairs.add(sample, pair, worst)
-        hit = np.zeros((k, len(engine.origin_names)), dtype=np.bool_)
-        hit[sample, engine.group[pair]] = True
-        hit_sample, hit_origin = np.nonzero(hit)
-        b.origins.add(hit_sample, hit_origin, worst)
+        b.origins.add(*_origins_cut(engine.group, len(engine.origin_names), sample, pair, k), worst)
         self.done += k
         return self.done == b.worst.size
+
+
+def _origins_cut(
+    group: IntArray, names: int, sample: IntArray, pair: IntArray, k: int
+) -> tuple[IntArray, IntArray]:
+    """The origins cut in each of ``k`` samples (an origin is cut when one of its pairs is),
+    as (sample, origin), sample after sample, origins in order: from the cuts (``sample``,
+    ``pair``) listed sample after sample and each pair's origin ``group``.
+
+    >>> _origins_cut(np.array([0, 1, 0]), 2, np.array([0, 0, 2]), np.array([0, 2, 1]), 3)
+    (array([0, 2]), array([0, 1]))
+    """
+    if pair.size < _PER_SAMPLE * max(1, k):  # few cuts per sample: one count over them all
+        hit = np.flatnonzero(np.bincount(sample * names + group[pair], minlength=k * names))
+        return hit // names, hit % names
+    # many: each sample's origins counted on their own (short counts, no long keys)
+    origin = group[pair]
+    edges = np.searchsorted(sample, np.arange(k + 1)).tolist()
+    hits = [
+        np.flatnonzero(np.bincount(origin[edges[j] : edges[j + 1]], minlength=names))
+        for j in range(k)
+    ]
+    every = np.arange(k, dtype=np.intp)
+    return np.repeat(every, [h.size for h in hits]), np.concatenate(hits)
+
+
+def _add_nonzero(
+    total: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    rows: IntArray,
+    values: FloatArray,
+    k: int,
+    count: IntArray | None = None,
+) -> None:
+    """Add ``k`` samples of losses, given by their non-zero ``values`` (row ``rows``, the rows
+    in order, each row's values in sample order; ``count``: how many in each row, if known),
+    to each row's ``total``, ``low`` and ``high``: the same as adding, and taking the least
+    and the largest of, the ``k`` values of each row one sample after the other.
+
+    A zero adds nothing (``total`` starts at +0 and never becomes -0, so :math:`t + 0 = t`),
+    and ``np.add.at`` adds the values in order; a row with fewer than ``k`` values has a
+    zero among its samples.
+
+    >>> t, lo, hi = np.zeros(3), np.full(3, np.inf), np.full(3, -np.inf)
+    >>> _add_nonzero(t, lo, hi, np.array([0, 0, 2]), np.array([0.1, 0.2, 0.5]), 2)
+    >>> t.tolist(), lo.tolist(), hi.tolist()
+    ([0.30000000000000004, 0.0, 0.5], [0.1, 0.0, 0.0], [0.2, 0.0, 0.5])
+    """
+    np.add.at(total, rows, values)
+    if count is None:
+        count = np.bincount(rows, minlength=total.size)
+    least = np.zeros(total.size, dtype=np.float64)
+    most = np.zeros(total.size, dtype=np.float64)
+    some = np.flatnonzero(count)
+    if some.size:
+        starts = np.cumsum(count) - count
+        least[some] = np.minimum.reduceat(values, starts[some])
+        most[some] = np.maximum.reduceat(values, starts[some])
+        full = count == k  # no zero among the row's samples
+        np.minimum(least, 0.0, out=least, where=~full)
+        np.maximum(most, 0.0, out=most, where=~full)
+    np.minimum(low, least, out=low)
+    np.maximum(high, most, out=high)
 
 
 def _add_in_order(total: FloatArray, rows: FloatArray) -> None:
@@ -892,8 +963,12 @@ def _add_in_order(total: FloatArray, rows: FloatArray) -> None:
 
 
 #: Where a block's loss codes go as they are drawn (the histograms, in one process), instead of
-#: being kept with the block until it is merged.
-_Sink = Callable[[npt.NDArray[np.uint16]], None]
+#: being kept with the block until it is merged: the non-zero codes' rows, columns (None for
+#: at most 255 columns) and codes, the number of columns and each row's number of non-zero
+#: codes (:meth:`_Summary.tally`).
+_Sink = Callable[[IntArray, IntArray | None, npt.NDArray[np.uint16], int, IntArray], None]
+#: Samples counted into the one-byte histograms at once: a cell wraps at most once.
+_WRAP = 255
 
 
 def _blocks(
@@ -928,14 +1003,12 @@ def _blocks(
             at = stop
         # sample-major draws: sample k of a block always takes the same numbers; the cuts
         # listed sample after sample, pair after pair; their severities drawn in that order
-        where = np.concatenate(
-            [
-                o.cuts.next(k) + offset * count
-                for (o, k), offset in zip(parts, _offsets(parts), strict=True)
-            ]
-        )
-        sample, pair = np.divmod(where, count)
-        del where
+        drawn = [o.cuts.next_pairs(k) for o, k in parts]
+        for (sample, _), offset in zip(drawn, _offsets(parts), strict=True):
+            sample += offset
+        sample = drawn[0][0] if len(drawn) == 1 else np.concatenate([d[0] for d in drawn])
+        pair = drawn[0][1] if len(drawn) == 1 else np.concatenate([d[1] for d in drawn])
+        del drawn
         edges = np.searchsorted(sample, [*_offsets(parts), size])
         severity = np.concatenate(
             [
@@ -987,6 +1060,9 @@ def _draws_per_sample(pairs: int, p: float) -> int:
 
 #: Where sample ``k``'s continuation starts in its block's fourth stream (``k`` times this).
 _CONTINUATION = 1 << 40
+#: Uniforms per sample from which a sample's cuts are counted row by row (fewer: their places
+#: in the window are found and divided by the uniforms per sample).
+_LONG_ROWS = 256
 #: Uniform draws made at once (a window of samples is drawn in parts of about this size).
 _DRAW_CELLS = 1 << 20
 
@@ -1021,20 +1097,37 @@ class _Cuts:
     def next(self, samples: int) -> IntArray:
         """The cut positions (``sample x pairs + pair``, from the first) of the next
         ``samples`` samples of the block."""
+        sample, pair = self.next_pairs(samples)
+        sample *= self.pairs
+        sample += pair
+        return sample
+
+    def next_pairs(self, samples: int) -> tuple[IntArray, IntArray]:
+        """The cuts (sample, from the first, and pair) of the next ``samples`` samples of the
+        block, sample after sample, in pair order."""
         k = min(samples, self.size - self.sample)
-        found = self.window(self.sample, k)
+        found = self.pairs_of(self.sample, k)
         self.sample += k
         return found
 
     def window(self, first: int, samples: int) -> IntArray:
         """The cut positions of samples ``first`` to ``first + samples - 1`` of the block,
         from sample ``first``'s first pair, sample after sample, in pair order."""
+        sample, pair = self.pairs_of(first, samples)
+        sample *= self.pairs
+        sample += pair
+        return sample
+
+    def pairs_of(self, first: int, samples: int) -> tuple[IntArray, IntArray]:
+        """The cuts (sample, from ``first``, and pair) of samples ``first`` to ``first +
+        samples - 1`` of the block, sample after sample, in pair order."""
         pairs, per = self.pairs, self.per
         if self.p <= 0 or not samples:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         if self.p >= 1:
-            return np.arange(samples * pairs, dtype=np.int64)
-        found = []
+            every = np.arange(samples, dtype=np.int64)
+            return np.repeat(every, pairs), np.tile(np.arange(pairs, dtype=np.int64), samples)
+        found: list[tuple[IntArray, IntArray]] = []
         continued = False
         rows = max(1, _DRAW_CELLS // per)
         for top in range(first, first + samples, rows):
@@ -1043,18 +1136,26 @@ class _Cuts:
             gaps = self.rng.random((k, per))
             self.at = (top + k) * per
             steps = self._steps(gaps)
-            where = np.flatnonzero(steps < pairs)
-            taken = steps.reshape(-1)[where]
-            taken += (where // per + (top - first)) * pairs
-            found.append(taken)
+            inside = steps < pairs
+            if per >= _LONG_ROWS:  # each row's cuts counted, its sample repeated
+                count = np.count_nonzero(inside, axis=1)
+                ahead = np.arange(top - first, top - first + k, dtype=np.int64)
+                found.append((np.repeat(ahead, count), steps[inside]))
+            else:  # many short rows: the cuts' places, divided
+                where = np.flatnonzero(inside)
+                found.append((where // per + (top - first), steps.reshape(-1)[where]))
             for row in np.flatnonzero(steps[:, -1] < pairs).tolist():  # rare: more cuts
                 more = self._continue(top + row, int(steps[row, -1]))
-                found.append(more + (top + row - first) * pairs)
+                found.append((np.full(more.size, top + row - first, dtype=np.int64), more))
                 continued = True
-        every = found[0] if len(found) == 1 else np.concatenate(found)
-        if continued:
-            every.sort()  # a continuation's cuts among the others (positions are distinct)
-        return every
+        if len(found) == 1:
+            return found[0]
+        sample = np.concatenate([f[0] for f in found])
+        pair = np.concatenate([f[1] for f in found])
+        if continued:  # a continuation's cuts among the others (positions are distinct)
+            order = np.argsort(sample * pairs + pair, kind="stable")
+            sample, pair = sample[order], pair[order]
+        return sample, pair
 
     def _steps(self, gaps: FloatArray) -> IntArray:
         """Each row's cut positions from its uniforms (gaps clipped to the pairs)."""
@@ -1062,10 +1163,10 @@ class _Cuts:
         np.log(gaps, out=gaps)
         gaps /= self.log
         np.minimum(gaps, float(self.pairs), out=gaps)  # a gap past the sample ends it
-        steps = gaps.astype(np.int64)  # the floor (the ratio is >= 0)
-        steps += 1
-        np.cumsum(steps, axis=1, out=steps)
-        steps -= 1
+        # the floors (the ratios are >= 0), summed along each row (into a new array: a cast
+        # or an output in place makes numpy buffer the sum, twice as slow)
+        steps = np.cumsum(gaps.astype(np.int64), axis=1)
+        steps += np.arange(steps.shape[1], dtype=np.int64)  # the sum of (gap + 1), less 1
         return steps
 
     def _continue(self, sample: int, last: int) -> IntArray:
@@ -1096,6 +1197,10 @@ def _run_blocks(engine: _Engine, draw: _Draw, first: int, stop: int) -> list[_Bl
 
 #: Cells of a block of histogram rows handled at once (counted, or searched for quantiles).
 _SUMMARY_CELLS = 1 << 22
+#: Loss codes counted at once (:meth:`_Summary._add`): their histogram bytes stay in cache.
+_TALLY_CELLS = 1 << 13
+#: Numbers below this fit a 32-bit signed integer (the quantiles' cumulative counts, when small).
+_INT32_ROOM = 2**31
 #: Carries pending before they are folded into the sorted ones (or more, as many as there are).
 _CARRY_PENDING = 1 << 16
 
@@ -1153,30 +1258,50 @@ class _Summary:
             self.short += t.short
 
     def count(self, codes: npt.NDArray[np.uint16]) -> None:
-        """Add loss codes (finals x samples) to the histograms.
+        """Add loss codes (finals x samples) to the histograms (:meth:`tally` of the non-zero
+        ones)."""
+        rows, columns = np.nonzero(codes)
+        self.tally(rows, columns, codes[rows, columns], codes.shape[1])
+
+    def tally(
+        self,
+        rows: IntArray,
+        columns: IntArray | None,
+        codes: npt.NDArray[np.uint16],
+        samples: int,
+        count: IntArray | None = None,
+    ) -> None:
+        """Add ``samples`` loss codes of every final product to the histograms, given by the
+        cells ``codes`` of final products ``rows`` in samples ``columns`` (every other code is
+        0, a loss of exactly 0; ``columns`` may be None for at most 255 samples; ``count``:
+        how many are given for each final product, if known).
 
         Each code adds 1 to its cell's low byte in place (``np.add.at``, wrapping at 256);
         at most 255 samples at a time, so a cell wraps at most once, exactly when its byte
-        comes out below what it was, and then carries 1. The losses of exactly 0 (the atom,
-        most of them on a large network) are counted per final product, one addition per
-        row. The cost follows the non-zero codes counted, not the size of the histograms.
+        comes out below what it was, and then carries 1. The losses of exactly 0 (the atom)
+        are counted per final product, one addition per row. The cost follows the non-zero
+        codes counted, not the size of the histograms.
         """
+        if columns is None and samples > _WRAP:  # pragma: no cover - a bug, not an input
+            msg = f"the columns of {samples} samples are needed"
+            raise AssertionError(msg)
         width = BINS + 2
         flat = self.hist.reshape(-1)
-        for left in range(0, codes.shape[1], 255):
-            part = codes[:, left : left + 255]
-            columns = part.shape[1]
-            step = max(1, _SUMMARY_CELLS // max(1, columns))
-            for top in range(0, part.shape[0], step):
-                rows = part[top : top + step]
-                where = np.flatnonzero(rows)
-                row = where // columns
-                cells = np.arange(top, top + rows.shape[0], dtype=np.intp) * width
-                zeros = columns - np.bincount(row, minlength=rows.shape[0])
-                self._add(flat, cells, zeros.astype(np.uint8), unique=True)
-                keys = rows.reshape(-1)[where].astype(np.intp)
-                keys += cells[row]
-                self._add(flat, keys, np.uint8(1), unique=False)
+        cells = np.arange(self.hist.shape[0], dtype=np.intp) * width
+        for left in range(0, samples, _WRAP):
+            part = min(_WRAP, samples - left)
+            if part < samples and columns is not None:  # (columns given: see above)
+                mine = (columns >= left) & (columns < left + part)
+                at, found = rows[mine], codes[mine]
+                given = np.bincount(at, minlength=cells.size)
+            else:
+                at, found = rows, codes
+                given = np.bincount(at, minlength=cells.size) if count is None else count
+            zeros = part - given
+            self._add(flat, cells, zeros.astype(np.uint8), unique=True)
+            keys = at * width
+            keys += found
+            self._add(flat, keys, np.uint8(1), unique=False)
         if self.pending_size > max(_CARRY_PENDING, self.carry.size):
             self._settle()
 
@@ -1189,13 +1314,23 @@ class _Summary:
         unique: bool,
     ) -> None:
         """Add ``counts`` (each below 256, in total at most 255 per cell) to the low bytes of
-        ``cells``; a byte that comes out below what it was wrapped once: its carry waits."""
-        before = flat[cells]
-        if unique:
-            flat[cells] = before + counts
-        else:
-            np.add.at(flat, cells, counts)
-        wrapped = cells[flat[cells] < before]
+        ``cells``; a byte that comes out below what it was wrapped once: its carry waits.
+
+        Without ``unique``, :data:`_TALLY_CELLS` cells at a time: the bytes read before the
+        addition are still in the processor's cache when they are added to and read again (a
+        cell listed in two pieces still wraps once at most, in the piece that takes it past
+        255)."""
+        step = max(1, cells.size) if unique else _TALLY_CELLS
+        found = [cells[:0]]
+        for top in range(0, cells.size, step):
+            part = cells[top : top + step]
+            before = flat[part]
+            if unique:
+                flat[part] = before + counts
+            else:
+                np.add.at(flat, part, counts)
+            found.append(part[flat[part] < before])
+        wrapped = found[-1] if len(found) <= 2 else np.concatenate(found)
         if not unique:
             wrapped = np.unique(wrapped)
         if wrapped.size:
@@ -1212,14 +1347,24 @@ class _Summary:
         self.carry = np.bincount(where, weights=carry).astype(np.int64)
         self.pending, self.pending_size = [], 0
 
-    def counts(self, top: int, stop: int) -> npt.NDArray[np.int64]:
-        """The counts of final products ``top`` to ``stop - 1`` (rows x cells)."""
+    def counts(
+        self,
+        top: int,
+        stop: int,
+        dtype: type[np.signedinteger[Any]] = np.int64,
+        columns: int = BINS + 2,
+    ) -> npt.NDArray[np.signedinteger[Any]]:
+        """The counts of final products ``top`` to ``stop - 1`` (rows x cells), as ``dtype``
+        (which must hold the samples), in ``columns`` columns (the cells, then zeros)."""
         self._settle()
         width = BINS + 2
-        out = self.hist[top:stop].astype(np.int64)
+        rows = self.hist[top:stop]
+        out = np.zeros((rows.shape[0], columns), dtype=dtype)
+        out[:, :width] = rows
         first, last = np.searchsorted(self.carry_cells, [top * width, stop * width])
-        flat = out.reshape(-1)
-        flat[self.carry_cells[first:last] - top * width] += self.carry[first:last] << 8
+        cells = self.carry_cells[first:last] - top * width
+        carried = (self.carry[first:last] << 8).astype(dtype)
+        out[cells // width, cells % width] += carried
         return out
 
     def stats(self) -> list[tuple[float, float, float, float]]:
@@ -1228,9 +1373,9 @@ class _Summary:
         The quantile :math:`p` of :math:`n` samples is numpy's linear one, :math:`x_{(j)} + g
         (x_{(j+1)} - x_{(j)})` with :math:`h = (n - 1) p`, :math:`j = \lfloor h \rfloor`, :math:`g
         = h - j` (order statistics from 0), each order statistic replaced by the value of the
-        histogram cell that holds it (:data:`_VALUES`, times :attr:`scale`), moved into the
-        final product's smallest and largest loss when outside them (so a loss that never
-        varies is exact).
+        histogram cell that holds it (:data:`_VALUES`, times :attr:`scale`; the cell is found
+        by :func:`_order_cells`), moved into the final product's smallest and largest loss when
+        outside them (so a loss that never varies is exact).
         """
         values = _VALUES * self.scale
         n = self.samples
@@ -1241,28 +1386,64 @@ class _Summary:
             j = math.floor(h)
             ranks.append((j, min(j + 1, n - 1), h - j))
         columns: list[list[float]] = []
-        step = max(1, _SUMMARY_CELLS // (BINS + 2))
+        padded = -(-(BINS + 2) // _GROUP) * _GROUP
+        step = max(1, _SUMMARY_CELLS // padded)
+        dtype: type[np.signedinteger[Any]] = np.int32 if n < _INT32_ROOM else np.int64
         for top in range(0, self.hist.shape[0], step):
-            cumulative = np.cumsum(self.counts(top, top + step), axis=1)
+            counts = self.counts(top, top + step, dtype, padded)
             floor = self.low[top : top + step]
             ceiling = self.high[top : top + step]
-            # row r's cumulative counts lie in [0, n]: shifted by r (n + 1), the rows follow
-            # one another in one sorted array, and one search finds, in every row at once, how
-            # many cells hold at most j samples (the cell of order statistic j)
-            shift = np.arange(cumulative.shape[0], dtype=np.int64) * (n + 1)
-            cumulative += shift[:, None]
-            flat = cumulative.reshape(-1)
-            start = np.arange(cumulative.shape[0], dtype=np.int64) * cumulative.shape[1]
+            cells = _order_cells(counts, [r for j, k, _ in ranks for r in (j, k)], n)
             part = []
-            for j, k, g in ranks:
-                low = values[np.searchsorted(flat, shift + j, side="right") - start]
-                high = values[np.searchsorted(flat, shift + k, side="right") - start]
-                low = np.clip(low, floor, ceiling)
-                high = np.clip(high, floor, ceiling)
+            for i, (_, _, g) in enumerate(ranks):
+                low = np.clip(values[cells[2 * i]], floor, ceiling)
+                high = np.clip(values[cells[2 * i + 1]], floor, ceiling)
                 part.append(low + g * (high - low))
             columns.append(np.column_stack(part).tolist() if part[0].size else [])
         rows = [row for block in columns for row in block]
         return [(m, *r) for m, r in zip(means, rows, strict=True)]  # type: ignore[misc]
+
+
+#: Cells of a group in :func:`_order_cells`.
+_GROUP = 64
+
+
+def _order_cells(
+    counts: npt.NDArray[np.signedinteger[Any]], ranks: Sequence[int], n: int
+) -> list[IntArray]:
+    """For each rank :math:`j` (from 0) and each row of ``counts`` (rows x cells, the cells
+    a multiple of :data:`_GROUP`; each row's counts add up to ``n``), the cell that holds
+    order statistic :math:`j`: the first whose cumulative count exceeds :math:`j`.
+
+    The cells are taken :data:`_GROUP` at a time: the groups' cumulative counts (row
+    :math:`r`'s shifted by :math:`r (n + 1)`, so that every row's follow one another in one
+    sorted array) are searched once for all rows for the group, then that group's cells are
+    summed in turn. The same cell as one cumulative sum over every cell, with a sum over
+    every cell only in groups.
+
+    >>> c = np.zeros((2, 128), dtype=np.int64)
+    >>> c[0, [3, 70]] = 2, 1
+    >>> c[1, 127] = 3
+    >>> [cells.tolist() for cells in _order_cells(c, [0, 1, 2], 3)]
+    [[3, 127], [3, 127], [70, 127]]
+    """
+    rows = counts.shape[0]
+    groups = counts.shape[1] // _GROUP
+    sums = counts.reshape(rows, groups, _GROUP).sum(axis=2, dtype=counts.dtype)
+    ends = np.cumsum(sums, axis=1, dtype=np.int64)  # the cumulative count at each group's end
+    shift = np.arange(rows, dtype=np.int64) * (n + 1)
+    flat = (ends + shift[:, None]).reshape(-1)
+    start = np.arange(rows, dtype=np.int64) * groups
+    every = np.arange(rows)
+    found = []
+    for j in ranks:
+        group = np.searchsorted(flat, shift + j, side="right") - start
+        before = np.where(group > 0, ends[every, np.maximum(group - 1, 0)], 0)
+        cells = group[:, None] * _GROUP + np.arange(_GROUP)
+        inside = np.cumsum(counts[every[:, None], cells], axis=1, dtype=np.int64)
+        inside += before[:, None]
+        found.append(group * _GROUP + np.argmax(inside > j, axis=1))
+    return found
 
 
 def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summary) -> None:
@@ -1281,13 +1462,12 @@ def _replay_tail(engine: _Engine, draw: _Draw, tail: BoolArray, summary: _Summar
         cuts = _Cuts(draw, index, count)
         for start, stop in _windows(np.flatnonzero(mine), draw.width, cuts.per):
             k = stop - start
-            sample, pair = np.divmod(cuts.window(start, k), count)
+            sample, pair = cuts.pairs_of(start, k)
             keep = mine[start:stop][sample]
             sample, pair = sample[keep], pair[keep]
             summary.pairs.tail += np.bincount(pair, minlength=count)
-            hit = np.zeros((k, names), dtype=np.bool_)
-            hit[sample, engine.group[pair]] = True
-            summary.origins.tail += hit.sum(axis=0)
+            _, origin = _origins_cut(engine.group, names, sample, pair, k)
+            summary.origins.tail += np.bincount(origin, minlength=names)
 
 
 #: A gap between tail samples is jumped over (not drawn through) from this many draws.
@@ -1313,29 +1493,33 @@ def _windows(rows: IntArray, width: int, per: int) -> Iterator[tuple[int, int]]:
 def _drivers(
     engine: _Engine, summary: _Summary, samples: int, tail_count: int
 ) -> tuple[Driver, ...]:
-    """Origins, then pairs, each ranked by tail share, then mean loss if cut (descending)."""
+    """Origins, then pairs, each ranked by tail share, then mean loss if cut (descending),
+    then origin and node (the drivers are put in order by ``np.lexsort`` on the same keys,
+    then built)."""
 
     def build(origins: Sequence[str], nodes: Sequence[str | None], t: _Totals) -> list[Driver]:
+        cut = t.cut.astype(np.float64)  # exact: counts below 2^53
+        share = t.tail / tail_count if tail_count else np.zeros(cut.size)
+        mean = np.divide(t.loss, cut, out=np.zeros(cut.size), where=t.cut > 0)
+        keys = [np.array([n or "" for n in nodes], dtype=str), np.array(origins, dtype=str)]
+        order = np.lexsort([*keys, -mean, -share]).tolist() if cut.size else []
+        counts, losses, tails = t.cut.tolist(), t.loss.tolist(), t.tail.tolist()
         return [
             Driver(
-                origin,
-                node,
-                cut / samples,
-                loss / cut if cut else None,
-                tail / tail_count if tail_count else 0.0,
+                origins[i],
+                nodes[i],
+                counts[i] / samples,
+                losses[i] / counts[i] if counts[i] else None,
+                tails[i] / tail_count if tail_count else 0.0,
             )
-            for origin, node, cut, loss, tail in zip(
-                origins, nodes, t.cut.tolist(), t.loss.tolist(), t.tail.tolist(), strict=True
-            )
+            for i in order
         ]
 
-    def rank(d: Driver) -> tuple[float, float, str, str]:
-        return (-(d.tail_share or 0.0), -(d.mean_loss_if_cut or 0.0), d.origin, d.node or "")
-
     names = engine.origin_names
-    origins = build(names, [None] * len(names), summary.origins)
-    singles = build(engine.origins, engine.pair_nodes, summary.pairs)
-    return tuple(sorted(origins, key=rank) + sorted(singles, key=rank))
+    return tuple(
+        build(names, [None] * len(names), summary.origins)
+        + build(engine.origins, engine.pair_nodes, summary.pairs)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -1403,11 +1587,19 @@ class _Engine:
         out: FloatArray | None = None,
     ) -> FloatArray:
         """The ``finals x width`` losses of the cuts listed (sample, pair, severity); ``out``:
-        a ``nodes x width`` matrix to work in."""
+        a ``nodes x width`` matrix to work in (the import losses, then the losses over them)."""
         c = self.compiled
-        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan)
+        imports = cut_imports(c, pair, sample, severity, width, plan=self.plan, out=out, gross=True)
         q, _ = propagate(
-            c, imports, None, self.model, plan=self.plan, ordered=True, out=out, domestic=False
+            c,
+            imports,
+            None,
+            self.model,
+            plan=self.plan,
+            ordered=True,
+            out=imports,
+            domestic=False,
+            gross=True,
         )
         finals: FloatArray = q[self.final_rows]
         return finals
@@ -1433,7 +1625,7 @@ def _engine(chain: Chain, perspective: str | None, year: int | None, model: Loss
         c.pair_origin,
         [c.nodes[r] for r in c.pair_row.tolist()],
         c.final_ids(),
-        [n for n, s in zip(c.nodes, c.splits, strict=True) if s.other > 0],
+        [c.nodes[n] for n in np.flatnonzero(c.known & (c.other > 0)).tolist()],
         ~np.isin(np.arange(c.finals.size), list(unknown)),
         {c.nodes[int(c.finals[j])]: reason for j, reason in unknown.items()},
         list(index),
@@ -1470,6 +1662,10 @@ def _unknown_finals(c: Compiled, model: LossModel) -> dict[int, str]:
 _ADD_CELLS = 1 << 16
 
 
+#: Drivers cut per sample from which :meth:`_Totals.add` adds sample by sample.
+_PER_SAMPLE = 256
+
+
 class _Totals:
     """Running totals of a set of drivers: samples cut, sum of :math:`L` over them, tail cuts."""
 
@@ -1479,14 +1675,21 @@ class _Totals:
         self.tail = np.zeros(size, dtype=np.int64)
 
     def add(self, sample: IntArray, driver: IntArray, worst: FloatArray) -> None:
-        """Count a chunk's cuts (``driver`` cut in ``sample``, listed sample after sample);
-        add each sample's :math:`L` to the drivers cut in it.
+        """Count a chunk's cuts (``driver`` cut in ``sample``, listed sample after sample, a
+        driver at most once per sample); add each sample's :math:`L` to the drivers cut in it.
 
         The losses are added sample after sample (``np.add.at`` works through the list in
-        order), as one sum over every sample would add them, so the totals (and the means) do
+        order; with many drivers per sample, one ``np.add.at`` of the sample's :math:`L` per
+        sample), as one sum over every sample would add them, so the totals (and the means) do
         not depend on the chunks; a zero adds nothing and is skipped.
         """
         self.cut += np.bincount(driver, minlength=self.cut.size)
+        if driver.size >= _PER_SAMPLE * max(1, worst.size):
+            # many drivers per sample: one addition per sample, its drivers distinct
+            edges = np.searchsorted(sample, np.arange(worst.size + 1)).tolist()
+            for k in np.flatnonzero(worst > 0).tolist():
+                np.add.at(self.loss, driver[edges[k] : edges[k + 1]], worst[k])
+            return
         loss = worst[sample]
         some = loss > 0
         np.add.at(self.loss, driver[some], loss[some])
