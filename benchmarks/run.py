@@ -53,8 +53,8 @@ with the machine stated; every target is printed with PASS or FAIL. Generated ne
 9. ``distributed``: ``run_montecarlo`` of 4 blocks (4,096 samples) on the 10^5-link network in
    one process, and on a local dask cluster of 1 and of 2 worker processes (``workers=N``, the
    cluster's start-up timed apart), the same result checked; then the cost of one block at
-   10^6 links (from a run of a few chunks) and the extrapolated time of 10^6 samples at 10^6
-   links on N workers: ``start-up + scatter + ceil(blocks / N) x block cost / efficiency``,
+   10^6 links (a run of two blocks less one of one block) and the extrapolated time of 10^6
+   samples at 10^6 links on N workers: ``start-up + scatter + ceil(blocks / N) x block cost / efficiency``,
    with the efficiency measured with 2 workers (needs the ``dask`` extra).
 
 9. ``screen``: ``chokepoint screen FOLDER --importer EU27 --year 2018 --format json`` on a
@@ -932,9 +932,9 @@ def screen_against_read(rows: int, work: Path, env: dict[str, str], python_engin
 
 
 #: The cost of Monte Carlo samples on a network folder, in a process of its own: prints to stderr
-#: the seconds of ``run_montecarlo`` with N1 and with N2 samples (their difference over N2 - N1
-#: is the cost of a sample, without the fixed costs of a run: compiling, the summary), and the
-#: size of the pickled compiled chain (what is scattered to each worker).
+#: the seconds of ``run_montecarlo`` with N1 and with N2 samples (one block and two: their
+#: difference is the cost of a block, without the fixed costs of a run: compiling, the summary),
+#: and the size of the pickled compiled chain (what is scattered to each worker).
 BLOCK_COST = """\
 import pickle, sys, time
 from chokepoint import load_chain
@@ -997,18 +997,23 @@ def distributed_workers(middle: int, largest: int, work: Path, env: dict[str, st
         f"{efficiency:.2f} ({os.cpu_count()} CPUs, shared)"
     )
     folder, count, _ = network(largest, work)
-    few, more = 32, 160
+    # one block and two: their difference is the cost of a block without the fixed costs
+    # (compiling, the quantiles), which a few dozen samples cannot tell from the noise
+    few, more = BLOCK, 2 * BLOCK
     args = [sys.executable, "-c", BLOCK_COST, str(folder), str(few), str(more)]
     _, _, err = run_measured(args, env)
     first, second, size = (float(v) for v in err.split()[-3:])
-    per_sample = max(second - first, 1e-9) / (more - few)
-    block = per_sample * BLOCK
+    block = second - first
     line(
-        f"  {count:,} links: {few} samples in {first:.1f} s, {more} in {second:.1f} s (each run "
-        f"compiling the chain): {per_sample * 1000:.1f} ms per sample, {block:.0f} s per block "
-        f"of {BLOCK:,}; the compiled chain pickles to {size / 1e6:.0f} MB (sent once to each "
-        "worker)"
+        f"  {count:,} links: {few:,} samples in {first:.1f} s, {more:,} in {second:.1f} s (each "
+        f"run compiling the chain): {block:.1f} s per block of {BLOCK:,} "
+        f"({block / BLOCK * 1000:.1f} ms per sample); the compiled chain pickles to "
+        f"{size / 1e6:.0f} MB (sent once to each worker)"
     )
+    if block <= 0:
+        line("  the two runs differ by less than their noise: no extrapolation")
+        line()
+        return
     total = 1_000_000
     blocks = -(-total // BLOCK)
     line(

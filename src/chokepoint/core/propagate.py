@@ -193,7 +193,9 @@ def cut_imports(
         keys = to_row[part] * width
         keys += column[top : top + _CUTS]
         weights = c.pair_share[part] * severity[top : top + _CUTS]
-        np.add.at(flat, keys, weights)  # in list order, from 0 (as np.bincount)
+        # numpy's own dtypes (views): arrays unpickled on a dask worker carry fresh dtype objects
+        # (numpy#32298), and ufunc.at takes its fast path only for numpy's own (7x slower else)
+        np.add.at(flat, keys.view(np.intp), weights.view(np.float64))  # in list order, from 0
     if gross:
         return summed
     kept = 1.0 - (sigma if plan is None else sigma[plan.order])
