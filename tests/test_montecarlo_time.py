@@ -314,3 +314,17 @@ def test_cli(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, [*args[:-4], "--months-dist", "uniform:3,2"])
     assert bad.exit_code == 2
     assert "--months-dist" in bad.output
+
+
+def test_durations_by_the_cut_matrix_equal_a_cut_per_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The time model takes the samples' cut matrix as it is when each cut reaches its own pair
+    alone (robots: JP and EUROPE); a Cut per cut, as for a standard region whose members are keys
+    too, gives the same bytes."""
+    from chokepoint.core import montecarlo as mc
+
+    kwargs = {"months_dist": "uniform:1,12", "stocks": ["reducers=3"]}
+    fast = mc.montecarlo(load_chain("robots"), 3000, 11, **kwargs).to_dict()
+    monkeypatch.setattr(mc, "_own_pairs", lambda c, origins: False)
+    slow = mc.montecarlo(load_chain("robots"), 3000, 11, **kwargs).to_dict()
+    assert json.dumps(fast) == json.dumps(slow)
+    assert fast["final"][0]["cumulative"]["mean"] > 0

@@ -543,3 +543,57 @@ def test_cli_scenario_with_a_stock_but_a_permanent_cut(runner: CliRunner) -> Non
     )
     assert bad.exit_code == 2
     assert "stock gears: unknown node" in bad.output
+
+
+def test_pair_cuts_run_as_one_cut_per_pair() -> None:
+    """``timeline(pair_cuts=(kappa, months))`` (Monte Carlo durations) gives what one Cut per
+    pair gives, bit for bit: the docstring's case (JP stops reducers for 6 months, 3 months of
+    stock: TTS 4.886, cumulative loss 0.137), a column of two cuts of 4 months, and a column
+    with no cut (no loss)."""
+    from chokepoint.model import Cut
+
+    c = compile_chain(load_chain("robots"))
+    stocks = np.zeros(c.size)
+    stocks[c.index["reducers"]] = 3.0
+    pair = {(c.pair_origin[p], c.nodes[c.pair_row[p]]): p for p in range(c.pair_share.size)}
+    jp_reducers, jp_servos = pair["JP", "reducers"], pair["JP", "servo"]
+    cuts = [
+        (Cut("JP", 1.0, ("reducers",), 6.0),),
+        (Cut("JP", 0.5, ("reducers",), 4.0), Cut("JP", 0.8, ("servo",), 4.0)),
+        (),
+    ]
+    horizons = np.array([6.0, 6.0, 6.0])
+    expected = timeline(c, [Scenario(cuts=k) for k in cuts], stocks, horizons, curves=False)
+    kappa = np.zeros((c.pair_share.size, 3))
+    kappa[jp_reducers, 0] = 1.0
+    kappa[jp_reducers, 1], kappa[jp_servos, 1] = 0.5, 0.8
+    months = np.array([6.0, 4.0, 1.0])  # column 2 has no cut: its months change nothing
+    found = timeline(c, [Scenario()] * 3, stocks, horizons, curves=False, pair_cuts=(kappa, months))
+    assert (round(float(found.tts[0, 0]), 3), round(float(found.cumulative[0, 0]), 3)) == (
+        4.886,
+        0.137,
+    )
+    np.testing.assert_array_equal(found.cumulative, expected.cumulative)
+    np.testing.assert_array_equal(found.tts, expected.tts)
+    assert not found.cumulative[:, 2].any()
+
+
+def test_pair_cuts_refused_with_cuts_a_wrong_shape_or_months() -> None:
+    from chokepoint.model import Cut
+
+    c = compile_chain(load_chain("robots"))
+    stocks, horizons = np.zeros(c.size), np.array([6.0])
+    kappa = np.zeros((c.pair_share.size, 1))
+    kappa[0, 0] = 1.0
+    with pytest.raises(ScenarioError, match="without cuts or substitution"):
+        timeline(
+            c,
+            [Scenario(cuts=(Cut("JP", 1.0),))],
+            stocks,
+            horizons,
+            pair_cuts=(kappa, np.array([6.0])),
+        )
+    with pytest.raises(ScenarioError, match=r"must be a \(\d+, 1\) matrix"):
+        timeline(c, [Scenario()], stocks, horizons, pair_cuts=(kappa[1:], np.array([6.0])))
+    with pytest.raises(ScenarioError, match="pair_cuts: months 0.0 must be a number of months"):
+        timeline(c, [Scenario()], stocks, horizons, pair_cuts=(kappa, np.array([0.0])))

@@ -693,6 +693,14 @@ def montecarlo(
     )
 
 
+def _own_pairs(c: Compiled, origins: Sequence[str]) -> bool:
+    """Whether a cut of each origin at a node reaches that node's pair of the origin alone
+    (no origin is a standard region whose members are keys too): the time model may then take
+    the samples' cut matrix as it is (``timeline(pair_cuts=...)``) instead of a ``Cut`` per
+    cut, with the same result."""
+    return all(c.members(o) == {o} for o in set(origins))
+
+
 def _block_count(samples: int) -> int:
     return -(-samples // BLOCK)
 
@@ -1567,14 +1575,27 @@ class _Engine:
             msg = "the time model was not set up"
             raise AssertionError(msg)
         origins, nodes = self.origins, self.pair_nodes
+        horizons = np.full(len(kappa), draw.months.horizon)
+        timed = self.timed
+        if _own_pairs(timed, origins):  # the matrix as it is, no Cut object per cut
+            batch = timeline(
+                timed,
+                [Scenario()] * len(kappa),
+                draw.stocks,
+                horizons,
+                self.model,
+                curves=False,
+                check=False,
+                pair_cuts=(np.ascontiguousarray(kappa.T), durations),
+            )
+            return batch.cumulative, batch.tts
         scenarios = []
         for row, months in zip(kappa, durations.tolist(), strict=True):
             hit = np.flatnonzero(row > 0)
             cuts = (Cut(origins[p], float(row[p]), (nodes[p],), months) for p in hit.tolist())
             scenarios.append(Scenario(cuts=tuple(cuts)))
-        horizons = np.full(len(scenarios), draw.months.horizon)
         batch = timeline(
-            self.timed, scenarios, draw.stocks, horizons, self.model, curves=False, check=False
+            timed, scenarios, draw.stocks, horizons, self.model, curves=False, check=False
         )
         return batch.cumulative, batch.tts
 

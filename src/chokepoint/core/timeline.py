@@ -173,17 +173,27 @@ def stock_vector(c: Compiled, stocks: Mapping[str, float] | None = None) -> Floa
 
 
 def _forcing(
-    c: Compiled, scenarios: Sequence[Scenario], at: FloatArray
+    c: Compiled,
+    scenarios: Sequence[Scenario],
+    at: FloatArray,
+    pair_cuts: tuple[FloatArray, FloatArray] | None = None,
+    columns: IntArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """Import losses and shocks of each scenario with the cuts and shocks active at ``at[j]``."""
+    """Import losses and shocks of each scenario with the cuts and shocks active at ``at[j]``;
+    with ``pair_cuts`` (see :func:`timeline`), the cuts of the batch's ``columns`` from there."""
     imports = np.zeros((c.size, len(scenarios)), dtype=np.float64)
     shocks = np.zeros_like(imports)
+    if pair_cuts is not None:
+        kappa, months = pair_cuts
+        chosen = np.arange(len(scenarios)) if columns is None else columns
+        in_force = kappa[:, chosen] * (at < months[chosen])  # a column's cuts end together
+        imports[:] = import_losses(c, in_force)
     active = [
         tuple(x for x in s.cuts if x.months is None or t < x.months)
         for s, t in zip(scenarios, at.tolist(), strict=True)
     ]
     plain = [j for j, s in enumerate(scenarios) if not s.substitution]
-    if plain:
+    if plain and pair_cuts is None:
         imports[:, plain] = import_losses(c, cut_matrix(c, [active[j] for j in plain]))
     for j, (scenario, t) in enumerate(zip(scenarios, at.tolist(), strict=True)):
         if scenario.substitution:
@@ -205,6 +215,7 @@ def timeline(
     *,
     curves: bool = True,
     check: bool = True,
+    pair_cuts: tuple[FloatArray, FloatArray] | None = None,
 ) -> TimelineBatch:
     r"""Run a batch of scenarios over time, exactly, event by event.
 
@@ -225,6 +236,11 @@ def timeline(
     check
         Check every scenario (:func:`~chokepoint.core.scenarios.check_scenario`); ``False``
         only for scenarios built from the compiled chain's own pairs, as a stress test does.
+    pair_cuts
+        ``(kappa, months)``: the cuts of every column as a ``pairs x S`` matrix of severities on
+        the compiled chain's own pairs, those of column ``s`` all lasting ``months[s]`` (> 0),
+        in place of the scenarios' cuts, which must have none (Monte Carlo durations: the same
+        as one :class:`~chokepoint.model.Cut` per pair, without an object per cut).
 
     Returns
     -------
@@ -276,6 +292,20 @@ def timeline(
         np.array(sorted({m for _, m in _durations(s) if m is not None}) or [np.inf], np.float64)
         for s in scenarios
     ]
+    if pair_cuts is not None:
+        plain = not any(s.cuts or s.substitution for s in scenarios)
+        if not plain or pair_cuts[0].shape != (c.pair_share.size, width):
+            msg = (
+                f"pair_cuts must be a ({c.pair_share.size}, {width}) matrix, for scenarios "
+                "without cuts or substitution"
+            )
+            raise ScenarioError(msg)
+        cut_any = np.count_nonzero(pair_cuts[0], axis=0).tolist()
+        months = pair_cuts[1].tolist()
+        for j, end in enumerate(ends):
+            if cut_any[j]:
+                merged = {*end.tolist(), _check_months(months[j], "pair_cuts: months")} - {np.inf}
+                ends[j] = np.array(sorted(merged), np.float64)
     finals = c.finals
     t = np.zeros(width, dtype=np.float64)
     tts = np.full((finals.size, width), np.nan)
@@ -285,7 +315,7 @@ def timeline(
     points: list[list[list[tuple[float, float]]]] = (
         [[[] for _ in range(finals.size)] for _ in range(width)] if curves else []
     )
-    imports, shocks = _forcing(c, scenarios, t)
+    imports, shocks = _forcing(c, scenarios, t, pair_cuts)
     # the columns with a cut or shock in force (they change only when one ends)
     active: BoolArray = np.logical_or(imports.any(axis=0), shocks.any(axis=0))
     live = np.arange(width, dtype=np.intp)
@@ -369,7 +399,9 @@ def timeline(
         if changed.size:
             part = [scenarios[j] for j in changed.tolist()]
             before = (imports[:, changed], shocks[:, changed])
-            imports[:, changed], shocks[:, changed] = _forcing(c, part, t[changed])
+            imports[:, changed], shocks[:, changed] = _forcing(
+                c, part, t[changed], pair_cuts, changed
+            )
             seeds |= (imports[:, changed] != before[0]).any(axis=1)
             seeds |= (shocks[:, changed] != before[1]).any(axis=1)
             active[changed] = np.logical_or(
