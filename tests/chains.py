@@ -8,6 +8,22 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from chokepoint.io.loader import iter_chain_files
+
+#: The valid test chains and the shipped chains, as YAML files.
+VALID_FILES = sorted(Path(__file__).parent.joinpath("data", "valid").glob("*.yaml"))
+SHIPPED_FILES = sorted(p for p in iter_chain_files() if p.suffix == ".yaml")
+#: The ``chain.json`` header of the small CSV-form networks of the reader tests.
+NET_HEADER = {
+    "format": 1,
+    "name": "net",
+    "title": "A small network",
+    "perspective": "CN",
+    "year": 2020,
+    "stages": ["up", "down"],
+    "sources": {"s": {"title": "Test figures", "publisher": "tests", "year": 2025}},
+}
+
 HEADER = """\
 format: 1
 name: {name}

@@ -15,6 +15,7 @@ import chokepoint
 from chokepoint.core.analysis import Analysis
 from chokepoint.core.compiled import Compiled
 from chokepoint.core.scenarios import Scenario, ScenarioResult
+from chokepoint.io import fastcsv
 from chokepoint.model import Chain, Cut
 
 
@@ -65,3 +66,10 @@ def dense_exposure() -> Callable[[Compiled, list[str]], npt.NDArray[np.float64]]
         return x
 
     return solve
+
+
+@pytest.fixture(params=["arrow", "stdlib"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with pyarrow parsing every table, and with the standard library only."""
+    monkeypatch.setattr(fastcsv, "ARROW_CHARS", 0 if request.param == "arrow" else 1 << 60)
+    return str(request.param)

@@ -27,23 +27,15 @@ from chokepoint.errors import AnalysisError
 from chokepoint.io import fastcsv
 from chokepoint.io.fastcsv import Declined, read_fast
 from chokepoint.io.generate import build_network, write_network
-from chokepoint.io.loader import iter_chain_files, read_text
+from chokepoint.io.loader import read_text
 from chokepoint.io.tabular import load_large, write_tables
 from chokepoint.io.yamlread import parse_yaml
 from chokepoint.model import Chain, ChainArrays
 
-VALID = sorted(Path(__file__).parent.joinpath("data", "valid").glob("*.yaml"))
-SHIPPED = sorted(p for p in iter_chain_files() if p.suffix == ".yaml")
+from .chains import NET_HEADER as HEADER
+from .chains import SHIPPED_FILES as SHIPPED
+from .chains import VALID_FILES as VALID
 
-HEADER = {
-    "format": 1,
-    "name": "net",
-    "title": "A small network",
-    "perspective": "CN",
-    "year": 2020,
-    "stages": ["up", "down"],
-    "sources": {"s": {"title": "Test figures", "publisher": "tests", "year": 2025}},
-}
 #: ore(0) chips(1) phones(2) tools(3) retail(4); tools and retail have no shares
 NODES = "id,name,stage,substitutability,source\n"
 NODES += "ore,Ore,up,0.2,\nchips,Chips,up,,\nphones,Phones,down,1,\ntools,Tools,up,,s\n"
@@ -53,13 +45,6 @@ SHARES += "chips,CN,0.2,s\nphones,CN,0.9,s\n"
 #: rows out of node order; chips and phones use each other (a cycle); ore-phones has no cost share
 EDGES = "input,node,cost_share,essential\nchips,phones,0.4,true\nore,chips,0.1,\n"
 EDGES += "ore,phones,,no\nphones,chips,0.2,false\ntools,ore,0.05,\nphones,retail,0.5,\n"
-
-
-@pytest.fixture(params=["arrow", "stdlib"])
-def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with pyarrow parsing every table, and with the standard library only."""
-    monkeypatch.setattr(fastcsv, "ARROW_CHARS", 0 if request.param == "arrow" else 1 << 60)
-    return str(request.param)
 
 
 def _folder(tmp_path: Path, shares: str = SHARES) -> Path:

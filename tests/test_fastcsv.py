@@ -21,12 +21,12 @@ from chokepoint.errors import ChainError
 from chokepoint.io import fastcsv
 from chokepoint.io.fastcsv import Declined, read_fast
 from chokepoint.io.generate import build_network, write_network
-from chokepoint.io.loader import iter_chain_files, read_text
+from chokepoint.io.loader import read_text
 from chokepoint.io.tabular import load_large, write_tables
 from chokepoint.io.yamlread import parse_yaml
 
-VALID = sorted(Path(__file__).parent.joinpath("data", "valid").glob("*.yaml"))
-SHIPPED = sorted(p for p in iter_chain_files() if p.suffix == ".yaml")
+from .chains import SHIPPED_FILES as SHIPPED
+from .chains import VALID_FILES as VALID
 
 HEADER = {
     "format": 1,
@@ -46,13 +46,6 @@ SHARES = "node,origin,share,source\nore,CN,0.3,s\nore,AU,0.7,s\nchips,TW,0.65,s\
 SHARES += "chips,CN,0.2,s\nphones,CN,0.9,s\n"
 EDGES = "input,node,cost_share,essential\nore,chips,0.1,\nchips,phones,0.4,true\n"
 EDGES += "ore,phones,,no\n"
-
-
-@pytest.fixture(params=["arrow", "stdlib"])
-def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with pyarrow parsing every table, and with the standard library only."""
-    monkeypatch.setattr(fastcsv, "ARROW_CHARS", 0 if request.param == "arrow" else 1 << 60)
-    return str(request.param)
 
 
 def _folder(tmp_path: Path, **files: str | None) -> Path:

@@ -26,15 +26,8 @@ from chokepoint.io import yamlread
 from chokepoint.io.check import ProblemLog, Suggester, problem_kind
 from chokepoint.io.limits import MAX_LINE, env_int
 
-HEADER = {
-    "format": 1,
-    "name": "net",
-    "title": "A small network",
-    "perspective": "CN",
-    "year": 2020,
-    "stages": ["up", "down"],
-    "sources": {"s": {"title": "Test figures", "publisher": "tests", "year": 2025}},
-}
+from .chains import NET_HEADER as HEADER
+
 MINI = """format: 1
 name: mini
 title: Mini

@@ -22,18 +22,10 @@ from chokepoint.io.tabular import JsonLocator, dump_json, to_tables, write_table
 from chokepoint.io.yamlread import parse_yaml
 from chokepoint.model import Chain
 
-VALID = sorted(Path(__file__).parent.joinpath("data", "valid").glob("*.yaml"))
-SHIPPED = sorted(p for p in iter_chain_files() if p.suffix == ".yaml")
+from .chains import NET_HEADER as HEADER
+from .chains import SHIPPED_FILES as SHIPPED
+from .chains import VALID_FILES as VALID
 
-HEADER = {
-    "format": 1,
-    "name": "net",
-    "title": "A small network",
-    "perspective": "CN",
-    "year": 2020,
-    "stages": ["up", "down"],
-    "sources": {"s": {"title": "Test figures", "publisher": "tests", "year": 2025}},
-}
 NODES = "id,name,stage\nore,Ore,up\nchips,Chips,up\nphones,Phones,down\n"
 SHARES = (
     "node,origin,share,source\n"
