@@ -25,18 +25,14 @@ from chokepoint.io.loader import read_text
 from chokepoint.io.tabular import load_large, write_tables
 from chokepoint.io.yamlread import parse_yaml
 
+from .chains import NET_HEADER
 from .chains import SHIPPED_FILES as SHIPPED
 from .chains import VALID_FILES as VALID
 
 HEADER = {
-    "format": 1,
-    "name": "net",
-    "title": "A small network",
-    "perspective": "CN",
-    "year": 2020,
-    "stages": ["up", "down"],
+    **NET_HEADER,
     "sources": {
-        "s": {"title": "Test figures", "publisher": "tests", "year": 2025},
+        **NET_HEADER["sources"],
         "t": {"title": "More figures", "publisher": "tests", "year": 2025},
     },
 }
