@@ -273,15 +273,15 @@ def node_rows(
             ("hhi", m.hhi),
             ("import_hhi", m.import_hhi),
         ):
-            if number is not None and (value := rounded(number)) is not None:
+            if number is not None and (value := _rounded(number)) is not None:
                 row[key] = value
         if m.top_supplier is not None:
             row["top_supplier"] = m.top_supplier
         for key, number in (("top_share", m.top_share), ("total_dependence", m.total_dependence)):
-            if number is not None and (value := rounded(number)) is not None:
+            if number is not None and (value := _rounded(number)) is not None:
                 row[key] = value
         row["chokepoint"] = m.chokepoint
-        if m.import_hhi_max is not None and (value := rounded(m.import_hhi_max)) is not None:
+        if m.import_hhi_max is not None and (value := _rounded(m.import_hhi_max)) is not None:
             row["import_hhi_max"] = value
         row["possible_chokepoint"] = m.possible_chokepoint
         _put(row, "impact", m.impact)
