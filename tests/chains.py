@@ -5,8 +5,11 @@ The hand-worked values in the tests refer to these texts: keep them unchanged.
 
 from __future__ import annotations
 
+import json
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from chokepoint.io.loader import iter_chain_files
 
@@ -88,3 +91,21 @@ MIXED = """\
 - {id: u, name: U, stage: mid, inputs: [{node: r, cost_share: 0.4}, {node: p}]}
 - {id: g, name: G, stage: down, shares: {CN: 0.7, US: 0.3}, source: s, inputs: [r, {node: u, cost_share: 0.5, essential: false}]}
 """
+
+
+def write_folder(
+    folder: Path,
+    header: Mapping[str, Any],
+    tables: Mapping[str, str | None],
+    **files: str | None,
+) -> Path:
+    """Write a chain in the CSV form to ``folder``: ``chain.json`` from ``header``, then
+    ``tables`` (file name -> text), each replaced by ``files`` (``nodes_csv=...``, ``chain_json=``
+    for the header's text); a text of None leaves its file out."""
+    folder.mkdir(exist_ok=True)
+    texts: dict[str, str | None] = {"chain.json": json.dumps(dict(header)), **tables}
+    texts.update({name.replace("_", "."): text for name, text in files.items()})
+    for name, text in texts.items():
+        if text is not None:
+            (folder / name).write_text(text, encoding="utf-8", newline="")
+    return folder

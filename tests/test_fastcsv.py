@@ -25,7 +25,7 @@ from chokepoint.io.loader import read_text
 from chokepoint.io.tabular import load_large, write_tables
 from chokepoint.io.yamlread import parse_yaml
 
-from .chains import NET_HEADER
+from .chains import NET_HEADER, write_folder
 from .chains import SHIPPED_FILES as SHIPPED
 from .chains import VALID_FILES as VALID
 
@@ -45,19 +45,8 @@ EDGES += "ore,phones,,no\n"
 
 
 def _folder(tmp_path: Path, **files: str | None) -> Path:
-    folder = tmp_path / "net"
-    folder.mkdir(exist_ok=True)
-    texts: dict[str, str | None] = {
-        "chain.json": json.dumps(HEADER),
-        "nodes.csv": NODES,
-        "shares.csv": SHARES,
-        "edges.csv": EDGES,
-    }
-    texts.update({name.replace("_", "."): text for name, text in files.items()})
-    for name, text in texts.items():
-        if text is not None:
-            (folder / name).write_text(text, encoding="utf-8", newline="")
-    return folder
+    tables = {"nodes.csv": NODES, "shares.csv": SHARES, "edges.csv": EDGES}
+    return write_folder(tmp_path / "net", HEADER, tables, **files)
 
 
 def _decline_reason(path: Path) -> str:

@@ -25,6 +25,7 @@ from chokepoint.model import Chain
 from .chains import NET_HEADER as HEADER
 from .chains import SHIPPED_FILES as SHIPPED
 from .chains import VALID_FILES as VALID
+from .chains import write_folder
 
 NODES = "id,name,stage\nore,Ore,up\nchips,Chips,up\nphones,Phones,down\n"
 SHARES = (
@@ -49,19 +50,8 @@ def _same(a: Chain, b: Chain) -> bool:
 
 
 def _folder(tmp_path: Path, **files: str) -> Path:
-    folder = tmp_path / "net"
-    folder.mkdir()
-    texts = {
-        "chain.json": json.dumps(HEADER),
-        "nodes.csv": NODES,
-        "shares.csv": SHARES,
-        "edges.csv": EDGES,
-    }
-    texts.update({name.replace("_", "."): text for name, text in files.items()})
-    for name, text in texts.items():
-        if text is not None:
-            (folder / name).write_text(text, encoding="utf-8")
-    return folder
+    tables = {"nodes.csv": NODES, "shares.csv": SHARES, "edges.csv": EDGES}
+    return write_folder(tmp_path / "net", HEADER, tables, **files)
 
 
 def _problems(path: Path) -> list[tuple[str, int, int, str]]:
