@@ -30,6 +30,7 @@ __all__ = [
     "Analysis",
     "NodeDicts",
     "NodeMetrics",
+    "NodeTable",
     "analyze",
     "analyze_compiled",
 ]
@@ -98,28 +99,136 @@ class NodeMetrics:
     basis: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The node's JSON object, keys in :data:`FIELDS` order."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "stage": self.stage,
-            "dependence": self.dependence,
-            "hhi": self.hhi,
-            "import_hhi": self.import_hhi,
-            "top_supplier": self.top_supplier,
-            "top_share": self.top_share,
-            "countries_to_75": self.countries_to_75,
-            "total_dependence": self.total_dependence,
-            "exposure": dict(self.exposure),
-            "chokepoint": self.chokepoint,
-            "impact": self.impact,
-            "reasons": list(self.reasons),
-            "import_hhi_max": self.import_hhi_max,
-            "possible_chokepoint": self.possible_chokepoint,
-            "year": self.year,
-            "basis": self.basis,
-            "unknown": dict(self.unknown),
+        """The node's JSON object, keys in :data:`FIELDS` order (its own copies of the
+        exposure, reasons and unknown figures)."""
+        made = _json_objects([(getattr(self, name),) for name in FIELDS])[0]
+        made["exposure"] = dict(self.exposure)
+        made["reasons"] = list(self.reasons)
+        made["unknown"] = dict(self.unknown)
+        return made
+
+
+def _json_objects(columns: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The JSON objects of nodes given as ``columns``: one sequence per name of :data:`FIELDS`,
+    in that order, each holding the nodes' values of that field (the objects share the values:
+    the exposure and unknown dicts and the reason tuples are not copied).
+
+    One dict display per node, which CPython builds about a third faster than
+    ``dict(zip(FIELDS, row))`` (measured: 0.30 s against 0.44 s for 281,690 nodes).
+
+    >>> _json_objects([[v] for v in range(len(FIELDS))])[0]["unknown"]
+    18
+    """
+    if len(columns) != len(FIELDS):
+        msg = f"{len(columns)} columns for the {len(FIELDS)} fields"
+        raise ValueError(msg)
+    return [
+        {
+            "id": id_,
+            "name": name,
+            "stage": stage,
+            "dependence": dependence,
+            "hhi": hhi,
+            "import_hhi": import_hhi,
+            "top_supplier": top_supplier,
+            "top_share": top_share,
+            "countries_to_75": countries_to_75,
+            "total_dependence": total_dependence,
+            "exposure": exposure,
+            "chokepoint": chokepoint,
+            "impact": impact,
+            "reasons": reasons,
+            "import_hhi_max": import_hhi_max,
+            "possible_chokepoint": possible_chokepoint,
+            "year": year,
+            "basis": basis,
+            "unknown": unknown,
         }
+        for (
+            id_,
+            name,
+            stage,
+            dependence,
+            hhi,
+            import_hhi,
+            top_supplier,
+            top_share,
+            countries_to_75,
+            total_dependence,
+            exposure,
+            chokepoint,
+            impact,
+            reasons,
+            import_hhi_max,
+            possible_chokepoint,
+            year,
+            basis,
+            unknown,
+        ) in zip(*columns, strict=True)
+    ]
+
+
+class NodeTable(Sequence[NodeMetrics]):
+    """The :class:`NodeMetrics` of an analysis held as columns, one list per field (in the
+    order of the dataclass's fields), the objects made all at once on first access.
+
+    Writing the JSON of a firm-level network needs the values only (:meth:`column`,
+    :class:`NodeDicts`), not 300,000 objects of 22 fields each; a table, a CSV or the Python
+    API reads the objects as from the tuple :func:`analyze` returned before. Compares equal
+    to the tuple of its objects, prints and pickles as it.
+    """
+
+    __slots__ = ("_columns", "_made", "_size")
+
+    def __init__(self, columns: Sequence[list[Any]]) -> None:
+        names = [f.name for f in fields(NodeMetrics)]
+        if len(columns) != len(names):
+            msg = f"{len(columns)} columns for the {len(names)} fields of NodeMetrics"
+            raise ValueError(msg)
+        self._size = len(columns[0]) if columns else 0
+        self._columns = dict(zip(names, columns, strict=True))
+        self._made: tuple[NodeMetrics, ...] | None = None
+
+    def column(self, name: str) -> list[Any]:
+        """The values of field ``name`` for every node, in order (``KeyError`` for another
+        name); not a copy: do not change it."""
+        return self._columns[name]
+
+    def made(self) -> tuple[NodeMetrics, ...]:
+        """The objects, made on the first call."""
+        if self._made is None:
+            self._made = _node_metrics(self._size, self._columns.values())
+        return self._made
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, index: int) -> NodeMetrics: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[NodeMetrics, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> NodeMetrics | tuple[NodeMetrics, ...]:
+        return self.made()[index]
+
+    def __iter__(self) -> Iterator[NodeMetrics]:
+        return iter(self.made())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NodeTable):
+            return self.made() == other.made()
+        if isinstance(other, tuple):
+            return self.made() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as the tuple of its objects (dicts inside)
+
+    def __repr__(self) -> str:
+        return repr(self.made())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NodeTable, (list(self._columns.values()),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +238,7 @@ class Analysis:
     chain: Chain
     perspective: str
     year: int
-    nodes: tuple[NodeMetrics, ...]
+    nodes: Sequence[NodeMetrics]
     assumptions: tuple[str, ...] = ()
     min_dependence: float = DEFAULT_MIN_DEPENDENCE
     min_concentration: float = DEFAULT_MIN_CONCENTRATION
@@ -147,7 +256,9 @@ class Analysis:
 
     def years(self) -> list[int]:
         """The distinct years of the shares used, ascending (one element when not mixed)."""
-        return sorted({n.year for n in self.nodes if n.year is not None} or {self.year})
+        nodes = self.nodes
+        years = nodes.column("year") if isinstance(nodes, NodeTable) else [n.year for n in nodes]
+        return sorted({y for y in years if y is not None} or {self.year})
 
     def years_text(self) -> str:
         """``2018``, or ``2017-2025`` when the nodes' figures come from several years."""
@@ -180,14 +291,26 @@ class Analysis:
         }
 
 
+#: The position of ``reasons`` in :data:`FIELDS`.
+_REASONS = FIELDS.index("reasons")
+
+
 class NodeDicts(Sequence[dict[str, Any]]):
     """The JSON objects (:meth:`NodeMetrics.to_dict`) of ``nodes``, each made when asked for:
-    a slice is a list of new dicts, so that a million nodes' objects never exist at once."""
+    a slice is a list of new dicts, so that a million nodes' objects never exist at once.
 
-    __slots__ = ("_nodes",)
+    From a :class:`NodeTable`, the objects are made from its columns (the node objects are
+    not made) and share its values: the exposure and unknown dicts are the table's own, not
+    copies (the reasons are new lists, as in :meth:`NodeMetrics.to_dict`).
+    """
+
+    __slots__ = ("_columns", "_nodes")
 
     def __init__(self, nodes: Sequence[NodeMetrics]) -> None:
         self._nodes = nodes
+        self._columns = (
+            [nodes.column(name) for name in FIELDS] if isinstance(nodes, NodeTable) else None
+        )
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -199,6 +322,14 @@ class NodeDicts(Sequence[dict[str, Any]]):
     def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
 
     def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        columns = self._columns
+        if columns is not None:
+            picked = [
+                values[index] if isinstance(index, slice) else [values[index]] for values in columns
+            ]
+            picked[_REASONS] = list(map(list, picked[_REASONS]))  # arrays in JSON, lists here
+            made = _json_objects(picked)
+            return made if isinstance(index, slice) else made[0]
         if isinstance(index, slice):
             return [n.to_dict() for n in self._nodes[index]]
         return self._nodes[index].to_dict()
@@ -444,8 +575,7 @@ def analyze_compiled(
     )
 
     def columns() -> Iterator[list[Any]]:
-        """NodeMetrics' fields in order, a column each, made one at a time (not node by node, and
-        not all at once: each column is dropped once its field is set)."""
+        """NodeMetrics' fields in order, a column each (the :class:`NodeTable` keeps them)."""
         yield [n.id for n in ordered]
         yield [n.name for n in ordered]
         yield [n.stage for n in ordered]
@@ -469,7 +599,7 @@ def analyze_compiled(
         yield _in_order(unknowns, rows)
         yield [n.basis if k else None for n, k in zip(ordered, known[order].tolist(), strict=True)]
 
-    results = _node_metrics(c.size, columns())
+    results = NodeTable(list(columns()))
     step(STEPS, STEPS)
     return Analysis(
         chain=chain,

@@ -1,0 +1,161 @@
+"""The analysis held as columns (``NodeTable``), the JSON written as bytes, and the console
+script ending the process once a large result is written."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from chokepoint import analyze, load_chain
+from chokepoint.core.analysis import FIELDS, NodeDicts, NodeMetrics, NodeTable, _json_objects
+from chokepoint.output import render
+
+MINI = Path(__file__).parent / "data" / "valid" / "mini.yaml"
+
+
+def test_node_table_holds_the_figures_by_column() -> None:
+    """mini.yaml worked by hand: dependence is one minus the perspective's (CN) share:
+    reducers 1 - 0.28 = 0.72, plc 1 - 0.2 = 0.8, robots 1 - 0.5 = 0.5; cars has no shares, so
+    its direct figures are n/a (None). Top suppliers: JP 0.65, EU 0.5, JP 0.5, none."""
+    result = analyze(load_chain(MINI))
+    table = result.nodes
+    assert isinstance(table, NodeTable)
+    assert table.column("id") == ["reducers", "plc", "robots", "cars"]
+    assert table.column("dependence") == pytest.approx([0.72, 0.8, 0.5, None])
+    assert table.column("top_supplier") == ["JP", "EU", "JP", None]
+    assert table.column("top_share") == pytest.approx([0.65, 0.5, 0.5, None])
+    assert len(table) == 4
+    with pytest.raises(KeyError):
+        table.column("not-a-field")
+
+
+def test_node_table_is_the_tuple_of_its_objects() -> None:
+    """Made on first access, the objects are those of the columns; the table compares equal to
+    their tuple (so an Analysis does too), prints and pickles as it, and is not hashable (the
+    objects hold dicts)."""
+    result = analyze(load_chain(MINI))
+    table = result.nodes
+    assert isinstance(table, NodeTable)
+    made = table.made()
+    assert made is table.made()  # once
+    assert isinstance(made, tuple)
+    assert all(isinstance(n, NodeMetrics) for n in made)
+    assert [n.dependence for n in made] == table.column("dependence")
+    assert table[2] is made[2]
+    assert table[1:3] == made[1:3]
+    assert list(table) == list(made)
+    assert table == made
+    assert table == NodeTable([list(c) for c in _columns(table)])
+    assert table != list(made)  # as a tuple: not equal to a list
+    assert repr(table) == repr(made)
+    assert pickle.loads(pickle.dumps(table)) == made
+    assert replace(result, nodes=made) == result
+    with pytest.raises(TypeError):
+        hash(table)
+    with pytest.raises(ValueError, match="columns for the 22 fields"):
+        NodeTable([["a"]])
+
+
+def _columns(table: NodeTable) -> list[list[object]]:
+    from dataclasses import fields
+
+    return [table.column(f.name) for f in fields(NodeMetrics)]
+
+
+def test_json_objects_from_columns_are_those_of_the_objects() -> None:
+    """NodeDicts of a table builds each JSON object from the columns, never making the node
+    objects; the objects equal :meth:`NodeMetrics.to_dict`, keys in FIELDS order."""
+    result = analyze(load_chain("robots"))
+    table = result.nodes
+    assert isinstance(table, NodeTable)
+    dicts = NodeDicts(table)
+    assert table._made is None  # the columns were enough
+    first = dicts[0]
+    assert list(first) == list(FIELDS)
+    assert isinstance(first["reasons"], list)
+    assert dicts[:] == [n.to_dict() for n in table]
+    assert dicts[-1] == table[-1].to_dict()
+    with pytest.raises(ValueError, match="18 columns for the 19 fields"):
+        _json_objects([[1]] * 18)
+
+
+def test_large_json_goes_to_the_byte_stream_or_to_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the compact threshold, the JSON is the same text whether stdout has a UTF-8 byte
+    stream (written as the encoder made it) or is text only (a StringIO); what was written
+    before it stays before it."""
+    document = analyze(load_chain("robots")).to_dict(lazy=True)
+    monkeypatch.setattr(render, "COMPACT_JSON_ABOVE", 3)
+    monkeypatch.setattr(render, "JSON_BLOCK", 4)
+    raw = io.BytesIO()
+    wrapped = io.TextIOWrapper(raw, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", wrapped)
+    sys.stdout.write("before:")
+    render.emit_json(document)
+    wrapped.flush()
+    as_bytes = raw.getvalue().decode("utf-8")
+    text = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", text)
+    sys.stdout.write("before:")
+    render.emit_json(document)
+    assert as_bytes == text.getvalue()
+    assert as_bytes.startswith('before:{"chain":"robots"')
+    assert as_bytes.endswith("}\n")
+    assert json.loads(as_bytes.removeprefix("before:"))["nodes"] == document["nodes"][:]
+    # another encoding: through the text layer, which encodes
+    latin = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    monkeypatch.setattr(sys, "stdout", latin)
+    assert render._binary_stdout() is None
+
+
+SCRIPT = """\
+import atexit, sys
+import chokepoint.cli as cli
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+cli.END_NOW_ABOVE = int(sys.argv[1])
+sys.argv = ["chokepoint", *sys.argv[2:]]
+try:
+    cli.script()
+finally:
+    print("returned", file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("command", ["analyze", "export"])
+def test_the_script_ends_once_a_large_result_is_written(command: str) -> None:
+    """Run as the console script with a result above END_NOW_ABOVE nodes (lowered to 0 here),
+    analyze and export end the process as soon as their output is flushed: the whole output,
+    exit code 0, the atexit handlers run, and the code after the call is never reached. Not
+    above it, the command returns as before."""
+    args = [command, "robots", "--format", "json"]
+    ended = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "0", *args], capture_output=True, text=True, check=False
+    )
+    normal = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "1000", *args], capture_output=True, text=True, check=False
+    )
+    assert ended.returncode == 0
+    assert normal.returncode == 0
+    assert ended.stdout == normal.stdout
+    assert json.loads(ended.stdout)
+    assert ended.stderr == "atexit ran\n"
+    assert normal.stderr == "returned\natexit ran\n"
+
+
+def test_an_error_ends_as_before() -> None:
+    """A failing command run as the script exits 2 with its message, as through main()."""
+    failed = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "0", "analyze", "no-such-chain"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == 2
+    assert "no-such-chain" in failed.stderr
+    assert "Traceback" not in failed.stderr
