@@ -159,3 +159,29 @@ def test_an_error_ends_as_before() -> None:
     assert failed.returncode == 2
     assert "no-such-chain" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_figures_spelled_a_column_at_a_time_are_those_of_format() -> None:
+    """``_percents`` and ``_hundredths`` give ``format(v, ".0%")`` and ``format(v, ".2f")``
+    for every value: random figures, four-decimal figures as chains give them, exact halves
+    (0.125 -> 0.12, 0.005 -> 0.01 as its binary value is above the half), values a rounding
+    error from a half, zero, one, negatives, above one and NaN."""
+    import numpy as np
+
+    from chokepoint.core.analysis import _hundredths, _percents
+
+    rng = np.random.default_rng(7)
+    halves = np.arange(0, 201) / 200
+    values = np.concatenate(
+        [
+            rng.random(20_000),
+            np.round(rng.random(20_000), 4),
+            halves,
+            np.nextafter(halves, 1),
+            np.nextafter(halves, -1),
+            [0.0, -0.0, 1.0, -0.004, -0.3, 1.004, 1.5, 17.0, np.nan, np.inf],
+        ]
+    )
+    assert _percents(values) == [format(v, ".0%") for v in values.tolist()]
+    assert _hundredths(values) == [format(v, ".2f") for v in values.tolist()]
+    assert _hundredths(np.array([0.125, 0.005, 0.015])) == ["0.12", "0.01", "0.01"]

@@ -341,59 +341,126 @@ def _by_impact(node: NodeMetrics) -> tuple[bool, float, float, str]:
 
 
 def _criteria_reasons(
-    other: float,
-    unattributed: float,
-    dep: float,
-    con: float,
-    ok: tuple[bool, bool],
-    bound: tuple[float, str | None],
-    possible: bool,
+    ks: list[int],
+    figures: _CriteriaFigures,
     min_dependence: str,
     min_concentration: str,
 ) -> list[str]:
-    """Say which choke-point criteria held (``ok``, from :func:`criteria`); when only one did,
-    say why the other did not. The thresholds come as their texts (``50%``, ``0.40``: see
-    :func:`_threshold_texts`), formatted once for all the nodes.
+    """For each node of ``ks`` (one that meets at least one choke-point criterion, from
+    :func:`criteria`), say which criteria held; when only one did, say why the other did not.
+    The thresholds come as their texts (``50%``, ``0.40``: see :func:`_threshold_texts`),
+    formatted once for all the nodes, and the nodes' figures as their texts too
+    (:class:`_CriteriaFigures`, spelled a column at a time).
 
     When dependence holds and concentration fails only because part of the foreign supply has
     no named origin (``other`` and ``unattributed`` shares), say how concentrated it could be
-    (``bound``, from :func:`~chokepoint.core.metrics.import_hhi_max`) and whether that leaves the
-    node a possible choke point (``possible``, decided by :func:`analyze`).
+    (the bound, from :func:`~chokepoint.core.metrics.import_hhi_max`) and whether that leaves
+    the node a possible choke point (decided by :func:`analyze`).
     """
-    dep_ok, con_ok = ok
-    if not dep_ok and not con_ok:
-        return []
-    dep_text = f"dependence {dep:.0%} {'>' if dep_ok else '<='} {min_dependence}"
-    con_text = f"import concentration (HHI) {con:.2f} {'>' if con_ok else '<='} {min_concentration}"
-    if dep_ok and con_ok:
-        return [f"{dep_text} and {con_text}"]
-    text = f"{dep_text if dep_ok else con_text} but {con_text if dep_ok else dep_text}"
-    unnamed = other + unattributed
-    high, via = bound
-    if dep_ok and unnamed > 0.005 and via is not None:
-        parts = [
-            f"{value:.0%} {label}"
-            for value, label in ((other, "`other`"), (unattributed, "unattributed"))
-            if value > 0.0005
-        ]
-        if via == OTHER:
-            where = "it all came from one economy"
-        elif other > 0.0005:
-            where = f"the unattributed part came from {via} and `other` from one economy"
-        else:
-            where = f"it all came from {via}"
-        text += (
-            f" counting named origins only; {unnamed:.0%} of supply has no named origin "
-            f"({', '.join(parts)}): "
-        )
-        if possible:
+    f = figures
+    out: list[str] = []
+    append = out.append
+    dep_above, dep_below = f" > {min_dependence}", f" <= {min_dependence}"
+    con_above, con_below = f" > {min_concentration}", f" <= {min_concentration}"
+    for k in ks:
+        dep_ok, con_ok = f.dep_ok[k], f.con_ok[k]
+        dep_text = f"dependence {f.dep[k]}{dep_above if dep_ok else dep_below}"
+        con_text = f"import concentration (HHI) {f.con[k]}{con_above if con_ok else con_below}"
+        if dep_ok and con_ok:
+            append(f"{dep_text} and {con_text}")
+            continue
+        text = f"{dep_text} but {con_text}" if dep_ok else f"{con_text} but {dep_text}"
+        other, unattributed = f.other[k], f.unattributed[k]
+        unnamed = other + unattributed
+        high, via = f.bound[k], f.via[k]
+        if dep_ok and unnamed > 0.005 and via is not None:
+            parts = [
+                f"{value:.0%} {label}"
+                for value, label in ((other, "`other`"), (unattributed, "unattributed"))
+                if value > 0.0005
+            ]
+            if via == OTHER:
+                where = "it all came from one economy"
+            elif other > 0.0005:
+                where = f"the unattributed part came from {via} and `other` from one economy"
+            else:
+                where = f"it all came from {via}"
             text += (
-                f"if {where}, the HHI would be {high:.2f}, so the figures cannot rule "
-                "this node out as a choke point (origin shares for that part would settle it)"
+                f" counting named origins only; {unnamed:.0%} of supply has no named origin "
+                f"({', '.join(parts)}): "
             )
-        else:
-            text += f"even if {where}, the HHI would be {high:.2f} <= {min_concentration}"
-    return [text]
+            if f.possible[k]:
+                text += (
+                    f"if {where}, the HHI would be {high:.2f}, so the figures cannot rule "
+                    "this node out as a choke point (origin shares for that part would settle it)"
+                )
+            else:
+                text += f"even if {where}, the HHI would be {high:.2f} <= {min_concentration}"
+        append(text)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _CriteriaFigures:
+    """What :func:`_criteria_reasons` says of each node, a list per figure indexed by node:
+    dependence as a percentage (``72%``), import HHI with two decimals (``0.81``), the two
+    criteria met, the ``other`` and unattributed shares, the HHI's bound and the origin that
+    makes it, and whether the node is a possible choke point."""
+
+    dep: list[str]
+    con: list[str]
+    dep_ok: list[bool]
+    con_ok: list[bool]
+    other: list[float]
+    unattributed: list[float]
+    bound: list[float]
+    via: list[str | None]
+    possible: list[bool]
+
+
+def _percents(values: FloatArray) -> list[str]:
+    """``format(v, ".0%")`` of each value, a column at a time.
+
+    CPython formats a percentage by multiplying by 100 in floating point and rounding to an
+    integer half to even, as ``np.rint`` does, so the texts are the same; negative values, NaN
+    and figures above 100% are formatted one by one.
+
+    >>> _percents(np.array([0.125, 0.135, 0.7028, 1.0, -0.001, np.nan]))
+    ['12%', '14%', '70%', '100%', '-0%', 'nan%']
+    """
+    scaled = values * 100.0
+    whole = np.rint(scaled)
+    inside = np.isfinite(scaled) & ~np.signbit(scaled) & (whole <= 100)
+    out = _PERCENTS[np.where(inside, whole, 0).astype(np.intp)]
+    outside = np.flatnonzero(~inside)
+    out[outside] = [format(v, ".0%") for v in values[outside].tolist()]
+    return cast("list[str]", out.tolist())
+
+
+def _hundredths(values: FloatArray) -> list[str]:
+    """``format(v, ".2f")`` of each value, a column at a time.
+
+    Formatting rounds the exact binary value half to even; ``np.rint(100 * v)`` rounds the
+    product, which can differ only when the product is within rounding error of a half, so
+    those values (and any outside [0, 1] or NaN) are formatted one by one.
+
+    >>> _hundredths(np.array([0.125, 0.285, 0.81501, 1.0, 0.0, 2.5, np.nan]))
+    ['0.12', '0.28', '0.82', '1.00', '0.00', '2.50', 'nan']
+    """
+    scaled = values * 100.0
+    whole = np.rint(scaled)
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, which is formatted one by one
+        near_half = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) < 1e-6
+    inside = np.isfinite(scaled) & ~np.signbit(scaled) & (whole <= 100) & ~near_half
+    out = _HUNDREDTHS[np.where(inside, whole, 0).astype(np.intp)]
+    outside = np.flatnonzero(~inside)
+    out[outside] = [format(v, ".2f") for v in values[outside].tolist()]
+    return cast("list[str]", out.tolist())
+
+
+#: The texts of 0% to 100%, and of 0.00 to 1.00.
+_PERCENTS = np.array([f"{k}%" for k in range(101)], dtype=object)
+_HUNDREDTHS = np.array([f"{k / 100:.2f}" for k in range(101)], dtype=object)
 
 
 def _threshold_texts(min_dependence: float, min_concentration: float) -> tuple[str, str]:
@@ -650,60 +717,69 @@ def _reasons(
 ) -> list[tuple[str, ...]]:
     """The reasons of every node of ``rows``, in that order: the choke-point criteria
     (:func:`_criteria_reasons`; ``met``: dependence, concentration, possible choke point), then
-    the impact sentence (:class:`_Sentences`; ``hits``: the impacts, None where unknown)."""
+    the impact sentence (:class:`_Sentences`; ``hits``: the impacts, None where unknown).
+
+    Each kind of sentence is made for all the nodes that have one, a list at a time, with the
+    figures spelled a column at a time (:func:`_percents`, :func:`_hundredths`): a firm-level
+    network has hundreds of thousands of them."""
     nodes = c.chain.nodes
     say = _Sentences(c)
-    texts = _threshold_texts(*thresholds)
     known = cast("list[bool]", c.known.tolist())
-    dep_oks, con_oks, possibles = (cast("list[bool]", m.tolist()) for m in met)
-    dependence, import_hhis = direct.dependence.tolist(), direct.import_hhi.tolist()
-    bounds, top_shares, tops = (
-        direct.import_hhi_max.tolist(),
-        direct.top_share.tolist(),
-        direct.top.tolist(),
+    dep_met, con_met, possible = met
+    criteria_of = np.flatnonzero(c.known & (dep_met | con_met)).tolist()
+    figures = _CriteriaFigures(
+        dep=_percents(direct.dependence),
+        con=_hundredths(direct.import_hhi),
+        dep_ok=cast("list[bool]", dep_met.tolist()),
+        con_ok=cast("list[bool]", con_met.tolist()),
+        other=c.other.tolist(),
+        unattributed=c.unattributed.tolist(),
+        bound=direct.import_hhi_max.tolist(),
+        via=list(direct.hhi_max_via),
+        possible=cast("list[bool]", possible.tolist()),
     )
-    others, unattributed = c.other.tolist(), c.unattributed.tolist()
-    via = direct.hhi_max_via
+    said = _criteria_reasons(criteria_of, figures, *_threshold_texts(*thresholds))
+    criteria_texts = dict(zip(criteria_of, said, strict=True))
+    # the impact sentence: a known impact, or why it is unknown, of a node with a top supplier
+    tops = direct.top.tolist()
+    with_top = np.flatnonzero(c.known & (direct.top >= 0)).tolist()
+    hit_of = [k for k in with_top if hits[k] is not None]
+    shares = _percents(direct.top_share)
     origin = c.pair_origin
+    values = _percents(np.array([hit[0] for k in hit_of if (hit := hits[k]) is not None]))
     # the name of each final product, by id: what an impact sentence names
     named = {c.nodes[f]: name for f, name in zip(c.finals.tolist(), say.final_names, strict=True)}
-    impact = say.impact
+    hardest: dict[str, str | None] = {}  # the final product a node hits hardest, as said
+    items: list[tuple[Node, str, str, str, str | None]] = []
+    for k, value in zip(hit_of, values, strict=True):
+        hit = cast("tuple[float, str]", hits[k])
+        ties = tied.get(k)
+        if ties is None:
+            what = hardest.get(hit[1], "")
+            if what == "":
+                name = named.get(hit[1]) or nodes[c.index[hit[1]]].name
+                what = hardest[hit[1]] = say.what([name], checked=False)
+        else:
+            what = say.what([say.final_names[f] for f in ties])
+        items.append((nodes[k], origin[tops[k]], shares[k], value, what))
+    lines = say.impacts(items)
+    impact_texts = dict(zip(hit_of, lines, strict=True))
+    for k in with_top:
+        if hits[k] is None and k in no_impact:
+            supplies = say.supplies(nodes[k], origin[tops[k]], shares[k])
+            impact_texts[k] = f"{supplies}; {no_impact[k]}"
     out: list[tuple[str, ...]] = []
     append = out.append
+    criterion, impact = criteria_texts.get, impact_texts.get
     for k in rows:
         if not known[k]:
             append(())
             continue
-        reasons: list[str] = (
-            _criteria_reasons(
-                others[k],
-                unattributed[k],
-                dependence[k],
-                import_hhis[k],
-                (dep_oks[k], con_oks[k]),
-                (bounds[k], via[k]),
-                possibles[k],
-                *texts,
-            )
-            if dep_oks[k] or con_oks[k]
-            else []
-        )
-        top = tops[k]
-        if top >= 0:
-            hit = hits[k]
-            if hit is not None:
-                ties = tied.get(k)
-                if ties is None:
-                    name = named.get(hit[1]) or nodes[c.index[hit[1]]].name
-                    line = impact(nodes[k], origin[top], top_shares[k], hit[0], [name], False)
-                else:
-                    labels = [say.final_names[f] for f in ties]
-                    line = impact(nodes[k], origin[top], top_shares[k], hit[0], labels)
-                reasons.append(line)
-            elif k in no_impact:
-                supplies = say.supplies(nodes[k], origin[top], top_shares[k])
-                reasons.append(f"{supplies}; {no_impact[k]}")
-        append(tuple(reasons))
+        first, second = criterion(k), impact(k)
+        if first is None:
+            append(() if second is None else (second,))
+        else:
+            append((first,) if second is None else (first, second))
     return out
 
 
@@ -818,51 +894,55 @@ class _Sentences:
             self.to = ""
             self.where = f"in {who}'s market"
 
-    def supplies(self, node: Node, top: str, share: float) -> str:
+    def supplies(self, node: Node, top: str, share: str) -> str:
         """ "JP supplies 61% of CN's market for reducers", or on the ownership basis "firms
         based in JP supply 61% of CN's market for reducers (their production in CN
-        included)"."""
+        included)" (``share``: the percentage as text)."""
         if node.basis == "ownership":
             return (
-                f"firms based in {top} supply {share:.0%} of {self.market} for {node.name} (their "
+                f"firms based in {top} supply {share} of {self.market} for {node.name} (their "
                 f"production in {self.perspective} included)"
             )
-        return f"{top} supplies {share:.0%} of {self.market} for {node.name}"
+        return f"{top} supplies {share} of {self.market} for {node.name}"
 
-    def impact(
-        self,
-        node: Node,
-        top: str,
-        share: float,
-        value: float,
-        labels: list[str],
-        checked: bool = True,
-    ) -> str:
-        """ "JP supplies 65% of CN's market for reducers; if JP stops supplying it, the supply of
-        robots in CN's market falls by 61%", naming every final product hit alike (``labels``;
-        ``checked``: the ties were looked for, else the one named may not be the only one)."""
-        supplies = self.supplies(node, top, share)
-        stops = f"{top}'s firms stop" if node.basis == "ownership" else f"{top} stops"
-        who = self.perspective
+    def what(self, labels: list[str], checked: bool = True) -> str | None:
+        """The final products an impact sentence names (``labels``; ``checked``: the ties were
+        looked for, else the one named may not be the only one); None when there is none."""
         if not labels:
-            if self.is_global:
-                return (
-                    f"{supplies}; if {stops} supplying it to {who}, the supply of no final "
+            return None
+        if len(labels) == 1:
+            if checked:
+                return labels[0]
+            return f"{labels[0]} (the hardest hit; other final products may be hit alike)"
+        if len(labels) <= 3:
+            return "each of " + ", ".join(labels[:-1]) + f" and {labels[-1]}"
+        return f"each of {len(labels)} final products (e.g. {labels[0]}, {labels[1]})"
+
+    def impacts(self, items: Iterable[tuple[Node, str, str, str, str | None]]) -> list[str]:
+        """ "JP supplies 65% of CN's market for reducers; if JP stops supplying it, the supply
+        of robots in CN's market falls by 61%", for each ``(node, top supplier, its share, the
+        fall, the final products hit)`` (share and fall as percentage texts; the products as
+        :meth:`what` names them, None when there is none)."""
+        who = self.perspective
+        supplies = self.supplies
+        to, where = self.to, self.where
+        out: list[str] = []
+        append = out.append
+        for node, top, share, value, what in items:
+            said = supplies(node, top, share)
+            stops = f"{top}'s firms stop" if node.basis == "ownership" else f"{top} stops"
+            if what is not None:
+                append(
+                    f"{said}; if {stops} supplying it{to}, the supply of {what} {where} falls by {value}"
+                )
+            elif self.is_global:
+                append(
+                    f"{said}; if {stops} supplying it to {who}, the supply of no final "
                     f"product available to {who} falls (0%)"
                 )
-            return (
-                f"{supplies}; if {stops} supplying it, the supply of no final product in "
-                f"{who}'s market falls (0%)"
-            )
-        if len(labels) == 1:
-            what = labels[0]
-            if not checked:
-                what += " (the hardest hit; other final products may be hit alike)"
-        elif len(labels) <= 3:
-            what = "each of " + ", ".join(labels[:-1]) + f" and {labels[-1]}"
-        else:
-            what = f"each of {len(labels)} final products (e.g. {labels[0]}, {labels[1]})"
-        return (
-            f"{supplies}; if {stops} supplying it{self.to}, the supply of {what} {self.where} "
-            f"falls by {value:.0%}"
-        )
+            else:
+                append(
+                    f"{said}; if {stops} supplying it, the supply of no final product in "
+                    f"{who}'s market falls (0%)"
+                )
+        return out
