@@ -185,3 +185,15 @@ def test_figures_spelled_a_column_at_a_time_are_those_of_format() -> None:
     assert _percents(values) == [format(v, ".0%") for v in values.tolist()]
     assert _hundredths(values) == [format(v, ".2f") for v in values.tolist()]
     assert _hundredths(np.array([0.125, 0.005, 0.015])) == ["0.12", "0.01", "0.01"]
+
+
+def test_compact_encoder_asks_for_non_text_keys_only_when_there_are_some() -> None:
+    """Keys that are not text (years) are written as text, as the standard library does; a
+    value that cannot be written at all still raises TypeError."""
+    pytest.importorskip("orjson")
+    encode = render._compact_encoder()
+    assert encode({"a": 1, "b": [0.5, None]}) == '{"a":1,"b":[0.5,null]}'
+    assert encode({2020: {"CN": 0.5}}) == '{"2020":{"CN":0.5}}'
+    assert render._compact_encoder(binary=True)({2020: 1}) == b'{"2020":1}'
+    with pytest.raises(TypeError):
+        encode({"a": {1, 2}})

@@ -602,9 +602,9 @@ def analyze_compiled(
     )[1]
     flagged = dep_met & con_met
     possible = dep_met & ~con_met & high_met
-    tied = _tied_finals(c, direct, impact, flagged)
+    hits = list(impact.values())  # by position: the keys are the ids in chain order
+    tied = _tied_finals(c, direct, hits, flagged)
     step(5, STEPS)
-    hits = [impact[n] for n in c.nodes]
     for k in no_impact:
         hits[k] = None
     unknowns: list[dict[str, str]] = [{} for _ in range(c.size)]
@@ -849,7 +849,7 @@ class _MissingReasons:
 def _tied_finals(
     c: Compiled,
     direct: DirectMetrics,
-    impact: dict[str, tuple[float, str] | None],
+    hits: list[tuple[float, str] | None],
     flagged: BoolArray,
 ) -> dict[int, list[int]]:
     """The final products hit alike by each node's impact scenario (see
@@ -858,8 +858,8 @@ def _tied_finals(
     One propagation of the chain per node: every node while that stays within
     :data:`_TIES_CELLS` (nodes x scenarios), else the choke points (``flagged``) first, largest
     impact first, then the other nodes by impact, up to that budget. The others' sentences say
-    that other final products may be hit alike."""
-    hits = [impact[n] for n in c.nodes]
+    that other final products may be hit alike. ``hits``: each node's impact and final product
+    by position (:func:`~chokepoint.core.chokepoints.impacts`), None where it has none."""
     candidates = [k for k, hit in enumerate(hits) if hit is not None]
     budget = max(1, _TIES_CELLS // max(c.size, 1))
     if len(candidates) > budget:

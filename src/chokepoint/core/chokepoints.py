@@ -109,7 +109,8 @@ def impacts(
 
     ``top_share`` is each node's top foreign share (NaN: none), from
     :func:`chokepoint.core.metrics.direct_metrics`. Nodes without a named foreign supplier map
-    to None. Ties between final products go to the node itself when it is final, then to the
+    to None. The keys are every node's id in chain order (``list(result.values())`` is the
+    impacts by position). Ties between final products go to the node itself when it is final, then to the
     first final product in chain order. ``paths`` is :func:`best_paths` of ``c`` when already
     computed.
 

@@ -156,10 +156,19 @@ def _compact_encoder(binary: bool = False) -> Callable[[Any], str] | Callable[[A
         if binary:
             return lambda value: encoder.encode(value).encode()
         return encoder.encode
-    options = orjson.OPT_NON_STR_KEYS
+    dumps, keys = orjson.dumps, orjson.OPT_NON_STR_KEYS
+
+    def encoded(value: Any) -> bytes:
+        # keys other than text (years) need OPT_NON_STR_KEYS, which makes every dict a third
+        # slower to encode: asked for only when a value has such a key (the same text)
+        try:
+            return dumps(value, default=_plain)
+        except TypeError:
+            return dumps(value, default=_plain, option=keys)
+
     if binary:
-        return lambda value: orjson.dumps(value, default=_plain, option=options)
-    return lambda value: orjson.dumps(value, default=_plain, option=options).decode()
+        return encoded
+    return lambda value: encoded(value).decode()
 
 
 def _listed(value: Any) -> Any:
