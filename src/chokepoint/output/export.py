@@ -40,10 +40,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from ..errors import OutputError
-from ..model import OTHER, Chain
+from ..model import OTHER, Chain, Node
 
 if TYPE_CHECKING:
     from ..core.analysis import Analysis
@@ -474,16 +474,225 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
     out.open("graph", {"id": "G", "edgedefault": "directed"})
     out.leaf("desc", {}, _summary(chain, analysis, result))
     quoted = {k: _Xml.attribute(v) for k, v in ids.items()}  # once per node
-    for node_id, row in node_rows(chain, analysis, result):
-        out.element("node", f' id="{quoted[node_id]}"', row)
-    out.links(
-        (quoted[item.node], quoted[node.id], item.cost_share, item.essential)
-        for node in chain.nodes
-        for item in node.inputs
-    )
+    pad = "  " * len(out.stack)
+    out.parts.extend(_graphml_nodes(chain, analysis, result, quoted, pad))
+    out.parts.extend(_graphml_links(chain, quoted, pad))
     out.close()
     out.close()
     return out.text()
+
+
+def _spell(value: float) -> str:
+    """``repr(_rounded(value))`` of a finite ``value``, mostly without the round trip.
+
+    ``format(value, ".12g")`` is that text itself when it has a point and no exponent: it then
+    has at most 12 significant digits, no trailing zero and a magnitude in [1e-4, 1e12), and
+    ``repr`` writes the float it rounds to with the same digits (two decimals of at most 12
+    digits are far more than one unit in the last place apart, so none shorter round-trips),
+    positionally in that range. Integral results and exponents take the round trip.
+
+    >>> _spell(0.826000000000001), _spell(1.0), _spell(1e-05), _spell(2.0000000000001e12)
+    ('0.826', '1.0', '1e-05', '2000000000000.0')
+    """
+    text = format(value, _ROUND)
+    if "." in text and "e" not in text:
+        return text
+    return repr(float(text))
+
+
+def _value(value: Value) -> str:
+    """A row value as :meth:`_Xml.element` writes it in a ``<data>`` element (text escaped)."""
+    kind = type(value)
+    if kind is float:  # digits, sign, point and exponent need no escape
+        return repr(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value.translate(_Xml.TEXT) if _MARKUP.search(value) else value
+    return repr(value)
+
+
+def _kept(value: str | float | bool | None) -> Value | None:
+    """The value :func:`_put` stores (None when it stores nothing)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    return _rounded(value)
+
+
+def _lines(start: str, values: Sequence[Any], convert: Callable[[Any], Value | None]) -> list[str]:
+    """``start`` + the text of ``convert(value)`` + ``</data>`` and a line end per value; ``""``
+    where ``convert`` gives None (an unknown value has no element).
+
+    A column of floats (and None) takes numpy: each distinct finite value (distinct bits: -0.0
+    is not 0.0) is spelled once by :func:`_spell`, the lines picked by index. Any other column
+    goes value by value (the same text).
+    """
+    import numpy as np
+
+    if not set(map(type, values)) <= {float, type(None)}:
+        out = []
+        for value in values:
+            kept = convert(value)
+            out.append("" if kept is None else f"{start}{_value(kept)}</data>\n")
+        return out
+    array = np.array(values, dtype=np.float64)  # None -> NaN
+    finite = np.isfinite(array)
+    bits, inverse = np.unique(array[finite].view(np.int64), return_inverse=True)
+    lines = [f"{start}{_spell(v)}</data>\n" for v in bits.view(np.float64).tolist()]
+    lines.append("")
+    index = np.full(len(array), len(lines) - 1, dtype=np.intp)
+    index[finite] = inverse.reshape(-1)
+    return cast("list[str]", np.array(lines, dtype=object)[index].tolist())
+
+
+def _graphml_nodes(
+    chain: Chain,
+    analysis: Analysis,
+    result: ScenarioResult | None,
+    quoted: Mapping[str, str],
+    pad: str,
+) -> list[str]:
+    """The ``<node>`` elements, one text each, in stage order: the text :meth:`_Xml.element`
+    writes for the rows of :func:`node_rows` (``quoted``: each id escaped for an attribute).
+
+    Made a column at a time (each key's lines for all the nodes, then one join per node), not
+    from a row dictionary per node: a firm-level network has hundreds of thousands of nodes.
+    """
+    _check(chain, analysis, result)
+    metrics = analysis.nodes
+    nodes = [chain.node(m.id) for m in metrics]
+    inner = f"{pad}  "
+
+    def start(key: str) -> str:
+        return f'{inner}<data key="{key.translate(_Xml.ATTRIBUTE)}">'
+
+    label, name = start("label"), start("name")
+    stages = {s: f"{start('stage')}{_value(s)}</data>\n" for s in {n.stage for n in nodes}}
+    heads = []
+    for m, node in zip(metrics, nodes, strict=True):
+        text = _value(node.name)
+        heads.append(
+            f'{pad}<node id="{quoted[m.id]}">\n{label}{text}</data>\n{name}{text}</data>\n'
+            f"{stages[node.stage]}"
+        )
+    columns: list[list[str]] = [heads, _share_lines(nodes, analysis.year, start)]
+
+    def numbers(key: str, values: Sequence[Any], convert: Callable[[Any], Any]) -> None:
+        columns.append(_lines(start(key), values, convert))
+
+    def flags(key: str, values: Iterable[Any]) -> None:
+        on, off = f"{start(key)}true</data>\n", f"{start(key)}false</data>\n"
+        columns.append(
+            [
+                on if v is True else off if v is False else f"{start(key)}{_value(v)}</data>\n"
+                for v in values
+            ]
+        )
+
+    numbers("dependence", [m.dependence for m in metrics], _rounded)
+    numbers("hhi", [m.hhi for m in metrics], _rounded)
+    numbers("import_hhi", [m.import_hhi for m in metrics], _rounded)
+    numbers("top_supplier", [m.top_supplier for m in metrics], _kept)
+    numbers("top_share", [m.top_share for m in metrics], _rounded)
+    numbers("total_dependence", [m.total_dependence for m in metrics], _rounded)
+    flags("chokepoint", [m.chokepoint for m in metrics])
+    numbers("import_hhi_max", [m.import_hhi_max for m in metrics], _rounded)
+    flags("possible_chokepoint", [m.possible_chokepoint for m in metrics])
+    numbers("impact", [m.impact for m in metrics], _kept)
+    numbers("impact_on", [m.impact_on for m in metrics], _kept)
+    flags("estimate", [n.estimate for n in nodes])
+    if result is not None:
+        losses = {n.id: n for n in result.nodes}
+        found = [losses.get(m.id) for m in metrics]
+        numbers("loss", [None if f is None else f.loss for f in found], _kept)
+        numbers("import_loss", [None if f is None else f.import_loss for f in found], _kept)
+        numbers("domestic_loss", [None if f is None else f.domestic_loss for f in found], _kept)
+    columns.append([f"{pad}</node>\n"] * len(metrics))
+    return list(map("".join, zip(*columns, strict=True)))
+
+
+def _share_lines(nodes: Sequence[Node], year: int, start: Callable[[str], str]) -> list[str]:
+    """Each node's ``share_XX`` lines (origins A-Z), as :func:`node_rows` gives them; each
+    distinct share of an origin is rounded and spelled once."""
+    lines: dict[str, dict[float, str]] = {}
+    out = []
+    for node in nodes:
+        shares = node.shares_for(year)
+        if not shares:
+            out.append("")
+            continue
+        texts = []
+        for origin, share in sorted(shares.items()):
+            known = lines.get(origin)
+            if known is None:
+                known = lines[origin] = {}
+            line = known.get(share)
+            if line is None:
+                number = _rounded(share)
+                key = start(f"share_{origin}")
+                line = known[share] = "" if number is None else f"{key}{number!r}</data>\n"
+            texts.append(line)
+        out.append("".join(texts))
+    return out
+
+
+def _graphml_links(chain: Chain, quoted: Mapping[str, str], pad: str) -> list[str]:
+    """The ``<edge>`` elements, one text each, in file order: the text :meth:`_Xml.element`
+    writes for the rows of :func:`edge_rows` (``cost_share`` and ``weight`` when known, then
+    ``essential``; ``quoted``: each id escaped for an attribute).
+
+    Written from the chain's link arrays (:attr:`Chain.arrays`, else made from each node's
+    ``inputs``), without a row dictionary per link, of which a firm-level network has
+    millions: the ids picked by position, each distinct cost share spelled once and each
+    link's closing text (its cost share and flag) picked from a table.
+    """
+    import numpy as np
+
+    ptr, source, cost, essential = _link_arrays(chain)
+    ids = np.array([quoted[n.id] for n in chain.nodes] + [""], dtype=object)[:-1]
+    sources = ids[np.asarray(source, dtype=np.intp)].tolist()
+    targets = np.repeat(ids, np.diff(ptr)).tolist()
+    cost = np.asarray(cost, dtype=np.float64)
+    finite = np.isfinite(cost)
+    bits, inverse = np.unique(cost[finite].view(np.int64), return_inverse=True)
+    inner = f"{pad}  <data key="
+    flag = [f'{inner}"essential">{text}</data>\n{pad}</edge>\n' for text in ("false", "true")]
+    tails = []
+    for text in map(_spell, bits.view(np.float64).tolist()):
+        known = f'">\n{inner}"cost_share">{text}</data>\n{inner}"weight">{text}</data>\n'
+        tails += [known + flag[0], known + flag[1]]
+    tails += [f'">\n{flag[0]}', f'">\n{flag[1]}']
+    code = np.full(len(cost), len(bits), dtype=np.intp)
+    code[finite] = inverse.reshape(-1)
+    index = 2 * code + np.asarray(essential, dtype=bool)
+    ends = np.array(tails, dtype=object)[index].tolist()
+    head = f'{pad}<edge source="'
+    return [f'{head}{s}" target="{t}{e}' for s, t, e in zip(sources, targets, ends, strict=True)]
+
+
+def _link_arrays(chain: Chain) -> tuple[Any, Any, Any, Any]:
+    """The links as arrays ``(in_ptr, in_src, in_cost, in_essential)`` as in
+    :class:`~chokepoint.model.ChainArrays`: the chain's own when the reader kept them, else
+    made from each node's ``inputs`` (an unknown cost share as NaN)."""
+    import numpy as np
+
+    arrays = chain.arrays
+    if arrays is not None:
+        return arrays.in_ptr, arrays.in_src, arrays.in_cost, arrays.in_essential
+    position = {node.id: k for k, node in enumerate(chain.nodes)}
+    counts, sources, costs, flags = [0], [], [], []
+    for node in chain.nodes:
+        counts.append(len(node.inputs))
+        for item in node.inputs:
+            sources.append(position[item.node])
+            costs.append(item.cost_share)
+            flags.append(bool(item.essential))
+    return (
+        np.cumsum(counts),
+        np.array(sources, dtype=np.intp),
+        np.array(costs, dtype=np.float64),
+        np.array(flags, dtype=bool),
+    )
 
 
 #: Characters that need escaping in XML text or attributes (a search is cheaper than a
@@ -496,7 +705,7 @@ class _Xml:
     (two spaces a level, ``<tag />`` when empty), without building a tree: GraphML of a
     million-link network is a few million elements."""
 
-    _ATTRIBUTE = str.maketrans(
+    ATTRIBUTE = _ATTRIBUTE = str.maketrans(
         {
             "&": "&amp;",
             "<": "&lt;",
@@ -507,7 +716,7 @@ class _Xml:
             "\t": "&#09;",
         }
     )
-    _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+    TEXT = _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
     @classmethod
     def attribute(cls, value: str) -> str:
