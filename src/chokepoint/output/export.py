@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from ..errors import OutputError
-from ..model import OTHER, Chain, Node
+from ..model import OTHER, Chain, ChainArrays
 
 if TYPE_CHECKING:
     from ..core.analysis import Analysis
@@ -560,7 +560,9 @@ def _graphml_nodes(
     """
     _check(chain, analysis, result)
     metrics = analysis.nodes
-    nodes = [chain.node(m.id) for m in metrics]
+    index = {node.id: k for k, node in enumerate(chain.nodes)}
+    rows = [index[m.id] for m in metrics]
+    nodes = list(map(chain.nodes.__getitem__, rows))
     inner = f"{pad}  "
 
     def start(key: str) -> str:
@@ -575,7 +577,7 @@ def _graphml_nodes(
             f'{pad}<node id="{quoted[m.id]}">\n{label}{text}</data>\n{name}{text}</data>\n'
             f"{stages[node.stage]}"
         )
-    columns: list[list[str]] = [heads, _share_lines(nodes, analysis.year, start)]
+    columns: list[list[str]] = [heads, _share_lines(chain, rows, analysis.year, pad)]
 
     def numbers(key: str, values: Sequence[Any], convert: Callable[[Any], Any]) -> None:
         columns.append(_lines(start(key), values, convert))
@@ -611,12 +613,25 @@ def _graphml_nodes(
     return list(map("".join, zip(*columns, strict=True)))
 
 
-def _share_lines(nodes: Sequence[Node], year: int, start: Callable[[str], str]) -> list[str]:
-    """Each node's ``share_XX`` lines (origins A-Z), as :func:`node_rows` gives them; each
-    distinct share of an origin is rounded and spelled once."""
+def _share_lines(chain: Chain, rows: Sequence[int], year: int, pad: str) -> list[str]:
+    """The ``share_XX`` lines (origins A-Z) of the nodes at positions ``rows`` of the chain,
+    as :func:`node_rows` gives them; each
+    distinct share of an origin is rounded and spelled once. From the chain's share arrays
+    (:attr:`Chain.arrays`) when it keeps them, else from each node's shares of ``year``."""
+    starts: dict[str, str] = {}
+
+    def start(origin: str) -> str:
+        key = starts.get(origin)
+        if key is None:
+            key = starts[origin] = f'{pad}  <data key="{_Xml.attribute("share_" + origin)}">'
+        return key
+
+    arrays = chain.arrays
+    if arrays is not None and arrays.share_known is not None:
+        return _share_lines_of(arrays, len(chain.nodes), rows, start)
     lines: dict[str, dict[float, str]] = {}
     out = []
-    for node in nodes:
+    for node in map(chain.nodes.__getitem__, rows):
         shares = node.shares_for(year)
         if not shares:
             out.append("")
@@ -629,11 +644,42 @@ def _share_lines(nodes: Sequence[Node], year: int, start: Callable[[str], str]) 
             line = known.get(share)
             if line is None:
                 number = _rounded(share)
-                key = start(f"share_{origin}")
-                line = known[share] = "" if number is None else f"{key}{number!r}</data>\n"
+                line = known[share] = (
+                    "" if number is None else f"{start(origin)}{number!r}</data>\n"
+                )
             texts.append(line)
         out.append("".join(texts))
     return out
+
+
+def _share_lines_of(
+    arrays: ChainArrays, size: int, rows: Sequence[int], start: Callable[[str], str]
+) -> list[str]:
+    """:func:`_share_lines` from the share arrays, which hold each node's shares (no node has
+    a history: the shares of every year): the finite shares ordered by node, then origin A-Z;
+    each distinct (origin, share) pair spelled once; one join per node."""
+    import numpy as np
+
+    origins = arrays.origins
+    rank = np.empty(len(origins), dtype=np.intp)
+    rank[sorted(range(len(origins)), key=origins.__getitem__)] = np.arange(len(origins))
+    owner = np.repeat(np.arange(size), np.diff(arrays.share_ptr))
+    value = np.asarray(arrays.share_value, dtype=np.float64)
+    keep = np.flatnonzero(np.asarray(arrays.share_known, dtype=bool)[owner] & np.isfinite(value))
+    owner, origin, value = owner[keep], np.asarray(arrays.share_origin)[keep], value[keep]
+    order = np.lexsort((rank[origin], owner))
+    owner, origin, value = owner[order], origin[order], value[order]
+    bits, which = np.unique(value.view(np.int64), return_inverse=True)
+    pairs, inverse = np.unique(which.reshape(-1) * len(origins) + origin, return_inverse=True)
+    texts = bits.view(np.float64).tolist()
+    table = [
+        f"{start(origins[o])}{_spell(texts[v])}</data>\n"
+        for v, o in zip(*divmod(pairs, len(origins)), strict=True)
+    ]
+    lines = np.array(table + [""], dtype=object)[:-1][inverse.reshape(-1)].tolist()
+    ends = np.cumsum(np.bincount(owner, minlength=size)).tolist()
+    per_node = ["".join(lines[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    return [per_node[k] for k in rows]
 
 
 def _graphml_links(chain: Chain, quoted: Mapping[str, str], pad: str) -> list[str]:
