@@ -529,7 +529,11 @@ def _lines(start: str, values: Sequence[Any], convert: Callable[[Any], Value | N
     """
     import numpy as np
 
-    if not set(map(type, values)) <= {float, type(None)}:
+    types = set(map(type, values))
+    if types <= {str, type(None)}:  # few distinct texts (origins, final products)
+        texts = _Memo(lambda v: "" if v is None else f"{start}{_value(v)}</data>\n")
+        return [texts[v] for v in values]
+    if not types <= {float, type(None)}:
         out = []
         for value in values:
             kept = convert(value)
@@ -552,12 +556,17 @@ def _graphml_nodes(
     quoted: Mapping[str, str],
     pad: str,
 ) -> list[str]:
-    """The ``<node>`` elements, one text each, in stage order: the text :meth:`_Xml.element`
-    writes for the rows of :func:`node_rows` (``quoted``: each id escaped for an attribute).
+    """The ``<node>`` elements in stage order, as pieces of text to be joined: the text
+    :meth:`_Xml.element` writes for the rows of :func:`node_rows` (``quoted``: each id escaped
+    for an attribute).
 
-    Made a column at a time (each key's lines for all the nodes, then one join per node), not
-    from a row dictionary per node: a firm-level network has hundreds of thousands of nodes.
+    Made a column at a time (each key's lines for all the nodes), not from a row dictionary
+    per node: a firm-level network has hundreds of thousands of nodes. The pieces are laid out
+    node after node in one numpy array: its head (id, label, name and stage), its share lines,
+    one line (or ``""``) per other key, its closing tag.
     """
+    import numpy as np
+
     _check(chain, analysis, result)
     metrics = analysis.nodes
     index = {node.id: k for k, node in enumerate(chain.nodes)}
@@ -570,14 +579,15 @@ def _graphml_nodes(
 
     label, name = start("label"), start("name")
     stages = {s: f"{start('stage')}{_value(s)}</data>\n" for s in {n.stage for n in nodes}}
-    heads = []
-    for m, node in zip(metrics, nodes, strict=True):
-        text = _value(node.name)
-        heads.append(
-            f'{pad}<node id="{quoted[m.id]}">\n{label}{text}</data>\n{name}{text}</data>\n'
-            f"{stages[node.stage]}"
-        )
-    columns: list[list[str]] = [heads, _share_lines(chain, rows, analysis.year, pad)]
+    names = [n.name for n in nodes]
+    if _MARKUP.search("".join(names)):  # else (nearly always) no name needs an escape
+        names = list(map(_value, names))
+    heads = [
+        f'{pad}<node id="{quoted[m.id]}">\n{label}{text}</data>\n{name}{text}</data>\n'
+        f"{stages[node.stage]}"
+        for m, node, text in zip(metrics, nodes, names, strict=True)
+    ]
+    columns: list[list[str]] = []
 
     def numbers(key: str, values: Sequence[Any], convert: Callable[[Any], Any]) -> None:
         columns.append(_lines(start(key), values, convert))
@@ -609,15 +619,40 @@ def _graphml_nodes(
         numbers("loss", [None if f is None else f.loss for f in found], _kept)
         numbers("import_loss", [None if f is None else f.import_loss for f in found], _kept)
         numbers("domestic_loss", [None if f is None else f.domestic_loss for f in found], _kept)
-    columns.append([f"{pad}</node>\n"] * len(metrics))
-    return list(map("".join, zip(*columns, strict=True)))
+    counts, shares = _share_lines(chain, rows, analysis.year, pad)
+    width = len(columns) + 2  # the head, the other keys, the closing tag
+    first = np.arange(len(metrics)) * width
+    first[1:] += np.cumsum(counts)[:-1]
+    pieces = np.empty(len(metrics) * width + len(shares), dtype=object)
+    pieces[first] = heads
+    pieces[np.repeat(first + 1, counts) + _within(counts)] = shares
+    after = first + 1 + counts
+    for k, column in enumerate(columns):
+        pieces[after + k] = column
+    pieces[after + len(columns)] = f"{pad}</node>\n"
+    return cast("list[str]", pieces.tolist())
 
 
-def _share_lines(chain: Chain, rows: Sequence[int], year: int, pad: str) -> list[str]:
+def _within(counts: Any) -> Any:
+    """``0, 1, ..., c - 1`` for each count ``c`` of ``counts``, one after the other.
+
+    >>> _within([2, 0, 3]).tolist()
+    [0, 1, 0, 1, 2]
+    """
+    import numpy as np
+
+    counts = np.asarray(counts, dtype=np.intp)
+    ends = np.cumsum(counts)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)
+
+
+def _share_lines(chain: Chain, rows: Sequence[int], year: int, pad: str) -> tuple[Any, list[str]]:
     """The ``share_XX`` lines (origins A-Z) of the nodes at positions ``rows`` of the chain,
-    as :func:`node_rows` gives them; each
-    distinct share of an origin is rounded and spelled once. From the chain's share arrays
-    (:attr:`Chain.arrays`) when it keeps them, else from each node's shares of ``year``."""
+    as :func:`node_rows` gives them: the number of pieces of text of each node (a numpy array)
+    and the pieces, node after node. From the chain's share arrays (:attr:`Chain.arrays`) when
+    it keeps them, else from each node's shares of ``year`` (one piece a node)."""
+    import numpy as np
+
     starts: dict[str, str] = {}
 
     def start(origin: str) -> str:
@@ -649,37 +684,39 @@ def _share_lines(chain: Chain, rows: Sequence[int], year: int, pad: str) -> list
                 )
             texts.append(line)
         out.append("".join(texts))
-    return out
+    return np.ones(len(out), dtype=np.intp), out
 
 
 def _share_lines_of(
     arrays: ChainArrays, size: int, rows: Sequence[int], start: Callable[[str], str]
-) -> list[str]:
+) -> tuple[Any, list[str]]:
     """:func:`_share_lines` from the share arrays, which hold each node's shares (no node has
-    a history: the shares of every year): the finite shares ordered by node, then origin A-Z;
-    each distinct (origin, share) pair spelled once; one join per node."""
+    a history: the shares of every year): the finite shares ordered by node (in the order of
+    ``rows``), then origin A-Z, three pieces each (key, number, end), each distinct number
+    spelled once."""
     import numpy as np
 
     origins = arrays.origins
     rank = np.empty(len(origins), dtype=np.intp)
     rank[sorted(range(len(origins)), key=origins.__getitem__)] = np.arange(len(origins))
-    owner = np.repeat(np.arange(size), np.diff(arrays.share_ptr))
+    where = np.full(size, -1, dtype=np.intp)
+    where[np.asarray(rows, dtype=np.intp)] = np.arange(len(rows))
+    owner = where[np.repeat(np.arange(size), np.diff(arrays.share_ptr))]
     value = np.asarray(arrays.share_value, dtype=np.float64)
-    keep = np.flatnonzero(np.asarray(arrays.share_known, dtype=bool)[owner] & np.isfinite(value))
+    known = np.asarray(arrays.share_known, dtype=bool)[
+        np.repeat(np.arange(size), np.diff(arrays.share_ptr))
+    ]
+    keep = np.flatnonzero(known & np.isfinite(value) & (owner >= 0))
     owner, origin, value = owner[keep], np.asarray(arrays.share_origin)[keep], value[keep]
     order = np.lexsort((rank[origin], owner))
-    owner, origin, value = owner[order], origin[order], value[order]
+    origin, value = origin[order], value[order]
     bits, which = np.unique(value.view(np.int64), return_inverse=True)
-    pairs, inverse = np.unique(which.reshape(-1) * len(origins) + origin, return_inverse=True)
-    texts = bits.view(np.float64).tolist()
-    table = [
-        f"{start(origins[o])}{_spell(texts[v])}</data>\n"
-        for v, o in zip(*divmod(pairs, len(origins)), strict=True)
-    ]
-    lines = np.array(table + [""], dtype=object)[:-1][inverse.reshape(-1)].tolist()
-    ends = np.cumsum(np.bincount(owner, minlength=size)).tolist()
-    per_node = ["".join(lines[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-    return [per_node[k] for k in rows]
+    pieces = np.empty((len(value), 3), dtype=object)
+    pieces[:, 0] = np.array([start(o) for o in origins] + [""], dtype=object)[:-1][origin]
+    texts = [_spell(v) for v in bits.view(np.float64).tolist()]
+    pieces[:, 1] = np.array([*texts, ""], dtype=object)[:-1][which.reshape(-1)]
+    pieces[:, 2] = "</data>\n"
+    return 3 * np.bincount(owner, minlength=len(rows)), cast("list[str]", pieces.ravel().tolist())
 
 
 def _graphml_links(chain: Chain, quoted: Mapping[str, str], pad: str) -> list[str]:
