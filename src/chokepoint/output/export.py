@@ -225,12 +225,6 @@ class _Memo(dict[Any, Any]):
         return self[key]
 
 
-def _spelled(value: float) -> str | None:
-    """``repr`` of ``value`` :func:`_rounded`; None for NaN and infinities."""
-    number = _rounded(value)
-    return None if number is None else repr(number)
-
-
 def _rounded(value: float | None) -> float | None:
     """``value`` to :data:`DIGITS` significant digits; None for None, NaN and infinities."""
     if value is None:
@@ -788,7 +782,7 @@ class _Xml:
     (two spaces a level, ``<tag />`` when empty), without building a tree: GraphML of a
     million-link network is a few million elements."""
 
-    ATTRIBUTE = _ATTRIBUTE = str.maketrans(
+    ATTRIBUTE = str.maketrans(
         {
             "&": "&amp;",
             "<": "&lt;",
@@ -799,12 +793,12 @@ class _Xml:
             "\t": "&#09;",
         }
     )
-    TEXT = _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+    TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
     @classmethod
     def attribute(cls, value: str) -> str:
         """``value`` escaped for an attribute (text without markup characters as it is)."""
-        return value.translate(cls._ATTRIBUTE) if _MARKUP.search(value) else value
+        return value.translate(cls.ATTRIBUTE) if _MARKUP.search(value) else value
 
     def __init__(self) -> None:
         self.parts: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
@@ -812,7 +806,7 @@ class _Xml:
         self.starts: dict[str, dict[str, str]] = {}
 
     def _start(self, tag: str, attributes: Mapping[str, str]) -> str:
-        escape = self._ATTRIBUTE
+        escape = self.ATTRIBUTE
         pairs = "".join([f' {k}="{v.translate(escape)}"' for k, v in attributes.items()])
         return f"{'  ' * len(self.stack)}<{tag}{pairs}"
 
@@ -825,11 +819,11 @@ class _Xml:
         self.parts.append(f"{'  ' * len(self.stack)}</{tag}>\n")
 
     def leaf(self, tag: str, attributes: Mapping[str, str], text: str) -> None:
-        self.parts.append(f"{self._start(tag, attributes)}>{text.translate(self._TEXT)}</{tag}>\n")
+        self.parts.append(f"{self._start(tag, attributes)}>{text.translate(self.TEXT)}</{tag}>\n")
 
     def items(self, tag: str, attributes: Mapping[str, str], row: Mapping[str, Value]) -> None:
         """An element holding one ``<data key="NAME">VALUE</data>`` per item of ``row``."""
-        escape = self._ATTRIBUTE
+        escape = self.ATTRIBUTE
         self.element(
             tag, "".join([f' {k}="{v.translate(escape)}"' for k, v in attributes.items()]), row
         )
@@ -848,41 +842,10 @@ class _Xml:
         for k, v in row.items():
             start = starts.get(k)
             if start is None:
-                start = starts[k] = f'{pad}  <data key="{k.translate(self._ATTRIBUTE)}">'
-            kind = type(v)
-            if kind is float:  # digits, sign, point and exponent need no escape
-                value = repr(v)
-            elif kind is bool:
-                value = "true" if v else "false"
-            elif isinstance(v, str):
-                value = v.translate(self._TEXT) if _MARKUP.search(v) else v
-            else:
-                value = repr(v)
-            lines.append(f"{start}{value}</data>\n")
+                start = starts[k] = f'{pad}  <data key="{k.translate(self.ATTRIBUTE)}">'
+            lines.append(f"{start}{_value(v)}</data>\n")
         lines.append(f"{pad}</{tag}>\n")
         self.parts.append("".join(lines))
-
-    def links(self, rows: Iterable[tuple[str, str, float | None, bool]]) -> None:
-        """One ``<edge>`` per ``(source, target, cost share, essential)`` (ids escaped already,
-        the cost share as given, None when unknown): the text :meth:`element` writes for the
-        rows of :func:`edge_rows` (``cost_share`` and ``weight`` when known, then
-        ``essential``), without a row dictionary per link, of which a firm-level network has
-        millions; each distinct cost share is rounded and spelled once."""
-        pad = "  " * len(self.stack)
-        inner = f"{pad}  <data key="
-        cost, weight = f'{inner}"cost_share">', f'</data>\n{inner}"weight">'
-        essential = f'{inner}"essential">'
-        flags = {True: f"{essential}true</data>\n{pad}</edge>\n"}
-        flags[False] = f"{essential}false</data>\n{pad}</edge>\n"
-        append = self.parts.append
-        spelled = _Memo(_spelled)
-        for source, target, share, needed in rows:
-            head = f'{pad}<edge source="{source}" target="{target}">\n'
-            text = None if share is None else spelled(share)
-            if text is None:
-                append(head + flags[needed])
-            else:
-                append(f"{head}{cost}{text}{weight}{text}</data>\n{flags[needed]}")
 
     def text(self) -> str:
         return "".join(self.parts)
