@@ -37,7 +37,7 @@ import math
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
@@ -60,6 +60,7 @@ __all__ = [
     "edge_rows",
     "export",
     "format_for_path",
+    "graphml_parts",
     "node_attributes",
     "node_rows",
     "ramp_colour",
@@ -438,6 +439,41 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
     ...     chain, chokepoint.analyze(chain))
     True
     """
+    parts: list[str] = []
+    for pieces in _graphml_pieces(chain, analysis, result, block=None):
+        parts += pieces
+    return "".join(parts)
+
+
+#: Pieces of text joined into one part by :func:`graphml_parts` (a few MB each).
+PART_PIECES = 1 << 15
+
+
+def graphml_parts(
+    chain: Chain, analysis: Analysis, result: ScenarioResult | None = None
+) -> Iterator[str]:
+    """:func:`to_graphml` as parts of text, one after another: written out in turn (to a file
+    or stdout) they are the same document, without the whole of it in memory at once.
+
+    Each part holds the text of up to :data:`PART_PIECES` nodes' pieces or links; the links
+    are turned into text a part at a time.
+
+    >>> import chokepoint
+    >>> chain = chokepoint.load_chain("tests/data/valid/mini.yaml")
+    >>> analysis = chokepoint.analyze(chain)
+    >>> "".join(graphml_parts(chain, analysis)) == to_graphml(chain, analysis)
+    True
+    """
+    for pieces in _graphml_pieces(chain, analysis, result, block=PART_PIECES):
+        yield "".join(pieces)
+
+
+def _graphml_pieces(
+    chain: Chain, analysis: Analysis, result: ScenarioResult | None, block: int | None
+) -> Iterator[list[str]]:
+    """The GraphML document as lists of pieces of text: the head (declaration, keys, graph
+    description), the nodes and the links (at most ``block`` pieces a list; None: one list
+    each), the closing tags."""
     _check(chain, analysis, result)
     ids = _graphml_ids([m.id for m in analysis.nodes])
     out = _Xml()
@@ -469,11 +505,17 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
     out.leaf("desc", {}, _summary(chain, analysis, result))
     quoted = {k: _Xml.attribute(v) for k, v in ids.items()}  # once per node
     pad = "  " * len(out.stack)
-    out.parts.extend(_graphml_nodes(chain, analysis, result, quoted, pad))
-    out.parts.extend(_graphml_links(chain, quoted, pad))
+    yield out.parts
+    nodes = _graphml_nodes(chain, analysis, result, quoted, pad)
+    size = block or max(len(nodes), 1)
+    for start in range(0, len(nodes), size):
+        yield nodes[start : start + size]
+    del nodes
+    yield from _graphml_links(chain, quoted, pad, block)
+    out.parts = []
     out.close()
     out.close()
-    return out.text()
+    yield out.parts
 
 
 def _spell(value: float) -> str:
@@ -713,10 +755,13 @@ def _share_lines_of(
     return 3 * np.bincount(owner, minlength=len(rows)), cast("list[str]", pieces.ravel().tolist())
 
 
-def _graphml_links(chain: Chain, quoted: Mapping[str, str], pad: str) -> list[str]:
-    """The ``<edge>`` elements, one text each, in file order: the text :meth:`_Xml.element`
-    writes for the rows of :func:`edge_rows` (``cost_share`` and ``weight`` when known, then
-    ``essential``; ``quoted``: each id escaped for an attribute).
+def _graphml_links(
+    chain: Chain, quoted: Mapping[str, str], pad: str, block: int | None
+) -> Iterator[list[str]]:
+    """The ``<edge>`` elements, one text each, in file order, in lists of at most ``block``
+    (None: one list): the text :meth:`_Xml.element` writes for the rows of :func:`edge_rows`
+    (``cost_share`` and ``weight`` when known, then ``essential``; ``quoted``: each id escaped
+    for an attribute).
 
     Written from the chain's link arrays (:attr:`Chain.arrays`, else made from each node's
     ``inputs``), without a row dictionary per link, of which a firm-level network has
@@ -744,7 +789,15 @@ def _graphml_links(chain: Chain, quoted: Mapping[str, str], pad: str) -> list[st
     index = 2 * code + np.asarray(essential, dtype=bool)
     ends = np.array(tails, dtype=object)[index].tolist()
     head = f'{pad}<edge source="'
-    return [f'{head}{s}" target="{t}{e}' for s, t, e in zip(sources, targets, ends, strict=True)]
+    size = block or max(len(ends), 1)
+    for start in range(0, len(ends), size):
+        stop = start + size
+        yield [
+            f'{head}{s}" target="{t}{e}'
+            for s, t, e in zip(
+                sources[start:stop], targets[start:stop], ends[start:stop], strict=True
+            )
+        ]
 
 
 def _link_arrays(chain: Chain) -> tuple[Any, Any, Any, Any]:
