@@ -247,3 +247,40 @@ def test_spell_is_repr_of_rounded_across_magnitudes() -> None:
         digits = draw.randint(1, 17)  # short figures, and figures with binary noise
         for v in (value, float(f"{value:.{digits}g}"), float(round(value))):
             assert export._spell(v) == repr(export._rounded(v)), v
+
+
+@pytest.mark.parametrize("size", [1, 5, 7, 1000])
+def test_graphml_parts_are_the_document_in_order(
+    monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    # the markup chain: head, 4 nodes (pieces: 4 x 15 + 3 x 3 share pieces of "a", "b&c", "e"
+    # ... laid out node after node), 3 links of 5 pieces, closing tags; any part size joins
+    # back into the same text, in parts of at most `size` pieces (links: whole, 5 pieces each)
+    chain = _markup_chain()
+    analysis = chokepoint.analyze(chain)
+    monkeypatch.setattr(export, "PART_PIECES", size)
+    parts = list(export.graphml_parts(chain, analysis))
+    assert "".join(parts) == to_graphml(chain, analysis)
+    links = [p for p in parts if p.lstrip().startswith("<edge")]
+    assert "".join(links).count("<edge ") == 3
+    assert len(links) == (3 if size < 10 else 1)
+
+
+def test_graphml_of_a_chain_without_links() -> None:
+    chain = Chain("one", "One", "CN", 2020, ("up",), (Node("a", "A", "up", shares={"CN": 1.0}),))
+    text = to_graphml(chain, chokepoint.analyze(chain))
+    # all of it made at home (CN is the perspective): D = 1 - 1 = 0, HHI = 1^2 = 1, no imports
+    # (import HHI 0, highest 0), no foreign supplier: no top supplier, share or impact
+    assert "<edge" not in text
+    assert text.endswith(
+        '      <data key="share_CN">1.0</data>\n'
+        '      <data key="dependence">0.0</data>\n'
+        '      <data key="hhi">1.0</data>\n'
+        '      <data key="import_hhi">0.0</data>\n'
+        '      <data key="total_dependence">0.0</data>\n'
+        '      <data key="chokepoint">false</data>\n'
+        '      <data key="import_hhi_max">0.0</data>\n'
+        '      <data key="possible_chokepoint">false</data>\n'
+        '      <data key="estimate">false</data>\n'
+        "    </node>\n  </graph>\n</graphml>\n"
+    )

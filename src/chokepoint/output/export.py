@@ -758,8 +758,8 @@ def _share_lines_of(
 def _graphml_links(
     chain: Chain, quoted: Mapping[str, str], pad: str, block: int | None
 ) -> Iterator[list[str]]:
-    """The ``<edge>`` elements, one text each, in file order, in lists of at most ``block``
-    (None: one list): the text :meth:`_Xml.element` writes for the rows of :func:`edge_rows`
+    """The ``<edge>`` elements in file order as pieces of text (five a link), in lists of at
+    most ``block`` pieces (None: one list): joined, the text :meth:`_Xml.element` writes for the rows of :func:`edge_rows`
     (``cost_share`` and ``weight`` when known, then ``essential``; ``quoted``: each id escaped
     for an attribute).
 
@@ -772,8 +772,8 @@ def _graphml_links(
 
     ptr, source, cost, essential = _link_arrays(chain)
     ids = np.array([quoted[n.id] for n in chain.nodes] + [""], dtype=object)[:-1]
-    sources = ids[np.asarray(source, dtype=np.intp)].tolist()
-    targets = np.repeat(ids, np.diff(ptr)).tolist()
+    sources = ids[np.asarray(source, dtype=np.intp)]
+    targets = np.repeat(ids, np.diff(ptr))
     cost = np.asarray(cost, dtype=np.float64)
     finite = np.isfinite(cost)
     bits, inverse = np.unique(cost[finite].view(np.int64), return_inverse=True)
@@ -786,18 +786,17 @@ def _graphml_links(
     tails += [f'">\n{flag[0]}', f'">\n{flag[1]}']
     code = np.full(len(cost), len(bits), dtype=np.intp)
     code[finite] = inverse.reshape(-1)
-    index = 2 * code + np.asarray(essential, dtype=bool)
-    ends = np.array(tails, dtype=object)[index].tolist()
-    head = f'{pad}<edge source="'
-    size = block or max(len(ends), 1)
+    ends = np.array(tails, dtype=object)[2 * code + np.asarray(essential, dtype=bool)]
+    size = max(len(ends), 1) if block is None else max(block // 5, 1)  # five pieces a link
     for start in range(0, len(ends), size):
-        stop = start + size
-        yield [
-            f'{head}{s}" target="{t}{e}'
-            for s, t, e in zip(
-                sources[start:stop], targets[start:stop], ends[start:stop], strict=True
-            )
-        ]
+        stop = min(start + size, len(ends))
+        pieces = np.empty((stop - start, 5), dtype=object)
+        pieces[:, 0] = f'{pad}<edge source="'
+        pieces[:, 1] = sources[start:stop]
+        pieces[:, 2] = '" target="'
+        pieces[:, 3] = targets[start:stop]
+        pieces[:, 4] = ends[start:stop]
+        yield cast("list[str]", pieces.ravel().tolist())
 
 
 def _link_arrays(chain: Chain) -> tuple[Any, Any, Any, Any]:
