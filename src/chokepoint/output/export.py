@@ -391,7 +391,13 @@ def _unique(candidates: Iterable[str]) -> list[str]:
 
 
 def _graphml_ids(ids: Sequence[str]) -> dict[str, str]:
-    """Node id -> XML NMTOKEN: unchanged for chain ids (slugs), else made safe and unique."""
+    """Node id -> XML NMTOKEN: unchanged for chain ids (slugs), else made safe and unique.
+
+    >>> _graphml_ids(["a", "b c", "b_c", ""])
+    {'a': 'a', 'b c': 'n_b_c', 'b_c': 'b_c', '': 'n_'}
+    """
+    if _NMTOKEN.match("".join(ids)) and all(ids) and len(set(ids)) == len(ids):
+        return dict(zip(ids, ids, strict=True))  # the common case, checked at once
     safe = (i if _NMTOKEN.match(i) else "n_" + re.sub(r"[^A-Za-z0-9.-]", "_", i) for i in ids)
     return dict(zip(ids, _unique(safe), strict=True))
 
@@ -503,7 +509,10 @@ def _graphml_pieces(
             out.close()
     out.open("graph", {"id": "G", "edgedefault": "directed"})
     out.leaf("desc", {}, _summary(chain, analysis, result))
-    quoted = {k: _Xml.attribute(v) for k, v in ids.items()}  # once per node
+    if _MARKUP.search("".join(ids.values())):
+        quoted = {k: _Xml.attribute(v) for k, v in ids.items()}  # once per node
+    else:
+        quoted = ids  # (nearly always) no id needs an escape
     pad = "  " * len(out.stack)
     yield out.parts
     nodes = _graphml_nodes(chain, analysis, result, quoted, pad)
@@ -598,8 +607,8 @@ def _graphml_nodes(
 
     Made a column at a time (each key's lines for all the nodes), not from a row dictionary
     per node: a firm-level network has hundreds of thousands of nodes. The pieces are laid out
-    node after node in one numpy array: its head (id, label, name and stage), its share lines,
-    one line (or ``""``) per other key, its closing tag.
+    node after node in one numpy array: its head (seven pieces: the tag around the id, label,
+    name and stage), its share lines, one line (or ``""``) per other key, its closing tag.
     """
     import numpy as np
 
@@ -613,15 +622,18 @@ def _graphml_nodes(
     def start(key: str) -> str:
         return f'{inner}<data key="{key.translate(_Xml.ATTRIBUTE)}">'
 
-    label, name = start("label"), start("name")
-    stages = {s: f"{start('stage')}{_value(s)}</data>\n" for s in {n.stage for n in nodes}}
+    stages = {s: f"</data>\n{start('stage')}{_value(s)}</data>\n" for s in {n.stage for n in nodes}}
     names = [n.name for n in nodes]
     if _MARKUP.search("".join(names)):  # else (nearly always) no name needs an escape
         names = list(map(_value, names))
-    heads = [
-        f'{pad}<node id="{quoted[m.id]}">\n{label}{text}</data>\n{name}{text}</data>\n'
-        f"{stages[node.stage]}"
-        for m, node, text in zip(metrics, nodes, names, strict=True)
+    heads: list[str | list[str]] = [  # <node id="ID">, label, name, stage
+        f'{pad}<node id="',
+        [quoted[m.id] for m in metrics],
+        f'">\n{start("label")}',
+        names,
+        f"</data>\n{start('name')}",
+        names,
+        [stages[n.stage] for n in nodes],
     ]
     columns: list[list[str]] = []
 
@@ -656,13 +668,14 @@ def _graphml_nodes(
         numbers("import_loss", [None if f is None else f.import_loss for f in found], _kept)
         numbers("domestic_loss", [None if f is None else f.domestic_loss for f in found], _kept)
     counts, shares = _share_lines(chain, rows, analysis.year, pad)
-    width = len(columns) + 2  # the head, the other keys, the closing tag
+    width = len(heads) + len(columns) + 1  # the head, the other keys, the closing tag
     first = np.arange(len(metrics)) * width
     first[1:] += np.cumsum(counts)[:-1]
     pieces = np.empty(len(metrics) * width + len(shares), dtype=object)
-    pieces[first] = heads
-    pieces[np.repeat(first + 1, counts) + _within(counts)] = shares
-    after = first + 1 + counts
+    for k, head in enumerate(heads):
+        pieces[first + k] = head
+    pieces[np.repeat(first + len(heads), counts) + _within(counts)] = shares
+    after = first + len(heads) + counts
     for k, column in enumerate(columns):
         pieces[after + k] = column
     pieces[after + len(columns)] = f"{pad}</node>\n"
