@@ -284,3 +284,17 @@ def test_graphml_of_a_chain_without_links() -> None:
         '      <data key="estimate">false</data>\n'
         "    </node>\n  </graph>\n</graphml>\n"
     )
+
+
+def test_export_parts_join_into_export_and_check_first() -> None:
+    chain = _markup_chain()
+    analysis = chokepoint.analyze(chain)
+    result = chokepoint.run_scenario(chain, cuts=("JP=1",))
+    for fmt in export.FORMATS:
+        parts = list(export.export_parts(analysis, fmt, result))
+        assert "".join(parts) == export.export(analysis, fmt, result)
+    with pytest.raises(export.OutputError, match="unknown export format 'svg'"):
+        export.export_parts(analysis, "svg")
+    other = chokepoint.run_scenario(chokepoint.load_chain("robots"), cuts=("JP=1",))
+    with pytest.raises(ValueError, match="scenario result is of chain 'robots'"):
+        export.export_parts(analysis, "graphml", other)  # raised at the call, not when read

@@ -59,6 +59,7 @@ __all__ = [
     "ExportFormat",
     "edge_rows",
     "export",
+    "export_parts",
     "format_for_path",
     "graphml_parts",
     "node_attributes",
@@ -1329,3 +1330,34 @@ def export(
     if fmt == "dot":
         return to_dot(chain, analysis, result)
     return to_mermaid(chain, analysis, result, fenced=fenced)
+
+
+def export_parts(
+    analysis: Analysis,
+    fmt: str,
+    result: ScenarioResult | None = None,
+    *,
+    table: Literal["nodes", "edges"] = "nodes",
+    fenced: bool = False,
+) -> Iterator[str]:
+    """:func:`export` as parts of text to write one after another (joined, the same document):
+    GraphML in parts of a few MB (:func:`graphml_parts`), so that a firm-level network's
+    document need never be whole in memory; every other format in one part.
+
+    Raises
+    ------
+    OutputError
+        As :func:`export` (and ``ValueError`` for a result of another chain), at the call,
+        before the first part.
+
+    Examples
+    --------
+    >>> import chokepoint
+    >>> analysis = chokepoint.analyze(chokepoint.load_chain("tests/data/valid/mini.yaml"))
+    >>> all("".join(export_parts(analysis, f)) == export(analysis, f) for f in FORMATS)
+    True
+    """
+    if fmt != "graphml":
+        return iter((export(analysis, fmt, result, table=table, fenced=fenced),))
+    _check(analysis.chain, analysis, result)
+    return graphml_parts(analysis.chain, analysis, result)
