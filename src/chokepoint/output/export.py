@@ -846,7 +846,9 @@ _MARKUP = re.compile(r'[&<>"\n\r\t]')
 class _Xml:
     """Writes indented XML straight to text, as ``ElementTree.indent`` then ``tostring`` would
     (two spaces a level, ``<tag />`` when empty), without building a tree: GraphML of a
-    million-link network is a few million elements."""
+    million-link network is a few million elements. :func:`to_graphml` writes its head and
+    closing tags with it; its nodes and links are the text :meth:`element` would write for
+    their rows, made a column at a time (:func:`_graphml_nodes`, :func:`_graphml_links`)."""
 
     ATTRIBUTE = str.maketrans(
         {
@@ -897,8 +899,8 @@ class _Xml:
     def element(self, tag: str, attributes: str, row: Mapping[str, Value]) -> None:
         """:meth:`items` with the attributes as XML text already (`` id="n1"``, escaped).
 
-        Written as one piece of text: a GraphML export holds one such element per node and per
-        link, millions of them on a firm-level network; each key's line start is made once."""
+        Written as one piece of text, each key's line start made once (the reference for the
+        column writers of :func:`to_graphml`, which the tests compare with it)."""
         pad = "  " * len(self.stack)
         if not row:
             self.parts.append(f"{pad}<{tag}{attributes} />\n")
