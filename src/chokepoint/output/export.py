@@ -37,13 +37,13 @@ import math
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from ..errors import OutputError
-from ..model import OTHER, Chain
+from ..model import OTHER, Chain, ChainArrays
 
 if TYPE_CHECKING:
     from ..core.analysis import Analysis
@@ -59,7 +59,9 @@ __all__ = [
     "ExportFormat",
     "edge_rows",
     "export",
+    "export_parts",
     "format_for_path",
+    "graphml_parts",
     "node_attributes",
     "node_rows",
     "ramp_colour",
@@ -223,12 +225,6 @@ class _Memo(dict[Any, Any]):
 
     def __call__(self, key: Any) -> Any:
         return self[key]
-
-
-def _spelled(value: float) -> str | None:
-    """``repr`` of ``value`` :func:`_rounded`; None for NaN and infinities."""
-    number = _rounded(value)
-    return None if number is None else repr(number)
 
 
 def _rounded(value: float | None) -> float | None:
@@ -396,7 +392,13 @@ def _unique(candidates: Iterable[str]) -> list[str]:
 
 
 def _graphml_ids(ids: Sequence[str]) -> dict[str, str]:
-    """Node id -> XML NMTOKEN: unchanged for chain ids (slugs), else made safe and unique."""
+    """Node id -> XML NMTOKEN: unchanged for chain ids (slugs), else made safe and unique.
+
+    >>> _graphml_ids(["a", "b c", "b_c", ""])
+    {'a': 'a', 'b c': 'n_b_c', 'b_c': 'b_c', '': 'n_'}
+    """
+    if _NMTOKEN.match("".join(ids)) and all(ids) and len(set(ids)) == len(ids):
+        return dict(zip(ids, ids, strict=True))  # the common case, checked at once
     safe = (i if _NMTOKEN.match(i) else "n_" + re.sub(r"[^A-Za-z0-9.-]", "_", i) for i in ids)
     return dict(zip(ids, _unique(safe), strict=True))
 
@@ -444,6 +446,41 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
     ...     chain, chokepoint.analyze(chain))
     True
     """
+    parts: list[str] = []
+    for pieces in _graphml_pieces(chain, analysis, result, block=None):
+        parts += pieces
+    return "".join(parts)
+
+
+#: Pieces of text joined into one part by :func:`graphml_parts` (a few MB each).
+PART_PIECES = 1 << 15
+
+
+def graphml_parts(
+    chain: Chain, analysis: Analysis, result: ScenarioResult | None = None
+) -> Iterator[str]:
+    """:func:`to_graphml` as parts of text, one after another: written out in turn (to a file
+    or stdout) they are the same document, without the whole of it in memory at once.
+
+    Each part holds the text of up to :data:`PART_PIECES` nodes' pieces or links; the links
+    are turned into text a part at a time.
+
+    >>> import chokepoint
+    >>> chain = chokepoint.load_chain("tests/data/valid/mini.yaml")
+    >>> analysis = chokepoint.analyze(chain)
+    >>> "".join(graphml_parts(chain, analysis)) == to_graphml(chain, analysis)
+    True
+    """
+    for pieces in _graphml_pieces(chain, analysis, result, block=PART_PIECES):
+        yield "".join(pieces)
+
+
+def _graphml_pieces(
+    chain: Chain, analysis: Analysis, result: ScenarioResult | None, block: int | None
+) -> Iterator[list[str]]:
+    """The GraphML document as lists of pieces of text: the head (declaration, keys, graph
+    description), the nodes and the links (at most ``block`` pieces a list; None: one list
+    each), the closing tags."""
     _check(chain, analysis, result)
     ids = _graphml_ids([m.id for m in analysis.nodes])
     out = _Xml()
@@ -473,17 +510,332 @@ def to_graphml(chain: Chain, analysis: Analysis, result: ScenarioResult | None =
             out.close()
     out.open("graph", {"id": "G", "edgedefault": "directed"})
     out.leaf("desc", {}, _summary(chain, analysis, result))
-    quoted = {k: _Xml.attribute(v) for k, v in ids.items()}  # once per node
-    for node_id, row in node_rows(chain, analysis, result):
-        out.element("node", f' id="{quoted[node_id]}"', row)
-    out.links(
-        (quoted[item.node], quoted[node.id], item.cost_share, item.essential)
-        for node in chain.nodes
-        for item in node.inputs
+    if _MARKUP.search("".join(ids.values())):
+        quoted = {k: _Xml.attribute(v) for k, v in ids.items()}  # once per node
+    else:
+        quoted = ids  # (nearly always) no id needs an escape
+    pad = "  " * len(out.stack)
+    yield out.parts
+    nodes = _graphml_nodes(chain, analysis, result, quoted, pad)
+    size = block or max(len(nodes), 1)
+    for start in range(0, len(nodes), size):
+        yield nodes[start : start + size]
+    del nodes
+    yield from _graphml_links(chain, quoted, pad, block)
+    out.parts = []
+    out.close()
+    out.close()
+    yield out.parts
+
+
+def _spell(value: float) -> str:
+    """``repr(_rounded(value))`` of a finite ``value``, mostly without the round trip.
+
+    ``format(value, ".12g")`` is that text itself when it has a point and no exponent: it then
+    has at most 12 significant digits, no trailing zero and a magnitude in [1e-4, 1e12), and
+    ``repr`` writes the float it rounds to with the same digits (two decimals of at most 12
+    digits are far more than one unit in the last place apart, so none shorter round-trips),
+    positionally in that range. Integral results and exponents take the round trip.
+
+    >>> _spell(0.826000000000001), _spell(1.0), _spell(1e-05), _spell(2.0000000000001e12)
+    ('0.826', '1.0', '1e-05', '2000000000000.0')
+    """
+    text = format(value, _ROUND)
+    if "." in text and "e" not in text:
+        return text
+    return repr(float(text))
+
+
+def _value(value: Value) -> str:
+    """A row value as :meth:`_Xml.element` writes it in a ``<data>`` element (text escaped)."""
+    kind = type(value)
+    if kind is float:  # digits, sign, point and exponent need no escape
+        return repr(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value.translate(_Xml.TEXT) if _MARKUP.search(value) else value
+    return repr(value)
+
+
+def _kept(value: str | float | bool | None) -> Value | None:
+    """The value :func:`_put` stores (None when it stores nothing)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    return _rounded(value)
+
+
+def _lines(start: str, values: Sequence[Any], convert: Callable[[Any], Value | None]) -> list[str]:
+    """``start`` + the text of ``convert(value)`` + ``</data>`` and a line end per value; ``""``
+    where ``convert`` gives None (an unknown value has no element).
+
+    A column of floats (and None) takes numpy: each distinct finite value (distinct bits: -0.0
+    is not 0.0) is spelled once by :func:`_spell`, the lines picked by index. Any other column
+    goes value by value (the same text).
+    """
+    import numpy as np
+
+    types = set(map(type, values))
+    if types <= {str, type(None)}:  # few distinct texts (origins, final products)
+        texts = _Memo(lambda v: "" if v is None else f"{start}{_value(v)}</data>\n")
+        return [texts[v] for v in values]
+    if not types <= {float, type(None)}:
+        out = []
+        for value in values:
+            kept = convert(value)
+            out.append("" if kept is None else f"{start}{_value(kept)}</data>\n")
+        return out
+    array = np.array(values, dtype=np.float64)  # None -> NaN
+    finite = np.isfinite(array)
+    bits, inverse = np.unique(array[finite].view(np.int64), return_inverse=True)
+    lines = [f"{start}{_spell(v)}</data>\n" for v in bits.view(np.float64).tolist()]
+    lines.append("")
+    index = np.full(len(array), len(lines) - 1, dtype=np.intp)
+    index[finite] = inverse.reshape(-1)
+    return cast("list[str]", np.array(lines, dtype=object)[index].tolist())
+
+
+def _graphml_nodes(
+    chain: Chain,
+    analysis: Analysis,
+    result: ScenarioResult | None,
+    quoted: Mapping[str, str],
+    pad: str,
+) -> list[str]:
+    """The ``<node>`` elements in stage order, as pieces of text to be joined: the text
+    :meth:`_Xml.element` writes for the rows of :func:`node_rows` (``quoted``: each id escaped
+    for an attribute).
+
+    Made a column at a time (each key's lines for all the nodes), not from a row dictionary
+    per node: a firm-level network has hundreds of thousands of nodes. The pieces are laid out
+    node after node in one numpy array: its head (seven pieces: the tag around the id, label,
+    name and stage), its share lines, one line (or ``""``) per other key, its closing tag.
+    """
+    import numpy as np
+
+    _check(chain, analysis, result)
+    metrics = analysis.nodes
+    index = {node.id: k for k, node in enumerate(chain.nodes)}
+    rows = [index[m.id] for m in metrics]
+    nodes = list(map(chain.nodes.__getitem__, rows))
+    inner = f"{pad}  "
+
+    def start(key: str) -> str:
+        return f'{inner}<data key="{key.translate(_Xml.ATTRIBUTE)}">'
+
+    stages = {s: f"</data>\n{start('stage')}{_value(s)}</data>\n" for s in {n.stage for n in nodes}}
+    names = [n.name for n in nodes]
+    if _MARKUP.search("".join(names)):  # else (nearly always) no name needs an escape
+        names = list(map(_value, names))
+    heads: list[str | list[str]] = [  # <node id="ID">, label, name, stage
+        f'{pad}<node id="',
+        [quoted[m.id] for m in metrics],
+        f'">\n{start("label")}',
+        names,
+        f"</data>\n{start('name')}",
+        names,
+        [stages[n.stage] for n in nodes],
+    ]
+    columns: list[list[str]] = []
+
+    def numbers(key: str, values: Sequence[Any], convert: Callable[[Any], Any]) -> None:
+        columns.append(_lines(start(key), values, convert))
+
+    def flags(key: str, values: Iterable[Any]) -> None:
+        on, off = f"{start(key)}true</data>\n", f"{start(key)}false</data>\n"
+        columns.append(
+            [
+                on if v is True else off if v is False else f"{start(key)}{_value(v)}</data>\n"
+                for v in values
+            ]
+        )
+
+    numbers("dependence", [m.dependence for m in metrics], _rounded)
+    numbers("hhi", [m.hhi for m in metrics], _rounded)
+    numbers("import_hhi", [m.import_hhi for m in metrics], _rounded)
+    numbers("top_supplier", [m.top_supplier for m in metrics], _kept)
+    numbers("top_share", [m.top_share for m in metrics], _rounded)
+    numbers("total_dependence", [m.total_dependence for m in metrics], _rounded)
+    flags("chokepoint", [m.chokepoint for m in metrics])
+    numbers("import_hhi_max", [m.import_hhi_max for m in metrics], _rounded)
+    flags("possible_chokepoint", [m.possible_chokepoint for m in metrics])
+    numbers("impact", [m.impact for m in metrics], _kept)
+    numbers("impact_on", [m.impact_on for m in metrics], _kept)
+    flags("estimate", [n.estimate for n in nodes])
+    if result is not None:
+        losses = {n.id: n for n in result.nodes}
+        found = [losses.get(m.id) for m in metrics]
+        numbers("loss", [None if f is None else f.loss for f in found], _kept)
+        numbers("import_loss", [None if f is None else f.import_loss for f in found], _kept)
+        numbers("domestic_loss", [None if f is None else f.domestic_loss for f in found], _kept)
+    counts, shares = _share_lines(chain, rows, analysis.year, pad)
+    width = len(heads) + len(columns) + 1  # the head, the other keys, the closing tag
+    first = np.arange(len(metrics)) * width
+    first[1:] += np.cumsum(counts)[:-1]
+    pieces = np.empty(len(metrics) * width + len(shares), dtype=object)
+    for k, head in enumerate(heads):
+        pieces[first + k] = head
+    pieces[np.repeat(first + len(heads), counts) + _within(counts)] = shares
+    after = first + len(heads) + counts
+    for k, column in enumerate(columns):
+        pieces[after + k] = column
+    pieces[after + len(columns)] = f"{pad}</node>\n"
+    return cast("list[str]", pieces.tolist())
+
+
+def _within(counts: Any) -> Any:
+    """``0, 1, ..., c - 1`` for each count ``c`` of ``counts``, one after the other.
+
+    >>> _within([2, 0, 3]).tolist()
+    [0, 1, 0, 1, 2]
+    """
+    import numpy as np
+
+    counts = np.asarray(counts, dtype=np.intp)
+    ends = np.cumsum(counts)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)
+
+
+def _share_lines(chain: Chain, rows: Sequence[int], year: int, pad: str) -> tuple[Any, list[str]]:
+    """The ``share_XX`` lines (origins A-Z) of the nodes at positions ``rows`` of the chain,
+    as :func:`node_rows` gives them: the number of pieces of text of each node (a numpy array)
+    and the pieces, node after node. From the chain's share arrays (:attr:`Chain.arrays`) when
+    it keeps them, else from each node's shares of ``year`` (one piece a node)."""
+    import numpy as np
+
+    starts: dict[str, str] = {}
+
+    def start(origin: str) -> str:
+        key = starts.get(origin)
+        if key is None:
+            key = starts[origin] = f'{pad}  <data key="{_Xml.attribute("share_" + origin)}">'
+        return key
+
+    arrays = chain.arrays
+    if arrays is not None and arrays.share_known is not None:
+        return _share_lines_of(arrays, len(chain.nodes), rows, start)
+    lines: dict[str, dict[float, str]] = {}
+    out = []
+    for node in map(chain.nodes.__getitem__, rows):
+        shares = node.shares_for(year)
+        if not shares:
+            out.append("")
+            continue
+        texts = []
+        for origin, share in sorted(shares.items()):
+            known = lines.get(origin)
+            if known is None:
+                known = lines[origin] = {}
+            line = known.get(share)
+            if line is None:
+                number = _rounded(share)
+                line = known[share] = (
+                    "" if number is None else f"{start(origin)}{number!r}</data>\n"
+                )
+            texts.append(line)
+        out.append("".join(texts))
+    return np.ones(len(out), dtype=np.intp), out
+
+
+def _share_lines_of(
+    arrays: ChainArrays, size: int, rows: Sequence[int], start: Callable[[str], str]
+) -> tuple[Any, list[str]]:
+    """:func:`_share_lines` from the share arrays, which hold each node's shares (no node has
+    a history: the shares of every year): the finite shares ordered by node (in the order of
+    ``rows``), then origin A-Z, three pieces each (key, number, end), each distinct number
+    spelled once."""
+    import numpy as np
+
+    origins = arrays.origins
+    rank = np.empty(len(origins), dtype=np.intp)
+    rank[sorted(range(len(origins)), key=origins.__getitem__)] = np.arange(len(origins))
+    where = np.full(size, -1, dtype=np.intp)
+    where[np.asarray(rows, dtype=np.intp)] = np.arange(len(rows))
+    owner = where[np.repeat(np.arange(size), np.diff(arrays.share_ptr))]
+    value = np.asarray(arrays.share_value, dtype=np.float64)
+    known = np.asarray(arrays.share_known, dtype=bool)[
+        np.repeat(np.arange(size), np.diff(arrays.share_ptr))
+    ]
+    keep = np.flatnonzero(known & np.isfinite(value) & (owner >= 0))
+    owner, origin, value = owner[keep], np.asarray(arrays.share_origin)[keep], value[keep]
+    order = np.lexsort((rank[origin], owner))
+    origin, value = origin[order], value[order]
+    bits, which = np.unique(value.view(np.int64), return_inverse=True)
+    pieces = np.empty((len(value), 3), dtype=object)
+    pieces[:, 0] = np.array([start(o) for o in origins] + [""], dtype=object)[:-1][origin]
+    texts = [_spell(v) for v in bits.view(np.float64).tolist()]
+    pieces[:, 1] = np.array([*texts, ""], dtype=object)[:-1][which.reshape(-1)]
+    pieces[:, 2] = "</data>\n"
+    return 3 * np.bincount(owner, minlength=len(rows)), cast("list[str]", pieces.ravel().tolist())
+
+
+def _graphml_links(
+    chain: Chain, quoted: Mapping[str, str], pad: str, block: int | None
+) -> Iterator[list[str]]:
+    """The ``<edge>`` elements in file order as pieces of text (five a link), in lists of at
+    most ``block`` pieces (None: one list): joined, the text :meth:`_Xml.element` writes for the rows of :func:`edge_rows`
+    (``cost_share`` and ``weight`` when known, then ``essential``; ``quoted``: each id escaped
+    for an attribute).
+
+    Written from the chain's link arrays (:attr:`Chain.arrays`, else made from each node's
+    ``inputs``), without a row dictionary per link, of which a firm-level network has
+    millions: the ids picked by position, each distinct cost share spelled once and each
+    link's closing text (its cost share and flag) picked from a table.
+    """
+    import numpy as np
+
+    ptr, source, cost, essential = _link_arrays(chain)
+    ids = np.array([quoted[n.id] for n in chain.nodes] + [""], dtype=object)[:-1]
+    sources = ids[np.asarray(source, dtype=np.intp)]
+    targets = np.repeat(ids, np.diff(ptr))
+    cost = np.asarray(cost, dtype=np.float64)
+    finite = np.isfinite(cost)
+    bits, inverse = np.unique(cost[finite].view(np.int64), return_inverse=True)
+    inner = f"{pad}  <data key="
+    flag = [f'{inner}"essential">{text}</data>\n{pad}</edge>\n' for text in ("false", "true")]
+    tails = []
+    for text in map(_spell, bits.view(np.float64).tolist()):
+        known = f'">\n{inner}"cost_share">{text}</data>\n{inner}"weight">{text}</data>\n'
+        tails += [known + flag[0], known + flag[1]]
+    tails += [f'">\n{flag[0]}', f'">\n{flag[1]}']
+    code = np.full(len(cost), len(bits), dtype=np.intp)
+    code[finite] = inverse.reshape(-1)
+    ends = np.array(tails, dtype=object)[2 * code + np.asarray(essential, dtype=bool)]
+    size = max(len(ends), 1) if block is None else max(block // 5, 1)  # five pieces a link
+    for start in range(0, len(ends), size):
+        stop = min(start + size, len(ends))
+        pieces = np.empty((stop - start, 5), dtype=object)
+        pieces[:, 0] = f'{pad}<edge source="'
+        pieces[:, 1] = sources[start:stop]
+        pieces[:, 2] = '" target="'
+        pieces[:, 3] = targets[start:stop]
+        pieces[:, 4] = ends[start:stop]
+        yield cast("list[str]", pieces.ravel().tolist())
+
+
+def _link_arrays(chain: Chain) -> tuple[Any, Any, Any, Any]:
+    """The links as arrays ``(in_ptr, in_src, in_cost, in_essential)`` as in
+    :class:`~chokepoint.model.ChainArrays`: the chain's own when the reader kept them, else
+    made from each node's ``inputs`` (an unknown cost share as NaN)."""
+    import numpy as np
+
+    arrays = chain.arrays
+    if arrays is not None:
+        return arrays.in_ptr, arrays.in_src, arrays.in_cost, arrays.in_essential
+    position = {node.id: k for k, node in enumerate(chain.nodes)}
+    counts, sources, costs, flags = [0], [], [], []
+    for node in chain.nodes:
+        counts.append(len(node.inputs))
+        for item in node.inputs:
+            sources.append(position[item.node])
+            costs.append(item.cost_share)
+            flags.append(bool(item.essential))
+    return (
+        np.cumsum(counts),
+        np.array(sources, dtype=np.intp),
+        np.array(costs, dtype=np.float64),
+        np.array(flags, dtype=bool),
     )
-    out.close()
-    out.close()
-    return out.text()
 
 
 #: Characters that need escaping in XML text or attributes (a search is cheaper than a
@@ -494,9 +846,11 @@ _MARKUP = re.compile(r'[&<>"\n\r\t]')
 class _Xml:
     """Writes indented XML straight to text, as ``ElementTree.indent`` then ``tostring`` would
     (two spaces a level, ``<tag />`` when empty), without building a tree: GraphML of a
-    million-link network is a few million elements."""
+    million-link network is a few million elements. :func:`to_graphml` writes its head and
+    closing tags with it; its nodes and links are the text :meth:`element` would write for
+    their rows, made a column at a time (:func:`_graphml_nodes`, :func:`_graphml_links`)."""
 
-    _ATTRIBUTE = str.maketrans(
+    ATTRIBUTE = str.maketrans(
         {
             "&": "&amp;",
             "<": "&lt;",
@@ -507,12 +861,12 @@ class _Xml:
             "\t": "&#09;",
         }
     )
-    _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+    TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
     @classmethod
     def attribute(cls, value: str) -> str:
         """``value`` escaped for an attribute (text without markup characters as it is)."""
-        return value.translate(cls._ATTRIBUTE) if _MARKUP.search(value) else value
+        return value.translate(cls.ATTRIBUTE) if _MARKUP.search(value) else value
 
     def __init__(self) -> None:
         self.parts: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
@@ -520,7 +874,7 @@ class _Xml:
         self.starts: dict[str, dict[str, str]] = {}
 
     def _start(self, tag: str, attributes: Mapping[str, str]) -> str:
-        escape = self._ATTRIBUTE
+        escape = self.ATTRIBUTE
         pairs = "".join([f' {k}="{v.translate(escape)}"' for k, v in attributes.items()])
         return f"{'  ' * len(self.stack)}<{tag}{pairs}"
 
@@ -533,11 +887,11 @@ class _Xml:
         self.parts.append(f"{'  ' * len(self.stack)}</{tag}>\n")
 
     def leaf(self, tag: str, attributes: Mapping[str, str], text: str) -> None:
-        self.parts.append(f"{self._start(tag, attributes)}>{text.translate(self._TEXT)}</{tag}>\n")
+        self.parts.append(f"{self._start(tag, attributes)}>{text.translate(self.TEXT)}</{tag}>\n")
 
     def items(self, tag: str, attributes: Mapping[str, str], row: Mapping[str, Value]) -> None:
         """An element holding one ``<data key="NAME">VALUE</data>`` per item of ``row``."""
-        escape = self._ATTRIBUTE
+        escape = self.ATTRIBUTE
         self.element(
             tag, "".join([f' {k}="{v.translate(escape)}"' for k, v in attributes.items()]), row
         )
@@ -545,8 +899,8 @@ class _Xml:
     def element(self, tag: str, attributes: str, row: Mapping[str, Value]) -> None:
         """:meth:`items` with the attributes as XML text already (`` id="n1"``, escaped).
 
-        Written as one piece of text: a GraphML export holds one such element per node and per
-        link, millions of them on a firm-level network; each key's line start is made once."""
+        Written as one piece of text, each key's line start made once (the reference for the
+        column writers of :func:`to_graphml`, which the tests compare with it)."""
         pad = "  " * len(self.stack)
         if not row:
             self.parts.append(f"{pad}<{tag}{attributes} />\n")
@@ -556,41 +910,10 @@ class _Xml:
         for k, v in row.items():
             start = starts.get(k)
             if start is None:
-                start = starts[k] = f'{pad}  <data key="{k.translate(self._ATTRIBUTE)}">'
-            kind = type(v)
-            if kind is float:  # digits, sign, point and exponent need no escape
-                value = repr(v)
-            elif kind is bool:
-                value = "true" if v else "false"
-            elif isinstance(v, str):
-                value = v.translate(self._TEXT) if _MARKUP.search(v) else v
-            else:
-                value = repr(v)
-            lines.append(f"{start}{value}</data>\n")
+                start = starts[k] = f'{pad}  <data key="{k.translate(self.ATTRIBUTE)}">'
+            lines.append(f"{start}{_value(v)}</data>\n")
         lines.append(f"{pad}</{tag}>\n")
         self.parts.append("".join(lines))
-
-    def links(self, rows: Iterable[tuple[str, str, float | None, bool]]) -> None:
-        """One ``<edge>`` per ``(source, target, cost share, essential)`` (ids escaped already,
-        the cost share as given, None when unknown): the text :meth:`element` writes for the
-        rows of :func:`edge_rows` (``cost_share`` and ``weight`` when known, then
-        ``essential``), without a row dictionary per link, of which a firm-level network has
-        millions; each distinct cost share is rounded and spelled once."""
-        pad = "  " * len(self.stack)
-        inner = f"{pad}  <data key="
-        cost, weight = f'{inner}"cost_share">', f'</data>\n{inner}"weight">'
-        essential = f'{inner}"essential">'
-        flags = {True: f"{essential}true</data>\n{pad}</edge>\n"}
-        flags[False] = f"{essential}false</data>\n{pad}</edge>\n"
-        append = self.parts.append
-        spelled = _Memo(_spelled)
-        for source, target, share, needed in rows:
-            head = f'{pad}<edge source="{source}" target="{target}">\n'
-            text = None if share is None else spelled(share)
-            if text is None:
-                append(head + flags[needed])
-            else:
-                append(f"{head}{cost}{text}{weight}{text}</data>\n{flags[needed]}")
 
     def text(self) -> str:
         return "".join(self.parts)
@@ -1009,3 +1332,34 @@ def export(
     if fmt == "dot":
         return to_dot(chain, analysis, result)
     return to_mermaid(chain, analysis, result, fenced=fenced)
+
+
+def export_parts(
+    analysis: Analysis,
+    fmt: str,
+    result: ScenarioResult | None = None,
+    *,
+    table: Literal["nodes", "edges"] = "nodes",
+    fenced: bool = False,
+) -> Iterator[str]:
+    """:func:`export` as parts of text to write one after another (joined, the same document):
+    GraphML in parts of a few MB (:func:`graphml_parts`), so that a firm-level network's
+    document need never be whole in memory; every other format in one part.
+
+    Raises
+    ------
+    OutputError
+        As :func:`export` (and ``ValueError`` for a result of another chain), at the call,
+        before the first part.
+
+    Examples
+    --------
+    >>> import chokepoint
+    >>> analysis = chokepoint.analyze(chokepoint.load_chain("tests/data/valid/mini.yaml"))
+    >>> all("".join(export_parts(analysis, f)) == export(analysis, f) for f in FORMATS)
+    True
+    """
+    if fmt != "graphml":
+        return iter((export(analysis, fmt, result, table=table, fenced=fenced),))
+    _check(analysis.chain, analysis, result)
+    return graphml_parts(analysis.chain, analysis, result)
