@@ -197,3 +197,28 @@ def test_compact_encoder_asks_for_non_text_keys_only_when_there_are_some() -> No
     assert render._compact_encoder(binary=True)({2020: 1}) == b'{"2020":1}'
     with pytest.raises(TypeError):
         encode({"a": {1, 2}})
+
+
+def test_export_parts_printed_one_after_another(capsys: pytest.CaptureFixture[str]) -> None:
+    """The export command prints the parts in turn, with the line break ``_emit`` adds to a
+    text that lacks one; the API's parts join into its text."""
+    from chokepoint import api, cli
+
+    cli._emit_parts(["<a>", "", "</a>"])
+    cli._emit_parts(["whole\n"])
+    cli._emit_parts([])
+    assert capsys.readouterr().out == "<a></a>\nwhole\n\n"
+    for fmt in ("graphml", "csv"):
+        joined = "".join(api.export(MINI, fmt, cuts=["JP=1"], parts=True))
+        assert joined == api.export(MINI, fmt, cuts=["JP=1"])
+
+
+def test_node_column_reads_a_table_or_the_objects() -> None:
+    """The same values from a NodeTable's column (no objects made) and from a tuple."""
+    from chokepoint.core.analysis import node_column
+
+    table = analyze(load_chain(MINI)).nodes
+    assert isinstance(table, NodeTable)
+    assert node_column(table, "top_supplier") == ["JP", "EU", "JP", None]
+    assert table._made is None
+    assert node_column(tuple(table), "top_supplier") == ["JP", "EU", "JP", None]

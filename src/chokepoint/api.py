@@ -10,8 +10,8 @@ in :data:`chokepoint.__all__`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Literal, cast
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 from .model import Chain, Cut, Shock
 
@@ -55,6 +55,7 @@ def show(chain: ChainLike) -> Chain:
 # export and plot
 
 
+@overload
 def export(
     chain: ChainLike,
     fmt: str,
@@ -69,7 +70,45 @@ def export(
     model: LossModel = "leontief",
     table: Literal["nodes", "edges"] = "nodes",
     fenced: bool = False,
-) -> str:
+    parts: Literal[False] = False,
+) -> str: ...
+
+
+@overload
+def export(
+    chain: ChainLike,
+    fmt: str,
+    *,
+    scenario: Scenario | str | None = None,
+    cuts: Iterable[Cut | str] = (),
+    shocks: Iterable[Shock | str] = (),
+    substitution: Mapping[str, float] | Iterable[str] | None = None,
+    scenario_file: str | os.PathLike[str] | None = None,
+    perspective: str | None = None,
+    year: int | None = None,
+    model: LossModel = "leontief",
+    table: Literal["nodes", "edges"] = "nodes",
+    fenced: bool = False,
+    parts: Literal[True],
+) -> Iterator[str]: ...
+
+
+def export(
+    chain: ChainLike,
+    fmt: str,
+    *,
+    scenario: Scenario | str | None = None,
+    cuts: Iterable[Cut | str] = (),
+    shocks: Iterable[Shock | str] = (),
+    substitution: Mapping[str, float] | Iterable[str] | None = None,
+    scenario_file: str | os.PathLike[str] | None = None,
+    perspective: str | None = None,
+    year: int | None = None,
+    model: LossModel = "leontief",
+    table: Literal["nodes", "edges"] = "nodes",
+    fenced: bool = False,
+    parts: bool = False,
+) -> str | Iterator[str]:
     """Export a chain with every node's shares and metrics, and its losses under a scenario.
 
     The function behind ``chokepoint export``: :func:`~chokepoint.core.analysis.analyze`, then
@@ -91,11 +130,15 @@ def export(
         With ``csv``: ``nodes`` (default) or ``edges``.
     fenced
         With ``mermaid``: wrap the diagram in a Markdown ```` ```mermaid ```` block.
+    parts
+        Return the text as parts to be written one after another
+        (:func:`chokepoint.output.export.export_parts`): a firm-level network's GraphML is
+        never whole in memory.
 
     Returns
     -------
-    str
-        The exported text.
+    str or iterator of str
+        The exported text (or its parts).
 
     Examples
     --------
@@ -124,6 +167,10 @@ def export(
         if spec is not None
         else None
     )
+    if parts:
+        from .output.export import export_parts
+
+        return export_parts(analysis, fmt, losses, table=table, fenced=fenced)
     return export_results(analysis, fmt, losses, table=table, fenced=fenced)
 
 

@@ -19,7 +19,7 @@ import functools
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -395,6 +395,17 @@ def _main(
 
 def _emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _emit_parts(parts: Iterable[str]) -> None:
+    """Print text given as parts, one after another (as :func:`_emit` prints them joined)."""
+    last = ""
+    for part in parts:
+        if part:
+            sys.stdout.write(part)
+            last = part
+    if not last.endswith("\n"):
+        sys.stdout.write("\n")
 
 
 def _deliver(text: str, output: Path | None) -> None:
@@ -1438,7 +1449,7 @@ def export(
     if edges and fmt != "csv":
         _fail(f"error: --edges is for --format csv, not {fmt}")
     loaded = load_chain(chain)  # held here: :func:`_end_now` need not free it
-    text = run(
+    parts = run(
         loaded,
         fmt,
         scenario=scenario,
@@ -1450,8 +1461,12 @@ def export(
         model=_model(model),
         table="edges" if edges else "nodes",
         fenced=output is not None and output.suffix.lower() == ".md",
+        parts=True,
     )
-    _deliver(text, output)
+    if output is None:
+        _emit_parts(parts)
+    else:
+        _deliver("".join(parts), output)
     _end_now(len(loaded.nodes))
 
 

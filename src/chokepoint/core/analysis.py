@@ -32,6 +32,7 @@ __all__ = [
     "NodeMetrics",
     "NodeTable",
     "analyze",
+    "node_column",
     "analyze_compiled",
 ]
 
@@ -333,6 +334,21 @@ class NodeDicts(Sequence[dict[str, Any]]):
         if isinstance(index, slice):
             return [n.to_dict() for n in self._nodes[index]]
         return self._nodes[index].to_dict()
+
+
+def node_column(nodes: Sequence[NodeMetrics], name: str) -> list[Any]:
+    """The values of :class:`NodeMetrics` field ``name`` of every node of ``nodes``, in order:
+    a :class:`NodeTable`'s own column (its objects need not be made; do not change the list),
+    else read from each object. ``AttributeError`` (or ``KeyError`` from a table) for another
+    name.
+
+    >>> node_column((NodeMetrics("a", "A", "s", 0.5, None, None, None, None, None, None, {},
+    ...     False, None),), "dependence")
+    [0.5]
+    """
+    if isinstance(nodes, NodeTable):
+        return nodes.column(name)
+    return [getattr(node, name) for node in nodes]
 
 
 def _by_impact(node: NodeMetrics) -> tuple[bool, float, float, str]:

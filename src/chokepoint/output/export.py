@@ -482,7 +482,9 @@ def _graphml_pieces(
     description), the nodes and the links (at most ``block`` pieces a list; None: one list
     each), the closing tags."""
     _check(chain, analysis, result)
-    ids = _graphml_ids([m.id for m in analysis.nodes])
+    from ..core.analysis import node_column
+
+    ids = _graphml_ids(node_column(analysis.nodes, "id"))
     out = _Xml()
     out.open(
         "graphml",
@@ -616,7 +618,10 @@ def _graphml_nodes(
     _check(chain, analysis, result)
     metrics = analysis.nodes
     index = {node.id: k for k, node in enumerate(chain.nodes)}
-    rows = [index[m.id] for m in metrics]
+    from ..core.analysis import node_column
+
+    metric_ids = node_column(metrics, "id")
+    rows = [index[i] for i in metric_ids]
     nodes = list(map(chain.nodes.__getitem__, rows))
     inner = f"{pad}  "
 
@@ -629,7 +634,7 @@ def _graphml_nodes(
         names = list(map(_value, names))
     heads: list[str | list[str]] = [  # <node id="ID">, label, name, stage
         f'{pad}<node id="',
-        [quoted[m.id] for m in metrics],
+        [quoted[i] for i in metric_ids],
         f'">\n{start("label")}',
         names,
         f"</data>\n{start('name')}",
@@ -650,21 +655,21 @@ def _graphml_nodes(
             ]
         )
 
-    numbers("dependence", [m.dependence for m in metrics], _rounded)
-    numbers("hhi", [m.hhi for m in metrics], _rounded)
-    numbers("import_hhi", [m.import_hhi for m in metrics], _rounded)
-    numbers("top_supplier", [m.top_supplier for m in metrics], _kept)
-    numbers("top_share", [m.top_share for m in metrics], _rounded)
-    numbers("total_dependence", [m.total_dependence for m in metrics], _rounded)
-    flags("chokepoint", [m.chokepoint for m in metrics])
-    numbers("import_hhi_max", [m.import_hhi_max for m in metrics], _rounded)
-    flags("possible_chokepoint", [m.possible_chokepoint for m in metrics])
-    numbers("impact", [m.impact for m in metrics], _kept)
-    numbers("impact_on", [m.impact_on for m in metrics], _kept)
+    numbers("dependence", node_column(metrics, "dependence"), _rounded)
+    numbers("hhi", node_column(metrics, "hhi"), _rounded)
+    numbers("import_hhi", node_column(metrics, "import_hhi"), _rounded)
+    numbers("top_supplier", node_column(metrics, "top_supplier"), _kept)
+    numbers("top_share", node_column(metrics, "top_share"), _rounded)
+    numbers("total_dependence", node_column(metrics, "total_dependence"), _rounded)
+    flags("chokepoint", node_column(metrics, "chokepoint"))
+    numbers("import_hhi_max", node_column(metrics, "import_hhi_max"), _rounded)
+    flags("possible_chokepoint", node_column(metrics, "possible_chokepoint"))
+    numbers("impact", node_column(metrics, "impact"), _kept)
+    numbers("impact_on", node_column(metrics, "impact_on"), _kept)
     flags("estimate", [n.estimate for n in nodes])
     if result is not None:
         losses = {n.id: n for n in result.nodes}
-        found = [losses.get(m.id) for m in metrics]
+        found = [losses.get(i) for i in metric_ids]
         numbers("loss", [None if f is None else f.loss for f in found], _kept)
         numbers("import_loss", [None if f is None else f.import_loss for f in found], _kept)
         numbers("domestic_loss", [None if f is None else f.domestic_loss for f in found], _kept)
