@@ -7,11 +7,15 @@ these objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields as dataclass_fields
+from itertools import repeat
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 __all__ = [
     "BASES",
@@ -20,6 +24,8 @@ __all__ = [
     "ChainArrays",
     "Cut",
     "Input",
+    "LazyInputs",
+    "LinkTable",
     "Node",
     "ScenarioSpec",
     "Shock",
@@ -27,6 +33,7 @@ __all__ = [
     "StageFigure",
     "Supplier",
     "Target",
+    "build_many",
 ]
 
 #: The share key for known foreign origins that are not named individually.
@@ -68,6 +75,173 @@ class Input:
     essential: bool = True
 
 
+class LinkTable:
+    """The links of a chain as arrays, shared by the :class:`LazyInputs` of its nodes.
+
+    Link ``e`` is ``Input(ids[src[e]], cost[e], essential[e])``, a cost of NaN standing for
+    ``None`` (unknown); ``src``, ``cost`` and ``essential`` are numpy arrays (those of
+    :class:`ChainArrays`), ``ids`` the node ids by position. The :class:`Input` objects are made
+    when a node's inputs are first read: one node's at a time at first, then, once more than
+    :attr:`BULK` of the links have been asked for (a walk over every node), all at once and kept,
+    at a third of the cost each.
+    """
+
+    __slots__ = ("_asked", "_made", "cost", "essential", "ids", "src")
+
+    #: The share of the links asked for one node at a time before all are made at once.
+    BULK = 1 / 16
+
+    def __init__(self, ids: Sequence[str], src: Any, cost: Any, essential: Any) -> None:
+        self.ids = ids
+        self.src = src
+        self.cost = cost
+        self.essential = essential
+        self._made: list[Input] | None = None
+        self._asked = 0
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    def links(self, start: int, stop: int) -> tuple[Input, ...]:
+        """The :class:`Input` of links ``start`` to ``stop - 1``."""
+        made = self._made
+        if made is None:
+            self._asked += stop - start
+            if self._asked <= len(self) * self.BULK:
+                return tuple(self._make(start, stop))
+            made = self._made = self._make(0, len(self))
+        return tuple(made[start:stop])
+
+    def _make(self, start: int, stop: int) -> list[Input]:
+        ids = self.ids
+        costs = self.cost[start:stop].tolist()
+        return build_many(
+            Input,
+            stop - start,
+            node=[ids[k] for k in self.src[start:stop].tolist()],
+            cost_share=[None if c != c else c for c in costs],  # NaN: unknown
+            essential=self.essential[start:stop].tolist(),
+        )
+
+    def sequences(self, starts: Iterable[int], stops: Iterable[int]) -> list[LazyInputs]:
+        """A :class:`LazyInputs` of links ``starts[k]`` to ``stops[k] - 1`` for each ``k``."""
+        made = list(map(object.__new__, repeat(LazyInputs, len(starts := list(starts)))))
+        slots = LazyInputs.__dict__
+        deque(map(slots["_table"].__set__, made, repeat(self)), maxlen=0)
+        deque(map(slots["_start"].__set__, made, starts), maxlen=0)
+        deque(map(slots["_stop"].__set__, made, stops), maxlen=0)
+        deque(map(slots["_items"].__set__, made, repeat(None)), maxlen=0)
+        return made
+
+
+class LazyInputs(Sequence[Input]):
+    """A node's inputs, read from a shared :class:`LinkTable` when first used.
+
+    It stands for the tuple of those :class:`Input` (made on first use and kept) and behaves as
+    that tuple does: it is equal to it (and to any such sequence of the same inputs) and hashes
+    as it does, so that nodes and chains compare as with tuples; ``len``, truth, indexing,
+    slicing (a tuple), iteration, ``in``, ``+``, ``repr`` are the tuple's, and it pickles and
+    copies as the tuple. Made by :meth:`LinkTable.sequences` (the fast CSV reader).
+    """
+
+    __slots__ = ("_items", "_start", "_stop", "_table")
+
+    _table: LinkTable
+    _start: int
+    _stop: int
+    _items: tuple[Input, ...] | None
+
+    def _tuple(self) -> tuple[Input, ...]:
+        items = self._items
+        if items is None:
+            items = self._items = self._table.links(self._start, self._stop)
+        return items
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def __bool__(self) -> bool:
+        return self._stop > self._start
+
+    @overload
+    def __getitem__(self, index: int) -> Input: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Input, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Input | tuple[Input, ...]:
+        return self._tuple()[index]
+
+    def __iter__(self) -> Iterator[Input]:
+        return iter(self._tuple())
+
+    def __reversed__(self) -> Iterator[Input]:
+        return reversed(self._tuple())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._tuple()
+
+    def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> int:
+        """The position of the first input equal to ``value`` (as ``tuple.index``)."""
+        return self._tuple().index(value, start, stop)
+
+    def count(self, value: Any) -> int:
+        """The number of inputs equal to ``value``."""
+        return self._tuple().count(value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyInputs):
+            if other._table is self._table and (other._start, other._stop) == (
+                self._start,
+                self._stop,
+            ):
+                return True
+            return self._tuple() == other._tuple()
+        if isinstance(other, tuple):
+            return self._tuple() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._tuple())
+
+    def __add__(self, other: object) -> tuple[Input, ...]:
+        if isinstance(other, tuple | LazyInputs):
+            return self._tuple() + tuple(other)
+        return NotImplemented
+
+    def __radd__(self, other: object) -> tuple[Any, ...]:
+        if isinstance(other, tuple):
+            return other + self._tuple()
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._tuple())
+
+    def __reduce__(self) -> tuple[type[tuple[Input, ...]], tuple[tuple[Input, ...]]]:
+        """Pickle (and copy) as the plain tuple."""
+        return tuple, (self._tuple(),)
+
+
+def build_many(cls: type[Any], count: int, **fields: Iterable[Any]) -> list[Any]:
+    """``count`` objects of the frozen, slotted dataclass ``cls``, built a field at a time.
+
+    The same objects as ``cls(**row)`` for each row of ``fields`` (every field given), at a
+    third of the cost: each slot is filled by its descriptor over all objects at C speed,
+    where the generated ``__init__`` calls ``object.__setattr__`` once per field and object.
+
+    >>> build_many(Input, 2, node=["a", "b"], cost_share=[0.5, None], essential=[True, False])
+    [Input(node='a', cost_share=0.5, essential=True), Input(node='b', cost_share=None, essential=False)]
+    """
+    names = {f.name for f in dataclass_fields(cls)}
+    if set(fields) != names or hasattr(cls, "__post_init__"):  # pragma: no cover - a model change
+        msg = f"build_many needs every field of {cls.__name__} and no __post_init__"
+        raise TypeError(msg)
+    made = list(map(object.__new__, repeat(cls, count)))
+    for name, values in fields.items():
+        deque(map(cls.__dict__[name].__set__, made, values), maxlen=0)
+    return made
+
+
 @dataclass(frozen=True, slots=True)
 class Supplier:
     """A firm that supplies a node, with its headquarters country and, where known, its share."""
@@ -104,7 +278,8 @@ class Node:
     substitutability: float = 0.0
     history: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
     suppliers: tuple[Supplier, ...] = ()
-    inputs: tuple[Input, ...] = ()
+    #: A tuple, or (from the fast CSV reader) a :class:`LazyInputs` equal to that tuple.
+    inputs: Sequence[Input] = ()
     line: int = 0
     stock_months: float | None = None
     basis: str = "location"

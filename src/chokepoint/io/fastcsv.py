@@ -33,11 +33,9 @@ more read of it.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import islice, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from .._gc import paused
 from ..countries import is_country
 from ..errors import ChainError, Problem
-from ..model import OTHER, Chain, ChainArrays, Input, Node
+from ..model import OTHER, Chain, ChainArrays, Input, LinkTable, Node, build_many
 from .check import SUM_TOLERANCE, Checker
 from .limits import DEFAULT_MAX_ERRORS, MAX_BYTES_LARGE
 from .schema import MAX_MONTHS
@@ -557,8 +555,8 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
             msg = "stock_months without a source"
             raise Declined(msg)
 
-    # edges.csv: the inputs of each node, in row order
-    inputs_of: list[tuple[Input, ...]] = [()] * count
+    # edges.csv: the inputs of each node, in row order, read from the arrays when first used
+    inputs_of: list[Sequence[Input]] = [()] * count
     in_ptr = np.zeros(count + 1, dtype=np.intp)
     in_src = np.zeros(0, dtype=np.intp)
     in_cost = np.zeros(0, dtype=np.float64)
@@ -586,19 +584,14 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
         in_src, in_cost = used, cost_of[cost_codes]
         in_essential = np.array(flag_set.tolist(), dtype=np.bool_)[flag_codes]
         np.cumsum(np.bincount(users, minlength=count), out=in_ptr[1:])
-        links = _bulk(
-            Input,
-            len(users),
-            node=np.array(ids, dtype=object)[used].tolist(),
-            cost_share=cost_set[cost_codes].tolist(),
-            essential=flag_set[flag_codes].tolist(),
-        )
+        links = LinkTable(ids, in_src, in_cost, in_essential)
         owners_of, lengths = _runs(users)
-        runs = map(tuple, map(islice, repeat(iter(links)), lengths))
-        for i, links_of in zip(owners_of, runs, strict=True):
-            inputs_of[i] = links_of
+        starts = in_ptr[owners_of].tolist()
+        stops = in_ptr[np.add(owners_of, 1)].tolist()
+        for i, lazy in zip(owners_of, links.sequences(starts, stops), strict=True):
+            inputs_of[i] = lazy
     built = tuple(
-        _bulk(
+        build_many(
             Node,
             count,
             id=ids,
@@ -630,23 +623,6 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
     )
     checker.arrays = (arrays, built)
     return built
-
-
-def _bulk(cls: type[Any], count: int, **fields: Iterable[Any]) -> list[Any]:
-    """``count`` objects of the frozen, slotted dataclass ``cls``, built a field at a time.
-
-    The same objects as ``cls(**row)`` for each row of ``fields`` (every field given), at a
-    third of the cost: each slot is filled by its descriptor over all objects at C speed,
-    where the generated ``__init__`` calls ``object.__setattr__`` once per field and object.
-    """
-    names = {f.name for f in dataclasses.fields(cls)}
-    if set(fields) != names or hasattr(cls, "__post_init__"):  # pragma: no cover - a model change
-        msg = f"_bulk needs every field of {cls.__name__} and no __post_init__"
-        raise TypeError(msg)
-    made = list(map(object.__new__, repeat(cls, count)))
-    for name, values in fields.items():
-        deque(map(cls.__dict__[name].__set__, made, values), maxlen=0)
-    return made
 
 
 def _runs(owners: np.ndarray) -> tuple[list[int], list[int]]:
