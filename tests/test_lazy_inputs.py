@@ -165,11 +165,12 @@ def test_link_table_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LinkTable, "BULK", 1.0)
     table = LinkTable(ids, src, cost, essential)
     one, empty, two = table.sequences([0, 2, 2], [2, 2, 4])
-    again = table.sequences([0], [2])[0]
-    assert (one, empty, two) == (first, (), second)  # 4 links asked for: one run at a time
-    assert one[0] is not again[0]  # a fifth: the table makes all 4 at once, and keeps them
-    assert again == first
-    assert table.sequences([0], [2])[0][0] is again[0]
+    made = one[0]  # 2 of the 4 links asked for: the run's inputs made alone
+    assert one == first  # 4: made alone again (equal objects, not the same)
+    assert one[0] is not made  # 6, above 4: the table makes all 4 links' at once and keeps them
+    assert one[0] == made
+    assert one[0] is one[0] is table.sequences([0], [2])[0][0]
+    assert (empty, two) == ((), second)
     assert len(table) == 4
     assert table.links(1, 3) == (Input("a", None, False), Input("b", 0.25, True))
     assert type(table.links(0, 4)[1].cost_share) is type(None)

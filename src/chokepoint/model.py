@@ -81,9 +81,9 @@ class LinkTable:
     Link ``e`` is ``Input(ids[src[e]], cost[e], essential[e])``, a cost of NaN standing for
     ``None`` (unknown); ``src``, ``cost`` and ``essential`` are numpy arrays (those of
     :class:`ChainArrays`), ``ids`` the node ids by position. The :class:`Input` objects are made
-    when a node's inputs are first read: one node's at a time at first, then, once more than
-    :attr:`BULK` of the links have been asked for (a walk over every node), all at once and kept,
-    at a third of the cost each.
+    when a node's inputs are read: one node's at a time (again at each reading), until more
+    than :attr:`BULK` of the links have been asked for (a walk over every node); then all at
+    once (at a third of the cost each), kept, and handed out from there.
     """
 
     __slots__ = ("_asked", "_made", "cost", "essential", "ids", "src")
@@ -130,32 +130,27 @@ class LinkTable:
         deque(map(slots["_table"].__set__, made, repeat(self)), maxlen=0)
         deque(map(slots["_start"].__set__, made, starts), maxlen=0)
         deque(map(slots["_stop"].__set__, made, stops), maxlen=0)
-        deque(map(slots["_items"].__set__, made, repeat(None)), maxlen=0)
         return made
 
 
 class LazyInputs(Sequence[Input]):
-    """A node's inputs, read from a shared :class:`LinkTable` when first used.
+    """A node's inputs, read from a shared :class:`LinkTable` when used.
 
-    It stands for the tuple of those :class:`Input` (made on first use and kept) and behaves as
-    that tuple does: it is equal to it (and to any such sequence of the same inputs) and hashes
+    It stands for the tuple of those :class:`Input` (which the table makes, and keeps once it
+    has made them all) and behaves as that tuple does: it is equal to it (and to any such sequence of the same inputs) and hashes
     as it does, so that nodes and chains compare as with tuples; ``len``, truth, indexing,
     slicing (a tuple), iteration, ``in``, ``+``, ``repr`` are the tuple's, and it pickles and
     copies as the tuple. Made by :meth:`LinkTable.sequences` (the fast CSV reader).
     """
 
-    __slots__ = ("_items", "_start", "_stop", "_table")
+    __slots__ = ("_start", "_stop", "_table")
 
     _table: LinkTable
     _start: int
     _stop: int
-    _items: tuple[Input, ...] | None
 
     def _tuple(self) -> tuple[Input, ...]:
-        items = self._items
-        if items is None:
-            items = self._items = self._table.links(self._start, self._stop)
-        return items
+        return self._table.links(self._start, self._stop)
 
     def __len__(self) -> int:
         return self._stop - self._start

@@ -11,7 +11,10 @@ checked reader does, and then never go through pyarrow), each distinct text of a
 origin, a share, a source list, a flag) is checked once, node references become index arrays
 (numpy), and the rules over rows are whole-array tests: unknown nodes, repeated rows, shares
 and cost shares summing above 1. Only when every rule holds are the model's objects built, in
-bulk.
+bulk; but for the links, which stay arrays: each node's ``inputs`` is a
+:class:`~chokepoint.model.LazyInputs` over the shared :class:`~chokepoint.model.LinkTable`,
+equal to the tuple of :class:`~chokepoint.model.Input` the checked reader gives, whose objects
+are made only when first read.
 
 It never writes a message. On any doubt it raises :class:`Declined` (with the reason) and
 :func:`load_csv_form` hands the input to the checked reader, which reads it again and reports
