@@ -163,13 +163,13 @@ def test_link_table_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
     second = (Input("b", 0.25, True), Input("a", 1.0, True))
     # one run at a time while at most BULK of the links (here all 4) have been asked for
     monkeypatch.setattr(LinkTable, "BULK", 1.0)
-    table = LinkTable(ids, src, cost, essential)
-    one, empty, two = table.sequences([0, 2, 2], [2, 2, 4])
+    table = LinkTable(ids, [0, 2, 2, 4], src, cost, essential)  # 3 nodes: 2, 0 and 2 links
+    one, empty, two = table.sequences()
     made = one[0]  # 2 of the 4 links asked for: the run's inputs made alone
     assert one == first  # 4: made alone again (equal objects, not the same)
     assert one[0] is not made  # 6, above 4: the table makes all 4 links' at once and keeps them
     assert one[0] == made
-    assert one[0] is one[0] is table.sequences([0], [2])[0][0]
+    assert one[0] is one[0] is table.sequences()[0][0]
     assert (empty, two) == ((), second)
     assert len(table) == 4
     assert table.links(1, 3) == (Input("a", None, False), Input("b", 0.25, True))

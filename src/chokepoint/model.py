@@ -78,21 +78,25 @@ class Input:
 class LinkTable:
     """The links of a chain as arrays, shared by the :class:`LazyInputs` of its nodes.
 
-    Link ``e`` is ``Input(ids[src[e]], cost[e], essential[e])``, a cost of NaN standing for
-    ``None`` (unknown); ``src``, ``cost`` and ``essential`` are numpy arrays (those of
-    :class:`ChainArrays`), ``ids`` the node ids by position. The :class:`Input` objects are made
-    when a node's inputs are read: one node's at a time (again at each reading), until more
-    than :attr:`BULK` of the links have been asked for (a walk over every node); then all at
-    once (at a third of the cost each), kept, and handed out from there.
+    Node ``k``'s inputs are links ``ptr[k]`` to ``ptr[k + 1] - 1``; link ``e`` is
+    ``Input(ids[src[e]], cost[e], essential[e])``, a cost of NaN standing for ``None``
+    (unknown). ``src``, ``cost`` and ``essential`` are numpy arrays (those of
+    :class:`ChainArrays`), ``ptr`` a list, ``ids`` the node ids by position. The :class:`Input`
+    objects are made when a node's inputs are read: one node's at a time (again at each
+    reading), until more than :attr:`BULK` of the links have been asked for (a walk over every
+    node); then all at once (at a third of the cost each), kept, and handed out from there.
     """
 
-    __slots__ = ("_asked", "_made", "cost", "essential", "ids", "src")
+    __slots__ = ("_asked", "_made", "cost", "essential", "ids", "ptr", "src")
 
     #: The share of the links asked for one node at a time before all are made at once.
     BULK = 1 / 16
 
-    def __init__(self, ids: Sequence[str], src: Any, cost: Any, essential: Any) -> None:
+    def __init__(
+        self, ids: Sequence[str], ptr: list[int], src: Any, cost: Any, essential: Any
+    ) -> None:
         self.ids = ids
+        self.ptr = ptr
         self.src = src
         self.cost = cost
         self.essential = essential
@@ -123,13 +127,13 @@ class LinkTable:
             essential=self.essential[start:stop].tolist(),
         )
 
-    def sequences(self, starts: Iterable[int], stops: Iterable[int]) -> list[LazyInputs]:
-        """A :class:`LazyInputs` of links ``starts[k]`` to ``stops[k] - 1`` for each ``k``."""
-        made = list(map(object.__new__, repeat(LazyInputs, len(starts := list(starts)))))
+    def sequences(self) -> list[LazyInputs]:
+        """Each node's :class:`LazyInputs`, in node order."""
+        count = len(self.ptr) - 1
+        made = list(map(object.__new__, repeat(LazyInputs, count)))
         slots = LazyInputs.__dict__
         deque(map(slots["_table"].__set__, made, repeat(self)), maxlen=0)
-        deque(map(slots["_start"].__set__, made, starts), maxlen=0)
-        deque(map(slots["_stop"].__set__, made, stops), maxlen=0)
+        deque(map(slots["_node"].__set__, made, range(count)), maxlen=0)
         return made
 
 
@@ -143,20 +147,21 @@ class LazyInputs(Sequence[Input]):
     copies as the tuple. Made by :meth:`LinkTable.sequences` (the fast CSV reader).
     """
 
-    __slots__ = ("_start", "_stop", "_table")
+    __slots__ = ("_node", "_table")
 
     _table: LinkTable
-    _start: int
-    _stop: int
+    _node: int
 
     def _tuple(self) -> tuple[Input, ...]:
-        return self._table.links(self._start, self._stop)
+        ptr, k = self._table.ptr, self._node
+        return self._table.links(ptr[k], ptr[k + 1])
 
     def __len__(self) -> int:
-        return self._stop - self._start
+        ptr, k = self._table.ptr, self._node
+        return ptr[k + 1] - ptr[k]
 
     def __bool__(self) -> bool:
-        return self._stop > self._start
+        return len(self) > 0
 
     @overload
     def __getitem__(self, index: int) -> Input: ...
@@ -186,10 +191,7 @@ class LazyInputs(Sequence[Input]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LazyInputs):
-            if other._table is self._table and (other._start, other._stop) == (
-                self._start,
-                self._stop,
-            ):
+            if other._table is self._table and other._node == self._node:
                 return True
             return self._tuple() == other._tuple()
         if isinstance(other, tuple):

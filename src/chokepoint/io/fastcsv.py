@@ -693,8 +693,7 @@ def _nodes(checker: _FastChecker, tables: dict[str, _Columns]) -> tuple[Node, ..
         in_essential = np.array(flag_set.tolist(), dtype=np.bool_)[flag_codes]
         np.cumsum(np.bincount(users, minlength=count), out=in_ptr[1:])
     # every node's (an empty one for a node without inputs: equal to ())
-    ptr = in_ptr.tolist()
-    inputs_of = LinkTable(ids, in_src, in_cost, in_essential).sequences(ptr[:-1], ptr[1:])
+    inputs_of = LinkTable(ids, in_ptr.tolist(), in_src, in_cost, in_essential).sequences()
     built = tuple(
         build_many(
             Node,
