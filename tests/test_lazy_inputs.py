@@ -161,13 +161,14 @@ def test_link_table_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
     essential = np.array([True, False, True, True])
     first = (Input("c", 0.5, True), Input("a", None, False))
     second = (Input("b", 0.25, True), Input("a", 1.0, True))
-    # one run at a time while at most BULK of the links (here all 4) have been asked for
-    monkeypatch.setattr(LinkTable, "BULK", 1.0)
+    # a run made alone counts 4 + 2 per link (in links made at once); with BULK = 4, runs are
+    # made alone while those counts add up to at most 4 x 4 links = 16
+    monkeypatch.setattr(LinkTable, "BULK", 4.0)
     table = LinkTable(ids, [0, 2, 2, 4], src, cost, essential)  # 3 nodes: 2, 0 and 2 links
     one, empty, two = table.sequences()
-    made = one[0]  # 2 of the 4 links asked for: the run's inputs made alone
-    assert one == first  # 4: made alone again (equal objects, not the same)
-    assert one[0] is not made  # 6, above 4: the table makes all 4 links' at once and keeps them
+    made = one[0]  # 4 + 2 x 2 = 8: the run's inputs made alone
+    assert one == first  # 16: made alone again (equal objects, not the same)
+    assert one[0] is not made  # 24, above 16: the table makes all 4 links' at once, keeps them
     assert one[0] == made
     assert one[0] is one[0] is table.sequences()[0][0]
     assert (empty, two) == ((), second)
