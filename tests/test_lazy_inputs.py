@@ -124,6 +124,10 @@ def test_indexing_slicing_and_membership(fast: chokepoint.Chain) -> None:
     assert chips + (Input("x"),) == (*EXPECTED["chips"], Input("x"))
     assert (Input("x"),) + chips == (Input("x"), *EXPECTED["chips"])
     assert chips != list(EXPECTED["chips"])  # as a tuple is not a list
+    with pytest.raises(TypeError):
+        chips + [Input("x")]  # as a tuple and a list do not add up
+    with pytest.raises(TypeError):
+        [Input("x")] + chips
     assert chips != fast.node("phones").inputs
 
 
@@ -172,6 +176,7 @@ def test_link_table_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
     assert one[0] == made
     assert one[0] is one[0] is table.sequences()[0][0]
     assert (empty, two) == ((), second)
+    assert table.sequences()[2] == two  # another object for the same node of the same table
     assert len(table) == 4
     assert table.links(1, 3) == (Input("a", None, False), Input("b", 0.25, True))
     assert type(table.links(0, 4)[1].cost_share) is type(None)
