@@ -11,7 +11,6 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from dataclasses import fields as dataclass_fields
 from itertools import repeat
 from operator import attrgetter
 from types import MappingProxyType
@@ -83,8 +82,9 @@ class LinkTable:
     (unknown). ``src``, ``cost`` and ``essential`` are numpy arrays (those of
     :class:`ChainArrays`), ``ptr`` a list, ``ids`` the node ids by position. The :class:`Input`
     objects are made when a node's inputs are read: one node's at a time (again at each
-    reading), until more than :attr:`BULK` of the links have been asked for (a walk over every
-    node); then all at once (at a third of the cost each), kept, and handed out from there.
+    reading), until the work of those runs passes :attr:`BULK` of the work of making all the
+    links (a walk over every node gets there soon); then all at once (at a third of the cost
+    each), kept, and handed out from there.
     """
 
     __slots__ = ("_asked", "_made", "cost", "essential", "ids", "ptr", "src")
@@ -149,10 +149,12 @@ class LazyInputs(Sequence[Input]):
     """A node's inputs, read from a shared :class:`LinkTable` when used.
 
     It stands for the tuple of those :class:`Input` (which the table makes, and keeps once it
-    has made them all) and behaves as that tuple does: it is equal to it (and to any such sequence of the same inputs) and hashes
-    as it does, so that nodes and chains compare as with tuples; ``len``, truth, indexing,
-    slicing (a tuple), iteration, ``in``, ``+``, ``repr`` are the tuple's, and it pickles and
-    copies as the tuple. Made by :meth:`LinkTable.sequences` (the fast CSV reader).
+    has made them all) and behaves as that tuple does: it is equal to it (and to any such
+    sequence of the same inputs) and hashes as it does, so that nodes and chains compare as with
+    tuples; ``len``, truth, indexing, slicing (a tuple), iteration, ``in``, ``index``,
+    ``count``, ``+``, ``repr`` are the tuple's, and it pickles and copies as the tuple. It is
+    not an instance of ``tuple``, nor ordered. Made by :meth:`LinkTable.sequences` (the fast
+    CSV reader).
     """
 
     __slots__ = ("_node", "_table")
@@ -232,22 +234,23 @@ class LazyInputs(Sequence[Input]):
         return tuple, (self._tuple(),)
 
 
-def build_many(cls: type[Any], count: int, **fields: Iterable[Any]) -> list[Any]:
+def build_many(cls: type[Any], count: int, **columns: Iterable[Any]) -> list[Any]:
     """``count`` objects of the frozen, slotted dataclass ``cls``, built a field at a time.
 
-    The same objects as ``cls(**row)`` for each row of ``fields`` (every field given), at a
+    The same objects as ``cls(**row)`` for each row of ``columns`` (every field given), at a
     third of the cost: each slot is filled by its descriptor over all objects at C speed,
     where the generated ``__init__`` calls ``object.__setattr__`` once per field and object.
 
-    >>> build_many(Input, 2, node=["a", "b"], cost_share=[0.5, None], essential=[True, False])
-    [Input(node='a', cost_share=0.5, essential=True), Input(node='b', cost_share=None, essential=False)]
+    >>> a, b = build_many(Input, 2, node="ab", cost_share=[0.5, None], essential=[True, False])
+    >>> (a, b) == (Input("a", 0.5), Input("b", None, essential=False))
+    True
     """
-    names = {f.name for f in dataclass_fields(cls)}
-    if set(fields) != names or hasattr(cls, "__post_init__"):  # pragma: no cover - a model change
+    names = {f.name for f in fields(cls)}
+    if set(columns) != names or hasattr(cls, "__post_init__"):  # pragma: no cover - a model change
         msg = f"build_many needs every field of {cls.__name__} and no __post_init__"
         raise TypeError(msg)
     made = list(map(object.__new__, repeat(cls, count)))
-    for name, values in fields.items():
+    for name, values in columns.items():
         deque(map(cls.__dict__[name].__set__, made, values), maxlen=0)
     return made
 
