@@ -822,6 +822,7 @@ class _MissingReasons:
 
     def __init__(self, c: Compiled, x: FloatArray, missing: BoolArray) -> None:
         self.c = c
+        self.known = cast("list[bool]", c.known.tolist())
         unknown_any = missing.any(axis=1)
         self.unknown_any = cast("list[bool]", unknown_any.tolist())
         self.drawn = cast("list[bool]", (unknown_any | (x > EPS).any(axis=1)).tolist())
@@ -836,7 +837,7 @@ class _MissingReasons:
 
     def _reason(self, k: int) -> str:
         c = self.c
-        if not c.known[k]:
+        if not self.known[k]:
             return "no shares known for this node"
         if self.links is None:  # the links as lists, once: slicing them costs nothing
             self.links = (

@@ -44,7 +44,7 @@ import numpy as np
 
 from .compiled import CHUNK, BoolArray, Compiled, FloatArray, IntArray
 from .metrics import component_links
-from .propagate import import_losses, propagate
+from .propagate import cut_imports, propagate
 
 __all__ = [
     "DEFAULT_MIN_CONCENTRATION",
@@ -445,9 +445,12 @@ def impact_finals(c: Compiled, top: IntArray, rows: IntArray) -> dict[int, list[
     looped = _looped(c, wanted)
     for start in range(0, len(wanted), block):
         part = wanted[start : start + block]
-        kappa = np.zeros((c.pair_share.size, len(part)), dtype=np.float64)
-        kappa[top[part], np.arange(len(part))] = 1.0
-        imports = import_losses(c, kappa)
+        # kappa(c*_n, n) = 1 in column j for the j-th node: one cut a column, as a list (the
+        # same sums as import_losses of the pairs x S matrix, without making it)
+        width = len(part)
+        imports = cut_imports(
+            c, top[part], np.arange(width), np.ones(width, dtype=np.float64), width
+        )
         shocks = None
         # a cut node on a cycle: its own loss in closed form (the block's nodes of a component
         # at once), given as a shock that its domestic part turns into that loss, so the cycle
