@@ -394,11 +394,12 @@ def _main(
 
 
 def _emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    """Print ``text``, ending it with a line break when it has none."""
+    _emit_parts((text,))
 
 
 def _emit_parts(parts: Iterable[str]) -> None:
-    """Print text given as parts, one after another (as :func:`_emit` prints them joined)."""
+    """Print text given as parts, one after another, as :func:`_emit` prints them joined."""
     last = ""
     for part in parts:
         if part:
