@@ -604,7 +604,7 @@ def analyze_compiled(
     # first: the memory of its temporaries is then reused by the objects made after it
     exposures = _exposure_dicts(c.size, origins, x, missing)
     paths = best_paths(c)
-    impact = impacts(c, direct.top_share, paths)
+    hits = impacts(c, direct.top_share, paths)
     no_impact = unmeasurable(c, paths)
     del paths
     step(4, STEPS)
@@ -618,7 +618,6 @@ def analyze_compiled(
     )[1]
     flagged = dep_met & con_met
     possible = dep_met & ~con_met & high_met
-    hits = list(impact.values())  # by position: the keys are the ids in chain order
     tied = _tied_finals(c, direct, hits, flagged)
     step(5, STEPS)
     for k in no_impact:

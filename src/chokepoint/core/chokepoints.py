@@ -104,14 +104,13 @@ def impacts(
     c: Compiled,
     top_share: FloatArray,
     paths: tuple[FloatArray, IntArray] | None = None,
-) -> dict[str, tuple[float, str] | None]:
-    r"""Impact of every node with a named foreign supplier: ``{node: (impact, final product)}``.
+) -> list[tuple[float, str] | None]:
+    r"""Impact of every node with a named foreign supplier, by position in the chain: ``(impact,
+    id of the final product)``, None for a node without a named foreign supplier.
 
     ``top_share`` is each node's top foreign share (NaN: none), from
-    :func:`chokepoint.core.metrics.direct_metrics`. Nodes without a named foreign supplier map
-    to None. The keys are every node's id in chain order (``list(result.values())`` is the
-    impacts by position). Ties between final products go to the node itself when it is final, then to the
-    first final product in chain order. ``paths`` is :func:`best_paths` of ``c`` when already
+    :func:`chokepoint.core.metrics.direct_metrics`. Ties between final products go to the node
+    itself when it is final, then to the first final product in chain order. ``paths`` is :func:`best_paths` of ``c`` when already
     computed.
 
     .. math:: \mathrm{impact}_n = \max_f q_f \quad\text{when}\quad \kappa(c^*_n, n) = 1
@@ -147,18 +146,10 @@ def impacts(
     label = np.where(zero, np.where(is_final | (not finals), itself, 0), label)
     names = np.array([*finals, *c.nodes], dtype=object)
     rows = np.flatnonzero(has)
-    out: dict[str, tuple[float, str] | None] = dict.fromkeys(c.nodes)
-    out.update(
-        zip(
-            [c.nodes[n] for n in rows.tolist()],
-            zip(
-                np.where(zero, 0.0, worst)[rows].tolist(),
-                names[label[rows]].tolist(),
-                strict=True,
-            ),
-            strict=True,
-        )
-    )
+    out: list[tuple[float, str] | None] = [None] * c.size
+    made = zip(np.where(zero, 0.0, worst)[rows].tolist(), names[label[rows]].tolist(), strict=True)
+    for n, hit in zip(rows.tolist(), made, strict=True):
+        out[n] = hit
     return out
 
 
